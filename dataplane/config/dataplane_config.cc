@@ -1,0 +1,106 @@
+#include "config/dataplane_config.h"
+
+#include "config/yaml_reader.h"
+#include "maglev/maglev.h"
+
+namespace edgelb {
+
+DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<ValidationError>& errors) {
+  YamlReader r(errors);
+  DataplaneConfig c;
+  if (!r.check_map(root, "", {"eal", "workers", "ports", "nic_profiles_dir", "conntrack", "forwarding",
+                              "services_file", "stats", "run"}))
+    return c;
+  if (const YAML::Node e = root["eal"]; e && r.check_map(e, "eal", {"file_prefix", "memory_mb", "hugepages",
+                                                                    "pci_allow", "main_lcore", "extra_args"})) {
+    c.eal.file_prefix = r.str(e, "file_prefix", "eal").value_or("");
+    c.eal.memory_mb = static_cast<uint32_t>(r.uint(e, "memory_mb", "eal", 64, 1u << 20).value_or(1024));
+    if (auto h = r.str(e, "hugepages", "eal")) {
+      if (*h == "auto") c.eal.hugepages = HugepageMode::kAuto;
+      else if (*h == "on" || *h == "true") c.eal.hugepages = HugepageMode::kOn;
+      else if (*h == "off" || *h == "false") c.eal.hugepages = HugepageMode::kOff;
+      else r.error("eal.hugepages", "must be auto, on or off");
+    }
+    c.eal.pci_allow = r.str_list(e, "pci_allow", "eal");
+    c.eal.main_lcore = static_cast<uint32_t>(r.uint(e, "main_lcore", "eal", 0, 1023).value_or(0));
+    c.eal.extra_args = r.str_list(e, "extra_args", "eal");
+    for (const auto& a : c.eal.extra_args)
+      if (a.rfind("-a", 0) == 0 || a.rfind("--allow", 0) == 0 || a.rfind("-b", 0) == 0 || a == "--no-pci")
+        r.error("eal.extra_args", "'" + a + "': PCI selection belongs in eal.pci_allow");
+  }
+  if (const YAML::Node w = root["workers"]) {
+    if (!w.IsSequence() || w.size() == 0) {
+      r.error("workers", "must be a non-empty list of lcore ids");
+    } else {
+      c.workers.clear();
+      for (size_t i = 0; i < w.size(); ++i) {
+        YAML::Node holder;
+        holder["v"] = w[i];
+        if (auto v = r.uint(holder, "v", "workers[" + std::to_string(i) + "]", 0, 1023))
+          c.workers.push_back(static_cast<uint32_t>(*v));
+      }
+    }
+  }
+  if (const YAML::Node ports = root["ports"]) {
+    if (!ports.IsSequence()) r.error("ports", "must be a list");
+    for (size_t i = 0; ports.IsSequence() && i < ports.size(); ++i) {
+      const std::string p = "ports[" + std::to_string(i) + "]";
+      if (!r.check_map(ports[i], p, {"device", "mac", "profile"})) continue;
+      PortConfig pc;
+      pc.device = r.str(ports[i], "device", p, true).value_or("");
+      pc.mac = r.mac(ports[i], "mac", p);
+      pc.profile = r.str(ports[i], "profile", p).value_or("auto");
+      c.ports.push_back(std::move(pc));
+    }
+  }
+  c.nic_profiles_dir = r.str(root, "nic_profiles_dir", "").value_or("");
+  if (const YAML::Node ct = root["conntrack"]; ct && r.check_map(ct, "conntrack", {"capacity", "tcp_syn_timeout_ms",
+        "tcp_established_timeout_ms", "tcp_closing_timeout_ms", "udp_timeout_ms", "syn_flood_threshold"})) {
+    auto& f = c.conntrack;
+    f.capacity = r.uint(ct, "capacity", "conntrack", 8, 1ull << 34).value_or(f.capacity);
+    f.tcp_syn_timeout_ms = uint32_t(r.uint(ct, "tcp_syn_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_syn_timeout_ms));
+    f.tcp_established_timeout_ms = uint32_t(r.uint(ct, "tcp_established_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_established_timeout_ms));
+    f.tcp_closing_timeout_ms = uint32_t(r.uint(ct, "tcp_closing_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_closing_timeout_ms));
+    f.udp_timeout_ms = uint32_t(r.uint(ct, "udp_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.udp_timeout_ms));
+    f.syn_flood_threshold = uint32_t(r.uint(ct, "syn_flood_threshold", "conntrack", 0, UINT32_MAX).value_or(f.syn_flood_threshold));
+  }
+  if (const YAML::Node fw = root["forwarding"]; fw && r.check_map(fw, "forwarding", {"mtu", "maglev_table_size",
+        "max_services", "max_backends", "gue_port", "gateway_mac", "encap"})) {
+    auto& g = c.forwarding;
+    g.mtu = uint16_t(r.uint(fw, "mtu", "forwarding", 576, 9600).value_or(g.mtu));
+    g.maglev_size = uint32_t(r.uint(fw, "maglev_table_size", "forwarding", 3, 16'777'213).value_or(g.maglev_size));
+    if (!MaglevTable::is_prime(g.maglev_size)) r.error("forwarding.maglev_table_size", std::to_string(g.maglev_size) + " is not prime");
+    g.max_services = uint32_t(r.uint(fw, "max_services", "forwarding", 1, 65536).value_or(g.max_services));
+    g.max_backends = uint32_t(r.uint(fw, "max_backends", "forwarding", 1, 65536).value_or(g.max_backends));
+    g.gue_port = uint16_t(r.uint(fw, "gue_port", "forwarding", 1, 65535).value_or(g.gue_port));
+    g.gateway_mac = r.mac(fw, "gateway_mac", "forwarding");
+    if (const YAML::Node en = fw["encap"]; en && r.check_map(en, "forwarding.encap", {"ipv4_source_prefix", "ipv6_source_prefix"})) {
+      g.encap_source_v4 = r.prefix(en, "ipv4_source_prefix", "forwarding.encap");
+      g.encap_source_v6 = r.prefix(en, "ipv6_source_prefix", "forwarding.encap");
+      if (g.encap_source_v4 && !g.encap_source_v4->address.is_v4())
+        r.error("forwarding.encap.ipv4_source_prefix", "must be an IPv4 prefix");
+      if (g.encap_source_v6 && !g.encap_source_v6->address.is_v6())
+        r.error("forwarding.encap.ipv6_source_prefix", "must be an IPv6 prefix");
+    }
+  }
+  c.services_file = r.str(root, "services_file", "").value_or("");
+  if (const YAML::Node st = root["stats"]; st && r.check_map(st, "stats", {"interval_s", "json_file"})) {
+    c.stats_interval_s = uint32_t(r.uint(st, "interval_s", "stats", 0, 86400).value_or(0));
+    c.stats_json = r.str(st, "json_file", "stats").value_or("");
+  }
+  if (const YAML::Node run = root["run"]; run && r.check_map(run, "run", {"until_idle_ms", "duration_s"})) {
+    c.until_idle_ms = uint32_t(r.uint(run, "until_idle_ms", "run", 0, 1u << 30).value_or(0));
+    c.duration_s = uint32_t(r.uint(run, "duration_s", "run", 0, 1u << 30).value_or(0));
+  }
+  return c;
+}
+
+DataplaneConfig load_dataplane_config(const std::string& file) {
+  YAML::Node root = load_yaml_file(file);
+  std::vector<ValidationError> errors;
+  DataplaneConfig c = parse_dataplane_config(root, errors);
+  if (!errors.empty()) throw ConfigError(file, std::move(errors));
+  return c;
+}
+
+}  // namespace edgelb

@@ -1,0 +1,51 @@
+// The edgelb-dataplane configuration file (YAML). See docs/dataplane.md for every field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "conntrack/flow_table.h"
+#include "service/service_spec.h"
+
+namespace edgelb {
+
+struct PortConfig {
+  std::string device;   // vdev string ("net_memif0,role=client,...") or PCI address
+  std::optional<MacAddress> mac;  // overrides the port's own MAC as rewrite source
+  std::string profile = "auto";   // NIC profile name, or "auto" (by driver name)
+};
+
+enum class HugepageMode { kAuto, kOn, kOff };
+
+struct EalConfig {
+  std::string file_prefix;         // default: edgelb-dp-<pid>
+  uint32_t memory_mb = 1024;
+  HugepageMode hugepages = HugepageMode::kAuto;
+  std::vector<std::string> pci_allow;  // empty: --no-pci
+  uint32_t main_lcore = 0;
+  std::vector<std::string> extra_args;
+};
+
+struct DataplaneConfig {
+  EalConfig eal;
+  std::vector<uint32_t> workers{1};  // lcore ids running workers
+  std::vector<PortConfig> ports;
+  std::string nic_profiles_dir;      // default: found next to the binary / source tree
+  FlowTableConfig conntrack;
+  ForwardingGlobals forwarding;
+  std::string services_file;
+  uint32_t stats_interval_s = 0;     // print a stats line every N seconds (0: off)
+  std::string stats_json;            // write final stats JSON here at exit
+  uint32_t until_idle_ms = 0;        // file mode: stop after this long with no packets
+  uint32_t duration_s = 0;           // stop after this long (0: until signalled)
+};
+
+// Throws ConfigError listing every problem.
+DataplaneConfig load_dataplane_config(const std::string& file);
+DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<ValidationError>& errors);
+
+}  // namespace edgelb

@@ -1,0 +1,150 @@
+#include "pipeline/pipeline.h"
+
+#include "forward/forwarder.h"
+
+#define EDGELB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define EDGELB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+namespace edgelb {
+namespace {
+
+bool is_too_big(const ParsedPacket& pp) {
+  if (pp.key.family == 4) return pp.l4_proto == wire::kProtoIcmp && pp.icmp_type == 3 && pp.icmp_code == 4;
+  return pp.l4_proto == wire::kProtoIcmpv6 && pp.icmp_type == 2;
+}
+
+// The client->VIP key of the flow an ICMP error quotes (the quoted packet went VIP->client).
+FlowKey reverse(const FlowKey& inner) {
+  FlowKey k;
+  std::memcpy(k.src, inner.dst, 16);
+  std::memcpy(k.dst, inner.src, 16);
+  k.src_port = inner.dst_port;
+  k.dst_port = inner.src_port;
+  k.proto = inner.proto;
+  k.family = inner.family;
+  return k;
+}
+
+}  // namespace
+
+DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w) {
+  DropReason r = parse_packet(pkt.data, pkt.len, &w.pp);
+  if (EDGELB_UNLIKELY(r != DropReason::kNone)) return r;
+  const ParsedPacket& pp = w.pp;
+  w.too_big = false;
+
+  if (EDGELB_UNLIKELY(pp.l4_proto == wire::kProtoIcmp || pp.l4_proto == wire::kProtoIcmpv6)) {
+    if (!snap.is_vip_address(pp.key.dst, pp.key.family)) return DropReason::kNonVip;
+    if (!is_too_big(pp)) return DropReason::kVipUnhandled;
+    if (!pp.icmp_error || pp.inner.family != pp.key.family) return DropReason::kIcmpInnerMalformed;
+    w.svc = snap.find(pp.inner.src, pp.inner.family, pp.inner.src_port, pp.inner.proto);
+    if (!w.svc) return DropReason::kVipUnhandled;
+    w.key = reverse(pp.inner);
+    w.too_big = true;
+  } else {
+    w.svc = pp.has_ports ? snap.find(pp.key.dst, pp.key.family, pp.key.dst_port, pp.key.proto) : nullptr;
+    if (EDGELB_UNLIKELY(!w.svc)) {
+      if (!snap.is_vip_address(pp.key.dst, pp.key.family)) return DropReason::kNonVip;
+      return pp.fragment ? DropReason::kIpFragment : DropReason::kVipUnhandled;
+    }
+    if (EDGELB_UNLIKELY(pp.fragment)) return DropReason::kIpFragment;
+    w.key = pp.key;
+  }
+  w.hash = flow_hash(w.key);
+  __builtin_prefetch(flows_.bucket_address(w.hash), 1, 3);
+  return DropReason::kNone;
+}
+
+const BackendEntry* Pipeline::pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash) {
+  const uint16_t idx = svc.maglev->lookup(hash);
+  if (EDGELB_UNLIKELY(idx == MaglevTable::kEmpty)) return nullptr;
+  return &snap.backend(svc.backend_refs[idx]);
+}
+
+DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
+                         uint32_t now_ms, Work& w) {
+  const ServiceEntry& svc = *w.svc;
+  const bool tcp = w.key.proto == wire::kProtoTcp;
+  const uint8_t flags = w.too_big ? 0 : w.pp.tcp_flags;
+  const BackendEntry* be = nullptr;
+
+  int64_t slot = flows_.find(w.key, w.hash, now_ms);
+  if (EDGELB_LIKELY(slot != FlowTable::kNotFound)) {
+    FlowEntry& e = flows_.entry(slot);
+    const BackendEntry& cur = snap.backend(e.backend_ref);
+    const bool valid = cur.ref == e.backend_ref && cur.state != BackendState::kDown &&
+                       cur.service_slot == svc.slot;
+    const bool syn_reuse = tcp && !w.too_big && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn &&
+                           e.state == FlowState::kClosing;
+    if (EDGELB_LIKELY(valid && !syn_reuse)) {
+      be = &cur;
+      if (!w.too_big) flows_.refresh(slot, flags, now_ms);
+    } else {
+      be = pick_backend(snap, svc, w.hash);
+      if (!be) {
+        flows_.erase(slot);
+        return DropReason::kNoBackend;
+      }
+      if (syn_reuse) {
+        flows_.erase(slot);
+        flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
+        stats_.vip[svc.slot].new_flows.add();
+      } else {
+        e.backend_ref = be->ref;
+        flows_.refresh(slot, flags, now_ms);
+        stats_.rebalanced.add();
+      }
+    }
+  } else {
+    be = pick_backend(snap, svc, w.hash);
+    if (EDGELB_UNLIKELY(!be)) return DropReason::kNoBackend;
+    if (!w.too_big) {
+      const bool syn_only = tcp && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn;
+      if (flows_.admit(syn_only, now_ms)) {
+        flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
+        stats_.vip[svc.slot].new_flows.add();
+      }
+    }
+  }
+
+  if (EDGELB_UNLIKELY(!be->has_next_hop)) return DropReason::kNoNextHop;
+  const uint32_t in_len = pkt.len;
+  if (svc.mode == ForwardingMode::kDsr) {
+    rewrite_macs(pkt, be->next_hop, port_mac);
+  } else {
+    const auto& g = snap.globals;
+    EncapSettings es{g.encap_source_v4 ? &*g.encap_source_v4 : nullptr,
+                     g.encap_source_v6 ? &*g.encap_source_v6 : nullptr, g.mtu};
+    DropReason r = encapsulate(pkt, w.pp, *be, svc.mode == ForwardingMode::kGue, svc.gue_port, w.hash, es);
+    if (EDGELB_UNLIKELY(r != DropReason::kNone)) return r;
+    rewrite_macs(pkt, be->next_hop, port_mac);
+  }
+  if (EDGELB_UNLIKELY(w.too_big)) stats_.icmp_too_big_steered.add();
+  VipCounters& vc = stats_.vip[svc.slot];
+  vc.packets.add();
+  vc.bytes.add(in_len);
+  BackendCounters& bc = stats_.backend[backend_slot(be->ref)];
+  bc.packets.add();
+  bc.bytes.add(pkt.len);
+  stats_.forwarded.add();
+  return DropReason::kNone;
+}
+
+void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
+                             const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms) {
+  if (EDGELB_UNLIKELY(!snap)) {
+    for (uint16_t i = 0; i < n; ++i) {
+      verdicts[i] = DropReason::kNoSnapshot;
+      stats_.drop(DropReason::kNoSnapshot);
+    }
+    return;
+  }
+  for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, work_[i]);
+  for (uint16_t i = 0; i < n; ++i) {
+    if (EDGELB_LIKELY(verdicts[i] == DropReason::kNone))
+      verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
+    if (EDGELB_UNLIKELY(verdicts[i] != DropReason::kNone)) stats_.drop(verdicts[i]);
+  }
+}
+
+}  // namespace edgelb

@@ -1,0 +1,61 @@
+// The per-packet L4 load-balancing pipeline: parse -> classify (VIP lookup) -> conntrack ->
+// Maglev -> forward (DSR rewrite or encapsulation). Works on PacketView, so it runs the same
+// under the DPDK worker, unit tests, the fuzzer and the in-process benchmark.
+//
+// process_burst() runs two passes over a burst: the first parses, finds the service and
+// prefetches the conntrack bucket of every packet; the second does the table work, so bucket
+// cache misses overlap. A packet's verdict is DropReason::kNone (forward, frame rewritten in
+// place) or the reason it must be dropped (already counted in WorkerStats).
+//
+// Thread-safety: one Pipeline per worker; the snapshot must stay valid for the whole call
+// (the worker holds it between quiescent states).
+#pragma once
+
+#include <cstdint>
+
+#include "conntrack/flow_table.h"
+#include "packet/drop_reason.h"
+#include "packet/packet_view.h"
+#include "packet/parser.h"
+#include "service/service_snapshot.h"
+#include "stats/worker_stats.h"
+
+namespace edgelb {
+
+class Pipeline {
+ public:
+  static constexpr uint16_t kMaxBurst = 64;
+
+  Pipeline(FlowTable& flows, WorkerStats& stats) : flows_(flows), stats_(stats) {}
+
+  // `verdicts[i]` receives the verdict of `pkts[i]`. n <= kMaxBurst.
+  void process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
+                     const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms);
+
+  DropReason process(PacketView& pkt, const ServiceSnapshot* snap, const MacAddress& port_mac,
+                     uint32_t now_ms) {
+    DropReason v;
+    process_burst(&pkt, 1, &v, snap, port_mac, now_ms);
+    return v;
+  }
+
+ private:
+  struct Work {
+    ParsedPacket pp;
+    const ServiceEntry* svc;
+    uint64_t hash;
+    FlowKey key;        // conntrack key (reversed inner tuple for ICMP too-big)
+    bool too_big;       // ICMP frag-needed / packet-too-big about a VIP flow
+  };
+
+  DropReason classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
+  DropReason act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
+                 uint32_t now_ms, Work& w);
+  const BackendEntry* pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash);
+
+  FlowTable& flows_;
+  WorkerStats& stats_;
+  Work work_[kMaxBurst];
+};
+
+}  // namespace edgelb

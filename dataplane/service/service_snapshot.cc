@@ -1,0 +1,39 @@
+#include "service/service_snapshot.h"
+
+#include <algorithm>
+
+#include "packet/flow_key.h"
+
+namespace edgelb {
+
+uint64_t ServiceSnapshot::key_hash(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto) {
+  uint64_t w[2];
+  std::memcpy(w, addr, 16);
+  return mix64(w[0] ^ mix64(w[1] ^ (uint64_t(port) << 16 | uint64_t(proto) << 8 | family)));
+}
+
+void ServiceSnapshot::finalize() {
+  size_t size = 16;
+  while (size < services.size() * 2) size <<= 1;
+  index_.assign(size, -1);
+  index_mask_ = size - 1;
+  vip_addresses_.clear();
+  for (size_t s = 0; s < services.size(); ++s) {
+    const auto& e = services[s];
+    uint64_t i = key_hash(e.vip.bytes.data(), uint8_t(e.vip.family), e.port, e.protocol) & index_mask_;
+    while (index_[i] >= 0) i = (i + 1) & index_mask_;
+    index_[i] = int32_t(s);
+    if (std::find(vip_addresses_.begin(), vip_addresses_.end(), e.vip) == vip_addresses_.end())
+      vip_addresses_.push_back(e.vip);
+  }
+  address_index_.assign(size, -1);
+  address_mask_ = size - 1;
+  for (size_t a = 0; a < vip_addresses_.size(); ++a) {
+    const auto& v = vip_addresses_[a];
+    uint64_t i = key_hash(v.bytes.data(), uint8_t(v.family), 0, 0) & address_mask_;
+    while (address_index_[i] >= 0) i = (i + 1) & address_mask_;
+    address_index_[i] = int32_t(a);
+  }
+}
+
+}  // namespace edgelb

@@ -1,0 +1,98 @@
+// An immutable, fully-built service table that workers read without locks.
+//
+// Workers obtain it through SnapshotPublisher::reader_current() once per burst and never keep
+// it across a quiescent state. Nothing in it changes after publication; the control side
+// builds a new one and swaps the pointer (see SnapshotPublisher).
+//
+// Backends live in one table-wide array indexed by a stable slot; a backend reference is
+// (generation << 16 | slot), so a flow that remembers a reference can tell, with one load,
+// whether its backend still exists (same reference), is draining, or is down/removed.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "maglev/maglev.h"
+#include "packet/ip_address.h"
+#include "service/service_spec.h"
+
+namespace edgelb {
+
+inline uint32_t backend_slot(uint32_t ref) { return ref & 0xffff; }
+
+struct BackendEntry {
+  uint32_t ref = 0;  // 0: slot unused
+  BackendState state = BackendState::kDown;
+  bool has_next_hop = false;
+  uint32_t service_slot = 0;
+  IpAddress address;
+  uint16_t port = 0;
+  MacAddress next_hop;
+};
+
+struct ServiceEntry {
+  std::string name;
+  IpAddress vip;
+  uint16_t port = 0;
+  uint8_t protocol = 0;
+  ForwardingMode mode = ForwardingMode::kDsr;
+  uint16_t gue_port = 0;
+  uint32_t slot = 0;                    // stable per VIP; indexes per-VIP counters
+  std::vector<uint32_t> backend_refs;   // Maglev entry index -> backend reference
+  std::shared_ptr<const MaglevTable> maglev;
+};
+
+class ServiceSnapshot {
+ public:
+  uint64_t version = 0;
+  ForwardingGlobals globals;
+  std::vector<ServiceEntry> services;
+  std::vector<BackendEntry> backends;  // indexed by backend slot
+
+  // Finds the service for a VIP address (16 bytes, IPv4 zero-padded), port and protocol.
+  const ServiceEntry* find(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto) const {
+    if (index_mask_ == 0) return nullptr;
+    uint64_t h = key_hash(addr, family, port, proto);
+    for (uint64_t i = h & index_mask_;; i = (i + 1) & index_mask_) {
+      int32_t s = index_[i];
+      if (s < 0) return nullptr;
+      const ServiceEntry& e = services[s];
+      if (e.port == port && e.protocol == proto && uint8_t(e.vip.family) == family &&
+          std::memcmp(e.vip.bytes.data(), addr, 16) == 0)
+        return &e;
+    }
+  }
+  // Whether any service uses this address (tells "wrong port on a VIP" from "not a VIP").
+  bool is_vip_address(const uint8_t* addr, uint8_t family) const {
+    if (address_mask_ == 0) return false;
+    for (uint64_t i = key_hash(addr, family, 0, 0) & address_mask_;; i = (i + 1) & address_mask_) {
+      int32_t a = address_index_[i];
+      if (a < 0) return false;
+      const IpAddress& v = vip_addresses_[a];
+      if (uint8_t(v.family) == family && std::memcmp(v.bytes.data(), addr, 16) == 0) return true;
+    }
+  }
+  // The entry in `ref`'s slot (compare its ref to tell whether it is still the same backend);
+  // an empty entry for slots this table does not have.
+  const BackendEntry& backend(uint32_t ref) const {
+    static const BackendEntry kNone{};
+    const uint32_t slot = backend_slot(ref);
+    return slot < backends.size() ? backends[slot] : kNone;
+  }
+
+  // Builds the lookup indexes; called once by SnapshotBuilder before publication.
+  void finalize();
+
+ private:
+  static uint64_t key_hash(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto);
+  std::vector<int32_t> index_;
+  uint64_t index_mask_ = 0;
+  std::vector<IpAddress> vip_addresses_;
+  std::vector<int32_t> address_index_;
+  uint64_t address_mask_ = 0;
+};
+
+}  // namespace edgelb

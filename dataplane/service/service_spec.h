@@ -1,0 +1,66 @@
+// The desired service state as the control side describes it (static file today, the agent's
+// gRPC pushes later). Plain values; validated and turned into a ServiceSnapshot by
+// SnapshotBuilder.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "packet/ip_address.h"
+
+namespace edgelb {
+
+enum class ForwardingMode : uint8_t { kDsr, kIpip, kGue };
+enum class BackendState : uint8_t { kUp, kDrain, kDown };
+
+const char* forwarding_mode_name(ForwardingMode m);
+const char* backend_state_name(BackendState s);
+std::optional<ForwardingMode> parse_forwarding_mode(const std::string& s);
+std::optional<BackendState> parse_backend_state(const std::string& s);
+
+struct BackendSpec {
+  IpAddress address;
+  uint16_t port = 0;  // 0: same as the VIP port (required for DSR)
+  uint32_t weight = 1;
+  BackendState state = BackendState::kUp;
+  std::optional<MacAddress> mac;  // next-hop MAC on the local segment
+  std::string identity;           // Maglev identity; default "<address>:<port>"
+};
+
+struct ServiceSpec {
+  std::string name;
+  IpAddress vip;
+  uint16_t port = 0;
+  uint8_t protocol = 0;  // 6 (TCP) or 17 (UDP)
+  ForwardingMode mode = ForwardingMode::kDsr;
+  uint16_t gue_port = 0;      // 0: the global GUE port
+  uint32_t maglev_size = 0;   // 0: the global table size
+  std::vector<BackendSpec> backends;
+};
+
+// Settings shared by all services of a dataplane.
+struct ForwardingGlobals {
+  std::optional<IpPrefix> encap_source_v4;  // IPIP/GUE outer source range (host bits from hash)
+  std::optional<IpPrefix> encap_source_v6;
+  uint16_t gue_port = 6080;
+  std::optional<MacAddress> gateway_mac;  // next hop for tunnelled backends without a MAC
+  uint16_t mtu = 1500;                    // largest IP packet the dataplane emits
+  uint32_t maglev_size = 65537;
+  uint32_t max_services = 1024;
+  uint32_t max_backends = 65536;
+};
+
+struct TableSpec {
+  uint64_t version = 0;
+  std::vector<ServiceSpec> services;
+};
+
+// One problem found in a TableSpec: where (e.g. "services[2].backends[0].weight") and why.
+struct ValidationError {
+  std::string path;
+  std::string reason;
+};
+
+}  // namespace edgelb

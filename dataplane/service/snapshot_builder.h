@@ -1,0 +1,61 @@
+// Turns a desired TableSpec into an immutable ServiceSnapshot (control side only).
+//
+// Stateful across builds so that published tables stay compatible with the flows workers
+// already track: a VIP keeps its slot (per-VIP counters), a backend keeps its slot while its
+// (VIP, identity) exists, and a slot reused for a different backend gets a new generation, so
+// stale flow references are detected. Maglev tables of services whose backend set, weights and
+// states did not change are shared with the previous snapshot instead of rebuilt.
+//
+// build() validates everything first: an invalid spec changes no state and returns every
+// problem with its path. Thread-safety: one control thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "service/service_snapshot.h"
+#include "service/service_spec.h"
+
+namespace edgelb {
+
+struct BuildResult {
+  std::unique_ptr<ServiceSnapshot> snapshot;  // null when errors is non-empty
+  std::vector<ValidationError> errors;
+};
+
+class SnapshotBuilder {
+ public:
+  explicit SnapshotBuilder(ForwardingGlobals globals);
+
+  BuildResult build(const TableSpec& spec);
+  std::vector<ValidationError> validate(const TableSpec& spec) const;
+  const ForwardingGlobals& globals() const { return globals_; }
+  // Maglev tables built (not reused) by the last successful build().
+  size_t last_maglev_builds() const { return last_maglev_builds_; }
+
+ private:
+  struct SlotAllocator {
+    std::vector<uint16_t> generation;
+    std::vector<uint32_t> free_slots;
+    uint32_t next = 0;
+  };
+  struct CachedMaglev {
+    std::string fingerprint;
+    std::shared_ptr<const MaglevTable> table;
+  };
+
+  ForwardingGlobals globals_;
+  std::map<std::string, uint32_t> service_slots_;  // VIP key -> slot
+  std::map<std::string, uint32_t> backend_refs_;   // VIP key + identity -> reference
+  SlotAllocator service_alloc_;
+  SlotAllocator backend_alloc_;
+  std::map<std::string, CachedMaglev> maglev_cache_;  // VIP key -> table
+  size_t last_maglev_builds_ = 0;
+};
+
+std::string vip_key_string(const ServiceSpec& s);
+std::string backend_identity(const BackendSpec& b);
+
+}  // namespace edgelb

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The whole edgelb test suite, from a fresh Debian 12 machine, as root:
+#   installs packages, reserves hugepages (or falls back to --no-huge), builds the normal,
+#   ASan+UBSan and libFuzzer trees, runs unit + packet tests in both, a short fuzz smoke run,
+#   and ends with one summary line "tests: N passed, N failed".
+# Options: EDGELB_SKIP_ASAN=1, EDGELB_SKIP_FUZZ=1 (local iteration only; CI runs everything).
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="$(nproc)"
+log_dir="$root/build/test-logs"
+
+bash deploy/install-packages.sh || exit 1
+export EDGELB_HUGEPAGES="$(deploy/hugepages.sh 512)"
+echo "hugepages: $EDGELB_HUGEPAGES"
+
+configure_build() {  # dir, extra cmake args...
+  local dir="$1"; shift
+  cmake -S "$root" -B "$root/$dir" -G Ninja "$@" > /dev/null || return 1
+  cmake --build "$root/$dir" -j "$jobs" 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+  return "${PIPESTATUS[0]}"
+}
+
+passed=0
+failed=0
+run_ctest() {  # name, dir, label regex
+  local name="$1" dir="$2" labels="$3" out rc
+  mkdir -p "$log_dir"
+  out="$log_dir/ctest-$name.log"
+  ctest --test-dir "$root/$dir" -L "$labels" -j "$jobs" --output-on-failure --timeout 600 > "$out" 2>&1
+  rc=$?
+  grep -E '\*\*\*(Failed|Timeout|Exception)|Not Run' "$out" || true
+  local line
+  line="$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$out" | tail -1)"
+  echo "[$name] ${line:-no ctest summary (rc=$rc), see $out}"
+  if [[ "$line" =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
+    failed=$((failed + BASH_REMATCH[1]))
+    passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
+  else
+    failed=$((failed + 1))
+  fi
+  if [ $rc -ne 0 ]; then sed -n '/The following tests FAILED/,$p' "$out"; fi
+}
+
+echo "== build (RelWithDebInfo)"
+if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+  run_ctest main build 'unit|packet'
+else
+  echo "build failed"; failed=$((failed + 1))
+fi
+
+if [ "${EDGELB_SKIP_ASAN:-0}" != 1 ]; then
+  echo "== build (ASan + UBSan)"
+  if configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DEDGELB_SANITIZE=ON -DEDGELB_BENCHMARKS=OFF; then
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      run_ctest asan build-asan 'unit|packet'
+  else
+    echo "asan build failed"; failed=$((failed + 1))
+  fi
+fi
+
+if [ "${EDGELB_SKIP_FUZZ:-0}" != 1 ] && [ -d tests/fuzz ]; then
+  echo "== build (libFuzzer, clang)"
+  if configure_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+       -DCMAKE_CXX_COMPILER=clang++ -DEDGELB_FUZZ=ON -DEDGELB_BENCHMARKS=OFF; then
+    run_ctest fuzz build-fuzz 'fuzz'
+  else
+    echo "fuzz build failed"; failed=$((failed + 1))
+  fi
+fi
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,308 @@
+#include "pipeline/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "forward/checksum.h"
+#include "forward/forwarder.h"
+#include "frame_builder.h"
+#include "service/snapshot_builder.h"
+
+namespace edgelb {
+namespace {
+using test::Buffer;
+using test::frame;
+using test::L4;
+
+const MacAddress kPortMac = *MacAddress::parse("02:00:00:00:00:01");
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  PipelineTest() : flows_(cfg()), stats_(64, 256), pipeline_(flows_, stats_), builder_(globals()) {}
+
+  static FlowTableConfig cfg() {
+    FlowTableConfig c;
+    c.capacity = 4096;
+    c.syn_flood_threshold = 0;
+    return c;
+  }
+  static ForwardingGlobals globals() {
+    ForwardingGlobals g;
+    g.maglev_size = 251;
+    g.max_services = 64;
+    g.max_backends = 256;
+    g.encap_source_v4 = IpPrefix::parse("198.18.254.0/24");
+    g.encap_source_v6 = IpPrefix::parse("2001:db8:ffff::/64");
+    g.gateway_mac = MacAddress::parse("02:00:00:00:00:fe");
+    return g;
+  }
+  static ServiceSpec service(const char* vip, uint16_t port, uint8_t proto, ForwardingMode mode,
+                             std::vector<const char*> backends) {
+    ServiceSpec s;
+    s.vip = *IpAddress::parse(vip);
+    s.port = port;
+    s.protocol = proto;
+    s.mode = mode;
+    int i = 0;
+    for (const char* b : backends) {
+      BackendSpec be;
+      be.address = *IpAddress::parse(b);
+      char mac[32];
+      std::snprintf(mac, sizeof mac, "02:00:00:00:02:%02x", ++i);
+      if (mode == ForwardingMode::kDsr) be.mac = MacAddress::parse(mac);
+      s.backends.push_back(be);
+    }
+    return s;
+  }
+  void apply(std::vector<ServiceSpec> services) {
+    auto r = builder_.build({++version_, std::move(services)});
+    ASSERT_TRUE(r.errors.empty()) << r.errors[0].path << ": " << r.errors[0].reason;
+    snap_ = std::move(r.snapshot);
+  }
+  DropReason run(Buffer& b, uint32_t now = 1000) { return pipeline_.process(b.view, snap_.get(), kPortMac, now); }
+  // Backend a frame went to: the DSR destination MAC's last byte or the outer IPv4 dst.
+  static std::string dsr_backend(const Buffer& b) { return MacAddress{{b.view.data[0], b.view.data[1], b.view.data[2], b.view.data[3], b.view.data[4], b.view.data[5]}}.to_string(); }
+
+  FlowTable flows_;
+  WorkerStats stats_;
+  Pipeline pipeline_;
+  SnapshotBuilder builder_;
+  std::unique_ptr<ServiceSnapshot> snap_;
+  uint64_t version_ = 0;
+};
+
+TEST_F(PipelineTest, DsrRewritesOnlyMacs) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
+  auto in = frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .payload = 10});
+  Buffer b(in);
+  ASSERT_EQ(run(b), DropReason::kNone);
+  auto out = b.bytes();
+  ASSERT_EQ(out.size(), in.size());
+  EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:01");
+  EXPECT_TRUE(std::equal(out.begin() + 6, out.begin() + 12, kPortMac.bytes.begin()));
+  EXPECT_TRUE(std::equal(out.begin() + 12, out.end(), in.begin() + 12));
+  EXPECT_EQ(stats_.vip[0].packets.get(), 1u);
+  EXPECT_EQ(stats_.vip[0].new_flows.get(), 1u);
+}
+
+TEST_F(PipelineTest, NonVipAndWrongPortAreCountedDrops) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
+  Buffer a(frame("198.18.0.1", "198.18.1.99", L4{.dport = 80}));
+  EXPECT_EQ(run(a), DropReason::kNonVip);
+  Buffer c(frame("198.18.0.1", "198.18.1.10", L4{.dport = 81}));
+  EXPECT_EQ(run(c), DropReason::kVipUnhandled);
+  Buffer d(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80}));
+  EXPECT_EQ(run(d), DropReason::kVipUnhandled);
+  Buffer e(frame("198.18.0.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 8}));
+  EXPECT_EQ(run(e), DropReason::kVipUnhandled);
+  EXPECT_EQ(stats_.drops[size_t(DropReason::kNonVip)].get(), 1u);
+  EXPECT_EQ(stats_.drops[size_t(DropReason::kVipUnhandled)].get(), 3u);
+}
+
+TEST_F(PipelineTest, IpipV4HeaderIsCorrect) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kIpip, {"198.18.3.1"})});
+  auto in = frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .payload = 5});
+  in.resize(in.size() + 6, 0);  // Ethernet padding must not end up inside the tunnel
+  Buffer b(in);
+  ASSERT_EQ(run(b), DropReason::kNone);
+  auto out = b.bytes();
+  ASSERT_EQ(out.size(), in.size() - 6 + 20);
+  const uint8_t* ip = out.data() + 14;
+  EXPECT_EQ(ip[0], 0x45);
+  EXPECT_EQ(load_be16(ip + 2), in.size() - 6 - 14 + 20);
+  EXPECT_EQ(ip[9], 4);
+  EXPECT_EQ(ip[8], 64);
+  EXPECT_EQ(load_be16(ip + 6), 0x4000);
+  EXPECT_EQ(checksum_finish(checksum_partial(ip, 20)), 0) << "header checksum verifies";
+  EXPECT_EQ(IpAddress::v4(ip + 16).to_string(), "198.18.3.1");
+  EXPECT_EQ(ip[12], 198);
+  EXPECT_EQ(ip[13], 18);
+  EXPECT_EQ(ip[14], 254);
+  EXPECT_TRUE(std::equal(out.begin() + 34, out.end(), in.begin() + 14));
+  EXPECT_EQ(dsr_backend(b), "02:00:00:00:00:fe") << "gateway MAC for tunnels";
+}
+
+TEST_F(PipelineTest, Ip6ip6AndGueV6Checksum) {
+  apply({service("2001:db8:1::10", 443, 6, ForwardingMode::kIpip, {"2001:db8:3::1"}),
+         service("2001:db8:1::10", 53, 17, ForwardingMode::kGue, {"2001:db8:3::2"})});
+  auto in = frame("2001:db8::1", "2001:db8:1::10", L4{.dport = 443});
+  Buffer b(in);
+  ASSERT_EQ(run(b), DropReason::kNone);
+  auto out = b.bytes();
+  EXPECT_EQ(out[14 + 6], 41);
+  EXPECT_EQ(load_be16(out.data() + 12), 0x86dd);
+  auto in2 = frame("2001:db8::1", "2001:db8:1::10", L4{.proto = 17, .dport = 53, .payload = 33});
+  Buffer g(in2);
+  ASSERT_EQ(run(g), DropReason::kNone);
+  auto o2 = g.bytes();
+  const uint8_t* ip = o2.data() + 14;
+  const uint8_t* udp = ip + 40;
+  EXPECT_EQ(ip[6], 17);
+  EXPECT_EQ(load_be16(udp + 2), 6080);
+  EXPECT_GE(load_be16(udp), 0xc000);
+  const uint32_t ulen = load_be16(udp + 4);
+  EXPECT_EQ(ulen, 8 + in2.size() - 14);
+  uint64_t sum = checksum_partial(ip + 8, 32);
+  sum += ulen + 17;
+  sum = checksum_partial(udp, ulen, sum);
+  EXPECT_EQ(checksum_finish(sum), 0) << "UDP checksum over IPv6 verifies";
+}
+
+TEST_F(PipelineTest, Ipv4InIpv6AndIpv6InIpv4) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kIpip, {"2001:db8:3::1"}),
+         service("2001:db8:1::10", 80, 6, ForwardingMode::kIpip, {"198.18.3.1"})});
+  Buffer a(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
+  ASSERT_EQ(run(a), DropReason::kNone);
+  EXPECT_EQ(a.view.data[14 + 6], 4) << "IPv4 inside IPv6: next header 4";
+  Buffer c(frame("2001:db8::1", "2001:db8:1::10", L4{.dport = 80}));
+  ASSERT_EQ(run(c), DropReason::kNone);
+  EXPECT_EQ(c.view.data[14 + 9], 41) << "IPv6 inside IPv4: protocol 41";
+}
+
+TEST_F(PipelineTest, EncapTooBigAndNoHeadroom) {
+  apply({service("198.18.1.10", 80, 17, ForwardingMode::kGue, {"198.18.3.1"})});
+  Buffer big(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80, .payload = 1500 - 28 - 27}));
+  EXPECT_EQ(run(big), DropReason::kEncapTooBig);
+  auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80, .payload = 10});
+  Buffer tight(f);
+  tight.view.headroom = 10;
+  EXPECT_EQ(run(tight), DropReason::kNoHeadroom);
+  EXPECT_EQ(tight.bytes(), f) << "a dropped frame is left untouched";
+}
+
+TEST_F(PipelineTest, FlowsStickAndSpread) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1", "198.18.2.2", "198.18.2.3", "198.18.2.4"})});
+  std::map<std::string, int> spread;
+  std::map<int, std::string> first;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 400; ++i) {
+      Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(10000 + i), .dport = 80, .tcp_flags = round ? uint8_t(0x10) : uint8_t(0x02)}));
+      ASSERT_EQ(run(b), DropReason::kNone);
+      auto be = dsr_backend(b);
+      if (round == 0) {
+        first[i] = be;
+        ++spread[be];
+      } else {
+        EXPECT_EQ(first[i], be) << "flow " << i << " moved";
+      }
+    }
+  }
+  EXPECT_EQ(spread.size(), 4u);
+  for (auto& [be, n] : spread) EXPECT_GT(n, 50) << be;
+}
+
+TEST_F(PipelineTest, DrainKeepsFlowsDownAndRemovalRebalance) {
+  auto svc = service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1", "198.18.2.2"});
+  apply({svc});
+  std::map<int, std::string> owner;
+  for (int i = 0; i < 200; ++i) {
+    Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80}));
+    ASSERT_EQ(run(b), DropReason::kNone);
+    owner[i] = dsr_backend(b);
+  }
+  // Drain backend 1: its flows stay; new flows avoid it.
+  svc.backends[0].state = BackendState::kDrain;
+  apply({svc});
+  for (int i = 0; i < 200; ++i) {
+    Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80, .tcp_flags = 0x10}));
+    ASSERT_EQ(run(b), DropReason::kNone);
+    EXPECT_EQ(dsr_backend(b), owner[i]);
+  }
+  for (int i = 0; i < 50; ++i) {
+    Buffer b(frame("198.18.0.9", "198.18.1.10", L4{.sport = uint16_t(30000 + i), .dport = 80}));
+    ASSERT_EQ(run(b), DropReason::kNone);
+    EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:02");
+  }
+  // Mark it down: its flows move to the other backend.
+  svc.backends[0].state = BackendState::kDown;
+  apply({svc});
+  for (int i = 0; i < 200; ++i) {
+    Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80, .tcp_flags = 0x10}));
+    ASSERT_EQ(run(b), DropReason::kNone);
+    EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:02");
+  }
+  EXPECT_GT(stats_.rebalanced.get(), 0u);
+  // Remove every backend: no_backend, counted.
+  svc.backends.clear();
+  apply({svc});
+  Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = 20000, .dport = 80}));
+  EXPECT_EQ(run(b), DropReason::kNoBackend);
+}
+
+TEST_F(PipelineTest, RemovedBackendFlowsRebalanceEvenIfSlotReused) {
+  auto svc = service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"});
+  apply({svc});
+  Buffer a(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
+  ASSERT_EQ(run(a), DropReason::kNone);
+  EXPECT_EQ(dsr_backend(a), "02:00:00:00:02:01");
+  svc.backends[0].address = *IpAddress::parse("198.18.2.9");  // a different backend, same slot
+  svc.backends[0].mac = MacAddress::parse("02:00:00:00:02:09");
+  apply({svc});
+  Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x10}));
+  ASSERT_EQ(run(b), DropReason::kNone);
+  EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:09");
+  EXPECT_EQ(stats_.rebalanced.get(), 1u);
+}
+
+TEST_F(PipelineTest, IcmpTooBigFollowsTheFlow) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1", "198.18.2.2", "198.18.2.3"})});
+  using test::ip;
+  for (int i = 0; i < 30; ++i) {
+    const uint16_t sport = uint16_t(40000 + i);
+    Buffer b(frame("198.18.0.7", "198.18.1.10", L4{.sport = sport, .dport = 80}));
+    ASSERT_EQ(run(b), DropReason::kNone);
+    auto owner = dsr_backend(b);
+    auto quoted = test::ip_packet(ip("198.18.1.10"), ip("198.18.0.7"), L4{.proto = 6, .sport = 80, .dport = sport});
+    quoted.resize(28);
+    Buffer icmp(frame("198.18.100.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 3, .icmp_code = 4, .icmp_inner = quoted}));
+    ASSERT_EQ(run(icmp), DropReason::kNone);
+    EXPECT_EQ(dsr_backend(icmp), owner);
+  }
+  EXPECT_EQ(stats_.icmp_too_big_steered.get(), 30u);
+}
+
+TEST_F(PipelineTest, SynOnClosingFlowStartsNewFlow) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
+  Buffer a(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
+  ASSERT_EQ(run(a, 0), DropReason::kNone);
+  Buffer fin(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x11}));
+  ASSERT_EQ(run(fin, 1), DropReason::kNone);
+  Buffer syn(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x02}));
+  ASSERT_EQ(run(syn, 2), DropReason::kNone);
+  EXPECT_EQ(stats_.vip[0].new_flows.get(), 2u);
+}
+
+TEST_F(PipelineTest, FragmentsToVipAndNoTable) {
+  apply({service("198.18.1.10", 53, 17, ForwardingMode::kDsr, {"198.18.2.1"})});
+  auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 53, .payload = 40});
+  store_be16(&f[20], 0x2000);
+  Buffer a(f);
+  EXPECT_EQ(run(a), DropReason::kIpFragment);
+  Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 53}));
+  EXPECT_EQ(pipeline_.process(b.view, nullptr, kPortMac, 0), DropReason::kNoSnapshot);
+}
+
+TEST_F(PipelineTest, DsrWithoutMacIsNoNextHop) {
+  auto svc = service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"});
+  svc.backends[0].mac.reset();
+  apply({svc});
+  Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
+  EXPECT_EQ(run(b), DropReason::kNoNextHop);
+}
+
+TEST(Forwarder, EncapSourceUsesHostBitsOnly) {
+  auto p4 = *IpPrefix::parse("198.18.254.0/24");
+  for (uint64_t h : {0ull, 1ull, 0xffull, 0x12345678abcdull}) {
+    auto a = encap_source(p4, h);
+    EXPECT_EQ(a.bytes[0], 198);
+    EXPECT_EQ(a.bytes[2], 254);
+    EXPECT_EQ(a.bytes[3], uint8_t(h));
+  }
+  auto p6 = *IpPrefix::parse("2001:db8:ffff::/64");
+  auto a = encap_source(p6, 0x0102030405060708ull);
+  EXPECT_EQ(a.to_string(), "2001:db8:ffff:0:102:304:506:708");
+}
+
+}  // namespace
+}  // namespace edgelb
