@@ -33,7 +33,8 @@ namespace edgelb {
   X(kNoHeadroom, "no_headroom")                /* cannot prepend encapsulation */    \
   X(kEncapTooBig, "encap_too_big")             /* encapsulated packet exceeds MTU */ \
   X(kTxFull, "tx_full")                        /* NIC TX ring full */               \
-  X(kNoSnapshot, "no_service_table")           /* no table published yet */
+  X(kNoSnapshot, "no_service_table")           /* no table published yet */       \
+  X(kMultiSegment, "multi_segment")            /* chained mbuf (jumbo), unsupported */
 
 enum class DropReason : uint8_t {
 #define EDGELB_DROP_ENUM(name, text) name,

@@ -1,0 +1,69 @@
+// One poll-mode worker per lcore: the canonical run-to-completion loop.
+//
+//   loop: snapshot = rcu current            (one table version per loop iteration)
+//         for each (port, queue) it owns:
+//           rx_burst -> prefetch -> Pipeline::process_burst -> buffered TX / bulk free
+//         flush TX buffers; sweep a few conntrack buckets; account cycles;
+//         report a quiescent state
+//
+// The worker owns its FlowTable, WorkerStats and TX buffers; nothing is shared with other
+// workers. It registers as a liburcu QSBR reader for its lifetime.
+// Thread-safety: run() executes on its lcore; stop() and stats reads may come from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "conntrack/flow_table.h"
+#include "packet/ip_address.h"
+#include "pipeline/pipeline.h"
+#include "service/snapshot_publisher.h"
+#include "stats/worker_stats.h"
+
+struct rte_eth_dev_tx_buffer;
+
+namespace edgelb {
+
+struct WorkerQueue {
+  uint16_t port_id = 0;
+  uint16_t queue_id = 0;
+  MacAddress port_mac;        // source MAC of frames sent
+  uint16_t burst_size = 32;
+  rte_eth_dev_tx_buffer* tx_buffer = nullptr;  // owned by the Worker
+  // Optional gate (owned by the caller): the queue is polled only while it reads true.
+  // File-mode phases use it to feed one input at a time.
+  const std::atomic<bool>* enabled = nullptr;
+};
+
+class Worker {
+ public:
+  Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableConfig& conntrack,
+         const ForwardingGlobals& limits, const SnapshotPublisher& publisher);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // The lcore entry point (rte_eal_remote_launch); returns when stop() was called.
+  int run();
+  void stop() { stop_.store(true, std::memory_order_relaxed); }
+
+  uint32_t lcore() const { return lcore_; }
+  const WorkerStats& stats() const { return *stats_; }
+  const FlowTable& flows() const { return *flows_; }
+  bool flow_memory_on_hugepages() const { return flow_mem_dpdk_; }
+
+ private:
+  uint32_t lcore_;
+  std::vector<WorkerQueue> queues_;
+  const SnapshotPublisher& publisher_;
+  void* flow_mem_ = nullptr;
+  bool flow_mem_dpdk_ = false;
+  std::unique_ptr<FlowTable> flows_;
+  std::unique_ptr<WorkerStats> stats_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace edgelb

@@ -1,0 +1,548 @@
+#!/usr/bin/env python3
+"""Packet fixtures for edgelb-dataplane: pcap in -> real binary (net_pcap) -> pcap out.
+
+Each case builds its input with scapy, builds the expected output independently, and compares
+bytes (encapsulation fields that come from the flow hash -- outer source, IPv6 flow label, GUE
+source port -- are read from the output, checked for range, then the whole frame is compared).
+  fixtures.py --list
+  fixtures.py --case NAME --binary build/dataplane/edgelb-dataplane [--workdir DIR]
+"""
+import os
+import random
+import sys
+
+from scapy.all import (ARP, Dot1AD, Dot1Q, Ether, ICMP, ICMPv6EchoRequest, ICMPv6PacketTooBig, IP,
+                       IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, TCP, UDP)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import (CLIENT4, CLIENT6, GATEWAY_MAC, IN_MAC, PREFIX4, PREFIX6, VIP4, VIP6, backend,  # noqa: E402
+                     backend_mac, check, in_prefix, main, outer_fields, same_bytes, service)
+
+CASES = {}
+TUNNEL_CONFIG = {"forwarding": {"gateway_mac": GATEWAY_MAC, "maglev_table_size": 251,
+                                "encap": {"ipv4_source_prefix": PREFIX4, "ipv6_source_prefix": PREFIX6}},
+                 "workers": [1], "eal": {"memory_mb": 256}, "conntrack": {"capacity": 65536}}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def eth(v6=False):
+    return Ether(src="02:00:00:00:00:aa", dst=IN_MAC)
+
+
+def tcp4(sport=40000, dport=80, flags="S", payload=b"", src=CLIENT4, dst=VIP4, **ip):
+    return eth() / IP(src=src, dst=dst, **ip) / TCP(sport=sport, dport=dport, flags=flags) / Raw(payload)
+
+
+def tcp6(sport=40000, dport=80, flags="S", payload=b"", src=CLIENT6, dst=VIP6):
+    return eth() / IPv6(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags=flags) / Raw(payload)
+
+
+def udp4(sport=40000, dport=53, payload=b"q", src=CLIENT4, dst=VIP4):
+    return eth() / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(payload)
+
+
+def udp6(sport=40000, dport=53, payload=b"q", src=CLIENT6, dst=VIP6):
+    return eth() / IPv6(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(payload)
+
+
+def dsr_expected(pkt, port_mac, i=1):
+    b = bytearray(bytes(pkt))
+    b[0:6] = bytes.fromhex(backend_mac(i).replace(":", ""))
+    b[6:12] = bytes.fromhex(port_mac.replace(":", ""))
+    return bytes(b)
+
+
+def single_dsr(ctx, pkt, vip=VIP4, port=80, proto="tcp", bk="198.18.2.1"):
+    r = ctx.run([service(vip, port, proto, "dsr", [backend(bk)])], [pkt])
+    check(len(r.out) == 1, "want 1 output frame, got %d (drops %s)" % (len(r.out), r.stats["totals"]["drops"]))
+    same_bytes(r.out[0], dsr_expected(pkt, r.port_mac()))
+    return r
+
+
+# ---------------------------------------------------------------- DSR ---------------------
+@case
+def dsr_ipv4_tcp_syn(ctx):
+    single_dsr(ctx, tcp4(payload=b"hello"))
+
+
+@case
+def dsr_ipv6_tcp(ctx):
+    single_dsr(ctx, tcp6(flags="A", payload=b"x" * 100), vip=VIP6, bk="2001:db8:2::1")
+
+
+@case
+def dsr_ipv4_udp(ctx):
+    single_dsr(ctx, udp4(), port=53, proto="udp")
+
+
+@case
+def dsr_ipv6_udp(ctx):
+    single_dsr(ctx, udp6(), vip=VIP6, port=53, proto="udp", bk="2001:db8:2::1")
+
+
+@case
+def dsr_vlan_tag_kept(ctx):
+    p = Ether(src="02:00:00:00:00:aa", dst=IN_MAC) / Dot1Q(vlan=100, prio=3) / IP(src=CLIENT4, dst=VIP4) / TCP(dport=80)
+    single_dsr(ctx, p)
+
+
+@case
+def dsr_qinq_tags_kept(ctx):
+    p = Ether(src="02:00:00:00:00:aa", dst=IN_MAC, type=0x88a8) / Dot1AD(vlan=10) / Dot1Q(vlan=20) / \
+        IP(src=CLIENT4, dst=VIP4) / TCP(dport=80)
+    single_dsr(ctx, p)
+
+
+@case
+def dsr_ipv4_options(ctx):
+    p = eth() / IP(src=CLIENT4, dst=VIP4, options=[b"\x01\x01\x01\x00"]) / TCP(dport=80)
+    check(bytes(p)[14] == 0x46, "fixture must carry options")
+    single_dsr(ctx, p)
+
+
+@case
+def dsr_ethernet_padding_kept(ctx):
+    p = tcp4(flags="A")
+    raw = bytes(p) + b"\x00" * (60 - len(bytes(p)))
+    r = ctx.run([service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.1")])], [Ether(raw)])
+    check(len(r.out) == 1 and len(r.out[0]) == 60, "padded frame forwarded as is")
+    same_bytes(r.out[0], dsr_expected(raw, r.port_mac()))
+
+
+@case
+def dsr_ipv6_extension_headers(ctx):
+    p = eth() / IPv6(src=CLIENT6, dst=VIP6) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() / TCP(dport=80)
+    single_dsr(ctx, p, vip=VIP6, bk="2001:db8:2::1")
+
+
+# ---------------------------------------------------------------- IPIP / GUE --------------
+def tunnel_expected(actual, inner, outer_v4, proto, backend_addr, port_mac, gue_port=None):
+    """The frame the dataplane must emit, with hash-derived fields taken from `actual`."""
+    inner_ip = bytes(inner)[14:]
+    ol2 = Ether(actual)
+    outer = ol2.payload
+    if outer_v4:
+        check(in_prefix(outer.src, PREFIX4), "outer source %s outside %s" % (outer.src, PREFIX4))
+        hdr = IP(src=outer.src, dst=backend_addr, ttl=64, flags="DF", id=0, tos=_tclass(inner), proto=proto)
+    else:
+        check(in_prefix(outer.src, PREFIX6), "outer source %s outside %s" % (outer.src, PREFIX6))
+        hdr = IPv6(src=outer.src, dst=backend_addr, hlim=64, tc=_tclass(inner), fl=outer.fl, nh=proto)
+    l2 = Ether(dst=GATEWAY_MAC, src=port_mac, type=0x0800 if outer_v4 else 0x86DD)
+    if gue_port:
+        sport = outer.payload.sport
+        check(sport >= 0xC000, "GUE source port %d not in the dynamic range" % sport)
+        udp = UDP(sport=sport, dport=gue_port)
+        if outer_v4:
+            udp.chksum = 0
+        return bytes(l2 / hdr / udp / Raw(inner_ip))
+    return bytes(l2 / hdr / Raw(inner_ip))
+
+
+def _tclass(inner):
+    ip = Ether(bytes(inner)).payload
+    return ip.tos if isinstance(ip, IP) else ip.tc
+
+
+def tunnel_case(ctx, pkt, vip, backend_addr, mode, outer_v4, proto, port=80, l4="tcp", gue_port=None, svc_extra=None):
+    svc = service(vip, port, l4, mode, [backend(backend_addr, mac=False)], **(svc_extra or {}))
+    r = ctx.run([svc], [pkt], config=TUNNEL_CONFIG)
+    check(len(r.out) == 1, "want 1 frame, got %d, drops %s" % (len(r.out), r.stats["totals"]["drops"]))
+    same_bytes(r.out[0], tunnel_expected(r.out[0], pkt, outer_v4, proto, backend_addr, r.port_mac(), gue_port))
+    return r
+
+
+@case
+def ipip_ipv4_in_ipv4(ctx):
+    tunnel_case(ctx, tcp4(payload=b"abc"), VIP4, "198.18.3.1", "ipip", True, 4)
+
+
+@case
+def ipip_ipv6_in_ipv6(ctx):
+    tunnel_case(ctx, tcp6(payload=b"abc"), VIP6, "2001:db8:3::1", "ipip", False, 41)
+
+
+@case
+def ipip_ipv4_in_ipv6(ctx):
+    tunnel_case(ctx, tcp4(), VIP4, "2001:db8:3::1", "ipip", False, 4)
+
+
+@case
+def ipip_ipv6_in_ipv4(ctx):
+    tunnel_case(ctx, tcp6(), VIP6, "198.18.3.1", "ipip", True, 41)
+
+
+@case
+def ipip_dscp_copied(ctx):
+    tunnel_case(ctx, tcp4(tos=0xb8), VIP4, "198.18.3.1", "ipip", True, 4)
+
+
+@case
+def ipip_padding_trimmed(ctx):
+    p = tcp4(flags="A")
+    padded = Ether(bytes(p) + b"\x00" * (60 - len(bytes(p))))
+    svc = service(VIP4, 80, "tcp", "ipip", [backend("198.18.3.1", mac=False)])
+    r = ctx.run([svc], [padded], config=TUNNEL_CONFIG)
+    check(len(r.out) == 1, "forwarded")
+    same_bytes(r.out[0], tunnel_expected(r.out[0], p, True, 4, "198.18.3.1", r.port_mac()))
+
+
+@case
+def ipip_vlan_kept(ctx):
+    p = Ether(src="02:00:00:00:00:aa", dst=IN_MAC) / Dot1Q(vlan=7) / IP(src=CLIENT4, dst=VIP4) / TCP(dport=80)
+    svc = service(VIP4, 80, "tcp", "ipip", [backend("198.18.3.1", mac=False)])
+    r = ctx.run([svc], [p], config=TUNNEL_CONFIG)
+    check(len(r.out) == 1, "forwarded")
+    o = Ether(r.out[0])
+    check(o.haslayer(Dot1Q) and o[Dot1Q].vlan == 7 and o[Dot1Q].type == 0x0800, "VLAN 7 kept, inner type IPv4")
+    inner = bytes(p[IP])
+    check(r.out[0].endswith(inner), "inner packet intact")
+    check(o[Dot1Q].payload.dst == "198.18.3.1" and o[Dot1Q].payload.proto == 4, "outer header after the tag")
+
+
+@case
+def ipip_backend_mac_preferred_over_gateway(ctx):
+    svc = service(VIP4, 80, "tcp", "ipip", [backend("198.18.3.1", i=9)])
+    r = ctx.run([svc], [tcp4()], config=TUNNEL_CONFIG)
+    check(Ether(r.out[0]).dst == backend_mac(9), "on-link tunnel backend reached by its own MAC")
+
+
+@case
+def gue_ipv4_outer_udp_checksum_zero(ctx):
+    tunnel_case(ctx, udp4(payload=b"dns?"), VIP4, "198.18.3.1", "gue", True, 17, port=53, l4="udp", gue_port=6080)
+
+
+@case
+def gue_ipv6_outer_checksum_valid(ctx):
+    tunnel_case(ctx, udp6(payload=b"odd-length"), VIP6, "2001:db8:3::1", "gue", False, 17, port=53, l4="udp",
+                gue_port=6080)
+
+
+@case
+def gue_service_port_override(ctx):
+    tunnel_case(ctx, tcp4(), VIP4, "198.18.3.1", "gue", True, 17, gue_port=7000, svc_extra={"gue_port": 7000})
+
+
+@case
+def gue_ipv6_inner_ipv4_outer(ctx):
+    tunnel_case(ctx, tcp6(payload=b"z" * 33), VIP6, "198.18.3.1", "gue", True, 17, gue_port=6080)
+
+
+@case
+def encap_over_mtu_dropped(ctx):
+    svc = service(VIP4, 80, "tcp", "ipip", [backend("198.18.3.1", mac=False)])
+    big = tcp4(flags="A", payload=b"x" * (1500 - 40))  # exactly 1500 bytes of IP: fits unencapsulated
+    ok = tcp4(sport=40001, flags="A", payload=b"x" * (1500 - 40 - 20))
+    r = ctx.run([svc], [big, ok], config=TUNNEL_CONFIG)
+    check(r.drops("encap_too_big") == 1 and len(r.out) == 1, "one too big, one exactly at MTU")
+    check(len(r.out[0]) == 14 + 1500, "1500-byte outer packet emitted")
+
+
+# ---------------------------------------------------------------- ICMP ---------------------
+def three_backends(vip=VIP4, v6=False):
+    return [service(vip, 80, "tcp", "dsr",
+                    [backend(("2001:db8:2::%d" if v6 else "198.18.2.%d") % i, i=i) for i in (1, 2, 3)])]
+
+
+@case
+def icmp_frag_needed_follows_flow(ctx):
+    flows = [tcp4(sport=41000 + i, flags="S") for i in range(24)]
+    errors = []
+    for i in range(24):
+        quoted = IP(src=VIP4, dst=CLIENT4) / TCP(sport=80, dport=41000 + i, flags="SA")
+        errors.append(eth() / IP(src="198.18.100.1", dst=VIP4) / ICMP(type=3, code=4, nexthopmtu=1400) /
+                      Raw(bytes(quoted)[:28]))
+    r = ctx.run(three_backends(), flows + errors)
+    check(len(r.out) == 48, "all flows and all ICMP errors forwarded")
+    for i in range(24):
+        check(Ether(r.out[i]).dst == Ether(r.out[24 + i]).dst, "ICMP %d went to a different backend" % i)
+        same_bytes(r.out[24 + i][12:], bytes(errors[i])[12:], "ICMP error body")
+    check(r.stats["totals"]["icmp_too_big_steered"] == 24, "counted")
+
+
+@case
+def icmpv6_packet_too_big_follows_flow(ctx):
+    flows = [tcp6(sport=42000 + i) for i in range(16)]
+    errors = []
+    for i in range(16):
+        quoted = IPv6(src=VIP6, dst=CLIENT6) / TCP(sport=80, dport=42000 + i, flags="SA")
+        errors.append(eth() / IPv6(src="2001:db8:100::1", dst=VIP6) / ICMPv6PacketTooBig(mtu=1280) / Raw(bytes(quoted)))
+    r = ctx.run(three_backends(VIP6, True), flows + errors)
+    check(len(r.out) == 32, "forwarded")
+    for i in range(16):
+        check(Ether(r.out[i]).dst == Ether(r.out[16 + i]).dst, "ICMPv6 %d went elsewhere" % i)
+
+
+@case
+def icmp_echo_to_vip_dropped(ctx):
+    r = ctx.run(three_backends(), [eth() / IP(src=CLIENT4, dst=VIP4) / ICMP(),
+                                   eth() / IPv6(src=CLIENT6, dst=VIP6) / ICMPv6EchoRequest()])
+    check(not r.out, "no output")
+    check(r.drops("vip_unhandled") == 1 and r.drops("non_vip") == 1, str(r.stats["totals"]["drops"]))
+
+
+@case
+def icmp_too_big_with_bad_inner_dropped(ctx):
+    bad = eth() / IP(src="198.18.100.1", dst=VIP4) / ICMP(type=3, code=4) / Raw(b"\x45\x00\x00")
+    other = eth() / IP(src="198.18.100.1", dst=VIP4) / ICMP(type=3, code=4) / \
+        Raw(bytes(IP(src=VIP4, dst=CLIENT4) / TCP(sport=81, dport=5))[:28])
+    r = ctx.run(three_backends(), [bad, other])
+    check(r.drops("icmp_inner_malformed") == 1, "truncated inner header")
+    check(r.drops("vip_unhandled") == 1, "inner flow is for no service")
+
+
+# ---------------------------------------------------------------- malformed input --------
+def drop_case(ctx, frames, reason, count=None):
+    r = ctx.run(three_backends(), frames)
+    check(not r.out, "nothing may be emitted, got %d frames" % len(r.out))
+    want = len(frames) if count is None else count
+    check(r.drops(reason) == want, "%s: want %d got %d; all drops %s" %
+          (reason, want, r.drops(reason), {k: v for k, v in r.stats["totals"]["drops"].items() if v}))
+
+
+@case
+def garbage_frames_dropped_and_counted(ctx):
+    rnd = random.Random(1234)
+    frames = [bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300))) for _ in range(300)]
+    r = ctx.run(three_backends(), [Ether(f) if len(f) >= 14 else Raw(f) for f in frames])
+    check(r.stats["totals"]["rx_packets"] == len(frames), "every frame received")
+    check(r.stats["totals"]["drops_total"] == len(frames) - len(r.out), "every frame accounted for")
+
+
+@case
+def runt_frames(ctx):
+    drop_case(ctx, [Raw(b"\x02" * n) for n in range(1, 14)], "l2_truncated")
+
+
+@case
+def truncated_ipv4_frames(ctx):
+    full = bytes(tcp4(payload=b"payload"))
+    frames = [Ether(full[:n]) for n in range(14, len(full))]
+    r = ctx.run(three_backends(), frames)
+    check(not r.out and r.stats["totals"]["drops_total"] == len(frames), "every truncation dropped")
+
+
+@case
+def truncated_ipv6_frames(ctx):
+    full = bytes(eth() / IPv6(src=CLIENT6, dst=VIP6) / IPv6ExtHdrHopByHop() / TCP(dport=80))
+    frames = [Ether(full[:n]) for n in range(14, len(full))]
+    r = ctx.run(three_backends(VIP6, True), frames)
+    check(not r.out and r.stats["totals"]["drops_total"] == len(frames), "every truncation dropped")
+
+
+@case
+def non_ip_frames(ctx):
+    drop_case(ctx, [Ether(src="02:00:00:00:00:aa") / ARP(pdst=VIP4),
+                    Ether(dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x00" * 40)], "non_ip")
+
+
+@case
+def bad_ipv4_headers(ctx):
+    good = bytearray(bytes(tcp4()))
+    ihl = bytearray(good); ihl[14] = 0x44
+    ver = bytearray(good); ver[14] = 0x55
+    tot = bytearray(good); tot[16:18] = (2000).to_bytes(2, "big")
+    r = ctx.run(three_backends(), [Ether(bytes(x)) for x in (ihl, ver, tot)])
+    d = r.stats["totals"]["drops"]
+    check(not r.out and d["ipv4_bad_ihl"] == 1 and d["ipv4_bad_version"] == 1 and d["ipv4_bad_total_length"] == 1,
+          str({k: v for k, v in d.items() if v}))
+
+
+@case
+def bad_ipv6_headers(ctx):
+    good = bytearray(bytes(tcp6()))
+    plen = bytearray(good); plen[18:20] = (3000).to_bytes(2, "big")
+    ver = bytearray(good); ver[14] = 0x40
+    r = ctx.run(three_backends(VIP6, True), [Ether(bytes(plen)), Ether(bytes(ver))])
+    d = r.stats["totals"]["drops"]
+    check(not r.out and d["ipv6_bad_payload_length"] == 1 and d["ipv6_bad_version"] == 1, str(d))
+
+
+@case
+def ipv6_extension_header_chain_too_long(ctx):
+    p = eth() / IPv6(src=CLIENT6, dst=VIP6)
+    for _ in range(9):
+        p = p / IPv6ExtHdrDestOpt()
+    p = p / TCP(dport=80)
+    r = ctx.run(three_backends(VIP6, True), [p])
+    check(r.drops("ipv6_too_many_ext_headers") == 1 and not r.out, "dropped")
+
+
+@case
+def bad_l4_headers(ctx):
+    tcp = bytearray(bytes(tcp4())); tcp[46] = 0x30          # data offset 3
+    udp = bytearray(bytes(udp4(dport=80))); udp[38:40] = (500).to_bytes(2, "big")
+    r = ctx.run(three_backends() + [service(VIP4, 80, "udp", "dsr", [backend("198.18.2.1")])],
+                [Ether(bytes(tcp)), Ether(bytes(udp))])
+    check(r.drops("tcp_bad_header") == 1 and r.drops("udp_bad_header") == 1 and not r.out, "dropped")
+
+
+@case
+def vlan_stack_too_deep(ctx):
+    p = Ether(src="02:00:00:00:00:aa", dst=IN_MAC) / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / \
+        IP(src=CLIENT4, dst=VIP4) / TCP(dport=80)
+    drop_case(ctx, [p], "vlan_too_deep")
+
+
+# ---------------------------------------------------------------- classification ---------
+@case
+def non_vip_traffic_dropped(ctx):
+    drop_case(ctx, [tcp4(dst="198.18.1.99"), tcp6(dst="2001:db8:1::99"), udp4(dst="198.18.9.9")], "non_vip")
+
+
+@case
+def vip_wrong_port_or_protocol(ctx):
+    drop_case(ctx, [tcp4(dport=81), udp4(dport=80), eth() / IP(src=CLIENT4, dst=VIP4, proto=47) / Raw(b"gre!")],
+              "vip_unhandled")
+
+
+@case
+def fragments_to_vip_dropped(ctx):
+    frags = [f for f in __import__("scapy.all", fromlist=["fragment"]).fragment(
+        IP(src=CLIENT4, dst=VIP4) / TCP(dport=80) / Raw(b"x" * 300), fragsize=128)]
+    v6 = eth() / IPv6(src=CLIENT6, dst=VIP6) / IPv6ExtHdrFragment(m=1, id=7) / TCP(dport=80)
+    frames = [eth() / f for f in frags] + [v6]
+    r = ctx.run(three_backends() + three_backends(VIP6, True), frames)
+    check(not r.out and r.drops("ip_fragment") == len(frames), "fragments: %s" % r.stats["totals"]["drops"])
+
+
+@case
+def no_backend_counted(ctx):
+    svc = service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.1", state="down"), backend("198.18.2.2", i=2, weight=0)])
+    r = ctx.run([svc], [tcp4()])
+    check(r.drops("no_backend") == 1 and not r.out, "no usable backend")
+
+
+@case
+def dsr_backend_without_mac_counted(ctx):
+    svc = service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.1", mac=False)])
+    r = ctx.run([svc], [tcp4()])
+    check(r.drops("no_next_hop") == 1 and not r.out, "unknown next hop is reported, not blackholed")
+    check(r.stats["services"][0]["backends"][0]["next_hop"] == "unknown", "stats show the unknown MAC")
+
+
+@case
+def invalid_service_file_rejected(ctx):
+    bad = [service(VIP4, 80, "tcp", "dsr", [backend("2001:db8::1")]), service(VIP4, 80, "tcp", "dsr", [])]
+    r = ctx.run(bad, [tcp4()], expect_rc=2)
+    check("services[0].backends[0].address" in r.stderr and "services[1]" in r.stderr, r.stderr)
+
+
+# ---------------------------------------------------------------- balancing --------------
+def spread_run(ctx, services, n=600, flags="S", v6=False):
+    pk = [(tcp6 if v6 else tcp4)(sport=10000 + i, flags=flags, src=(CLIENT6 if v6 else "198.18.0.%d" % (1 + i % 200)))
+          for i in range(n)]
+    return ctx.run(services, pk), pk
+
+
+@case
+def maglev_spreads_flows(ctx):
+    svc = service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.%d" % i, i=i) for i in range(1, 5)])
+    r, _ = spread_run(ctx, [svc], n=2000)
+    got = r.backend_packets()
+    check(len(got) == 4 and all(400 <= v <= 600 for v in got.values()), "uneven spread %s" % got)
+
+
+@case
+def weights_respected(ctx):
+    svc = service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.1", i=1, weight=3), backend("198.18.2.2", i=2, weight=1)])
+    r, _ = spread_run(ctx, [svc], n=2000)
+    got = r.backend_packets()
+    check(1350 <= got["198.18.2.1"] <= 1650, "weight 3 of 4 -> ~1500, got %s" % got)
+
+
+@case
+def flows_stick_to_their_backend(ctx):
+    svc = service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.%d" % i, i=i) for i in range(1, 5)])
+    syns = [tcp4(sport=20000 + i, flags="S") for i in range(200)]
+    acks = [tcp4(sport=20000 + i, flags="A", payload=b"data") for i in range(200)]
+    r = ctx.run([svc], syns + acks + acks)
+    for i in range(200):
+        a, b, c = (Ether(r.out[k]).dst for k in (i, 200 + i, 400 + i))
+        check(a == b == c, "flow %d moved: %s %s %s" % (i, a, b, c))
+
+
+@case
+def ipv6_flows_stick_and_spread(ctx):
+    svc = service(VIP6, 80, "tcp", "dsr", [backend("2001:db8:2::%d" % i, i=i) for i in range(1, 4)])
+    r, pk = spread_run(ctx, [svc], n=300, v6=True)
+    check(len(r.backend_packets()) == 3 and min(r.backend_packets().values()) > 50, str(r.backend_packets()))
+
+
+@case
+def drain_keeps_existing_flows(ctx):
+    backends = [backend("198.18.2.%d" % i, i=i) for i in range(1, 4)]
+    svc = service(VIP4, 80, "tcp", "dsr", backends)
+    drained = service(VIP4, 80, "tcp", "dsr", [dict(b) for b in backends])
+    drained["backends"][0]["state"] = "drain"
+    syns = [tcp4(sport=30000 + i) for i in range(150)]
+    acks = [tcp4(sport=30000 + i, flags="A") for i in range(150)]
+    new = [tcp4(sport=50000 + i, src="198.18.0.77") for i in range(150)]
+    r = ctx.run([svc], syns, phases=[([drained], acks + new)])
+    first, second = r.outputs
+    for i in range(150):
+        check(Ether(first[i]).dst == Ether(second[i]).dst, "existing flow %d moved on drain" % i)
+    check(all(Ether(p).dst != backend_mac(1) for p in second[150:]), "new flows must avoid the drained backend")
+    check(any(Ether(p).dst == backend_mac(1) for p in first), "fixture must have flows on backend 1")
+
+
+@case
+def removal_rebalances_only_its_flows(ctx):
+    backends = [backend("198.18.2.%d" % i, i=i) for i in range(1, 4)]
+    svc = service(VIP4, 80, "tcp", "dsr", backends)
+    fewer = service(VIP4, 80, "tcp", "dsr", backends[1:])
+    syns = [tcp4(sport=31000 + i) for i in range(150)]
+    acks = [tcp4(sport=31000 + i, flags="A") for i in range(150)]
+    r = ctx.run([svc], syns, phases=[([fewer], acks)])
+    first, second = r.outputs
+    moved = 0
+    for i in range(150):
+        before, after = Ether(first[i]).dst, Ether(second[i]).dst
+        if before == backend_mac(1):
+            moved += 1
+            check(after != backend_mac(1), "flow %d still goes to the removed backend" % i)
+        else:
+            check(before == after, "flow %d on a surviving backend moved" % i)
+    check(moved > 0 and r.stats["totals"]["rebalanced"] == moved, "rebalanced %d of %d" %
+          (r.stats["totals"]["rebalanced"], moved))
+
+
+@case
+def down_backend_flows_move(ctx):
+    backends = [backend("198.18.2.%d" % i, i=i) for i in range(1, 3)]
+    svc = service(VIP4, 80, "udp", "dsr", backends)
+    down = service(VIP4, 80, "udp", "dsr", [dict(b) for b in backends])
+    down["backends"][1]["state"] = "down"
+    pk = [udp4(sport=32000 + i, dport=80) for i in range(100)]
+    r = ctx.run([svc], pk, phases=[([down], pk)])
+    check(all(Ether(p).dst == backend_mac(1) for p in r.outputs[1]), "all flows on the remaining backend")
+
+
+@case
+def table_update_keeps_flows_on_same_backend_set(ctx):
+    svc = service(VIP4, 80, "tcp", "gue", [backend("198.18.3.%d" % i, mac=False) for i in range(1, 5)])
+    pk = [tcp4(sport=33000 + i, flags="A") for i in range(100)]
+    r = ctx.run([svc], pk, phases=[([svc], pk)], config=TUNNEL_CONFIG)
+    check(len(r.outputs[0]) == len(r.outputs[1]) == 100, "all forwarded in both phases")
+    for a, b in zip(*r.outputs):  # the phases' ports have their own MACs: compare past them
+        same_bytes(a[:6] + a[12:], b[:6] + b[12:], "same flow, same table -> identical encapsulation")
+
+
+@case
+def syn_flood_guard_keeps_established_flows(ctx):
+    cfg = {"conntrack": {"capacity": 64, "syn_flood_threshold": 50}, "eal": {"memory_mb": 256}}
+    svc = service(VIP4, 80, "tcp", "dsr", [backend("198.18.2.%d" % i, i=i) for i in range(1, 4)])
+    est = [tcp4(sport=34000 + i, flags="A") for i in range(20)]
+    flood = [tcp4(sport=1 + i, src="198.18.%d.%d" % (10 + i // 250, 1 + i % 250), flags="S") for i in range(2000)]
+    r = ctx.run([svc], est + flood, config=cfg)
+    ct = r.stats["workers"][0]["conntrack"]
+    check(ct["syn_not_tracked"] >= 1900, "flood SYNs not tracked: %s" % ct)
+    check(ct["syn_flood_active"], "flood mode reported")
+    check(len(r.out) == 2020, "SYNs are still forwarded consistently (Maglev)")
+
+
+if __name__ == "__main__":
+    sys.exit(main(CASES))
