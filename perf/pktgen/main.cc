@@ -1,0 +1,267 @@
+// edgelb-pktgen: a bounded DPDK traffic generator in one process.
+//
+//   edgelb-pktgen --port 'net_memif0,role=server,socket=/run/x.sock' --vip 198.18.1.10:80/tcp
+//                 [--vip 2001:db8:1::10:443/udp ...] [--flows 1000000] [--size 64]
+//                 [--syn-ratio 0.0] [--rate-pps 0] [--duration 10] [--lcore 0]
+//                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge]
+//
+// Sends N distinct flows (source address/port vary) round-robin toward the VIPs, bounded by
+// --duration (max 120 s) and optionally paced to --rate-pps; counts what comes back on the
+// same port. Prints one progress line per second (stderr) and a JSON summary (stdout last line).
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "forward/checksum.h"
+#include "packet/ip_address.h"
+#include "packet/packet_view.h"
+
+namespace {
+
+using namespace edgelb;
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_stop(int) { g_stop = 1; }
+
+struct Vip {
+  IpAddress addr;
+  uint16_t port;
+  uint8_t proto;
+};
+
+struct Options {
+  std::string port, json, file_prefix, dst_mac = "02:00:00:00:00:01";
+  std::vector<Vip> vips;
+  uint64_t flows = 1000, rate_pps = 0;
+  uint32_t size = 64, lcore = 0, duration_s = 5;
+  double syn_ratio = 0.0;
+  bool no_huge = false;
+};
+
+Vip parse_vip(const std::string& s) {
+  // ADDR:PORT/PROTO, IPv6 addresses contain ':' so split at the last one.
+  auto slash = s.rfind('/');
+  auto colon = s.rfind(':', slash);
+  if (slash == std::string::npos || colon == std::string::npos) throw std::invalid_argument("--vip " + s + ": want ADDR:PORT/tcp|udp");
+  auto a = IpAddress::parse(s.substr(0, colon));
+  if (!a) throw std::invalid_argument("--vip " + s + ": bad address");
+  std::string proto = s.substr(slash + 1);
+  if (proto != "tcp" && proto != "udp") throw std::invalid_argument("--vip " + s + ": protocol must be tcp or udp");
+  return Vip{*a, uint16_t(std::stoul(s.substr(colon + 1, slash - colon - 1))), uint8_t(proto == "tcp" ? 6 : 17)};
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--port") o.port = next();
+    else if (a == "--vip") o.vips.push_back(parse_vip(next()));
+    else if (a == "--flows") o.flows = std::stoull(next());
+    else if (a == "--size") o.size = std::stoul(next());
+    else if (a == "--syn-ratio") o.syn_ratio = std::stod(next());
+    else if (a == "--rate-pps") o.rate_pps = std::stoull(next());
+    else if (a == "--duration") o.duration_s = std::stoul(next());
+    else if (a == "--lcore") o.lcore = std::stoul(next());
+    else if (a == "--dst-mac") o.dst_mac = next();
+    else if (a == "--json") o.json = next();
+    else if (a == "--file-prefix") o.file_prefix = next();
+    else if (a == "--no-huge") o.no_huge = true;
+    else throw std::invalid_argument("unknown argument " + a);
+  }
+  if (o.port.empty() || o.vips.empty()) throw std::invalid_argument("--port and at least one --vip are required");
+  if (o.duration_s == 0 || o.duration_s > 120) throw std::invalid_argument("--duration must be 1..120 s (bounded load)");
+  if (o.flows == 0 || o.flows > (1ull << 26)) throw std::invalid_argument("--flows must be 1..67108864");
+  if (o.size < 64 || o.size > 1514) throw std::invalid_argument("--size must be 64..1514");
+  return o;
+}
+
+// Writes flow `f` toward `v` into `p` (size bytes, Ethernet included). Sources are taken from
+// the benchmarking ranges only: 198.18.128.0/17 and 2001:db8:8000::/33.
+uint32_t build(uint8_t* p, const Options& o, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
+               uint64_t f, bool syn) {
+  const bool v6 = v.addr.is_v6();
+  const uint32_t l3 = v6 ? 40 : 20, l4 = v.proto == 6 ? 20 : 8;
+  const uint32_t size = std::max<uint32_t>(o.size, 14 + l3 + l4);
+  std::memset(p, 0, size);
+  std::memcpy(p, dst_mac.bytes.data(), 6);
+  std::memcpy(p + 6, src_mac.bytes.data(), 6);
+  store_be16(p + 12, v6 ? 0x86dd : 0x0800);
+  uint8_t* ip = p + 14;
+  const uint16_t sport = uint16_t(1024 + f % 64000);
+  const uint32_t host = uint32_t(f / 64000);
+  const uint32_t ip_len = size - 14;
+  if (!v6) {
+    ip[0] = 0x45;
+    store_be16(ip + 2, uint16_t(ip_len));
+    ip[8] = 64;
+    ip[9] = v.proto;
+    store_be32(ip + 12, 0xc6128000u | (host & 0x7fff));  // 198.18.128.0/17
+    std::memcpy(ip + 16, v.addr.bytes.data(), 4);
+    store_be16(ip + 10, ipv4_header_checksum(ip, 20));
+  } else {
+    ip[0] = 0x60;
+    store_be16(ip + 4, uint16_t(ip_len - 40));
+    ip[6] = v.proto;
+    ip[7] = 64;
+    const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, 0x80, 0, 0, 0, 0, 0, 0, 0,
+                             uint8_t(host >> 24), uint8_t(host >> 16), uint8_t(host >> 8), uint8_t(host)};
+    std::memcpy(ip + 8, src, 16);
+    std::memcpy(ip + 24, v.addr.bytes.data(), 16);
+  }
+  uint8_t* l4p = ip + l3;
+  store_be16(l4p, sport);
+  store_be16(l4p + 2, v.port);
+  if (v.proto == 6) {
+    l4p[12] = 0x50;
+    l4p[13] = syn ? 0x02 : 0x10;
+    store_be16(l4p + 14, 65535);
+  } else {
+    store_be16(l4p + 4, uint16_t(ip_len - l3));
+  }
+  return size;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgelb-pktgen: %s\n", e.what());
+    return 2;
+  }
+  std::vector<std::string> args = {argv[0], "-l", std::to_string(o.lcore), "--no-pci", "--no-telemetry",
+                                   "--log-level=warning", "--vdev", o.port,
+                                   "--file-prefix=" + (o.file_prefix.empty() ? "edgelb-pktgen-" + std::to_string(getpid()) : o.file_prefix)};
+  if (o.no_huge) args.insert(args.end(), {"--no-huge", "-m", "512"});
+  else args.insert(args.end(), {"-m", "512", "--huge-unlink"});
+  std::vector<char*> av;
+  for (auto& s : args) av.push_back(s.data());
+  if (rte_eal_init(int(av.size()), av.data()) < 0) {
+    std::fprintf(stderr, "edgelb-pktgen: rte_eal_init: %s\n", rte_strerror(rte_errno));
+    return 1;
+  }
+  std::signal(SIGINT, on_stop);
+  std::signal(SIGTERM, on_stop);
+  const std::string runtime_dir = rte_eal_get_runtime_dir();
+  int rc = 0;
+  nlohmann::json summary;
+  try {
+    uint16_t port;
+    const std::string name = o.port.substr(0, o.port.find(','));
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) throw std::runtime_error("no port " + name);
+    rte_mempool* pool = rte_pktmbuf_pool_create("pktgen", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    if (!pool) throw std::runtime_error(std::string("mempool: ") + rte_strerror(rte_errno));
+    rte_eth_conf conf{};
+    if (rte_eth_dev_configure(port, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, pool) != 0 ||
+        rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr) != 0 || rte_eth_dev_start(port) != 0)
+      throw std::runtime_error("cannot start port " + name);
+    rte_ether_addr m;
+    rte_eth_macaddr_get(port, &m);
+    MacAddress src_mac, dst_mac = *MacAddress::parse(o.dst_mac);
+    std::copy(m.addr_bytes, m.addr_bytes + 6, src_mac.bytes.begin());
+
+    // Wait (bounded) for the peer to connect.
+    const uint64_t hz = rte_get_tsc_hz();
+    uint64_t deadline = rte_rdtsc() + 15 * hz;
+    rte_eth_link link{};
+    do {
+      rte_eth_link_get_nowait(port, &link);
+      if (link.link_status) break;
+      rte_delay_ms(10);
+    } while (rte_rdtsc() < deadline && !g_stop);
+    if (!link.link_status) throw std::runtime_error("link of " + name + " did not come up within 15 s");
+
+    const uint64_t syn_every = o.syn_ratio > 0 ? uint64_t(1.0 / o.syn_ratio) : 0;
+    uint64_t sent = 0, received = 0, rx_bytes = 0, flow = 0, last_sent = 0, last_rx = 0;
+    const uint64_t start = rte_rdtsc(), end = start + o.duration_s * hz;
+    uint64_t next_report = start + hz;
+    const double ns_per_pkt = o.rate_pps ? 1e9 / double(o.rate_pps) : 0;
+    rte_mbuf* burst[32];
+    rte_mbuf* rx[64];
+    std::fprintf(stderr, "edgelb-pktgen: %s up, %zu VIP(s), %llu flows, %u-byte frames, %s, %u s\n", name.c_str(),
+                 o.vips.size(), (unsigned long long)o.flows, o.size,
+                 o.rate_pps ? (std::to_string(o.rate_pps) + " pps").c_str() : "max rate", o.duration_s);
+    while (!g_stop) {
+      const uint64_t now = rte_rdtsc();
+      if (now >= end) break;
+      uint16_t want = 32;
+      if (o.rate_pps) {
+        const double elapsed_ns = double(now - start) * 1e9 / double(hz);
+        const uint64_t allowed = uint64_t(elapsed_ns / ns_per_pkt);
+        want = allowed > sent ? uint16_t(std::min<uint64_t>(32, allowed - sent)) : 0;
+      }
+      if (want && rte_pktmbuf_alloc_bulk(pool, burst, want) == 0) {
+        for (uint16_t i = 0; i < want; ++i) {
+          const Vip& v = o.vips[flow % o.vips.size()];
+          const bool syn = syn_every && (flow % syn_every == 0);
+          uint8_t* d = rte_pktmbuf_mtod(burst[i], uint8_t*);
+          const uint32_t len = build(d, o, src_mac, dst_mac, v, flow, syn);
+          burst[i]->data_len = uint16_t(len);
+          burst[i]->pkt_len = len;
+          if (++flow == o.flows) flow = 0;
+        }
+        const uint16_t n = rte_eth_tx_burst(port, 0, burst, want);
+        sent += n;
+        if (n < want) rte_pktmbuf_free_bulk(burst + n, want - n);
+      }
+      const uint16_t r = rte_eth_rx_burst(port, 0, rx, 64);
+      for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
+      received += r;
+      if (r) rte_pktmbuf_free_bulk(rx, r);
+      if (now >= next_report) {
+        std::fprintf(stderr, "edgelb-pktgen: t=%.0fs tx %.3f Mpps rx %.3f Mpps\n", double(now - start) / hz,
+                     (sent - last_sent) / 1e6, (received - last_rx) / 1e6);
+        last_sent = sent;
+        last_rx = received;
+        next_report += hz;
+      }
+    }
+    const double secs = double(rte_rdtsc() - start) / double(hz);
+    // Drain what is still in flight (bounded).
+    const uint64_t drain_end = rte_rdtsc() + hz / 2;
+    while (rte_rdtsc() < drain_end) {
+      const uint16_t r = rte_eth_rx_burst(port, 0, rx, 64);
+      for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
+      received += r;
+      if (r) rte_pktmbuf_free_bulk(rx, r);
+    }
+    summary = {{"sent", sent}, {"received", received}, {"seconds", secs}, {"frame_bytes", o.size},
+               {"flows", o.flows}, {"tx_mpps", sent / secs / 1e6}, {"rx_mpps", received / secs / 1e6},
+               {"loss", sent ? double(sent - std::min(sent, received)) / double(sent) : 0.0},
+               {"rx_bytes", rx_bytes}};
+    rte_eth_dev_stop(port);
+    rte_eth_dev_close(port);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgelb-pktgen: %s\n", e.what());
+    rc = 1;
+  }
+  rte_eal_cleanup();
+  std::error_code ec;
+  if (runtime_dir.find("/dpdk/") != std::string::npos) std::filesystem::remove_all(runtime_dir, ec);
+  if (rc == 0) {
+    if (!o.json.empty()) std::ofstream(o.json) << summary.dump(2) << "\n";
+    std::printf("%s\n", summary.dump().c_str());
+  }
+  return rc;
+}
