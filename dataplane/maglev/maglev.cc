@@ -33,6 +33,8 @@ MaglevTable MaglevTable::build(std::span<const MaglevBackend> backends, uint32_t
   }
 
   uint16_t* entries = t.entries_.data();
+  // Occupancy bitmap: 8 KiB for M=65537, so the probe loop stays in L1.
+  std::vector<uint64_t> taken((size + 63) / 64, 0);
   uint32_t filled = 0;
   while (true) {
     for (size_t i = 0; i < n; ++i) {
@@ -42,10 +44,11 @@ MaglevTable MaglevTable::build(std::span<const MaglevBackend> backends, uint32_t
       while (credit[i] >= max_weight) {
         credit[i] -= max_weight;
         uint32_t pos = position[i];
-        while (entries[pos] != kEmpty) {
+        while (taken[pos >> 6] & (1ull << (pos & 63))) {
           pos += skip[i];
           if (pos >= size) pos -= size;
         }
+        taken[pos >> 6] |= 1ull << (pos & 63);
         entries[pos] = static_cast<uint16_t>(i);
         pos += skip[i];
         if (pos >= size) pos -= size;

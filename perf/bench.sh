@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# perf/bench.sh <scenario>: runs one benchmark scenario, writes perf/results/<scenario>.json and
+# perf/results/<scenario>.md, keeps a timestamped copy under perf/results/runs/, and prints the
+# result as one JSON object on the last line of stdout.
+#   micro     in-process pipeline cost vs live flows, Maglev build time, memory per flow
+#   l4-memif  edgelb-pktgen -> memif -> edgelb-dataplane (1 worker) -> back, against
+#             dpdk-testpmd --forward-mode=macswap on the identical link, same cores, same packets,
+#             in the same run; 1M flows, 64-byte frames
+# Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+scenario="${1:-}"
+cd "$root"
+results="$root/perf/results"
+mkdir -p "$results/runs"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+
+build() {
+  bash deploy/install-packages.sh > /dev/null
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+  cmake --build build --target "$@" > /dev/null
+}
+
+finish() {  # json-file md-file
+  cp "$1" "$results/runs/$scenario-$stamp.json"
+  cat "$2"
+  /usr/bin/python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))' "$1"
+}
+
+case "$scenario" in
+  micro)
+    build edgelb-micro-bench
+    raw="$(mktemp)"
+    build/perf/edgelb-micro-bench --benchmark_format=json --benchmark_out="$raw" > /dev/null
+    /usr/bin/python3 perf/report.py micro "$raw" "$results/micro.json" "$results/micro.md"
+    rm -f "$raw"
+    finish "$results/micro.json" "$results/micro.md"
+    ;;
+  l4-memif)
+    build edgelb-dataplane edgelb-pktgen
+    /usr/bin/python3 perf/l4_memif.py --seconds "${BENCH_SECONDS:-10}" --flows "${BENCH_FLOWS:-1000000}" \
+      --out "$results/l4-memif.json" --md "$results/l4-memif.md"
+    finish "$results/l4-memif.json" "$results/l4-memif.md"
+    ;;
+  *)
+    echo "usage: perf/bench.sh micro|l4-memif" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""perf/bench.sh l4-memif: edgelb-dataplane vs dpdk-testpmd macswap on the same memif link.
+
+Both runs use the same generator (edgelb-pktgen on lcore 0, memif server), the same frames
+(64-byte TCP/IPv4, --flows distinct flows toward one DSR VIP with 16 backends), and the same
+lcores for the device under test (main lcore 0, forwarding lcore 1). Processes are started and
+stopped by PID; every run is bounded in time."""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+
+
+def hugepages():
+    out = subprocess.run(["bash", os.path.join(ROOT, "deploy/hugepages.sh"), "1024"], capture_output=True, text=True)
+    return out.stdout.strip() == "hugepages"
+
+
+def pktgen(work, sock, seconds, flows, tag, huge):
+    cmd = [os.path.join(BUILD, "perf/edgelb-pktgen"), "--port", "net_memif0,role=server,socket=" + sock,
+           "--vip", "198.18.1.10:80/tcp", "--flows", str(flows), "--size", "64", "--duration", str(seconds),
+           "--lcore", "0", "--file-prefix", "bench-pg-" + tag]
+    if not huge:
+        cmd.append("--no-huge")
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(work, tag + "-pktgen.log"), "w"),
+                            text=True)
+
+
+def finish(pg, seconds):
+    out, _ = pg.communicate(timeout=seconds + 60)
+    if pg.returncode != 0:
+        raise SystemExit("pktgen failed (rc %d)" % pg.returncode)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_edgelb(work, seconds, flows, huge):
+    sock = os.path.join(work, "edgelb.sock")
+    svc = os.path.join(work, "services.yaml")
+    with open(svc, "w") as f:
+        json.dump({"version": 1, "services": [{"name": "bench", "vip": "198.18.1.10", "port": 80, "protocol": "tcp",
+                   "forwarding": "dsr", "backends": [{"address": "198.18.2.%d" % i, "mac": "02:00:00:00:02:%02x" % i}
+                                                     for i in range(1, 17)]}]}, f)
+    cfg = os.path.join(work, "dataplane.yaml")
+    with open(cfg, "w") as f:
+        json.dump({"eal": {"file_prefix": "bench-dp", "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
+                   "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock}],
+                   "conntrack": {"capacity": int(flows / 0.6) + 64}}, f)
+    pg = pktgen(work, sock, seconds, flows, "edgelb", huge)
+    time.sleep(1)
+    stats = os.path.join(work, "dp-stats.json")
+    dp = subprocess.Popen([os.path.join(BUILD, "dataplane/edgelb-dataplane"), "--config", cfg, "--services", svc,
+                           "--duration", str(seconds + 3), "--stats-json", stats],
+                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "dp.log"), "w"))
+    try:
+        res = finish(pg, seconds)
+    finally:
+        dp.wait(timeout=seconds + 30)
+    st = json.load(open(stats))
+    t = st["totals"]
+    res["dut"] = {"cycles_per_packet": t["cycles_per_packet"], "busy_ratio": t["busy_ratio"], "flows": t["flows"],
+                  "drops": {k: v for k, v in t["drops"].items() if v}, "forwarded": t["forwarded"]}
+    return res
+
+
+def run_testpmd(work, seconds, flows, huge):
+    sock = os.path.join(work, "testpmd.sock")
+    pg = pktgen(work, sock, seconds, flows, "testpmd", huge)
+    time.sleep(1)
+    cmd = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci", "--no-telemetry", "--file-prefix", "bench-tp",
+           "--vdev", "net_memif0,role=client,socket=" + sock, "-m", "1024"]
+    cmd += ["--huge-unlink"] if huge else ["--no-huge"]
+    cmd += ["--", "--forward-mode=macswap", "--port-topology=loop", "--nb-cores=1", "--stats-period", "1",
+            "--total-num-mbufs=32768"]
+    tp = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=open(os.path.join(work, "testpmd.log"), "w"),
+                          stderr=subprocess.STDOUT)
+    try:
+        res = finish(pg, seconds)
+    finally:
+        tp.send_signal(signal.SIGINT)
+        try:
+            tp.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            tp.kill()
+            tp.wait()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--flows", type=int, default=1000000)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--md", required=True)
+    a = ap.parse_args()
+    if not 1 <= a.seconds <= 60:
+        raise SystemExit("--seconds must be 1..60")
+    huge = hugepages()
+    with tempfile.TemporaryDirectory(prefix="edgelb-bench-") as work:
+        edgelb = run_edgelb(work, a.seconds, a.flows, huge)
+        testpmd = run_testpmd(work, a.seconds, a.flows, huge)
+    ratio = edgelb["rx_mpps"] / testpmd["rx_mpps"] if testpmd["rx_mpps"] else None
+    res = {"scenario": "l4-memif", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "seconds": a.seconds,
+           "flows": a.flows, "frame_bytes": 64, "hugepages": huge, "cpus": os.cpu_count(),
+           "edgelb": edgelb, "testpmd_macswap": testpmd, "ratio_edgelb_over_testpmd": ratio,
+           "target_ratio": 0.85, "target_met": ratio is not None and ratio >= 0.85}
+    json.dump(res, open(a.out, "w"), indent=2)
+    with open(a.md, "w") as f:
+        f.write("# l4-memif (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
+        f.write("edgelb-pktgen (lcore 0) -> memif -> DUT (worker lcore 1) -> memif -> edgelb-pktgen; "
+                "64-byte TCP/IPv4, %d flows, %d s each.\n\n" % (a.flows, a.seconds))
+        f.write("| DUT | offered Mpps | returned Mpps | loss |\n|---|---|---|---|\n")
+        for name, r in (("edgelb-dataplane (DSR, Maglev, conntrack)", edgelb), ("dpdk-testpmd macswap", testpmd)):
+            f.write("| %s | %.3f | %.3f | %.4f%% |\n" % (name, r["tx_mpps"], r["rx_mpps"], 100 * r["loss"]))
+        f.write("\nRatio edgelb / testpmd: **%.3f** (target 0.85). edgelb worker: %.0f cycles/packet, busy %.0f%%, "
+                "%d live flows.\n" % (ratio or 0, edgelb["dut"]["cycles_per_packet"], 100 * edgelb["dut"]["busy_ratio"],
+                                      edgelb["dut"]["flows"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
