@@ -55,12 +55,15 @@ uint32_t FlowTable::timeout_for(FlowState s) const {
 }
 
 int64_t FlowTable::find(const FlowKey& key, uint64_t hash, uint32_t now_ms) const {
-  const uint64_t b = bucket_of(hash);
-  const Bucket& bk = table_[b];
   const uint32_t sig = signature(hash);
-  for (uint32_t w = 0; w < kWays; ++w) {
-    if (bk.sig[w] == sig && !expired(bk.deadline[w], now_ms) && bk.entries[w].key == key)
-      return int64_t(b * kWays + w);
+  const uint64_t b1 = bucket_of(hash), b2 = alt_bucket_of(hash);
+  for (uint64_t b : {b1, b2}) {
+    const Bucket& bk = table_[b];
+    for (uint32_t w = 0; w < kWays; ++w) {
+      if (bk.sig[w] == sig && !expired(bk.deadline[w], now_ms) && bk.entries[w].key == key)
+        return int64_t(b * kWays + w);
+    }
+    if (b1 == b2) break;
   }
   return kNotFound;
 }
@@ -103,28 +106,44 @@ bool FlowTable::admit(bool syn_only, uint32_t now_ms) {
 
 int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref,
                           uint8_t tcp_flags, bool is_tcp, uint32_t now_ms) {
-  const uint64_t b = bucket_of(hash);
-  Bucket& bk = table_[b];
   enum class Reuse { kEmpty, kExpired, kEvict } how = Reuse::kEvict;
+  const uint64_t b1 = bucket_of(hash), b2 = alt_bucket_of(hash);
+  uint64_t b = b1;
   uint32_t victim = 0;
   int32_t nearest = INT32_MAX;
+  // Prefer an empty way in the less-loaded candidate (two-choice), then an expired way in
+  // either, else the way with the nearest deadline.
+  int free1 = 0, free2 = 0, first1 = -1, first2 = -1;
   for (uint32_t w = 0; w < kWays; ++w) {
-    if (bk.sig[w] == 0) {
-      victim = w;
-      how = Reuse::kEmpty;
-      break;
+    if (table_[b1].sig[w] == 0 && free1++ == 0) first1 = int(w);
+    if (b2 != b1 && table_[b2].sig[w] == 0 && free2++ == 0) first2 = int(w);
+  }
+  if (free1 || free2) {
+    how = Reuse::kEmpty;
+    if (free1 >= free2) victim = uint32_t(first1);
+    else {
+      b = b2;
+      victim = uint32_t(first2);
     }
-    const int32_t left = int32_t(bk.deadline[w] - now_ms);
-    if (left <= 0) {
-      victim = w;
-      how = Reuse::kExpired;
-      break;
-    }
-    if (left < nearest) {
-      nearest = left;
-      victim = w;
+  } else {
+    for (uint64_t cand : {b1, b2}) {
+      const Bucket& c = table_[cand];
+      for (uint32_t w = 0; w < kWays && how != Reuse::kExpired; ++w) {
+        const int32_t left = int32_t(c.deadline[w] - now_ms);
+        if (left <= 0) {
+          b = cand;
+          victim = w;
+          how = Reuse::kExpired;
+        } else if (left < nearest) {
+          nearest = left;
+          b = cand;
+          victim = w;
+        }
+      }
+      if (how == Reuse::kExpired || b1 == b2) break;
     }
   }
+  Bucket& bk = table_[b];
   if (how == Reuse::kEmpty) counters_.occupancy.add();
   else if (how == Reuse::kExpired) counters_.expired.add();
   else counters_.evictions.add();

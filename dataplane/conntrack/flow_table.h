@@ -2,8 +2,10 @@
 //
 // Layout: a bucket is one 64-byte header (8 hash signatures + 8 expiry deadlines) followed by
 // 8 FlowEntry records of 48 bytes: 56 bytes per flow, nothing allocated after construction.
-// A lookup reads the header line, compares signatures, then touches one entry. A full bucket
-// evicts its entry with the nearest deadline (an LRU approximation that prefers dying flows).
+// Each flow has two candidate buckets (two-choice hashing, from independent hash bits); a
+// lookup reads their header lines, compares signatures, then touches one entry. An insert takes
+// a free or expired way in either; when both are full it evicts the way with the nearest
+// deadline (an LRU approximation that prefers dying flows).
 // A background sweep() clears expired entries a few buckets at a time (a clock hand).
 //
 // TCP state follows what the client sends (the VIP only sees one direction in DSR):
@@ -72,8 +74,9 @@ class FlowTable {
   uint64_t capacity() const { return uint64_t(buckets_) * kWays; }
   const FlowTableConfig& config() const { return cfg_; }
 
-  // Address of the header line of the bucket for `hash` (to prefetch a burst ahead).
+  // Header lines of the two candidate buckets for `hash` (to prefetch a burst ahead).
   const void* bucket_address(uint64_t hash) const { return &table_[bucket_of(hash)]; }
+  const void* alt_bucket_address(uint64_t hash) const { return &table_[alt_bucket_of(hash)]; }
 
   // Returns the slot of a live entry for `key`, or kNotFound.
   int64_t find(const FlowKey& key, uint64_t hash, uint32_t now_ms) const;
@@ -113,6 +116,9 @@ class FlowTable {
   static uint32_t signature(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1u; }
   uint64_t bucket_of(uint64_t hash) const {
     return (uint64_t(static_cast<uint32_t>(hash)) * buckets_) >> 32;
+  }
+  uint64_t alt_bucket_of(uint64_t hash) const {
+    return (uint64_t(static_cast<uint32_t>(mix64(hash))) * buckets_) >> 32;
   }
   uint32_t timeout_for(FlowState s) const;
 

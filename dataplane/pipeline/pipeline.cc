@@ -52,6 +52,7 @@ DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work
   }
   w.hash = flow_hash(w.key);
   __builtin_prefetch(flows_.bucket_address(w.hash), 1, 3);
+  __builtin_prefetch(flows_.alt_bucket_address(w.hash), 1, 3);
   return DropReason::kNone;
 }
 
