@@ -17,8 +17,11 @@ echo "hugepages: $EDGELB_HUGEPAGES"
 configure_build() {  # dir, extra cmake args...
   local dir="$1"; shift
   cmake -S "$root" -B "$root/$dir" -G Ninja "$@" > /dev/null || return 1
-  cmake --build "$root/$dir" -j "$jobs" 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
-  return "${PIPESTATUS[0]}"
+  local out rc
+  out="$(cmake --build "$root/$dir" -j "$jobs" 2>&1)"
+  rc=$?
+  grep -Ev '^\[[0-9]+/[0-9]+\]' <<< "$out" || true  # show warnings/errors, not progress
+  return $rc
 }
 
 passed=0

@@ -16,7 +16,7 @@ from scapy.all import (ARP, Dot1AD, Dot1Q, Ether, ICMP, ICMPv6EchoRequest, ICMPv
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (CLIENT4, CLIENT6, GATEWAY_MAC, IN_MAC, PREFIX4, PREFIX6, VIP4, VIP6, backend,  # noqa: E402
-                     backend_mac, check, in_prefix, main, outer_fields, same_bytes, service)
+                     backend_mac, check, in_prefix, main, same_bytes, service)
 
 CASES = {}
 TUNNEL_CONFIG = {"forwarding": {"gateway_mac": GATEWAY_MAC, "maglev_table_size": 251,
