@@ -12,7 +12,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
                               "services_file", "stats", "run"}))
     return c;
   if (const YAML::Node e = root["eal"]; e && r.check_map(e, "eal", {"file_prefix", "memory_mb", "hugepages",
-                                                                    "pci_allow", "main_lcore", "extra_args"})) {
+                                                                    "pci_allow", "main_lcore", "lcores", "extra_args"})) {
     c.eal.file_prefix = r.str(e, "file_prefix", "eal").value_or("");
     c.eal.memory_mb = static_cast<uint32_t>(r.uint(e, "memory_mb", "eal", 64, 1u << 20).value_or(1024));
     if (auto h = r.str(e, "hugepages", "eal")) {
@@ -23,6 +23,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     }
     c.eal.pci_allow = r.str_list(e, "pci_allow", "eal");
     c.eal.main_lcore = static_cast<uint32_t>(r.uint(e, "main_lcore", "eal", 0, 1023).value_or(0));
+    c.eal.lcores = r.str(e, "lcores", "eal").value_or("");
     c.eal.extra_args = r.str_list(e, "extra_args", "eal");
     for (const auto& a : c.eal.extra_args)
       if (a.rfind("-a", 0) == 0 || a.rfind("--allow", 0) == 0 || a.rfind("-b", 0) == 0 || a == "--no-pci")

@@ -27,6 +27,9 @@ struct EalConfig {
   HugepageMode hugepages = HugepageMode::kAuto;
   std::vector<std::string> pci_allow;  // empty: --no-pci
   uint32_t main_lcore = 0;
+  // DPDK --lcores mapping ("0@0,1@1,2@1"): lets several lcores share a CPU (tests on small
+  // machines). Empty: -l with the main and worker lcores.
+  std::string lcores;
   std::vector<std::string> extra_args;
 };
 

@@ -40,7 +40,9 @@ std::vector<std::string> eal_arguments(const std::string& program, const EalConf
   lcores.insert(eal.main_lcore);
   std::string list;
   for (uint32_t l : lcores) list += (list.empty() ? "" : ",") + std::to_string(l);
-  a.insert(a.end(), {"-l", list, "--main-lcore", std::to_string(eal.main_lcore)});
+  if (eal.lcores.empty()) a.insert(a.end(), {"-l", list});
+  else a.insert(a.end(), {"--lcores", eal.lcores});
+  a.insert(a.end(), {"--main-lcore", std::to_string(eal.main_lcore)});
   a.push_back("--file-prefix=" + (eal.file_prefix.empty() ? "edgelb-dp-" + std::to_string(getpid()) : eal.file_prefix));
   if (eal.pci_allow.empty()) {
     a.push_back("--no-pci");
