@@ -11,8 +11,14 @@
 // step: once the previous input is idle, its service table is published (exactly as a control
 // update would be) and its input is fed, keeping the flow table: this is how fixtures check
 // what a table change does to existing flows.
+// --pcap-kernel IN.pcap OUT.pcap gives port 0 a pcap exception path in file mode: OUT gets the
+// frames punted to the kernel, IN plays frames "from the kernel" that go out on port 0.
 // SIGHUP re-reads the services file and publishes it (invalid files are rejected, the
 // current table keeps serving). SIGINT/SIGTERM stop cleanly.
+//
+// Exception path (ports[].exception): each data port gets a kernel-facing net_tap with the
+// port's MAC and the configured host addresses; VIP addresses are added there too, and the
+// kernel's neighbour table on those interfaces provides backend/gateway MACs.
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -32,8 +38,12 @@
 #include "config/nic_profile.h"
 #include "config/service_file.h"
 #include "config/yaml_reader.h"
+#include "control/table_manager.h"
 #include "io/eal.h"
 #include "io/port.h"
+#include "kernel/address_sync.h"
+#include "kernel/neighbor_table.h"
+#include "kernel/netlink.h"
 #include "service/snapshot_builder.h"
 #include "service/snapshot_publisher.h"
 #include "stats/stats_report.h"
@@ -52,7 +62,7 @@ struct Phase {
 
 struct Options {
   std::vector<Phase> phases;  // after the first
-  std::string config, services, pcap_in, pcap_out, stats_json, file_prefix;
+  std::string config, services, pcap_in, pcap_out, stats_json, file_prefix, pcap_kernel_in, pcap_kernel_out;
   long until_idle_ms = -1, duration_s = -1, stats_interval_s = -1;
   bool no_huge = false;
 };
@@ -63,6 +73,7 @@ void usage() {
                "                        [--pcap-in IN.pcap --pcap-out OUT.pcap] [--stats-json FILE|-]\n"
                "                        [--until-idle-ms N] [--duration S] [--stats-interval S]\n"
                "                        [--phase SERVICES IN.pcap OUT.pcap]...\n"
+               "                        [--pcap-kernel FROM_KERNEL.pcap TO_KERNEL.pcap]\n"
                "                        [--file-prefix NAME] [--no-huge]\n");
 }
 
@@ -83,6 +94,10 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--stats-interval") o.stats_interval_s = std::stol(next());
     else if (a == "--file-prefix") o.file_prefix = next();
     else if (a == "--no-huge") o.no_huge = true;
+    else if (a == "--pcap-kernel") {
+      o.pcap_kernel_in = next();
+      o.pcap_kernel_out = next();
+    }
     else if (a == "--phase") {
       Phase p;
       p.services = next();
@@ -114,6 +129,42 @@ void print_errors(const std::string& what, const std::vector<edgelb::ValidationE
 
 int launch_worker(void* arg) { return static_cast<edgelb::Worker*>(arg)->run(); }
 
+bool is_tap(const edgelb::ExceptionConfig& e) { return e.device.rfind("net_tap", 0) == 0; }
+
+// The kernel side of the exception path: TAP interfaces up with their host addresses, the
+// neighbour table over them, and VIP addresses kept on the first one.
+struct KernelSide {
+  std::unique_ptr<edgelb::Netlink> netlink;
+  std::unique_ptr<edgelb::NeighborTable> neighbors;
+  std::unique_ptr<edgelb::AddressSync> vip_addresses;
+};
+
+KernelSide setup_kernel_side(const edgelb::DataplaneConfig& cfg) {
+  using namespace edgelb;
+  KernelSide k;
+  std::vector<KernelLink> links;
+  for (const auto& pc : cfg.ports) {
+    if (!pc.exception.enabled || !is_tap(pc.exception)) continue;
+    if (!k.netlink) k.netlink = std::make_unique<Netlink>(true);
+    KernelLink l;
+    l.name = pc.exception.interface;
+    l.ifindex = Netlink::ifindex(l.name);
+    if (!l.ifindex) throw std::runtime_error("exception interface " + l.name + " did not appear");
+    for (const auto& a : pc.exception.addresses) {
+      k.netlink->add_address(l.ifindex, a);
+      l.prefixes.push_back(a);
+    }
+    k.netlink->set_link_up(l.ifindex);
+    l.gateways = pc.exception.gateways;
+    links.push_back(l);
+  }
+  if (links.empty()) return k;
+  if (cfg.exception_path.vip_addresses)
+    k.vip_addresses = std::make_unique<AddressSync>(*k.netlink, links.front().ifindex);
+  k.neighbors = std::make_unique<NeighborTable>(*k.netlink, std::move(links));
+  return k;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,8 +183,6 @@ int main(int argc, char** argv) {
 
   DataplaneConfig cfg;
   TableSpec spec;
-  std::unique_ptr<SnapshotBuilder> builder;
-  BuildResult initial;
   std::vector<NicProfile> profiles;
   try {
     if (!opt.config.empty()) cfg = load_dataplane_config(opt.config);
@@ -143,10 +192,17 @@ int main(int argc, char** argv) {
     const bool file_mode = !opt.pcap_in.empty();
     if (file_mode) {
       if (opt.pcap_out.empty()) throw std::invalid_argument("--pcap-in needs --pcap-out");
-      cfg.ports = {PortConfig{"net_pcap0,rx_pcap=" + opt.pcap_in + ",tx_pcap=" + opt.pcap_out, std::nullopt, "auto"}};
+      ExceptionConfig ex = cfg.ports.empty() ? ExceptionConfig{} : cfg.ports[0].exception;
+      if (!opt.pcap_kernel_in.empty()) {
+        ex.enabled = true;
+        ex.device = "net_pcap_kernel0,rx_pcap=" + opt.pcap_kernel_in + ",tx_pcap=" + opt.pcap_kernel_out;
+      } else {
+        ex.enabled = false;
+      }
+      cfg.ports = {PortConfig{"net_pcap0,rx_pcap=" + opt.pcap_in + ",tx_pcap=" + opt.pcap_out, std::nullopt, "auto", ex}};
       for (size_t i = 0; i < opt.phases.size(); ++i)
         cfg.ports.push_back(PortConfig{"net_pcap" + std::to_string(i + 1) + ",rx_pcap=" + opt.phases[i].pcap_in +
-                                           ",tx_pcap=" + opt.phases[i].pcap_out, std::nullopt, "auto"});
+                                           ",tx_pcap=" + opt.phases[i].pcap_out, std::nullopt, "auto", {}});
       if (opt.config.empty()) {
         cfg.workers = {1};
         cfg.eal.memory_mb = 256;
@@ -165,11 +221,16 @@ int main(int argc, char** argv) {
     for (uint32_t w : cfg.workers)
       if (w == cfg.eal.main_lcore) throw std::invalid_argument("worker lcore " + std::to_string(w) + " is the main lcore");
 
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+      auto& ex = cfg.ports[i].exception;
+      if (ex.enabled && ex.device.empty()) ex.device = "net_tap" + std::to_string(i) + ",iface=" + ex.interface;
+    }
+    if (!opt.pcap_in.empty() && opt.pcap_kernel_in.empty() && !opt.pcap_kernel_out.empty())
+      throw std::invalid_argument("--pcap-kernel needs both files");
+
     spec = load_service_file(cfg.services_file);
-    builder = std::make_unique<SnapshotBuilder>(cfg.forwarding);
-    initial = builder->build(spec);
-    if (!initial.errors.empty()) {
-      print_errors(cfg.services_file, initial.errors);
+    if (auto errors = SnapshotBuilder(cfg.forwarding).validate(spec); !errors.empty()) {
+      print_errors(cfg.services_file, errors);
       return 2;
     }
     profiles = load_nic_profiles(find_profiles_dir(cfg.nic_profiles_dir));
@@ -193,6 +254,8 @@ int main(int argc, char** argv) {
   const bool huge = cfg.eal.hugepages == HugepageMode::kOn ||
                     (cfg.eal.hugepages == HugepageMode::kAuto && hugepages_available(cfg.eal.memory_mb));
   SnapshotPublisher publisher;
+  TableManager tables(cfg.forwarding, publisher);
+  KernelSide kernel;
   // File mode feeds one input port at a time; other modes poll every port.
   const bool gated = !opt.pcap_in.empty();
   std::vector<std::unique_ptr<std::atomic<bool>>> gates;
@@ -214,15 +277,51 @@ int main(int argc, char** argv) {
   try {
     for (uint32_t w : cfg.workers)
       if (!rte_lcore_is_enabled(w)) throw std::runtime_error("worker lcore " + std::to_string(w) + " is not enabled");
-    for (const auto& pc : cfg.ports) ports.push_back(setup_port(pc, profiles, uint16_t(cfg.workers.size())));
+    const uint16_t nworkers = uint16_t(cfg.workers.size());
+    const size_t ndata = cfg.ports.size();
+    for (const auto& pc : cfg.ports) ports.push_back(setup_port(pc, profiles, nworkers));
+    // Exception ports come after the data ports; kernel_of[i] is port i's, or -1.
+    std::vector<int> kernel_of(ndata, -1);
+    for (size_t i = 0; i < ndata; ++i) {
+      const auto& ex = cfg.ports[i].exception;
+      if (!ex.enabled) continue;
+      std::string dev = ex.device;
+      if (is_tap(ex)) dev += ",mac=" + ports[i].mac.to_string();
+      attach_vdev(dev);
+      PortConfig kc{dev, ports[i].mac, "auto", {}};
+      kernel_of[i] = int(ports.size());
+      ports.push_back(setup_port(kc, profiles, nworkers));
+    }
+    kernel = setup_kernel_side(cfg);
+    if (kernel.neighbors) tables.set_resolver(kernel.neighbors.get());
+    if (kernel.vip_addresses)
+      tables.set_on_publish([&kernel](const TableSpec& s) {
+        try {
+          kernel.vip_addresses->sync(AddressSync::vip_addresses(s));
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "edgelb-dataplane: VIP addresses on the kernel side: %s\n", e.what());
+        }
+      });
     for (size_t i = 0; i < cfg.workers.size(); ++i) {
       std::vector<WorkerQueue> qs;
-      for (size_t pi = 0; pi < ports.size(); ++pi)
-        qs.push_back(WorkerQueue{ports[pi].port_id, uint16_t(i), ports[pi].mac, ports[pi].profile.burst_size, nullptr,
-                                 gated ? gates[pi].get() : nullptr});
+      for (size_t pi = 0; pi < ndata; ++pi) {
+        WorkerQueue q{ports[pi].port_id, uint16_t(i), ports[pi].mac, ports[pi].profile.burst_size, nullptr,
+                      gated ? gates[pi].get() : nullptr};
+        if (kernel_of[pi] >= 0) {
+          q.has_kernel = true;
+          q.kernel_port_id = ports[size_t(kernel_of[pi])].port_id;
+          q.kernel_queue_id = uint16_t(i);
+          q.punt_rate_pps = cfg.exception_path.punt_rate_pps / nworkers + (cfg.exception_path.punt_rate_pps ? 1 : 0);
+          q.punt_burst = std::max<uint64_t>(1, cfg.exception_path.punt_burst / nworkers);
+        }
+        qs.push_back(q);
+      }
       workers.push_back(std::make_unique<Worker>(cfg.workers[i], std::move(qs), cfg.conntrack, cfg.forwarding, publisher));
     }
-    publisher.publish(std::move(initial.snapshot));
+    if (auto errors = tables.apply(spec); !errors.empty()) {
+      print_errors(cfg.services_file, errors);
+      throw std::runtime_error("initial service table rejected");
+    }
     for (auto& w : workers) {
       if (int r = rte_eal_remote_launch(launch_worker, w.get(), w->lcore()); r != 0)
         throw std::runtime_error("cannot launch worker on lcore " + std::to_string(w->lcore()));
@@ -254,12 +353,33 @@ int main(int argc, char** argv) {
   const auto start = clock::now();
   auto last_change = start, last_print = start;
   uint64_t last_rx = 0;
+  auto last_resolve = start;
   nlohmann::json last_stats;
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const auto now = clock::now();
     uint64_t rx = 0;
-    for (auto& w : workers) rx += w->stats().rx_packets.get();
+    for (auto& w : workers) rx += w->stats().rx_packets.get() + w->stats().from_kernel_packets.get();
+    if (kernel.neighbors) {
+      try {
+        if (kernel.neighbors->poll()) tables.rebuild();
+        if (now - last_resolve >= std::chrono::milliseconds(200)) {
+          last_resolve = now;
+          static size_t reported = SIZE_MAX;
+          auto missing = kernel.neighbors->resolve_missing();
+          if (missing.size() != reported) {
+            reported = missing.size();
+            std::string list;
+            for (const auto& a : missing) list += " " + a.to_string();
+            if (!missing.empty())
+              std::fprintf(stderr, "edgelb-dataplane: next hop MAC unknown for%s (resolving; their backends drop as no_next_hop)\n",
+                           list.c_str());
+          }
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "edgelb-dataplane: neighbour table: %s\n", e.what());
+      }
+    }
     if (rx != last_rx) {
       last_rx = rx;
       last_change = now;
@@ -269,13 +389,11 @@ int main(int argc, char** argv) {
       // Next phase: stop feeding this input, publish the phase's table, feed the next input.
       gates[phase]->store(false, std::memory_order_release);
       try {
-        BuildResult r = builder->build(load_service_file(opt.phases[phase].services));
-        if (!r.errors.empty()) {
-          print_errors(opt.phases[phase].services, r.errors);
+        if (auto errors = tables.apply(load_service_file(opt.phases[phase].services)); !errors.empty()) {
+          print_errors(opt.phases[phase].services, errors);
           rc = 2;
           break;
         }
-        publisher.publish(std::move(r.snapshot));
       } catch (const std::exception& e) {
         std::fprintf(stderr, "edgelb-dataplane: %s\n", e.what());
         rc = 2;
@@ -298,12 +416,10 @@ int main(int argc, char** argv) {
       g_reload = 0;
       try {
         TableSpec next = load_service_file(cfg.services_file);
-        BuildResult r = builder->build(next);
-        if (!r.errors.empty()) {
+        if (auto errors = tables.apply(next); !errors.empty()) {
           print_errors(cfg.services_file + " (reload; still serving version " +
-                           std::to_string(publisher.current()->version) + ")", r.errors);
+                           std::to_string(publisher.current()->version) + ")", errors);
         } else {
-          publisher.publish(std::move(r.snapshot));
           std::fprintf(stderr, "edgelb-dataplane: published table version %llu\n",
                        static_cast<unsigned long long>(next.version));
         }

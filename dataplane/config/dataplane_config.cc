@@ -9,7 +9,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
   YamlReader r(errors);
   DataplaneConfig c;
   if (!r.check_map(root, "", {"eal", "workers", "ports", "nic_profiles_dir", "conntrack", "forwarding",
-                              "services_file", "stats", "run"}))
+                              "services_file", "stats", "run", "exception_path"}))
     return c;
   if (const YAML::Node e = root["eal"]; e && r.check_map(e, "eal", {"file_prefix", "memory_mb", "hugepages",
                                                                     "pci_allow", "main_lcore", "lcores", "extra_args"})) {
@@ -46,11 +46,32 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     if (!ports.IsSequence()) r.error("ports", "must be a list");
     for (size_t i = 0; ports.IsSequence() && i < ports.size(); ++i) {
       const std::string p = "ports[" + std::to_string(i) + "]";
-      if (!r.check_map(ports[i], p, {"device", "mac", "profile"})) continue;
+      if (!r.check_map(ports[i], p, {"device", "mac", "profile", "exception"})) continue;
       PortConfig pc;
       pc.device = r.str(ports[i], "device", p, true).value_or("");
       pc.mac = r.mac(ports[i], "mac", p);
       pc.profile = r.str(ports[i], "profile", p).value_or("auto");
+      const std::string ep = p + ".exception";
+      if (const YAML::Node ex = ports[i]["exception"];
+          ex && r.check_map(ex, ep, {"enabled", "interface", "device", "addresses", "gateways"})) {
+        auto& e = pc.exception;
+        e.enabled = r.boolean(ex, "enabled", ep).value_or(true);
+        e.interface = r.str(ex, "interface", ep).value_or("elb" + std::to_string(i));
+        if (e.interface.empty() || e.interface.size() > 15) r.error(ep + ".interface", "must be 1-15 characters");
+        e.device = r.str(ex, "device", ep).value_or("");
+        const auto addrs = r.str_list(ex, "addresses", ep);
+        for (size_t k = 0; k < addrs.size(); ++k) {
+          auto pf = IpPrefix::parse(addrs[k]);
+          if (!pf) r.error(ep + ".addresses[" + std::to_string(k) + "]", "'" + addrs[k] + "' is not an address/prefix");
+          else e.addresses.push_back(*pf);
+        }
+        const auto gws = r.str_list(ex, "gateways", ep);
+        for (size_t k = 0; k < gws.size(); ++k) {
+          auto a = IpAddress::parse(gws[k]);
+          if (!a) r.error(ep + ".gateways[" + std::to_string(k) + "]", "'" + gws[k] + "' is not an IP address");
+          else e.gateways.push_back(*a);
+        }
+      }
       c.ports.push_back(std::move(pc));
     }
   }
@@ -84,6 +105,15 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
         r.error("forwarding.encap.ipv6_source_prefix", "must be an IPv6 prefix");
     }
   }
+  if (const YAML::Node ep = root["exception_path"];
+      ep && r.check_map(ep, "exception_path", {"punt_rate_pps", "punt_burst", "vip_addresses"})) {
+    auto& e = c.exception_path;
+    e.punt_rate_pps = r.uint(ep, "punt_rate_pps", "exception_path", 0, 1ull << 32).value_or(e.punt_rate_pps);
+    e.punt_burst = r.uint(ep, "punt_burst", "exception_path", 1, 1u << 20).value_or(e.punt_burst);
+    e.vip_addresses = r.boolean(ep, "vip_addresses", "exception_path").value_or(e.vip_addresses);
+  }
+  for (const auto& p : c.ports)
+    for (const auto& a : p.exception.addresses) c.forwarding.local_addresses.push_back(a.address);
   c.services_file = r.str(root, "services_file", "").value_or("");
   if (const YAML::Node st = root["stats"]; st && r.check_map(st, "stats", {"interval_s", "json_file"})) {
     c.stats_interval_s = uint32_t(r.uint(st, "interval_s", "stats", 0, 86400).value_or(0));

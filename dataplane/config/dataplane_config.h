@@ -13,10 +13,29 @@
 
 namespace edgelb {
 
+// The port's exception path: a kernel-facing port that gets everything the fast path does not
+// own (ARP/ND, ping, traffic to the host's addresses, L7 VIPs) and whose kernel output is sent
+// on the data port.
+struct ExceptionConfig {
+  bool enabled = false;
+  std::string interface;             // kernel interface name (default: elb<port index>)
+  std::string device;                // vdev; default "net_tap<i>,iface=<interface>"
+  std::vector<IpPrefix> addresses;   // host addresses put on the interface (also punted)
+  std::vector<IpAddress> gateways;   // next hop for backends off the connected prefixes
+};
+
 struct PortConfig {
   std::string device;   // vdev string ("net_memif0,role=client,...") or PCI address
   std::optional<MacAddress> mac;  // overrides the port's own MAC as rewrite source
   std::string profile = "auto";   // NIC profile name, or "auto" (by driver name)
+  ExceptionConfig exception;
+};
+
+// Settings shared by the exception paths of all ports.
+struct ExceptionPathConfig {
+  uint64_t punt_rate_pps = 100000;   // per port, split evenly across workers; 0: unlimited
+  uint64_t punt_burst = 2048;
+  bool vip_addresses = true;         // put VIP addresses on the kernel side (ARP/ND, HAProxy binds)
 };
 
 enum class HugepageMode { kAuto, kOn, kOff };
@@ -40,6 +59,7 @@ struct DataplaneConfig {
   std::string nic_profiles_dir;      // default: found next to the binary / source tree
   FlowTableConfig conntrack;
   ForwardingGlobals forwarding;
+  ExceptionPathConfig exception_path;
   std::string services_file;
   uint32_t stats_interval_s = 0;     // print a stats line every N seconds (0: off)
   std::string stats_json;            // write final stats JSON here at exit

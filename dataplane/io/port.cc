@@ -1,5 +1,6 @@
 #include "io/port.h"
 
+#include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -61,6 +62,12 @@ uint64_t tx_offload_flag(const std::string& n) { return lookup(kTxOffloads, n); 
 uint64_t rss_hash_flag(const std::string& n) { return lookup(kRssFields, n); }
 
 std::string device_name(const std::string& device) { return device.substr(0, device.find(',')); }
+
+void attach_vdev(const std::string& device) {
+  const std::string name = device_name(device);
+  const std::string args = device.size() > name.size() ? device.substr(name.size() + 1) : "";
+  if (int rc = rte_vdev_init(name.c_str(), args.c_str()); rc != 0) fail(name, "create vdev '" + device + "'", rc);
+}
 
 PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& profiles, uint16_t workers) {
   PortRuntime p;

@@ -30,6 +30,10 @@ struct PortRuntime {
 // The ethdev name of a configured device string ("net_pcap0,rx_pcap=x" -> "net_pcap0").
 std::string device_name(const std::string& device);
 
+// Creates a virtual device after EAL start-up (e.g. the exception path's TAP, whose MAC is only
+// known once the data port is up). `device` as in a --vdev argument. Throws on failure.
+void attach_vdev(const std::string& device);
+
 PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& profiles, uint16_t workers);
 void stop_port(PortRuntime& port);
 

@@ -1,5 +1,7 @@
-// Every reason the dataplane can drop a packet for. Each has a stable snake_case name used in
-// stats JSON and metrics; add new ones at the end of the list (before kCount).
+// A packet's verdict in the pipeline: kNone (forward, rewritten in place), kPunt (not a drop:
+// hand the frame unchanged to the kernel through the exception path; see punt_reason.h), or
+// the reason it is dropped. Each has a stable snake_case name used in stats JSON and metrics;
+// add new reasons at the end of the list (before kCount).
 #pragma once
 
 #include <cstdint>
@@ -9,9 +11,10 @@ namespace edgelb {
 
 #define EDGELB_DROP_REASONS(X)                                                      \
   X(kNone, "none")                                                                  \
+  X(kPunt, "punt")                             /* not a drop: to the exception path */ \
   X(kL2Truncated, "l2_truncated")              /* frame shorter than its L2 header */ \
   X(kVlanTooDeep, "vlan_too_deep")             /* more than two 802.1Q/ad tags */    \
-  X(kNonIp, "non_ip")                          /* ARP, LLDP, ... (punted later) */   \
+  X(kNonIp, "non_ip")                          /* LLDP, ... (ARP is punted) */      \
   X(kIpv4Truncated, "ipv4_truncated")                                               \
   X(kIpv4BadVersion, "ipv4_bad_version")                                            \
   X(kIpv4BadIhl, "ipv4_bad_ihl")                                                    \
@@ -25,16 +28,18 @@ namespace edgelb {
   X(kUdpBadHeader, "udp_bad_header")                                                \
   X(kIcmpTruncated, "icmp_truncated")                                               \
   X(kIcmpInnerMalformed, "icmp_inner_malformed") /* too-big to a VIP, bad inner */  \
-  X(kIpFragment, "ip_fragment")                /* fragments to a VIP (punted later) */\
-  X(kNonVip, "non_vip")                        /* IP not addressed to a VIP */      \
-  X(kVipUnhandled, "vip_unhandled")            /* VIP address, no such port/proto */ \
+  X(kIpFragment, "ip_fragment")                /* fragments to an L4 VIP service */ \
+  X(kNonVip, "non_vip")                        /* IP not for a VIP or this host */  \
   X(kNoBackend, "no_backend")                  /* service has no usable backend */   \
   X(kNoNextHop, "no_next_hop")                 /* backend MAC and gateway unknown */ \
   X(kNoHeadroom, "no_headroom")                /* cannot prepend encapsulation */    \
   X(kEncapTooBig, "encap_too_big")             /* encapsulated packet exceeds MTU */ \
   X(kTxFull, "tx_full")                        /* NIC TX ring full */               \
   X(kNoSnapshot, "no_service_table")           /* no table published yet */       \
-  X(kMultiSegment, "multi_segment")            /* chained mbuf (jumbo), unsupported */
+  X(kMultiSegment, "multi_segment")            /* chained mbuf (jumbo), unsupported */ \
+  X(kPuntRateLimited, "punt_rate_limited")     /* exception path over its rate */    \
+  X(kNoExceptionPath, "no_exception_path")     /* punt verdict, no kernel port */    \
+  X(kKernelTxFull, "kernel_tx_full")           /* kernel->wire or punt ring full */
 
 enum class DropReason : uint8_t {
 #define EDGELB_DROP_ENUM(name, text) name,
@@ -44,6 +49,9 @@ enum class DropReason : uint8_t {
 };
 
 constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
+// Drop reasons proper start after kNone and kPunt.
+constexpr size_t kFirstDropReason = static_cast<size_t>(DropReason::kPunt) + 1;
+constexpr bool is_drop(DropReason r) { return static_cast<size_t>(r) >= kFirstDropReason; }
 
 constexpr std::string_view drop_reason_name(DropReason r) {
   constexpr std::string_view names[] = {

@@ -45,6 +45,16 @@ struct IpPrefix {
   uint8_t length = 0;
   static std::optional<IpPrefix> parse(std::string_view text);
   std::string to_string() const;
+  bool contains(const IpAddress& a) const {
+    if (a.family != address.family) return false;
+    for (unsigned bit = 0; bit < length; bit += 8) {
+      const unsigned n = length - bit >= 8 ? 8 : length - bit;
+      const uint8_t mask = uint8_t(0xff00u >> n);
+      if ((a.bytes[bit / 8] & mask) != (address.bytes[bit / 8] & mask)) return false;
+    }
+    return true;
+  }
+  bool operator==(const IpPrefix&) const = default;
 };
 
 struct MacAddress {

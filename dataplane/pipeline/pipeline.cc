@@ -25,27 +25,59 @@ FlowKey reverse(const FlowKey& inner) {
   return k;
 }
 
+// Broadcast, multicast and IPv6 link-local destinations: neighbour discovery, routing
+// protocols and the like, which belong to the kernel.
+bool is_link_scope(const FlowKey& k) {
+  if (k.family == 4) return (k.dst[0] & 0xf0) == 0xe0 || (k.dst[0] == 255 && k.dst[1] == 255 && k.dst[2] == 255 && k.dst[3] == 255);
+  return k.dst[0] == 0xff || (k.dst[0] == 0xfe && (k.dst[1] & 0xc0) == 0x80);
+}
+
 }  // namespace
+
+// Not balanced here: hand it to the kernel when the host owns the destination, else drop.
+DropReason Pipeline::punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w) {
+  if (const uint8_t kind = snap.address_kind(pp.key.dst, pp.key.family)) {
+    // Fragments to a VIP address cannot be balanced (later ones carry no ports) and are not
+    // the kernel's either; fragments to the host's own addresses the kernel reassembles.
+    if (pp.fragment && (kind & ServiceSnapshot::kVipAddress)) return DropReason::kIpFragment;
+    w.punt = PuntReason::kLocalAddress;
+    return DropReason::kPunt;
+  }
+  if (is_link_scope(pp.key)) {
+    w.punt = PuntReason::kLinkScope;
+    return DropReason::kPunt;
+  }
+  return DropReason::kNonVip;
+}
 
 DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w) {
   DropReason r = parse_packet(pkt.data, pkt.len, &w.pp);
-  if (EDGELB_UNLIKELY(r != DropReason::kNone)) return r;
   const ParsedPacket& pp = w.pp;
+  if (EDGELB_UNLIKELY(r != DropReason::kNone)) {
+    if (r == DropReason::kNonIp && load_be16(pkt.data + pp.ethertype_offset) == wire::kEtherTypeArp) {
+      w.punt = PuntReason::kArp;
+      return DropReason::kPunt;
+    }
+    return r;
+  }
   w.too_big = false;
 
   if (EDGELB_UNLIKELY(pp.l4_proto == wire::kProtoIcmp || pp.l4_proto == wire::kProtoIcmpv6)) {
-    if (!snap.is_vip_address(pp.key.dst, pp.key.family)) return DropReason::kNonVip;
-    if (!is_too_big(pp)) return DropReason::kVipUnhandled;
+    if (!is_too_big(pp) || !snap.is_vip_address(pp.key.dst, pp.key.family)) return punt_or_drop(pp, snap, w);
     if (!pp.icmp_error || pp.inner.family != pp.key.family) return DropReason::kIcmpInnerMalformed;
     w.svc = snap.find(pp.inner.src, pp.inner.family, pp.inner.src_port, pp.inner.proto);
-    if (!w.svc) return DropReason::kVipUnhandled;
+    if (!w.svc || w.svc->mode == ForwardingMode::kL7) return punt_or_drop(pp, snap, w);
     w.key = reverse(pp.inner);
     w.too_big = true;
   } else {
     w.svc = pp.has_ports ? snap.find(pp.key.dst, pp.key.family, pp.key.dst_port, pp.key.proto) : nullptr;
-    if (EDGELB_UNLIKELY(!w.svc)) {
-      if (!snap.is_vip_address(pp.key.dst, pp.key.family)) return DropReason::kNonVip;
-      return pp.fragment ? DropReason::kIpFragment : DropReason::kVipUnhandled;
+    if (EDGELB_UNLIKELY(!w.svc)) return punt_or_drop(pp, snap, w);
+    if (EDGELB_UNLIKELY(w.svc->mode == ForwardingMode::kL7)) {
+      VipCounters& vc = stats_.vip[w.svc->slot];
+      vc.packets.add();
+      vc.bytes.add(pkt.len);
+      w.punt = PuntReason::kL7Vip;
+      return DropReason::kPunt;
     }
     if (EDGELB_UNLIKELY(pp.fragment)) return DropReason::kIpFragment;
     w.key = pp.key;
@@ -144,7 +176,10 @@ void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
   for (uint16_t i = 0; i < n; ++i) {
     if (EDGELB_LIKELY(verdicts[i] == DropReason::kNone))
       verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
-    if (EDGELB_UNLIKELY(verdicts[i] != DropReason::kNone)) stats_.drop(verdicts[i]);
+    if (EDGELB_UNLIKELY(verdicts[i] != DropReason::kNone)) {
+      if (verdicts[i] == DropReason::kPunt) stats_.punted[size_t(work_[i].punt)].add();
+      else stats_.drop(verdicts[i]);
+    }
   }
 }
 

@@ -5,7 +5,12 @@
 // process_burst() runs two passes over a burst: the first parses, finds the service and
 // prefetches the conntrack bucket of every packet; the second does the table work, so bucket
 // cache misses overlap. A packet's verdict is DropReason::kNone (forward, frame rewritten in
-// place) or the reason it must be dropped (already counted in WorkerStats).
+// place), DropReason::kPunt (the host owns it: hand the unchanged frame to the kernel; counted
+// per PuntReason), or the reason it must be dropped (already counted in WorkerStats).
+//
+// What is punted: ARP; broadcast/multicast/IPv6 link-local destinations; anything addressed
+// to a host address (globals.local_addresses) or a VIP address that is not an L4 service
+// (ping, wrong port, fragments); all traffic of L7 VIPs (HAProxy frontends).
 //
 // Thread-safety: one Pipeline per worker; the snapshot must stay valid for the whole call
 // (the worker holds it between quiescent states).
@@ -17,6 +22,7 @@
 #include "packet/drop_reason.h"
 #include "packet/packet_view.h"
 #include "packet/parser.h"
+#include "packet/punt_reason.h"
 #include "service/service_snapshot.h"
 #include "stats/worker_stats.h"
 
@@ -46,7 +52,10 @@ class Pipeline {
     uint64_t hash;
     FlowKey key;        // conntrack key (reversed inner tuple for ICMP too-big)
     bool too_big;       // ICMP frag-needed / packet-too-big about a VIP flow
+    PuntReason punt;    // set with a kPunt verdict
   };
+
+  DropReason punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
 
   DropReason classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
   DropReason act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,

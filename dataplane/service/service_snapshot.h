@@ -65,15 +65,20 @@ class ServiceSnapshot {
         return &e;
     }
   }
-  // Whether any service uses this address (tells "wrong port on a VIP" from "not a VIP").
-  bool is_vip_address(const uint8_t* addr, uint8_t family) const {
-    if (address_mask_ == 0) return false;
+  // What this host is for an address: kVipAddress (some service uses it) and/or kHostAddress
+  // (one of globals.local_addresses); 0 for anything else.
+  static constexpr uint8_t kVipAddress = 1, kHostAddress = 2;
+  uint8_t address_kind(const uint8_t* addr, uint8_t family) const {
+    if (address_mask_ == 0) return 0;
     for (uint64_t i = key_hash(addr, family, 0, 0) & address_mask_;; i = (i + 1) & address_mask_) {
       int32_t a = address_index_[i];
-      if (a < 0) return false;
-      const IpAddress& v = vip_addresses_[a];
-      if (uint8_t(v.family) == family && std::memcmp(v.bytes.data(), addr, 16) == 0) return true;
+      if (a < 0) return 0;
+      const LocalAddress& v = local_addresses_[a];
+      if (uint8_t(v.address.family) == family && std::memcmp(v.address.bytes.data(), addr, 16) == 0) return v.kind;
     }
+  }
+  bool is_vip_address(const uint8_t* addr, uint8_t family) const {
+    return address_kind(addr, family) & kVipAddress;
   }
   // The entry in `ref`'s slot (compare its ref to tell whether it is still the same backend);
   // an empty entry for slots this table does not have.
@@ -90,7 +95,11 @@ class ServiceSnapshot {
   static uint64_t key_hash(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto);
   std::vector<int32_t> index_;
   uint64_t index_mask_ = 0;
-  std::vector<IpAddress> vip_addresses_;
+  struct LocalAddress {
+    IpAddress address;
+    uint8_t kind = 0;
+  };
+  std::vector<LocalAddress> local_addresses_;
   std::vector<int32_t> address_index_;
   uint64_t address_mask_ = 0;
 };

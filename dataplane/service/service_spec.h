@@ -12,7 +12,9 @@
 
 namespace edgelb {
 
-enum class ForwardingMode : uint8_t { kDsr, kIpip, kGue };
+// kL7: the VIP is an HAProxy frontend on this host; the dataplane punts its traffic to the
+// kernel (no backends here).
+enum class ForwardingMode : uint8_t { kDsr, kIpip, kGue, kL7 };
 enum class BackendState : uint8_t { kUp, kDrain, kDown };
 
 const char* forwarding_mode_name(ForwardingMode m);
@@ -46,6 +48,8 @@ struct ForwardingGlobals {
   std::optional<IpPrefix> encap_source_v6;
   uint16_t gue_port = 6080;
   std::optional<MacAddress> gateway_mac;  // next hop for tunnelled backends without a MAC
+  // This host's own addresses (the exception interfaces'): traffic to them is punted.
+  std::vector<IpAddress> local_addresses;
   uint16_t mtu = 1500;                    // largest IP packet the dataplane emits
   uint32_t maglev_size = 65537;
   uint32_t max_services = 1024;

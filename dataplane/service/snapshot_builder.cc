@@ -9,6 +9,7 @@ const char* forwarding_mode_name(ForwardingMode m) {
     case ForwardingMode::kDsr: return "dsr";
     case ForwardingMode::kIpip: return "ipip";
     case ForwardingMode::kGue: return "gue";
+    case ForwardingMode::kL7: return "l7";
   }
   return "unknown";
 }
@@ -26,6 +27,7 @@ std::optional<ForwardingMode> parse_forwarding_mode(const std::string& s) {
   if (s == "dsr") return ForwardingMode::kDsr;
   if (s == "ipip") return ForwardingMode::kIpip;
   if (s == "gue") return ForwardingMode::kGue;
+  if (s == "l7") return ForwardingMode::kL7;
   return std::nullopt;
 }
 
@@ -69,6 +71,8 @@ std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) co
     if (s.backends.size() >= msize || s.backends.size() > MaglevTable::kMaxBackends)
       err(p + ".backends", "has " + std::to_string(s.backends.size()) +
                                " backends; must be fewer than the Maglev table size " + std::to_string(msize));
+    if (s.mode == ForwardingMode::kL7 && !s.backends.empty())
+      err(p + ".backends", "an l7 VIP is served by HAProxy on this host; it takes no backends here");
     total_backends += s.backends.size();
     std::set<std::string> ids;
     for (size_t j = 0; j < s.backends.size(); ++j) {
@@ -118,6 +122,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   result.errors = validate(spec);
   if (!result.errors.empty()) return result;
 
+  if (resolver_) resolver_->begin_build();
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->version = spec.version;
   snap->globals = globals_;
@@ -187,6 +192,9 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
       if (b.mac) {
         be.next_hop = *b.mac;
         be.has_next_hop = true;
+      } else if (auto mac = resolver_ ? resolver_->next_hop(b.address) : std::nullopt) {
+        be.next_hop = *mac;
+        be.has_next_hop = true;
       } else if (s.mode != ForwardingMode::kDsr && globals_.gateway_mac) {
         be.next_hop = *globals_.gateway_mac;
         be.has_next_hop = true;
@@ -194,6 +202,10 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
       const uint32_t effective = b.state == BackendState::kUp ? b.weight : 0;
       mb.push_back({backend_identity(b), effective});
       fingerprint += "|" + mb.back().identity + "=" + std::to_string(effective);
+    }
+    if (s.mode == ForwardingMode::kL7) {  // punted to HAProxy: no Maglev table
+      snap->services.push_back(std::move(e));
+      continue;
     }
     auto& cached = maglev_cache_[vkey];
     if (!cached.table || cached.fingerprint != fingerprint) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,19 @@
 #include "service/service_spec.h"
 
 namespace edgelb {
+
+// Where the control side learns next-hop MACs of backends that have none configured (the
+// kernel's neighbour table; see kernel/neighbor_table.h). Called only during build().
+class NextHopResolver {
+ public:
+  virtual ~NextHopResolver() = default;
+  // The MAC to send toward `destination` (the host itself when on-link, else its gateway),
+  // or nullopt while unknown.
+  virtual std::optional<MacAddress> next_hop(const IpAddress& destination) const = 0;
+  // Called when a valid spec starts building: the lookups that follow are the whole set the
+  // new table depends on.
+  virtual void begin_build() const {}
+};
 
 struct BuildResult {
   std::unique_ptr<ServiceSnapshot> snapshot;  // null when errors is non-empty
@@ -32,6 +46,8 @@ class SnapshotBuilder {
   BuildResult build(const TableSpec& spec);
   std::vector<ValidationError> validate(const TableSpec& spec) const;
   const ForwardingGlobals& globals() const { return globals_; }
+  // Optional, not owned; must outlive the builder. Consulted for backends without a `mac`.
+  void set_resolver(const NextHopResolver* r) { resolver_ = r; }
   // Maglev tables built (not reused) by the last successful build().
   size_t last_maglev_builds() const { return last_maglev_builds_; }
 
@@ -47,6 +63,7 @@ class SnapshotBuilder {
   };
 
   ForwardingGlobals globals_;
+  const NextHopResolver* resolver_ = nullptr;
   std::map<std::string, uint32_t> service_slots_;  // VIP key -> slot
   std::map<std::string, uint32_t> backend_refs_;   // VIP key + identity -> reference
   SlotAllocator service_alloc_;

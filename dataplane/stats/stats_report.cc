@@ -11,23 +11,38 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   json out;
   uint64_t rx = 0, rxb = 0, tx = 0, txb = 0, fwd = 0, reb = 0, icmp = 0, busy = 0, total = 0, processed = 0;
   uint64_t drops[kDropReasonCount] = {};
+  uint64_t punts[kPuntReasonCount] = {};
+  uint64_t to_k = 0, to_kb = 0, from_k = 0, from_kb = 0;
   uint64_t occupancy = 0, capacity = 0;
   json jw = json::array();
   for (const auto& w : workers) {
     const WorkerStats& s = *w.stats;
     const auto& c = w.flows->counters();
     json d = json::object();
-    for (size_t r = 1; r < kDropReasonCount; ++r) {
+    for (size_t r = kFirstDropReason; r < kDropReasonCount; ++r) {
       uint64_t v = s.drops[r].get();
       drops[r] += v;
       if (v) d[std::string(drop_reason_name(DropReason(r)))] = v;
     }
+    json pu = json::object();
+    for (size_t r = 0; r < kPuntReasonCount; ++r) {
+      uint64_t v = s.punted[r].get();
+      punts[r] += v;
+      pu[std::string(punt_reason_name(PuntReason(r)))] = v;
+    }
+    to_k += s.to_kernel_packets.get();
+    to_kb += s.to_kernel_bytes.get();
+    from_k += s.from_kernel_packets.get();
+    from_kb += s.from_kernel_bytes.get();
     const uint64_t b = s.busy_cycles.get(), t = s.total_cycles.get(), p = s.processed_packets.get();
     jw.push_back({{"lcore", w.lcore},
                   {"rx_packets", s.rx_packets.get()},
                   {"tx_packets", s.tx_packets.get()},
                   {"forwarded", s.forwarded.get()},
                   {"drops", d},
+                  {"punted", pu},
+                  {"to_kernel_packets", s.to_kernel_packets.get()},
+                  {"from_kernel_packets", s.from_kernel_packets.get()},
                   {"busy_ratio", t ? double(b) / double(t) : 0.0},
                   {"cycles_per_packet", p ? double(b) / double(p) : 0.0},
                   {"loops", s.loops.get()},
@@ -55,7 +70,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   }
   json jd = json::object();
   uint64_t drop_total = 0;
-  for (size_t r = 1; r < kDropReasonCount; ++r) {
+  for (size_t r = kFirstDropReason; r < kDropReasonCount; ++r) {
     jd[std::string(drop_reason_name(DropReason(r)))] = drops[r];
     drop_total += drops[r];
   }
@@ -66,6 +81,16 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
                    {"busy_ratio", total ? double(busy) / double(total) : 0.0},
                    {"cycles_per_packet", processed ? double(busy) / double(processed) : 0.0},
                    {"flows", occupancy}, {"flow_capacity", capacity}};
+  json jpu = json::object();
+  uint64_t punt_total = 0;
+  for (size_t r = 0; r < kPuntReasonCount; ++r) {
+    jpu[std::string(punt_reason_name(PuntReason(r)))] = punts[r];
+    punt_total += punts[r];
+  }
+  out["totals"]["punted_total"] = punt_total;
+  out["totals"]["punted"] = jpu;
+  out["exception_path"] = {{"to_kernel_packets", to_k}, {"to_kernel_bytes", to_kb},
+                           {"from_kernel_packets", from_k}, {"from_kernel_bytes", from_kb}};
   out["workers"] = jw;
 
   json js = json::array();

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "packet/drop_reason.h"
+#include "packet/punt_reason.h"
 #include "stats/counter.h"
 
 namespace edgelb {
@@ -29,6 +30,9 @@ struct alignas(64) WorkerStats {
   Counter rebalanced;  // tracked flows moved because their backend went down or away
   Counter icmp_too_big_steered;
   Counter drops[kDropReasonCount];
+  Counter punted[kPuntReasonCount];   // pipeline verdicts, before the rate limit
+  // Exception path: frames handed to the kernel port / frames the kernel sent to the wire.
+  Counter to_kernel_packets, to_kernel_bytes, from_kernel_packets, from_kernel_bytes;
   // Busy accounting (TSC cycles): loops that received packets vs all loops.
   Counter loops, busy_loops, busy_cycles, total_cycles, processed_packets;
 

@@ -24,6 +24,19 @@ void tx_unsent(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
   for (uint16_t i = 0; i < unsent; ++i) stats->drop(DropReason::kTxFull);
   rte_pktmbuf_free_bulk(pkts, unsent);
 }
+void kernel_tx_unsent(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
+  auto* stats = static_cast<WorkerStats*>(userdata);
+  for (uint16_t i = 0; i < unsent; ++i) stats->drop(DropReason::kKernelTxFull);
+  rte_pktmbuf_free_bulk(pkts, unsent);
+}
+rte_eth_dev_tx_buffer* make_tx_buffer(int socket, uint16_t burst, buffer_tx_error_fn on_full, void* userdata) {
+  auto* b = static_cast<rte_eth_dev_tx_buffer*>(
+      rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(Pipeline::kMaxBurst), 64, socket));
+  if (!b) throw std::runtime_error("worker: cannot allocate a TX buffer");
+  rte_eth_tx_buffer_init(b, burst);
+  rte_eth_tx_buffer_set_err_callback(b, on_full, userdata);
+  return b;
+}
 }  // namespace
 
 Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableConfig& conntrack,
@@ -43,16 +56,16 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   stats_ = std::make_unique<WorkerStats>(limits.max_services, limits.max_backends);
   pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_);
   for (auto& q : queues_) {
-    q.tx_buffer = static_cast<rte_eth_dev_tx_buffer*>(
-        rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(Pipeline::kMaxBurst), 64, socket));
-    if (!q.tx_buffer) throw std::runtime_error("worker: cannot allocate a TX buffer");
-    rte_eth_tx_buffer_init(q.tx_buffer, q.burst_size);
-    rte_eth_tx_buffer_set_err_callback(q.tx_buffer, tx_unsent, stats_.get());
+    q.tx_buffer = make_tx_buffer(socket, q.burst_size, tx_unsent, stats_.get());
+    if (q.has_kernel) q.kernel_tx_buffer = make_tx_buffer(socket, q.burst_size, kernel_tx_unsent, stats_.get());
   }
 }
 
 Worker::~Worker() {
-  for (auto& q : queues_) rte_free(q.tx_buffer);
+  for (auto& q : queues_) {
+    rte_free(q.tx_buffer);
+    rte_free(q.kernel_tx_buffer);
+  }
   flows_.reset();
   if (flow_mem_dpdk_) rte_free(flow_mem_);
   else std::free(flow_mem_);
@@ -68,6 +81,8 @@ int Worker::run() {
   PacketView views[Pipeline::kMaxBurst];
   DropReason verdicts[Pipeline::kMaxBurst];
   WorkerStats& st = *stats_;
+  std::vector<TokenBucket> buckets;
+  for (const auto& q : queues_) buckets.emplace_back(q.punt_rate_pps, q.punt_burst, hz, tsc0);
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const uint64_t t0 = rte_rdtsc();
@@ -76,8 +91,23 @@ int Worker::run() {
     uint32_t received = 0;
     uint64_t sent = 0;
 
-    for (auto& q : queues_) {
+    for (size_t qi = 0; qi < queues_.size(); ++qi) {
+      WorkerQueue& q = queues_[qi];
       if (q.enabled && !q.enabled->load(std::memory_order_acquire)) continue;
+      if (q.has_kernel) {  // what the kernel sends goes out unchanged on the port
+        const uint16_t nk = rte_eth_rx_burst(q.kernel_port_id, q.kernel_queue_id, mbufs, q.burst_size);
+        if (EDGELB_UNLIKELY(nk != 0)) {
+          received += nk;
+          uint64_t kb = 0;
+          for (uint16_t i = 0; i < nk; ++i) {
+            kb += mbufs[i]->pkt_len;
+            st.tx_bytes.add(mbufs[i]->pkt_len);
+            sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, mbufs[i]);
+          }
+          st.from_kernel_packets.add(nk);
+          st.from_kernel_bytes.add(kb);
+        }
+      }
       const uint16_t n = rte_eth_rx_burst(q.port_id, q.queue_id, mbufs, q.burst_size);
       if (n == 0) continue;
       received += n;
@@ -108,13 +138,28 @@ int Worker::run() {
           m->pkt_len = views[i].len;
           st.tx_bytes.add(views[i].len);
           sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, m);
+        } else if (EDGELB_UNLIKELY(verdicts[i] == DropReason::kPunt)) {
+          if (!q.has_kernel) {
+            st.drop(DropReason::kNoExceptionPath);
+            to_free[nfree++] = m;
+          } else if (!buckets[qi].take(t0)) {
+            st.drop(DropReason::kPuntRateLimited);
+            to_free[nfree++] = m;
+          } else {
+            st.to_kernel_packets.add();
+            st.to_kernel_bytes.add(m->pkt_len);
+            rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
+          }
         } else {
           to_free[nfree++] = m;
         }
       }
       if (nfree) rte_pktmbuf_free_bulk(to_free, nfree);
     }
-    for (auto& q : queues_) sent += rte_eth_tx_buffer_flush(q.port_id, q.queue_id, q.tx_buffer);
+    for (auto& q : queues_) {
+      sent += rte_eth_tx_buffer_flush(q.port_id, q.queue_id, q.tx_buffer);
+      if (q.has_kernel) rte_eth_tx_buffer_flush(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer);
+    }
     if (sent) st.tx_packets.add(sent);
     flows_->sweep(now_ms, received ? 2 : 64);
 

@@ -3,6 +3,8 @@
 //   loop: snapshot = rcu current            (one table version per loop iteration)
 //         for each (port, queue) it owns:
 //           rx_burst -> prefetch -> Pipeline::process_burst -> buffered TX / bulk free
+//             punt verdicts -> token bucket -> the port's kernel queue (exception path)
+//           rx_burst on the kernel queue -> buffered TX on the port (what the kernel sends)
 //         flush TX buffers; sweep a few conntrack buckets; account cycles;
 //         report a quiescent state
 //
@@ -21,6 +23,7 @@
 #include "pipeline/pipeline.h"
 #include "service/snapshot_publisher.h"
 #include "stats/worker_stats.h"
+#include "worker/token_bucket.h"
 
 struct rte_eth_dev_tx_buffer;
 
@@ -35,6 +38,13 @@ struct WorkerQueue {
   // Optional gate (owned by the caller): the queue is polled only while it reads true.
   // File-mode phases use it to feed one input at a time.
   const std::atomic<bool>* enabled = nullptr;
+  // Exception path: this worker's queue on the port's kernel-facing port (net_tap), or none.
+  bool has_kernel = false;
+  uint16_t kernel_port_id = 0;
+  uint16_t kernel_queue_id = 0;
+  uint64_t punt_rate_pps = 0;   // this worker's share; 0: unlimited
+  uint64_t punt_burst = 0;
+  rte_eth_dev_tx_buffer* kernel_tx_buffer = nullptr;  // owned by the Worker
 };
 
 class Worker {

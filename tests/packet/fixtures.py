@@ -13,7 +13,8 @@ import subprocess
 import random
 import sys
 
-from scapy.all import (ARP, Dot1AD, Dot1Q, Ether, ICMP, ICMPv6EchoRequest, ICMPv6PacketTooBig, IP,
+from scapy.all import (ARP, Dot1AD, Dot1Q, Ether, ICMP, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS,
+                       ICMPv6PacketTooBig, IP,
                        IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw, TCP, UDP)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -280,11 +281,13 @@ def icmpv6_packet_too_big_follows_flow(ctx):
 
 
 @case
-def icmp_echo_to_vip_dropped(ctx):
-    r = ctx.run(three_backends(), [eth() / IP(src=CLIENT4, dst=VIP4) / ICMP(),
-                                   eth() / IPv6(src=CLIENT6, dst=VIP6) / ICMPv6EchoRequest()])
-    check(not r.out, "no output")
-    check(r.drops("vip_unhandled") == 1 and r.drops("non_vip") == 1, str(r.stats["totals"]["drops"]))
+def icmp_echo_to_vip_punted_to_kernel(ctx):
+    ping4, ping6 = eth() / IP(src=CLIENT4, dst=VIP4) / ICMP(), eth() / IPv6(src=CLIENT6, dst=VIP6) / ICMPv6EchoRequest()
+    r = ctx.run(three_backends(), [ping4, ping6])
+    check(not r.out, "no output on the wire")
+    check(len(r.punted) == 1, "the VIP ping goes to the kernel")
+    same_bytes(r.punted[0], ping4, "punted frame is unchanged")
+    check(r.punts("local_address") == 1 and r.drops("non_vip") == 1, "ping to a non-VIP address is dropped")
 
 
 @case
@@ -294,7 +297,8 @@ def icmp_too_big_with_bad_inner_dropped(ctx):
         Raw(bytes(IP(src=VIP4, dst=CLIENT4) / TCP(sport=81, dport=5))[:28])
     r = ctx.run(three_backends(), [bad, other])
     check(r.drops("icmp_inner_malformed") == 1, "truncated inner header")
-    check(r.drops("vip_unhandled") == 1, "inner flow is for no service")
+    check(len(r.punted) == 1 and r.punts("local_address") == 1, "inner flow is for no service: the kernel's")
+    same_bytes(r.punted[0], other)
 
 
 # ---------------------------------------------------------------- malformed input --------
@@ -338,8 +342,12 @@ def truncated_ipv6_frames(ctx):
 
 @case
 def non_ip_frames(ctx):
-    drop_case(ctx, [Ether(src="02:00:00:00:00:aa") / ARP(pdst=VIP4),
-                    Ether(dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x00" * 40)], "non_ip")
+    arp = Ether(src="02:00:00:00:00:aa", dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=VIP4)
+    lldp = Ether(dst="01:80:c2:00:00:0e", type=0x88cc) / Raw(b"\x00" * 40)
+    r = ctx.run(three_backends(), [arp, lldp])
+    check(not r.out and r.drops("non_ip") == 1, "LLDP dropped")
+    check(r.punts("arp") == 1 and len(r.punted) == 1, "ARP punted")
+    same_bytes(r.punted[0], arp)
 
 
 @case
@@ -397,9 +405,12 @@ def non_vip_traffic_dropped(ctx):
 
 
 @case
-def vip_wrong_port_or_protocol(ctx):
-    drop_case(ctx, [tcp4(dport=81), udp4(dport=80), eth() / IP(src=CLIENT4, dst=VIP4, proto=47) / Raw(b"gre!")],
-              "vip_unhandled")
+def vip_wrong_port_or_protocol_punted(ctx):
+    frames = [tcp4(dport=81), udp4(dport=80), eth() / IP(src=CLIENT4, dst=VIP4, proto=47) / Raw(b"gre!")]
+    r = ctx.run(three_backends(), frames)
+    check(not r.out and r.punts("local_address") == 3, "the kernel answers (RST, port unreachable)")
+    for got, sent in zip(r.punted, frames):
+        same_bytes(got, sent, "punted unchanged")
 
 
 @case
@@ -587,6 +598,76 @@ def two_workers_one_queue_each(ctx):
             check(Ether(got).src == mac and bytes(Ether(got).payload) == bytes(sent.payload), "DSR rewrite only")
     for i in range(40):  # same flow on both workers -> same backend
         same_bytes(out[0][i], out[1][i], "flow %d on worker 1 vs worker 2" % i)
+
+
+# ---------------------------------------------------------------- exception path ---------
+HOST4, HOST6 = "198.18.0.2", "2001:db8::2"
+HOST_CONFIG = {"ports": [{"device": "file-mode-replaces-this",
+                          "exception": {"addresses": [HOST4 + "/24", HOST6 + "/64"]}}]}
+
+
+@case
+def host_traffic_and_neighbor_discovery_punted(ctx):
+    ssh = eth() / IP(src=CLIENT4, dst=HOST4) / TCP(dport=22, flags="S")
+    ping6 = eth(True) / IPv6(src=CLIENT6, dst=HOST6) / ICMPv6EchoRequest()
+    ns = Ether(src="02:00:00:00:00:aa", dst="33:33:ff:00:00:02") / IPv6(src="fe80::aa", dst="ff02::1:ff00:2") / \
+        ICMPv6ND_NS(tgt=HOST6)
+    arp = Ether(src="02:00:00:00:00:aa", dst="ff:ff:ff:ff:ff:ff") / ARP(psrc=CLIENT4, pdst=HOST4)
+    stray = eth() / IP(src=CLIENT4, dst="198.18.0.77") / TCP(dport=22)
+    frames = [ssh, ping6, ns, arp, stray, tcp4()]
+    r = ctx.run(three_backends(), frames, config=HOST_CONFIG)
+    check(len(r.out) == 1, "only the VIP flow is balanced")
+    check(r.punts("local_address") == 2 and r.punts("link_scope") == 1 and r.punts("arp") == 1,
+          "punt reasons: %s" % r.stats["totals"]["punted"])
+    check(r.drops("non_vip") == 1, "traffic for nobody here is dropped, not punted")
+    check(len(r.punted) == 4, "4 frames to the kernel")
+    for got, sent in zip(r.punted, [ssh, ping6, ns, arp]):
+        same_bytes(got, sent, "punted unchanged")
+
+
+@case
+def l7_vip_punted_with_vip_counters(ctx):
+    l7 = {"name": "https", "vip": "198.18.1.20", "port": 443, "protocol": "tcp", "forwarding": "l7"}
+    frames = [tcp4(dst="198.18.1.20", dport=443, sport=41000 + i) for i in range(5)]
+    r = ctx.run(three_backends() + [l7], frames + [tcp4()])
+    check(len(r.punted) == 5 and r.punts("l7_vip") == 5, "L7 VIP traffic goes to HAProxy's kernel side")
+    for got, sent in zip(r.punted, frames):
+        same_bytes(got, sent)
+    svc = [s for s in r.stats["services"] if s["name"] == "https"][0]
+    check(svc["packets"] == 5 and svc["forwarding"] == "l7", "per-VIP counters for L7 VIPs: %s" % svc)
+    check(r.stats["totals"]["flows"] == 1, "L7 flows are not tracked here")
+
+
+@case
+def kernel_frames_go_out_unchanged(ctx):
+    arp_reply = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:aa") / ARP(op=2, psrc=HOST4, pdst=CLIENT4)
+    syn_ack = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:aa") / IP(src=HOST4, dst=CLIENT4) / \
+        TCP(sport=22, dport=40000, flags="SA")
+    na = Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:aa") / IPv6(src=HOST6, dst=CLIENT6) / ICMPv6ND_NA(tgt=HOST6)
+    r = ctx.run(three_backends(), [tcp4()], config=HOST_CONFIG, kernel_in=[arp_reply, syn_ack, na])
+    check(r.stats["exception_path"]["from_kernel_packets"] == 3, "kernel frames counted")
+    kernel = [p for p in r.out if Ether(p).src == "02:00:00:00:00:01"]
+    check(len(kernel) == 3, "the kernel's frames are on the wire")
+    for got, sent in zip(kernel, [arp_reply, syn_ack, na]):
+        same_bytes(got, sent, "kernel frame unchanged")
+
+
+@case
+def punt_rate_limited(ctx):
+    cfg = dict(HOST_CONFIG, exception_path={"punt_rate_pps": 1, "punt_burst": 8})
+    arps = [Ether(src="02:00:00:00:00:aa", dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="198.18.%d.%d" % (i // 200, 1 + i % 200),
+                                                                         pdst=HOST4) for i in range(300)]
+    r = ctx.run(three_backends(), arps + [tcp4(sport=40000 + i) for i in range(50)], config=cfg)
+    check(len(r.punted) == 8, "a flood gets the burst through, %d punted" % len(r.punted))
+    check(r.drops("punt_rate_limited") == 292, "the rest are counted: %d" % r.drops("punt_rate_limited"))
+    check(r.punts("arp") == 300, "all were classified")
+    check(len(r.out) == 50, "the fast path keeps balancing during the flood")
+
+
+@case
+def punt_without_exception_path_counted(ctx):
+    r = ctx.run(three_backends(), [Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=VIP4), tcp4()], exception=False)
+    check(r.drops("no_exception_path") == 1 and len(r.out) == 1, "drops %s" % r.stats["totals"]["drops"])
 
 
 if __name__ == "__main__":

@@ -63,8 +63,9 @@ def backend(addr, i=1, mac=True, **extra):
 class Run:
     """The result of one dataplane run: output packets per phase and the stats JSON."""
 
-    def __init__(self, outputs, stats, rc, stderr):
+    def __init__(self, outputs, stats, rc, stderr, punted=()):
         self.outputs, self.stats, self.rc, self.stderr = outputs, stats, rc, stderr
+        self.punted = list(punted)  # frames handed to the kernel (exception path), in order
 
     @property
     def out(self):
@@ -72,6 +73,9 @@ class Run:
 
     def drops(self, reason):
         return self.stats["totals"]["drops"][reason]
+
+    def punts(self, reason):
+        return self.stats["totals"]["punted"][reason]
 
     def port_mac(self, i=0):
         return self.stats["ports"][i]["mac"]
@@ -99,8 +103,10 @@ class Context:
             json.dump({"version": version, "services": services}, f, indent=1)
         return p
 
-    def run(self, services, packets, phases=(), config=None, expect_rc=0):
-        """phases: [(services, packets), ...] applied after the first input is idle."""
+    def run(self, services, packets, phases=(), config=None, expect_rc=0, kernel_in=(), exception=True):
+        """phases: [(services, packets), ...] applied after the first input is idle.
+        exception: give port 0 a pcap exception path (punted frames -> Run.punted; kernel_in
+        frames are played as if the kernel sent them)."""
         self.runs += 1
         tag = "r%d" % self.runs
         svc = self.write_services(tag + "-svc0.yaml", services)
@@ -114,6 +120,10 @@ class Context:
             with open(cfg, "w") as f:
                 json.dump(config, f)
             cmd += ["--config", cfg]
+        kin, kout = self.path(tag + "-kernel-in.pcap"), self.path(tag + "-kernel-out.pcap")
+        if exception:
+            write_pcap(kin, kernel_in)
+            cmd += ["--pcap-kernel", kin, kout]
         outs = [out]
         for i, (psvc, ppk) in enumerate(phases, start=1):
             s = self.write_services("%s-svc%d.yaml" % (tag, i), psvc, version=i + 1)
@@ -131,15 +141,25 @@ class Context:
         outputs = []
         for o in outs:
             outputs.append([bytes(p) for p in rdpcap(o)] if os.path.exists(o) and os.path.getsize(o) > 24 else [])
-        r = Run(outputs, st, proc.returncode, proc.stderr)
+        punted = [bytes(p) for p in rdpcap(kout)] if exception and os.path.getsize(kout) > 24 else []
+        r = Run(outputs, st, proc.returncode, proc.stderr, punted)
         # Invariants for every run: counters add up, and every emitted frame is well formed.
-        t = st["totals"]
-        # tx_full drops happen after the pipeline forwarded the packet, so they are not in "forwarded".
-        check(t["rx_packets"] == t["forwarded"] + t["drops_total"] - t["drops"]["tx_full"],
-              "rx %d != forwarded %d + drops %d" % (t["rx_packets"], t["forwarded"], t["drops_total"]))
-        check(t["forwarded"] == len(r.out), "forwarded %d but %d frames in output" % (t["forwarded"], len(r.out)))
+        t, d = st["totals"], st["totals"]["drops"]
+        # Drops after the pipeline's verdict (TX ring full, punt limits) are also in forwarded/punted.
+        late = d["tx_full"] + d["punt_rate_limited"] + d["no_exception_path"] + d["kernel_tx_full"]
+        check(t["rx_packets"] == t["forwarded"] + t["punted_total"] + t["drops_total"] - late,
+              "rx %d != forwarded %d + punted %d + drops %d - late drops %d" %
+              (t["rx_packets"], t["forwarded"], t["punted_total"], t["drops_total"], late))
+        from_kernel = st["exception_path"]["from_kernel_packets"]
+        check(from_kernel == len(kernel_in), "kernel sent %d, dataplane took %d" % (len(kernel_in), from_kernel))
+        check(t["forwarded"] + from_kernel == len(r.out), "forwarded %d + from kernel %d but %d frames in output" %
+              (t["forwarded"], from_kernel, len(r.out)))
+        check(st["exception_path"]["to_kernel_packets"] == len(punted), "to_kernel %d but %d punted frames" %
+              (st["exception_path"]["to_kernel_packets"], len(punted)))
+        kernel_frames = {bytes(k) for k in kernel_in}
         for p in r.out:
-            assert_well_formed(p)
+            if bytes(p) not in kernel_frames:
+                assert_well_formed(p)
         return r
 
 

@@ -35,6 +35,7 @@ class PipelineTest : public ::testing::Test {
     g.encap_source_v4 = IpPrefix::parse("198.18.254.0/24");
     g.encap_source_v6 = IpPrefix::parse("2001:db8:ffff::/64");
     g.gateway_mac = MacAddress::parse("02:00:00:00:00:fe");
+    g.local_addresses = {*IpAddress::parse("198.18.0.2"), *IpAddress::parse("2001:db8::2")};
     return g;
   }
   static ServiceSpec service(const char* vip, uint16_t port, uint8_t proto, ForwardingMode mode,
@@ -86,18 +87,71 @@ TEST_F(PipelineTest, DsrRewritesOnlyMacs) {
   EXPECT_EQ(stats_.vip[0].new_flows.get(), 1u);
 }
 
-TEST_F(PipelineTest, NonVipAndWrongPortAreCountedDrops) {
+TEST_F(PipelineTest, NonVipIsDroppedAndVipAddressWithoutServiceIsPunted) {
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
   Buffer a(frame("198.18.0.1", "198.18.1.99", L4{.dport = 80}));
   EXPECT_EQ(run(a), DropReason::kNonVip);
   Buffer c(frame("198.18.0.1", "198.18.1.10", L4{.dport = 81}));
-  EXPECT_EQ(run(c), DropReason::kVipUnhandled);
+  EXPECT_EQ(run(c), DropReason::kPunt);
   Buffer d(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80}));
-  EXPECT_EQ(run(d), DropReason::kVipUnhandled);
+  EXPECT_EQ(run(d), DropReason::kPunt);
   Buffer e(frame("198.18.0.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 8}));
-  EXPECT_EQ(run(e), DropReason::kVipUnhandled);
+  const auto before = e.bytes();
+  EXPECT_EQ(run(e), DropReason::kPunt);
+  EXPECT_EQ(e.bytes(), before) << "punted frames are not modified";
   EXPECT_EQ(stats_.drops[size_t(DropReason::kNonVip)].get(), 1u);
-  EXPECT_EQ(stats_.drops[size_t(DropReason::kVipUnhandled)].get(), 3u);
+  EXPECT_EQ(stats_.punted[size_t(PuntReason::kLocalAddress)].get(), 3u);
+  EXPECT_EQ(stats_.forwarded.get(), 0u);
+}
+
+TEST_F(PipelineTest, HostAddressesArpAndLinkScopeArePunted) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
+  Buffer ssh(frame("198.18.0.1", "198.18.0.2", L4{.dport = 22}));
+  EXPECT_EQ(run(ssh), DropReason::kPunt);
+  Buffer ping6(frame("2001:db8::1", "2001:db8::2", L4{.proto = 58, .icmp_type = 128}));
+  EXPECT_EQ(run(ping6), DropReason::kPunt);
+  EXPECT_EQ(stats_.punted[size_t(PuntReason::kLocalAddress)].get(), 2u);
+
+  Buffer ns(frame("fe80::1", "ff02::1:ff00:2", L4{.proto = 58, .icmp_type = 135}));
+  EXPECT_EQ(run(ns), DropReason::kPunt);
+  Buffer na(frame("fe80::1", "fe80::2", L4{.proto = 58, .icmp_type = 136}));
+  EXPECT_EQ(run(na), DropReason::kPunt);
+  Buffer bcast(frame("198.18.0.1", "255.255.255.255", L4{.proto = 17, .dport = 67}));
+  EXPECT_EQ(run(bcast), DropReason::kPunt);
+  EXPECT_EQ(stats_.punted[size_t(PuntReason::kLinkScope)].get(), 3u);
+
+  std::vector<uint8_t> arp(42, 0);
+  std::fill(arp.begin(), arp.begin() + 6, 0xff);
+  arp[12] = 0x08;
+  arp[13] = 0x06;
+  Buffer a(arp);
+  EXPECT_EQ(run(a), DropReason::kPunt);
+  EXPECT_EQ(stats_.punted[size_t(PuntReason::kArp)].get(), 1u);
+  std::vector<uint8_t> lldp = arp;
+  lldp[13] = 0xcc;
+  lldp[12] = 0x88;
+  Buffer l(lldp);
+  EXPECT_EQ(run(l), DropReason::kNonIp);
+}
+
+TEST_F(PipelineTest, L7VipIsPuntedAndCounted) {
+  ServiceSpec l7;
+  l7.vip = *IpAddress::parse("198.18.1.20");
+  l7.port = 443;
+  l7.protocol = 6;
+  l7.mode = ForwardingMode::kL7;
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"}), l7});
+  Buffer b(frame("198.18.0.1", "198.18.1.20", L4{.dport = 443, .payload = 10}));
+  EXPECT_EQ(run(b), DropReason::kPunt);
+  EXPECT_EQ(stats_.punted[size_t(PuntReason::kL7Vip)].get(), 1u);
+  EXPECT_EQ(stats_.vip[snap_->find(l7.vip.bytes.data(), 4, 443, 6)->slot].packets.get(), 1u);
+  EXPECT_EQ(flows_.counters().occupancy.get(), 0u) << "L7 flows are the kernel's, not tracked here";
+  BackendSpec extra;
+  extra.address = *IpAddress::parse("198.18.2.9");
+  l7.backends.push_back(extra);
+  auto errors = builder_.validate(TableSpec{9, {l7}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "services[0].backends");
 }
 
 TEST_F(PipelineTest, IpipV4HeaderIsCorrect) {

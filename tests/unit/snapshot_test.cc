@@ -54,6 +54,51 @@ TEST(SnapshotBuilder, BuildsAndFinds) {
   for (uint32_t ref : e->backend_refs) EXPECT_EQ(s.backend(ref).ref, ref);
 }
 
+// Answers for one address only, and records what a build asked for.
+class FakeResolver : public NextHopResolver {
+ public:
+  std::optional<MacAddress> next_hop(const IpAddress& d) const override {
+    asked.push_back(d.to_string());
+    if (d == ip("198.18.2.2")) return MacAddress::parse("02:00:00:00:aa:02");
+    return std::nullopt;
+  }
+  void begin_build() const override { asked.clear(); }
+  mutable std::vector<std::string> asked;
+};
+
+TEST(SnapshotBuilder, NextHopsFromResolverWhenNoMacConfigured) {
+  ServiceSpec s = web(3);
+  s.backends[1].mac.reset();
+  s.backends[2].mac.reset();
+  SnapshotBuilder b(globals());
+  FakeResolver res;
+  b.set_resolver(&res);
+  auto r = b.build(TableSpec{1, {s}});
+  ASSERT_TRUE(r.errors.empty());
+  const auto& e = r.snapshot->services[0];
+  const BackendEntry& configured = r.snapshot->backend(e.backend_refs[0]);
+  const BackendEntry& resolved = r.snapshot->backend(e.backend_refs[1]);
+  const BackendEntry& unknown = r.snapshot->backend(e.backend_refs[2]);
+  EXPECT_EQ(configured.next_hop.to_string(), "02:00:00:00:02:01") << "a configured MAC wins";
+  EXPECT_TRUE(resolved.has_next_hop);
+  EXPECT_EQ(resolved.next_hop.to_string(), "02:00:00:00:aa:02");
+  EXPECT_FALSE(unknown.has_next_hop) << "unknown stays unknown (counted as no_next_hop), never a zero MAC";
+  EXPECT_EQ(res.asked, (std::vector<std::string>{"198.18.2.2", "198.18.2.3"}));
+}
+
+TEST(SnapshotBuilder, LocalAddressesAndVipsAreBothLocal) {
+  ForwardingGlobals g = globals();
+  g.local_addresses = {ip("198.18.0.2")};
+  SnapshotBuilder b(g);
+  auto r = b.build(TableSpec{1, {web(1)}});
+  ASSERT_TRUE(r.errors.empty());
+  uint8_t host[16] = {198, 18, 0, 2}, vip[16] = {198, 18, 1, 10}, other[16] = {198, 18, 0, 3};
+  EXPECT_EQ(r.snapshot->address_kind(host, 4), ServiceSnapshot::kHostAddress);
+  EXPECT_EQ(r.snapshot->address_kind(vip, 4), ServiceSnapshot::kVipAddress);
+  EXPECT_EQ(r.snapshot->address_kind(other, 4), 0);
+  EXPECT_EQ(r.snapshot->address_kind(host, 6), 0) << "family is part of the key";
+}
+
 TEST(SnapshotBuilder, StableRefsAcrossBuildsAndNewGenerationOnReuse) {
   SnapshotBuilder b(globals());
   auto r1 = b.build({1, {web(3)}});

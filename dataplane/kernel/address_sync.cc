@@ -1,0 +1,48 @@
+#include "kernel/address_sync.h"
+
+#include <algorithm>
+
+namespace edgelb {
+
+namespace {
+IpPrefix host_prefix(const IpAddress& a) { return IpPrefix{a, uint8_t(a.is_v4() ? 32 : 128)}; }
+}  // namespace
+
+std::vector<IpAddress> AddressSync::vip_addresses(const TableSpec& spec) {
+  std::vector<IpAddress> out;
+  for (const auto& s : spec.services)
+    if (std::find(out.begin(), out.end(), s.vip) == out.end()) out.push_back(s.vip);
+  return out;
+}
+
+void AddressSync::sync(const std::vector<IpAddress>& addresses) {
+  std::set<std::string> want;
+  for (const auto& a : addresses) {
+    const IpPrefix p = host_prefix(a);
+    want.insert(p.to_string());
+    if (!added_.count(p.to_string())) {
+      nl_.add_address(ifindex_, p);
+      added_.insert(p.to_string());
+    }
+  }
+  for (auto it = added_.begin(); it != added_.end();) {
+    if (want.count(*it)) {
+      ++it;
+      continue;
+    }
+    nl_.delete_address(ifindex_, *IpPrefix::parse(*it));
+    it = added_.erase(it);
+  }
+}
+
+AddressSync::~AddressSync() {
+  for (const auto& a : added_) {
+    try {
+      nl_.delete_address(ifindex_, *IpPrefix::parse(a));
+    } catch (const std::exception& e) {  // the interface may already be gone with the TAP
+      (void)e;
+    }
+  }
+}
+
+}  // namespace edgelb
