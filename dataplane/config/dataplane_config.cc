@@ -87,7 +87,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     f.syn_flood_threshold = uint32_t(r.uint(ct, "syn_flood_threshold", "conntrack", 0, UINT32_MAX).value_or(f.syn_flood_threshold));
   }
   if (const YAML::Node fw = root["forwarding"]; fw && r.check_map(fw, "forwarding", {"mtu", "maglev_table_size",
-        "max_services", "max_backends", "gue_port", "gateway_mac", "encap"})) {
+        "max_services", "max_backends", "gue_port", "gateway_mac", "encap", "removed_backend_grace_ms"})) {
     auto& g = c.forwarding;
     g.mtu = uint16_t(r.uint(fw, "mtu", "forwarding", 576, 9600).value_or(g.mtu));
     g.maglev_size = uint32_t(r.uint(fw, "maglev_table_size", "forwarding", 3, 16'777'213).value_or(g.maglev_size));
@@ -96,6 +96,8 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     g.max_backends = uint32_t(r.uint(fw, "max_backends", "forwarding", 1, 65536).value_or(g.max_backends));
     g.gue_port = uint16_t(r.uint(fw, "gue_port", "forwarding", 1, 65535).value_or(g.gue_port));
     g.gateway_mac = r.mac(fw, "gateway_mac", "forwarding");
+    g.removed_backend_grace_ms = uint32_t(r.uint(fw, "removed_backend_grace_ms", "forwarding", 0, 86'400'000)
+                                              .value_or(g.removed_backend_grace_ms));
     if (const YAML::Node en = fw["encap"]; en && r.check_map(en, "forwarding.encap", {"ipv4_source_prefix", "ipv6_source_prefix"})) {
       g.encap_source_v4 = r.prefix(en, "ipv4_source_prefix", "forwarding.encap");
       g.encap_source_v6 = r.prefix(en, "ipv6_source_prefix", "forwarding.encap");

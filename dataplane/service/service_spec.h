@@ -54,6 +54,9 @@ struct ForwardingGlobals {
   uint32_t maglev_size = 65537;
   uint32_t max_services = 1024;
   uint32_t max_backends = 65536;
+  // A backend removed from a service keeps serving the flows it already has (like drain) for
+  // this long before its slot is released; 0 moves its flows at once (like down).
+  uint32_t removed_backend_grace_ms = 120000;
 };
 
 struct TableSpec {

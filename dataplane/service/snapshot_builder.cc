@@ -142,10 +142,31 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
       ++it;
     }
   }
+  const auto now = std::chrono::steady_clock::now();
   for (auto it = backend_refs_.begin(); it != backend_refs_.end();) {
     if (!want_backends.count(it->first)) {
-      backend_alloc_.free_slots.push_back(backend_slot(it->second));
+      const std::string vkey = it->first.substr(0, it->first.find('#'));
+      const uint32_t slot = backend_slot(it->second);
+      if (globals_.removed_backend_grace_ms && want_services.count(vkey) && slot < last_backends_.size() &&
+          last_backends_[slot].ref == it->second) {
+        retired_[it->first] = {it->second, last_backends_[slot],
+                               now + std::chrono::milliseconds(globals_.removed_backend_grace_ms)};
+      } else {
+        backend_alloc_.free_slots.push_back(slot);
+      }
       it = backend_refs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = retired_.begin(); it != retired_.end();) {
+    const std::string vkey = it->first.substr(0, it->first.find('#'));
+    if (want_backends.count(it->first)) {  // back in time: same reference, flows stay put
+      backend_refs_[it->first] = it->second.ref;
+      it = retired_.erase(it);
+    } else if (now >= it->second.until || !want_services.count(vkey)) {
+      backend_alloc_.free_slots.push_back(backend_slot(it->second.ref));
+      it = retired_.erase(it);
     } else {
       ++it;
     }
@@ -216,7 +237,16 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     e.maglev = cached.table;
     snap->services.push_back(std::move(e));
   }
+  for (const auto& [key, r] : retired_) {  // existing flows only; not in any Maglev table
+    (void)key;
+    BackendEntry& be = snap->backends[backend_slot(r.ref)];
+    be = r.entry;
+    be.state = BackendState::kDrain;
+    const auto sit = service_slots_.find(key.substr(0, key.find('#')));
+    if (sit != service_slots_.end()) be.service_slot = sit->second;
+  }
   snap->finalize();
+  last_backends_ = snap->backends;
   result.snapshot = std::move(snap);
   return result;
 }

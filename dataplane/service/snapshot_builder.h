@@ -10,6 +10,7 @@
 // problem with its path. Thread-safety: one control thread.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <memory>
@@ -69,6 +70,15 @@ class SnapshotBuilder {
   SlotAllocator service_alloc_;
   SlotAllocator backend_alloc_;
   std::map<std::string, CachedMaglev> maglev_cache_;  // VIP key -> table
+  // Backends removed from a surviving service: still valid for their existing flows (as
+  // drain) until `until`; re-adding one in time revives the same reference.
+  struct Retired {
+    uint32_t ref;
+    BackendEntry entry;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::map<std::string, Retired> retired_;  // VIP key + identity -> retired backend
+  std::vector<BackendEntry> last_backends_;  // of the last successful build
   size_t last_maglev_builds_ = 0;
 };
 

@@ -510,7 +510,7 @@ def removal_rebalances_only_its_flows(ctx):
     fewer = service(VIP4, 80, "tcp", "dsr", backends[1:])
     syns = [tcp4(sport=31000 + i) for i in range(150)]
     acks = [tcp4(sport=31000 + i, flags="A") for i in range(150)]
-    r = ctx.run([svc], syns, phases=[([fewer], acks)])
+    r = ctx.run([svc], syns, phases=[([fewer], acks)], config={"forwarding": {"removed_backend_grace_ms": 0}})
     first, second = r.outputs
     moved = 0
     for i in range(150):
@@ -522,6 +522,24 @@ def removal_rebalances_only_its_flows(ctx):
             check(before == after, "flow %d on a surviving backend moved" % i)
     check(moved > 0 and r.stats["totals"]["rebalanced"] == moved, "rebalanced %d of %d" %
           (r.stats["totals"]["rebalanced"], moved))
+
+
+@case
+def removal_keeps_existing_flows_during_grace(ctx):
+    backends = [backend("198.18.2.%d" % i, i=i) for i in range(1, 4)]
+    svc = service(VIP4, 80, "tcp", "dsr", backends)
+    fewer = service(VIP4, 80, "tcp", "dsr", backends[1:])
+    syns = [tcp4(sport=31000 + i) for i in range(150)]
+    acks = [tcp4(sport=31000 + i, flags="A") for i in range(150)]
+    fresh = [tcp4(sport=32000 + i, src="198.18.0.9") for i in range(100)]
+    r = ctx.run([svc], syns, phases=[([fewer], acks + fresh)])
+    first, second = r.outputs
+    on_removed = sum(Ether(p).dst == backend_mac(1) for p in first)
+    check(on_removed > 0, "fixture must have flows on the removed backend")
+    for i in range(150):
+        same_bytes(first[i][:6], second[i][:6], "flow %d keeps its backend" % i)
+    check(all(Ether(p).dst != backend_mac(1) for p in second[150:]), "new flows avoid the removed backend")
+    check(r.stats["totals"]["rebalanced"] == 0, "nothing rebalanced")
 
 
 @case

@@ -116,6 +116,8 @@ class Context:
         cmd = [self.binary, "--services", svc, "--pcap-in", inp, "--pcap-out", out, "--stats-json", stats,
                "--until-idle-ms", "200", "--file-prefix", "pkt-%s-%d-%d" % (self.case, os.getpid(), self.runs)]
         if config is not None:
+            config = dict(config)
+            config.setdefault("eal", {"memory_mb": 256})  # parallel cases share the hugepages
             cfg = self.path(tag + "-dataplane.yaml")
             with open(cfg, "w") as f:
                 json.dump(config, f)

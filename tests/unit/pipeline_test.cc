@@ -17,6 +17,20 @@ using test::L4;
 
 const MacAddress kPortMac = *MacAddress::parse("02:00:00:00:00:01");
 
+ServiceSpec PipelineTest_service() {
+  ServiceSpec s;
+  s.vip = *IpAddress::parse("198.18.1.10");
+  s.port = 80;
+  s.protocol = 6;
+  for (int i = 1; i <= 3; ++i) {
+    BackendSpec b;
+    b.address = *IpAddress::parse("198.18.2." + std::to_string(i));
+    b.mac = MacAddress{{2, 0, 0, 0, 2, uint8_t(i)}};
+    s.backends.push_back(b);
+  }
+  return s;
+}
+
 class PipelineTest : public ::testing::Test {
  protected:
   PipelineTest() : flows_(cfg()), stats_(64, 256), pipeline_(flows_, stats_), builder_(globals()) {}
@@ -36,6 +50,7 @@ class PipelineTest : public ::testing::Test {
     g.encap_source_v6 = IpPrefix::parse("2001:db8:ffff::/64");
     g.gateway_mac = MacAddress::parse("02:00:00:00:00:fe");
     g.local_addresses = {*IpAddress::parse("198.18.0.2"), *IpAddress::parse("2001:db8::2")};
+    g.removed_backend_grace_ms = 0;  // removal moves flows at once (grace: its own test)
     return g;
   }
   static ServiceSpec service(const char* vip, uint16_t port, uint8_t proto, ForwardingMode mode,
@@ -297,6 +312,48 @@ TEST_F(PipelineTest, RemovedBackendFlowsRebalanceEvenIfSlotReused) {
   ASSERT_EQ(run(b), DropReason::kNone);
   EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:09");
   EXPECT_EQ(stats_.rebalanced.get(), 1u);
+}
+
+TEST(PipelineGrace, RemovedBackendKeepsItsFlowsDuringGrace) {
+  FlowTableConfig fc;
+  fc.capacity = 4096;
+  fc.syn_flood_threshold = 0;
+  FlowTable flows(fc);
+  WorkerStats stats(64, 256);
+  Pipeline pipeline(flows, stats);
+  ForwardingGlobals g;
+  g.maglev_size = 251;
+  g.removed_backend_grace_ms = 3'600'000;
+  SnapshotBuilder builder(g);
+  auto svc = PipelineTest_service();
+  auto build = [&](uint64_t v) {
+    auto r = builder.build(TableSpec{v, {svc}});
+    EXPECT_TRUE(r.errors.empty());
+    return std::move(r.snapshot);
+  };
+  auto snap = build(1);
+  std::map<int, uint8_t> owner;
+  for (int i = 0; i < 100; ++i) {
+    Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80}));
+    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1000), DropReason::kNone);
+    owner[i] = b.view.data[5];
+  }
+  svc.backends.erase(svc.backends.begin());  // remove backend 1
+  snap = build(2);
+  int kept = 0;
+  for (int i = 0; i < 100; ++i) {
+    Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80, .tcp_flags = 0x10}));
+    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1001), DropReason::kNone);
+    EXPECT_EQ(b.view.data[5], owner[i]) << "flow " << i << " stays on its backend";
+    kept += owner[i] == 1;
+  }
+  EXPECT_GT(kept, 10);
+  for (int i = 0; i < 100; ++i) {  // new flows never pick the removed backend
+    Buffer b(frame("198.18.0.7", "198.18.1.10", L4{.sport = uint16_t(30000 + i), .dport = 80}));
+    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1002), DropReason::kNone);
+    EXPECT_NE(b.view.data[5], 1);
+  }
+  EXPECT_EQ(stats.rebalanced.get(), 0u);
 }
 
 TEST_F(PipelineTest, IcmpTooBigFollowsTheFlow) {

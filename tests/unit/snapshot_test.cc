@@ -16,6 +16,7 @@ ForwardingGlobals globals() {
   g.maglev_size = 251;
   g.encap_source_v4 = IpPrefix::parse("198.18.254.0/24");
   g.encap_source_v6 = IpPrefix::parse("2001:db8:ffff::/64");
+  g.removed_backend_grace_ms = 0;
   return g;
 }
 
@@ -97,6 +98,29 @@ TEST(SnapshotBuilder, LocalAddressesAndVipsAreBothLocal) {
   EXPECT_EQ(r.snapshot->address_kind(vip, 4), ServiceSnapshot::kVipAddress);
   EXPECT_EQ(r.snapshot->address_kind(other, 4), 0);
   EXPECT_EQ(r.snapshot->address_kind(host, 6), 0) << "family is part of the key";
+}
+
+TEST(SnapshotBuilder, RemovedBackendRetiresAsDrainThenComesBackWithSameRef) {
+  ForwardingGlobals g = globals();
+  g.removed_backend_grace_ms = 3'600'000;
+  SnapshotBuilder b(g);
+  auto r1 = b.build({1, {web(3)}});
+  const uint32_t gone = r1.snapshot->services[0].backend_refs[2];
+  auto r2 = b.build({2, {web(2)}});
+  const BackendEntry& retired = r2.snapshot->backend(gone);
+  EXPECT_EQ(retired.ref, gone) << "existing flows still resolve";
+  EXPECT_EQ(retired.state, BackendState::kDrain);
+  EXPECT_EQ(retired.address.to_string(), "198.18.2.3");
+  auto s = web(2);  // a new backend must not take the retired slot
+  BackendSpec nb = s.backends[0];
+  nb.address = ip("198.18.2.9");
+  s.backends.push_back(nb);
+  auto r3 = b.build({3, {s}});
+  EXPECT_NE(backend_slot(r3.snapshot->services[0].backend_refs[2]), backend_slot(gone));
+  EXPECT_EQ(r3.snapshot->backend(gone).ref, gone);
+  auto r4 = b.build({4, {web(3)}});  // re-added in time: same reference
+  EXPECT_EQ(r4.snapshot->services[0].backend_refs[2], gone);
+  EXPECT_EQ(r4.snapshot->backend(gone).state, BackendState::kUp);
 }
 
 TEST(SnapshotBuilder, StableRefsAcrossBuildsAndNewGenerationOnReuse) {
