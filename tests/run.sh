@@ -47,7 +47,7 @@ run_ctest() {  # name, dir, label regex
 
 echo "== build (RelWithDebInfo)"
 if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
-  run_ctest main build 'unit|packet'
+  run_ctest main build 'unit|packet|integration'
 else
   echo "build failed"; failed=$((failed + 1))
 fi

@@ -1,0 +1,49 @@
+"""Bounded HTTP load from a client namespace: `concurrency` threads, each opening a new TCP
+connection per request to one of the URLs, for `seconds` (hard cap 60 s). Prints one JSON
+line: ok, failed, requests per backend (X-Backend header), first errors."""
+import http.client
+import json
+import sys
+import threading
+import time
+
+hosts = sys.argv[1].split(",")   # "198.18.0.100" or "[2001:db8::100]"
+seconds = min(float(sys.argv[2]), 60.0)
+concurrency = min(int(sys.argv[3]), 16)
+lock = threading.Lock()
+res = {"ok": 0, "failed": 0, "by_backend": {}, "errors": []}
+
+
+def worker(k):
+    end = time.time() + seconds
+    i = k
+    while time.time() < end:
+        host = hosts[i % len(hosts)].strip("[]")
+        i += 1
+        try:
+            c = http.client.HTTPConnection(host, 80, timeout=5)
+            c.request("GET", "/")
+            r = c.getresponse()
+            r.read()
+            c.close()
+            ok = r.status == 200
+            be = r.getheader("X-Backend")
+        except Exception as e:  # noqa: BLE001 - every failure is counted
+            ok, be = False, None
+            err = "%s: %s" % (type(e).__name__, e)
+        with lock:
+            if ok:
+                res["ok"] += 1
+                res["by_backend"][be] = res["by_backend"].get(be, 0) + 1
+            else:
+                res["failed"] += 1
+                if len(res["errors"]) < 5:
+                    res["errors"].append(err)
+
+
+ts = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(json.dumps(res))
