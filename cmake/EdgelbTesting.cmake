@@ -29,3 +29,25 @@ function(edgelb_add_test)
     endif()
   endif()
 endfunction()
+
+# edgelb_add_case_script(SCRIPT <file.py> LABEL <label> PREFIX <name> [TIMEOUT <s>] [SERIAL])
+# A Python script that lists its cases (`--list`, ';'-separated) and runs one
+# (`--case C --binary B --workdir W`) becomes one ctest per case, named <prefix>.<case>,
+# run against the real edgelb-dataplane.
+function(edgelb_add_case_script)
+  cmake_parse_arguments(S "SERIAL" "SCRIPT;LABEL;PREFIX;TIMEOUT" "" ${ARGN})
+  execute_process(COMMAND ${EDGELB_PYTHON} ${S_SCRIPT} --list
+                  OUTPUT_VARIABLE cases OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "cannot list the cases of ${S_SCRIPT} (is python3-scapy installed?)")
+  endif()
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${S_SCRIPT})
+  foreach(c ${cases})
+    edgelb_add_test(NAME ${S_PREFIX}.${c} LABELS ${S_LABEL} TIMEOUT ${S_TIMEOUT}
+      COMMAND ${EDGELB_PYTHON} ${S_SCRIPT} --case ${c}
+              --binary $<TARGET_FILE:edgelb-dataplane> --workdir ${CMAKE_CURRENT_BINARY_DIR}/work)
+    if(S_SERIAL)
+      set_tests_properties(${S_PREFIX}.${c} PROPERTIES RUN_SERIAL TRUE)
+    endif()
+  endforeach()
+endfunction()

@@ -2,7 +2,9 @@
 # The appliance's main job at this stage, end to end on one machine:
 #   installs packages, builds, reserves hugepages, then runs edgelb-dataplane (one worker, DSR,
 #   Maglev + conntrack) on a memif link fed by edgelb-pktgen with 100k flows toward two VIPs
-#   (IPv4 DSR and IPv6 GUE), and prints the per-backend spread and the dataplane's counters.
+#   (IPv4 DSR and IPv6 GUE), and prints the per-backend spread and the dataplane's counters;
+#   then real TCP in network namespaces: a client, the appliance (net_af_packet on a veth, TAP
+#   exception path) and three HTTP backends behind IPv4/IPv6 DSR VIPs (deploy/demo_netns.py).
 # Usage: sudo bash deploy/demo.sh [SECONDS]   (default 5, at most 60)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -79,3 +81,7 @@ print("\n== dataplane: rx %d  forwarded %d  drops %d  flows %d/%d  cycles/packet
     t["rx_packets"], t["forwarded"], t["drops_total"], t["flows"], t["flow_capacity"], t["cycles_per_packet"], 100 * t["busy_ratio"]))
 print("   drops by reason:", {k: v for k, v in t["drops"].items() if v} or "none")
 PY
+
+echo
+echo "== real TCP through the dataplane in network namespaces, ${secs}s"
+/usr/bin/python3 deploy/demo_netns.py build/dataplane/edgelb-dataplane "$secs"
