@@ -44,6 +44,7 @@
 #include "kernel/address_sync.h"
 #include "kernel/neighbor_table.h"
 #include "kernel/netlink.h"
+#include "metrics/metrics_exporter.h"
 #include "service/snapshot_builder.h"
 #include "service/snapshot_publisher.h"
 #include "stats/stats_report.h"
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
   SnapshotPublisher publisher;
   TableManager tables(cfg.forwarding, publisher);
   KernelSide kernel;
+  std::unique_ptr<MetricsExporter> metrics;
   // File mode feeds one input port at a time; other modes poll every port.
   const bool gated = !opt.pcap_in.empty();
   std::vector<std::unique_ptr<std::atomic<bool>>> gates;
@@ -322,6 +324,7 @@ int main(int argc, char** argv) {
       print_errors(cfg.services_file, errors);
       throw std::runtime_error("initial service table rejected");
     }
+    if (!cfg.metrics_listen.empty()) metrics = std::make_unique<MetricsExporter>(cfg.metrics_listen);
     for (auto& w : workers) {
       if (int r = rte_eal_remote_launch(launch_worker, w.get(), w->lcore()); r != 0)
         throw std::runtime_error("cannot launch worker on lcore " + std::to_string(w->lcore()));
@@ -353,7 +356,7 @@ int main(int argc, char** argv) {
   const auto start = clock::now();
   auto last_change = start, last_print = start;
   uint64_t last_rx = 0;
-  auto last_resolve = start;
+  auto last_resolve = start, last_metrics = start - std::chrono::seconds(1);
   nlohmann::json last_stats;
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -405,6 +408,10 @@ int main(int argc, char** argv) {
       continue;
     }
     if (cfg.duration_s && now - start >= std::chrono::seconds(cfg.duration_s)) break;
+    if (metrics && now - last_metrics >= std::chrono::milliseconds(250)) {
+      metrics->update(collect());
+      last_metrics = now;
+    }
     if (cfg.stats_interval_s && now - last_print >= std::chrono::seconds(cfg.stats_interval_s)) {
       auto js = collect();
       const double secs = std::chrono::duration<double>(now - last_print).count();

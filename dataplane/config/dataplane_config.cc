@@ -9,7 +9,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
   YamlReader r(errors);
   DataplaneConfig c;
   if (!r.check_map(root, "", {"eal", "workers", "ports", "nic_profiles_dir", "conntrack", "forwarding",
-                              "services_file", "stats", "run", "exception_path"}))
+                              "services_file", "stats", "run", "exception_path", "metrics"}))
     return c;
   if (const YAML::Node e = root["eal"]; e && r.check_map(e, "eal", {"file_prefix", "memory_mb", "hugepages",
                                                                     "pci_allow", "main_lcore", "lcores", "extra_args"})) {
@@ -116,6 +116,8 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
   }
   for (const auto& p : c.ports)
     for (const auto& a : p.exception.addresses) c.forwarding.local_addresses.push_back(a.address);
+  if (const YAML::Node m = root["metrics"]; m && r.check_map(m, "metrics", {"listen"}))
+    c.metrics_listen = r.str(m, "listen", "metrics").value_or("");
   c.services_file = r.str(root, "services_file", "").value_or("");
   if (const YAML::Node st = root["stats"]; st && r.check_map(st, "stats", {"interval_s", "json_file"})) {
     c.stats_interval_s = uint32_t(r.uint(st, "interval_s", "stats", 0, 86400).value_or(0));

@@ -66,7 +66,8 @@ class Appliance:
                "workers": [1], "conntrack": {"capacity": 65536},
                "ports": [{"device": self.device(), "exception": {"interface": "elb0",
                                                                  "addresses": [HOST4 + "/24", HOST6 + "/64"]}}],
-               "services_file": svc, "stats": {"json_file": self.stats_file}}
+               "services_file": svc, "stats": {"json_file": self.stats_file},
+               "metrics": {"listen": "127.0.0.1:9910"}}  # the appliance namespace's own loopback
         for k, v in (extra_config or {}).items():
             cfg[k] = v
         cfg_path = os.path.join(self.workdir, "dataplane.yaml")
@@ -96,6 +97,14 @@ class Appliance:
         if rc != 0:
             raise AssertionError("dataplane exit %s: %s" % (rc, self.read_log()))
         return json.load(open(self.stats_file))
+
+    def metrics(self):
+        """The dataplane's /metrics text, scraped inside the appliance namespace."""
+        r = subprocess.run(["ip", "netns", "exec", self.app, "curl", "-sS", "--max-time", "5",
+                            "http://127.0.0.1:9910/metrics"], capture_output=True, text=True, timeout=15)
+        if r.returncode != 0:
+            raise AssertionError("scrape failed: %s" % r.stderr)
+        return r.stdout
 
     def client_run(self, *cmd, timeout=20):
         return subprocess.run(["ip", "netns", "exec", self.client] + list(cmd), capture_output=True,

@@ -57,6 +57,14 @@ def balanced_tcp_udp(a):
             check(peer.endswith(CLIENT4 if fam == 4 else CLIENT6), "backend saw the client's own address: %s" % peer)
             seen[fam].add(name)
     check(len(seen[4]) >= 2 and len(seen[6]) >= 2, "connections spread over backends: %s" % seen)
+    time.sleep(0.5)  # metrics are refreshed every 250 ms
+    m = a.metrics()
+    vip = [ln for ln in m.splitlines() if ln.startswith("edgelb_vip_new_flows_total") and 'service="web4"' in ln]
+    check(vip and float(vip[0].split()[-1]) >= 24, "per-VIP new flows in /metrics: %s" % vip)
+    for name in ("edgelb_backend_packets_total{", "edgelb_drops_total{reason=\"non_vip\"}",
+                 "edgelb_punted_total{reason=\"arp\"}", "edgelb_worker_cycles_per_packet{lcore=\"1\"}",
+                 "edgelb_table_version 1", "edgelb_rcu_publish_to_quiescent_seconds{which=\"max\"}"):
+        check(name in m, "%s in /metrics" % name)
     replies = {udp_ask(a, VIP4, "q%d" % i).split()[0] for i in range(12)}
     check(len(replies) >= 1 and all(r.startswith("b") for r in replies), "UDP answered by backends: %s" % replies)
     st = a.stop()
