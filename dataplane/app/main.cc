@@ -148,9 +148,8 @@ KernelSide setup_kernel_side(const edgelb::DataplaneConfig& cfg) {
     if (!pc.exception.enabled || !is_tap(pc.exception)) continue;
     if (!k.netlink) k.netlink = std::make_unique<Netlink>(true);
     KernelLink l;
-    l.name = pc.exception.interface;
-    l.ifindex = Netlink::ifindex(l.name);
-    if (!l.ifindex) throw std::runtime_error("exception interface " + l.name + " did not appear");
+    l.ifindex = Netlink::ifindex(pc.exception.interface);
+    if (!l.ifindex) throw std::runtime_error("exception interface " + pc.exception.interface + " did not appear");
     for (const auto& a : pc.exception.addresses) {
       k.netlink->add_address(l.ifindex, a);
       l.prefixes.push_back(a);
@@ -226,8 +225,6 @@ int main(int argc, char** argv) {
       auto& ex = cfg.ports[i].exception;
       if (ex.enabled && ex.device.empty()) ex.device = "net_tap" + std::to_string(i) + ",iface=" + ex.interface;
     }
-    if (!opt.pcap_in.empty() && opt.pcap_kernel_in.empty() && !opt.pcap_kernel_out.empty())
-      throw std::invalid_argument("--pcap-kernel needs both files");
 
     spec = load_service_file(cfg.services_file);
     if (auto errors = SnapshotBuilder(cfg.forwarding).validate(spec); !errors.empty()) {
@@ -307,13 +304,17 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < cfg.workers.size(); ++i) {
       std::vector<WorkerQueue> qs;
       for (size_t pi = 0; pi < ndata; ++pi) {
-        WorkerQueue q{ports[pi].port_id, uint16_t(i), ports[pi].mac, ports[pi].profile.burst_size, nullptr,
-                      gated ? gates[pi].get() : nullptr};
+        WorkerQueue q;
+        q.port_id = ports[pi].port_id;
+        q.queue_id = uint16_t(i);
+        q.port_mac = ports[pi].mac;
+        q.burst_size = ports[pi].profile.burst_size;
+        q.enabled = gated ? gates[pi].get() : nullptr;
         if (kernel_of[pi] >= 0) {
           q.has_kernel = true;
           q.kernel_port_id = ports[size_t(kernel_of[pi])].port_id;
           q.kernel_queue_id = uint16_t(i);
-          q.punt_rate_pps = cfg.exception_path.punt_rate_pps / nworkers + (cfg.exception_path.punt_rate_pps ? 1 : 0);
+          q.punt_rate_pps = (cfg.exception_path.punt_rate_pps + nworkers - 1) / nworkers;  // 0 stays unlimited
           q.punt_burst = std::max<uint64_t>(1, cfg.exception_path.punt_burst / nworkers);
         }
         qs.push_back(q);
@@ -357,6 +358,7 @@ int main(int argc, char** argv) {
   auto last_change = start, last_print = start;
   uint64_t last_rx = 0;
   auto last_resolve = start, last_metrics = start - std::chrono::seconds(1);
+  size_t unresolved_reported = SIZE_MAX;
   nlohmann::json last_stats;
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -368,10 +370,9 @@ int main(int argc, char** argv) {
         if (kernel.neighbors->poll()) tables.rebuild();
         if (now - last_resolve >= std::chrono::milliseconds(200)) {
           last_resolve = now;
-          static size_t reported = SIZE_MAX;
           auto missing = kernel.neighbors->resolve_missing();
-          if (missing.size() != reported) {
-            reported = missing.size();
+          if (missing.size() != unresolved_reported) {
+            unresolved_reported = missing.size();
             std::string list;
             for (const auto& a : missing) list += " " + a.to_string();
             if (!missing.empty())

@@ -30,24 +30,9 @@ std::vector<ValidationError> TableManager::apply(const TableSpec& spec) {
   return apply_locked(spec);
 }
 
-std::vector<ValidationError> TableManager::check(const TableSpec& spec) const {
-  std::lock_guard lk(mu_);
-  return builder_.validate(spec);
-}
-
 void TableManager::rebuild() {
   std::lock_guard lk(mu_);
   if (has_live_) apply_locked(live_);
-}
-
-TableSpec TableManager::live() const {
-  std::lock_guard lk(mu_);
-  return live_;
-}
-
-bool TableManager::has_live() const {
-  std::lock_guard lk(mu_);
-  return has_live_;
 }
 
 }  // namespace edgelb

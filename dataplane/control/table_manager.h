@@ -27,20 +27,13 @@ class TableManager {
 
   // Validates, builds and publishes `spec`. Returns the problems (nothing published) or empty.
   std::vector<ValidationError> apply(const TableSpec& spec);
-  // Validates `spec` as apply() would, without publishing.
-  std::vector<ValidationError> check(const TableSpec& spec) const;
   // Rebuilds the live spec (next hops may have changed) and publishes it; no-op before the
   // first apply().
   void rebuild();
-  // The spec now live, and whether there is one.
-  TableSpec live() const;
-  bool has_live() const;
-
-  SnapshotPublisher& publisher() { return publisher_; }
 
  private:
   std::vector<ValidationError> apply_locked(const TableSpec& spec);
-  mutable std::mutex mu_;
+  std::mutex mu_;
   SnapshotBuilder builder_;
   SnapshotPublisher& publisher_;
   TableSpec live_;

@@ -16,29 +16,29 @@ std::vector<IpAddress> AddressSync::vip_addresses(const TableSpec& spec) {
 }
 
 void AddressSync::sync(const std::vector<IpAddress>& addresses) {
-  std::set<std::string> want;
+  std::map<std::string, IpPrefix> want;
   for (const auto& a : addresses) {
     const IpPrefix p = host_prefix(a);
-    want.insert(p.to_string());
+    want.emplace(p.to_string(), p);
     if (!added_.count(p.to_string())) {
       nl_.add_address(ifindex_, p);
-      added_.insert(p.to_string());
+      added_.emplace(p.to_string(), p);
     }
   }
   for (auto it = added_.begin(); it != added_.end();) {
-    if (want.count(*it)) {
+    if (want.count(it->first)) {
       ++it;
       continue;
     }
-    nl_.delete_address(ifindex_, *IpPrefix::parse(*it));
+    nl_.delete_address(ifindex_, it->second);
     it = added_.erase(it);
   }
 }
 
 AddressSync::~AddressSync() {
-  for (const auto& a : added_) {
+  for (const auto& [text, prefix] : added_) {
     try {
-      nl_.delete_address(ifindex_, *IpPrefix::parse(a));
+      nl_.delete_address(ifindex_, prefix);
     } catch (const std::exception& e) {  // the interface may already be gone with the TAP
       (void)e;
     }

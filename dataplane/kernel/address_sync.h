@@ -3,7 +3,7 @@
 // bind L7 VIPs. Only addresses this object added are ever removed. Control side only.
 #pragma once
 
-#include <set>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +23,7 @@ class AddressSync {
  private:
   Netlink& nl_;
   int ifindex_;
-  std::set<std::string> added_;  // IpPrefix text
+  std::map<std::string, IpPrefix> added_;  // by IpPrefix text
 };
 
 }  // namespace edgelb

@@ -37,12 +37,13 @@ std::optional<MacAddress> NeighborTable::next_hop(const IpAddress& destination) 
 }
 
 bool NeighborTable::poll() {
-  bool changed = false;
-  for (const auto& e : nl_.poll_neighbors()) {
-    if (e.address.family == IpFamily::kNone) {  // notifications were lost: start over
-      reload();
-      return true;
-    }
+  bool changed = false, lost = false;
+  const auto events = nl_.poll_neighbors(&lost);
+  if (lost) {  // notifications were lost: start over
+    reload();
+    return true;
+  }
+  for (const auto& e : events) {
     const Key key{e.ifindex, e.address};
     auto it = macs_.find(key);
     if (e.removed || !e.mac) {

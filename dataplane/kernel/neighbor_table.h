@@ -21,7 +21,6 @@ namespace edgelb {
 
 struct KernelLink {
   int ifindex = 0;
-  std::string name;
   std::vector<IpPrefix> prefixes;   // connected prefixes (the host addresses on this link)
   std::vector<IpAddress> gateways;  // next hop for destinations off these prefixes
 };
@@ -42,7 +41,6 @@ class NeighborTable : public NextHopResolver {
   // Asks the kernel to resolve every next hop a build found missing, at most once per
   // `interval` each. Returns the addresses still unresolved.
   std::vector<IpAddress> resolve_missing(std::chrono::milliseconds interval = std::chrono::milliseconds(1000));
-  size_t size() const { return macs_.size(); }
 
  private:
   using Key = std::pair<int, IpAddress>;

@@ -189,7 +189,8 @@ void Netlink::resolve_neighbor(int ifindex, const IpAddress& address) {
   request(buf, "resolve neighbour " + address.to_string());
 }
 
-std::vector<NeighborEvent> Netlink::poll_neighbors() {
+std::vector<NeighborEvent> Netlink::poll_neighbors(bool* lost) {
+  *lost = false;
   std::vector<NeighborEvent> out;
   if (!events_) return out;
   std::vector<char> rx(MNL_SOCKET_BUFFER_SIZE);
@@ -197,10 +198,8 @@ std::vector<NeighborEvent> Netlink::poll_neighbors() {
     const ssize_t n = mnl_socket_recvfrom(events_, rx.data(), rx.size());
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      if (errno == ENOBUFS) {  // notifications lost: the caller re-dumps (signalled by an empty-address event)
-        NeighborEvent overflow;
-        overflow.removed = true;
-        out.push_back(overflow);
+      if (errno == ENOBUFS) {  // notifications lost: the caller re-dumps
+        *lost = true;
         continue;
       }
       throw nl_error("read neighbour events", errno);

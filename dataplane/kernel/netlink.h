@@ -46,7 +46,8 @@ class Netlink {
   // starts as if a packet were waiting); the answer arrives as a neighbour event.
   void resolve_neighbor(int ifindex, const IpAddress& address);
   // Reads pending neighbour notifications without blocking (needs subscribe_neighbors).
-  std::vector<NeighborEvent> poll_neighbors();
+  // `lost` becomes true when the kernel dropped notifications (ENOBUFS): dump again.
+  std::vector<NeighborEvent> poll_neighbors(bool* lost);
 
  private:
   void request(std::vector<char>& buf, const std::string& what, int tolerated_errno = 0);

@@ -47,6 +47,12 @@ std::string backend_identity(const BackendSpec& b) {
   return b.address.to_string() + ":" + std::to_string(b.port);
 }
 
+namespace {
+// Backend keys are "<VIP key>#<identity>": a backend is the same one only within its VIP.
+std::string backend_key(const std::string& vkey, const BackendSpec& b) { return vkey + "#" + backend_identity(b); }
+std::string vip_key_of(const std::string& bkey) { return bkey.substr(0, bkey.find('#')); }
+}  // namespace
+
 SnapshotBuilder::SnapshotBuilder(ForwardingGlobals globals) : globals_(std::move(globals)) {}
 
 std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) const {
@@ -131,7 +137,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   std::set<std::string> want_services, want_backends;
   for (const auto& s : spec.services) {
     want_services.insert(vip_key_string(s));
-    for (const auto& b : s.backends) want_backends.insert(vip_key_string(s) + "#" + backend_identity(b));
+    for (const auto& b : s.backends) want_backends.insert(backend_key(vip_key_string(s), b));
   }
   for (auto it = service_slots_.begin(); it != service_slots_.end();) {
     if (!want_services.count(it->first)) {
@@ -145,7 +151,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   const auto now = std::chrono::steady_clock::now();
   for (auto it = backend_refs_.begin(); it != backend_refs_.end();) {
     if (!want_backends.count(it->first)) {
-      const std::string vkey = it->first.substr(0, it->first.find('#'));
+      const std::string vkey = vip_key_of(it->first);
       const uint32_t slot = backend_slot(it->second);
       if (globals_.removed_backend_grace_ms && want_services.count(vkey) && slot < last_backends_.size() &&
           last_backends_[slot].ref == it->second) {
@@ -160,7 +166,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     }
   }
   for (auto it = retired_.begin(); it != retired_.end();) {
-    const std::string vkey = it->first.substr(0, it->first.find('#'));
+    const std::string vkey = vip_key_of(it->first);
     if (want_backends.count(it->first)) {  // back in time: same reference, flows stay put
       backend_refs_[it->first] = it->second.ref;
       it = retired_.erase(it);
@@ -195,7 +201,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     std::vector<MaglevBackend> mb;
     std::string fingerprint = std::to_string(msize);
     for (const auto& b : s.backends) {
-      const std::string bkey = vkey + "#" + backend_identity(b);
+      const std::string bkey = backend_key(vkey, b);
       auto bit = backend_refs_.find(bkey);
       if (bit == backend_refs_.end()) {
         uint32_t slot = take_slot(backend_alloc_.generation, backend_alloc_.free_slots, backend_alloc_.next);
@@ -237,13 +243,12 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     e.maglev = cached.table;
     snap->services.push_back(std::move(e));
   }
-  for (const auto& [key, r] : retired_) {  // existing flows only; not in any Maglev table
-    (void)key;
-    BackendEntry& be = snap->backends[backend_slot(r.ref)];
-    be = r.entry;
+  // Existing flows only; not in any Maglev table. Retired backends live only while their
+  // service does, so the service slot in the saved entry is still right.
+  for (const auto& entry : retired_) {
+    BackendEntry& be = snap->backends[backend_slot(entry.second.ref)];
+    be = entry.second.entry;
     be.state = BackendState::kDrain;
-    const auto sit = service_slots_.find(key.substr(0, key.find('#')));
-    if (sit != service_slots_.end()) be.service_slot = sit->second;
   }
   snap->finalize();
   last_backends_ = snap->backends;

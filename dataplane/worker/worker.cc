@@ -57,7 +57,10 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_);
   for (auto& q : queues_) {
     q.tx_buffer = make_tx_buffer(socket, q.burst_size, tx_unsent, stats_.get());
-    if (q.has_kernel) q.kernel_tx_buffer = make_tx_buffer(socket, q.burst_size, kernel_tx_unsent, stats_.get());
+    if (q.has_kernel) {
+      q.kernel_tx_buffer = make_tx_buffer(socket, q.burst_size, kernel_tx_unsent, stats_.get());
+      q.punt_bucket = TokenBucket(q.punt_rate_pps, q.punt_burst, rte_get_tsc_hz(), rte_rdtsc());
+    }
   }
 }
 
@@ -81,8 +84,6 @@ int Worker::run() {
   PacketView views[Pipeline::kMaxBurst];
   DropReason verdicts[Pipeline::kMaxBurst];
   WorkerStats& st = *stats_;
-  std::vector<TokenBucket> buckets;
-  for (const auto& q : queues_) buckets.emplace_back(q.punt_rate_pps, q.punt_burst, hz, tsc0);
 
   while (!stop_.load(std::memory_order_relaxed)) {
     const uint64_t t0 = rte_rdtsc();
@@ -91,8 +92,7 @@ int Worker::run() {
     uint32_t received = 0;
     uint64_t sent = 0;
 
-    for (size_t qi = 0; qi < queues_.size(); ++qi) {
-      WorkerQueue& q = queues_[qi];
+    for (auto& q : queues_) {
       if (q.enabled && !q.enabled->load(std::memory_order_acquire)) continue;
       if (q.has_kernel) {  // what the kernel sends goes out unchanged on the port
         const uint16_t nk = rte_eth_rx_burst(q.kernel_port_id, q.kernel_queue_id, mbufs, q.burst_size);
@@ -101,9 +101,9 @@ int Worker::run() {
           uint64_t kb = 0;
           for (uint16_t i = 0; i < nk; ++i) {
             kb += mbufs[i]->pkt_len;
-            st.tx_bytes.add(mbufs[i]->pkt_len);
             sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, mbufs[i]);
           }
+          st.tx_bytes.add(kb);
           st.from_kernel_packets.add(nk);
           st.from_kernel_bytes.add(kb);
         }
@@ -142,7 +142,7 @@ int Worker::run() {
           if (!q.has_kernel) {
             st.drop(DropReason::kNoExceptionPath);
             to_free[nfree++] = m;
-          } else if (!buckets[qi].take(t0)) {
+          } else if (!q.punt_bucket.take(t0)) {
             st.drop(DropReason::kPuntRateLimited);
             to_free[nfree++] = m;
           } else {

@@ -45,6 +45,7 @@ struct WorkerQueue {
   uint64_t punt_rate_pps = 0;   // this worker's share; 0: unlimited
   uint64_t punt_burst = 0;
   rte_eth_dev_tx_buffer* kernel_tx_buffer = nullptr;  // owned by the Worker
+  TokenBucket punt_bucket;                              // set up by the Worker from the two above
 };
 
 class Worker {
