@@ -38,6 +38,7 @@
 #include "config/nic_profile.h"
 #include "config/service_file.h"
 #include "config/yaml_reader.h"
+#include "control/control_service.h"
 #include "control/table_manager.h"
 #include "io/eal.h"
 #include "io/port.h"
@@ -63,7 +64,8 @@ struct Phase {
 
 struct Options {
   std::vector<Phase> phases;  // after the first
-  std::string config, services, pcap_in, pcap_out, stats_json, file_prefix, pcap_kernel_in, pcap_kernel_out;
+  std::string config, services, pcap_in, pcap_out, stats_json, file_prefix, pcap_kernel_in, pcap_kernel_out,
+      control_socket;
   long until_idle_ms = -1, duration_s = -1, stats_interval_s = -1;
   bool no_huge = false;
 };
@@ -75,7 +77,7 @@ void usage() {
                "                        [--until-idle-ms N] [--duration S] [--stats-interval S]\n"
                "                        [--phase SERVICES IN.pcap OUT.pcap]...\n"
                "                        [--pcap-kernel FROM_KERNEL.pcap TO_KERNEL.pcap]\n"
-               "                        [--file-prefix NAME] [--no-huge]\n");
+               "                        [--control-socket PATH] [--file-prefix NAME] [--no-huge]\n");
 }
 
 bool parse_args(int argc, char** argv, Options& o) {
@@ -94,6 +96,7 @@ bool parse_args(int argc, char** argv, Options& o) {
     else if (a == "--duration") o.duration_s = std::stol(next());
     else if (a == "--stats-interval") o.stats_interval_s = std::stol(next());
     else if (a == "--file-prefix") o.file_prefix = next();
+    else if (a == "--control-socket") o.control_socket = next();
     else if (a == "--no-huge") o.no_huge = true;
     else if (a == "--pcap-kernel") {
       o.pcap_kernel_in = next();
@@ -188,6 +191,7 @@ int main(int argc, char** argv) {
     if (!opt.config.empty()) cfg = load_dataplane_config(opt.config);
     if (!opt.services.empty()) cfg.services_file = opt.services;
     if (!opt.file_prefix.empty()) cfg.eal.file_prefix = opt.file_prefix;
+    if (!opt.control_socket.empty()) cfg.control_socket = opt.control_socket;
     if (opt.no_huge) cfg.eal.hugepages = HugepageMode::kOff;
     const bool file_mode = !opt.pcap_in.empty();
     if (file_mode) {
@@ -255,6 +259,8 @@ int main(int argc, char** argv) {
   TableManager tables(cfg.forwarding, publisher);
   KernelSide kernel;
   std::unique_ptr<MetricsExporter> metrics;
+  std::unique_ptr<ControlServer> control;
+  std::atomic<bool> workers_running{false};
   // File mode feeds one input port at a time; other modes poll every port.
   const bool gated = !opt.pcap_in.empty();
   std::vector<std::unique_ptr<std::atomic<bool>>> gates;
@@ -349,9 +355,37 @@ int main(int argc, char** argv) {
       ps.push_back({p.name, p.driver, p.profile.name, p.mac.to_string(), s.ipackets, s.opackets, s.ibytes, s.obytes,
                     s.imissed, s.ierrors, s.oerrors, s.rx_nombuf, p.warnings});
     }
-    return stats_json(ws, publisher.current(), ps,
-                      {publisher.publishes(), publisher.last_grace_period_ns(), publisher.max_grace_period_ns()});
+    // Under the table lock: the snapshot cannot be freed by a concurrent publish meanwhile.
+    return tables.read([&](const TableSpec&, const ServiceSnapshot* snap) {
+      return stats_json(ws, snap, ps, {publisher.publishes(), publisher.last_grace_period_ns(), publisher.max_grace_period_ns()});
+    });
   };
+  if (rc == 0 && !cfg.control_socket.empty()) {
+    try {
+      ControlHooks hooks;
+      hooks.stats = collect;
+      hooks.workers = uint32_t(workers.size());
+      hooks.serving = [&workers_running] { return workers_running.load(); };
+      hooks.list_flows = [&workers](const FlowQuery& q, FlowListing* out) {
+        for (auto& w : workers) {  // a worker asked for 0 more only says whether it has any
+          FlowQuery wq = q;
+          wq.limit = q.limit - uint32_t(out->flows.size());
+          FlowListing part;
+          if (!w->list_flows(wq, 2000, &part)) return false;
+          out->flows.insert(out->flows.end(), part.flows.begin(), part.flows.end());
+          out->truncated = out->truncated || part.truncated;
+        }
+        return true;
+      };
+      control = std::make_unique<ControlServer>(cfg.control_socket, tables, std::move(hooks));
+      std::fprintf(stderr, "edgelb-dataplane: control service on unix:%s\n", cfg.control_socket.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "edgelb-dataplane: %s\n", e.what());
+      rc = 1;
+      g_stop = 1;
+    }
+  }
+  workers_running = rc == 0;
 
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
@@ -425,8 +459,8 @@ int main(int argc, char** argv) {
       try {
         TableSpec next = load_service_file(cfg.services_file);
         if (auto errors = tables.apply(next); !errors.empty()) {
-          print_errors(cfg.services_file + " (reload; still serving version " +
-                           std::to_string(publisher.current()->version) + ")", errors);
+          const uint64_t live = tables.read([](const TableSpec& t, const ServiceSnapshot*) { return t.version; });
+          print_errors(cfg.services_file + " (reload; still serving version " + std::to_string(live) + ")", errors);
         } else {
           std::fprintf(stderr, "edgelb-dataplane: published table version %llu\n",
                        static_cast<unsigned long long>(next.version));
@@ -437,6 +471,8 @@ int main(int argc, char** argv) {
     }
   }
 
+  control.reset();  // no control calls (flow listings need running workers) past this point
+  workers_running = false;
   for (auto& w : workers) w->stop();
   rte_eal_mp_wait_lcore();
   nlohmann::json final_stats = collect();

@@ -9,7 +9,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
   YamlReader r(errors);
   DataplaneConfig c;
   if (!r.check_map(root, "", {"eal", "workers", "ports", "nic_profiles_dir", "conntrack", "forwarding",
-                              "services_file", "stats", "run", "exception_path", "metrics"}))
+                              "services_file", "stats", "run", "exception_path", "metrics", "control"}))
     return c;
   if (const YAML::Node e = root["eal"]; e && r.check_map(e, "eal", {"file_prefix", "memory_mb", "hugepages",
                                                                     "pci_allow", "main_lcore", "lcores", "extra_args"})) {
@@ -87,7 +87,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     f.syn_flood_threshold = uint32_t(r.uint(ct, "syn_flood_threshold", "conntrack", 0, UINT32_MAX).value_or(f.syn_flood_threshold));
   }
   if (const YAML::Node fw = root["forwarding"]; fw && r.check_map(fw, "forwarding", {"mtu", "maglev_table_size",
-        "max_services", "max_backends", "gue_port", "gateway_mac", "encap", "removed_backend_grace_ms"})) {
+        "max_services", "max_backends", "gue_port", "gateway_mac", "encap", "removed_backend_grace_ms", "nat"})) {
     auto& g = c.forwarding;
     g.mtu = uint16_t(r.uint(fw, "mtu", "forwarding", 576, 9600).value_or(g.mtu));
     g.maglev_size = uint32_t(r.uint(fw, "maglev_table_size", "forwarding", 3, 16'777'213).value_or(g.maglev_size));
@@ -106,6 +106,17 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
       if (g.encap_source_v6 && !g.encap_source_v6->address.is_v6())
         r.error("forwarding.encap.ipv6_source_prefix", "must be an IPv6 prefix");
     }
+    if (const YAML::Node nat = fw["nat"]; nat && r.check_map(nat, "forwarding.nat", {"pool", "port_min", "port_max"})) {
+      const std::vector<std::string> pool = r.str_list(nat, "pool", "forwarding.nat");
+      for (size_t i = 0; i < pool.size(); ++i) {
+        if (auto a = IpAddress::parse(pool[i])) g.nat_pool.push_back(*a);
+        else r.error("forwarding.nat.pool[" + std::to_string(i) + "]", "'" + pool[i] + "' is not an IPv4 or IPv6 address");
+      }
+      if (g.nat_pool.size() > 16) r.error("forwarding.nat.pool", "at most 16 addresses");
+      g.nat_port_min = uint16_t(r.uint(nat, "port_min", "forwarding.nat", 1, 65535).value_or(g.nat_port_min));
+      g.nat_port_max = uint16_t(r.uint(nat, "port_max", "forwarding.nat", 1, 65535).value_or(g.nat_port_max));
+      if (g.nat_port_min > g.nat_port_max) r.error("forwarding.nat.port_min", "must not exceed port_max");
+    }
   }
   if (const YAML::Node ep = root["exception_path"];
       ep && r.check_map(ep, "exception_path", {"punt_rate_pps", "punt_burst", "vip_addresses"})) {
@@ -118,6 +129,8 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     for (const auto& a : p.exception.addresses) c.forwarding.local_addresses.push_back(a.address);
   if (const YAML::Node m = root["metrics"]; m && r.check_map(m, "metrics", {"listen"}))
     c.metrics_listen = r.str(m, "listen", "metrics").value_or("");
+  if (const YAML::Node ctl = root["control"]; ctl && r.check_map(ctl, "control", {"socket"}))
+    c.control_socket = r.str(ctl, "socket", "control").value_or("");
   c.services_file = r.str(root, "services_file", "").value_or("");
   if (const YAML::Node st = root["stats"]; st && r.check_map(st, "stats", {"interval_s", "json_file"})) {
     c.stats_interval_s = uint32_t(r.uint(st, "interval_s", "stats", 0, 86400).value_or(0));

@@ -63,6 +63,7 @@ struct DataplaneConfig {
   std::string services_file;
   uint32_t stats_interval_s = 0;     // print a stats line every N seconds (0: off)
   std::string metrics_listen;        // Prometheus /metrics address ("127.0.0.1:9910"); empty: off
+  std::string control_socket;        // local gRPC control service (unix socket path); empty: off
   std::string stats_json;            // write final stats JSON here at exit
   uint32_t until_idle_ms = 0;        // file mode: stop after this long with no packets
   uint32_t duration_s = 0;           // stop after this long (0: until signalled)

@@ -11,6 +11,16 @@
 #include "packet/packet_view.h"
 
 namespace edgelb {
+
+const char* flow_state_name(FlowState s) {
+  switch (s) {
+    case FlowState::kUdp: return "udp";
+    case FlowState::kSynSent: return "syn_sent";
+    case FlowState::kEstablished: return "established";
+    case FlowState::kClosing: return "closing";
+  }
+  return "unknown";
+}
 namespace {
 uint32_t bucket_count(uint64_t capacity) {
   uint64_t b = (capacity + FlowTable::kWays - 1) / FlowTable::kWays;
@@ -161,25 +171,6 @@ int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_re
   bk.deadline[victim] = now_ms + timeout_for(e.state);
   counters_.inserts.add();
   return int64_t(b * kWays + victim);
-}
-
-uint32_t FlowTable::sweep(uint32_t now_ms, uint32_t buckets) {
-  uint32_t cleared = 0;
-  for (uint32_t i = 0; i < buckets; ++i) {
-    Bucket& bk = table_[sweep_cursor_];
-    for (uint32_t w = 0; w < kWays; ++w) {
-      if (bk.sig[w] && expired(bk.deadline[w], now_ms)) {
-        bk.sig[w] = 0;
-        ++cleared;
-      }
-    }
-    if (++sweep_cursor_ == buckets_) sweep_cursor_ = 0;
-  }
-  if (cleared) {
-    counters_.expired.add(cleared);
-    counters_.occupancy.sub(cleared);
-  }
-  return cleared;
 }
 
 }  // namespace edgelb

@@ -39,6 +39,7 @@ struct FlowTableConfig {
 };
 
 enum class FlowState : uint8_t { kUdp = 0, kSynSent = 1, kEstablished = 2, kClosing = 3 };
+const char* flow_state_name(FlowState s);  // "udp", "syn_sent", "established", "closing"
 
 struct FlowEntry {
   FlowKey key;           // 38 bytes
@@ -92,17 +93,54 @@ class FlowTable {
   int64_t insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref, uint8_t tcp_flags,
                  bool is_tcp, uint32_t now_ms);
   // Clears expired entries in the next `buckets` buckets; returns how many were cleared.
-  uint32_t sweep(uint32_t now_ms, uint32_t buckets);
+  uint32_t sweep(uint32_t now_ms, uint32_t buckets) {
+    return sweep(now_ms, buckets, [](const FlowEntry&) {});
+  }
+  // Same, and calls on_live(entry) for every live entry it passes; the hand wraps around the
+  // table once per pass (sweep_passes() counts them), so a visitor that tallies between two
+  // wraps has seen every live entry once (e.g. active flows per backend).
+  template <typename F>
+  uint32_t sweep(uint32_t now_ms, uint32_t buckets, F&& on_live) {
+    uint32_t cleared = 0;
+    for (uint32_t i = 0; i < buckets; ++i) {
+      Bucket& bk = table_[sweep_cursor_];
+      for (uint32_t w = 0; w < kWays; ++w) {
+        if (!bk.sig[w]) continue;
+        if (expired(bk.deadline[w], now_ms)) {
+          bk.sig[w] = 0;
+          ++cleared;
+        } else {
+          on_live(bk.entries[w]);
+        }
+      }
+      if (++sweep_cursor_ == buckets_) {
+        sweep_cursor_ = 0;
+        ++sweep_passes_;
+      }
+    }
+    if (cleared) {
+      counters_.expired.add(cleared);
+      counters_.occupancy.sub(cleared);
+    }
+    return cleared;
+  }
+  uint64_t sweep_passes() const { return sweep_passes_; }
+
+  // Visits the live entries of buckets [first, first + count) as f(entry, expires_in_ms) and
+  // returns the next bucket to visit (buckets() when done). For listings done by the
+  // owning worker a chunk at a time.
+  uint64_t buckets() const { return buckets_; }
+  template <typename F>
+  uint64_t scan(uint64_t first, uint32_t count, uint32_t now_ms, F&& f) const {
+    const uint64_t end = first + count < buckets_ ? first + count : buckets_;
+    for (uint64_t b = first; b < end; ++b)
+      for (uint32_t w = 0; w < kWays; ++w)
+        if (table_[b].sig[w] && !expired(table_[b].deadline[w], now_ms))
+          f(table_[b].entries[w], table_[b].deadline[w] - now_ms);
+    return end;
+  }
 
   const FlowTableCounters& counters() const { return counters_; }
-
-  // Visits live entries (control-side listing; not concurrent with the worker's writes).
-  template <typename F>
-  void for_each_live(uint32_t now_ms, F&& f) const {
-    for (uint64_t b = 0; b < buckets_; ++b)
-      for (uint32_t w = 0; w < kWays; ++w)
-        if (table_[b].sig[w] && !expired(table_[b].deadline[w], now_ms)) f(table_[b].entries[w]);
-  }
 
  private:
   struct alignas(64) Bucket {
@@ -127,6 +165,7 @@ class FlowTable {
   uint32_t buckets_;
   bool owns_memory_;
   uint32_t sweep_cursor_ = 0;
+  uint64_t sweep_passes_ = 0;
   uint32_t window_start_ms_ = 0;
   uint32_t window_syns_ = 0;
   uint32_t previous_window_syns_ = 0;

@@ -30,6 +30,62 @@ std::vector<ValidationError> TableManager::apply(const TableSpec& spec) {
   return apply_locked(spec);
 }
 
+ChangeOutcome TableManager::apply_state(const TableSpec& spec) {
+  std::lock_guard lk(mu_);
+  ChangeOutcome out;
+  out.version = live_.version;
+  if (has_live_ && spec.version == live_.version) {
+    out.kind = spec == live_ ? ChangeOutcome::kUnchanged : ChangeOutcome::kStale;
+    if (out.kind == ChangeOutcome::kStale)
+      out.errors.push_back({"version", "version " + std::to_string(spec.version) +
+                                           " is live with different content; use a higher version"});
+    return out;
+  }
+  if (has_live_ && spec.version < live_.version) {
+    out.kind = ChangeOutcome::kStale;
+    out.errors.push_back({"version", "version " + std::to_string(spec.version) + " is older than the live version " +
+                                         std::to_string(live_.version)});
+    return out;
+  }
+  out.errors = apply_locked(spec);
+  out.kind = out.errors.empty() ? ChangeOutcome::kApplied : ChangeOutcome::kInvalid;
+  out.version = live_.version;
+  return out;
+}
+
+ChangeOutcome TableManager::modify(uint64_t expected_version, const Edit& edit) {
+  std::lock_guard lk(mu_);
+  ChangeOutcome out;
+  out.version = live_.version;
+  if (expected_version != 0 && expected_version != live_.version) {
+    out.kind = ChangeOutcome::kConflict;
+    out.errors.push_back({"expected_version", "is " + std::to_string(expected_version) + " but the live version is " +
+                                                  std::to_string(live_.version)});
+    return out;
+  }
+  TableSpec next = live_;
+  bool not_found = false;
+  out.errors = edit(next, &not_found);
+  if (not_found) {
+    out.kind = ChangeOutcome::kNotFound;
+    return out;
+  }
+  if (!out.errors.empty()) {
+    out.kind = ChangeOutcome::kInvalid;
+    return out;
+  }
+  next.version = live_.version;
+  if (has_live_ && next == live_) {
+    out.kind = ChangeOutcome::kUnchanged;
+    return out;
+  }
+  next.version = live_.version + 1;
+  out.errors = apply_locked(next);
+  out.kind = out.errors.empty() ? ChangeOutcome::kApplied : ChangeOutcome::kInvalid;
+  out.version = live_.version;
+  return out;
+}
+
 void TableManager::rebuild() {
   std::lock_guard lk(mu_);
   if (has_live_) apply_locked(live_);

@@ -3,8 +3,13 @@
 // is validated whole, built into a snapshot and published through RCU; on any error nothing
 // changes and the previous table keeps serving.
 //
-// Thread-safety: all methods may be called from any thread (one mutex serialises writers;
-// workers never see it). Hooks run under that mutex.
+// Versions: apply() publishes unconditionally (the operator's file is the truth); the control
+// service uses apply_state() (versioned and idempotent) and modify() (edits of the live state
+// with an optional expected version), see ChangeOutcome.
+//
+// Thread-safety: all methods may be called from any thread (one mutex serialises writers and
+// read(); workers never see it). Hooks and read() callbacks run under that mutex, so the
+// snapshot they see cannot be freed by a concurrent publish.
 #pragma once
 
 #include <functional>
@@ -15,6 +20,20 @@
 #include "service/snapshot_publisher.h"
 
 namespace edgelb {
+
+struct ChangeOutcome {
+  enum Kind {
+    kApplied,    // published; version is the new live version
+    kUnchanged,  // identical to the live state (idempotent repeat); nothing published
+    kStale,      // apply_state: version older than live, or same version with other content
+    kConflict,   // modify: expected_version is not the live version
+    kInvalid,    // validation failed (errors); nothing published
+    kNotFound,   // modify: the edit did not find its target (errors say what)
+  };
+  Kind kind = kApplied;
+  uint64_t version = 0;  // the live version after the call
+  std::vector<ValidationError> errors;
+};
 
 class TableManager {
  public:
@@ -27,9 +46,26 @@ class TableManager {
 
   // Validates, builds and publishes `spec`. Returns the problems (nothing published) or empty.
   std::vector<ValidationError> apply(const TableSpec& spec);
+  // Versioned apply of the whole state: a newer version is validated and published; the live
+  // version with identical content is a no-op (kUnchanged); an older version, or the live
+  // version with different content, is kStale.
+  ChangeOutcome apply_state(const TableSpec& spec);
+  // Edits a copy of the live state with `edit` and publishes it as live version + 1.
+  // `edit` returns problems (kInvalid) or sets *not_found (kNotFound); an edit that leaves the
+  // state equal to the live one is kUnchanged. expected_version 0 accepts any live version.
+  using Edit = std::function<std::vector<ValidationError>(TableSpec& spec, bool* not_found)>;
+  ChangeOutcome modify(uint64_t expected_version, const Edit& edit);
   // Rebuilds the live spec (next hops may have changed) and publishes it; no-op before the
   // first apply().
   void rebuild();
+
+  // Runs f(live spec, current snapshot or null) under the writer lock.
+  template <typename F>
+  auto read(F&& f) {
+    std::lock_guard lk(mu_);
+    return f(static_cast<const TableSpec&>(live_), publisher_.current());
+  }
+  const ForwardingGlobals& globals() const { return builder_.globals(); }
 
  private:
   std::vector<ValidationError> apply_locked(const TableSpec& spec);

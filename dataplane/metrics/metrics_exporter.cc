@@ -74,6 +74,9 @@ std::vector<MetricFamily> families(const json& st) {
   auto& vp = fs.add("vip_packets_total", "Packets per VIP", MetricType::Counter);
   auto& vb = fs.add("vip_bytes_total", "Bytes per VIP", MetricType::Counter);
   auto& vn = fs.add("vip_new_flows_total", "New flows per VIP", MetricType::Counter);
+  auto& va = fs.add("vip_active_flows", "Tracked flows per VIP (as of the last conntrack sweep pass)", MetricType::Gauge);
+  auto& ba = fs.add("backend_active_flows", "Tracked flows per backend (as of the last conntrack sweep pass)",
+                    MetricType::Gauge);
   auto& bp = fs.add("backend_packets_total", "Packets per backend", MetricType::Counter);
   auto& bb = fs.add("backend_bytes_total", "Bytes per backend", MetricType::Counter);
   auto& bu = fs.add("backend_up", "1 when the backend takes new flows (up), 0 for drain/down", MetricType::Gauge);
@@ -84,12 +87,14 @@ std::vector<MetricFamily> families(const json& st) {
     sample(vp, num(s, "packets"), l);
     sample(vb, num(s, "bytes"), l);
     sample(vn, num(s, "new_flows"), l);
+    sample(va, num(s, "active_flows"), l);
     for (const auto& b : s["backends"]) {
       auto bl = l;
       bl.push_back({"backend", b["address"].get<std::string>() + ":" + std::to_string(b["port"].get<int>())});
       sample(bp, num(b, "packets"), bl);
       sample(bb, num(b, "bytes"), bl);
       sample(bu, b["state"] == "up" ? 1 : 0, bl);
+      sample(ba, num(b, "active_flows"), bl);
     }
   }
   return fs.take();

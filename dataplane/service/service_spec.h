@@ -13,8 +13,9 @@
 namespace edgelb {
 
 // kL7: the VIP is an HAProxy frontend on this host; the dataplane punts its traffic to the
-// kernel (no backends here).
-enum class ForwardingMode : uint8_t { kDsr, kIpip, kGue, kL7 };
+// kernel (no backends here). kNat: full NAT (DNAT to the backend, SNAT to the NAT pool), so
+// replies come back through the dataplane (see pipeline/nat_table.h).
+enum class ForwardingMode : uint8_t { kDsr, kIpip, kGue, kL7, kNat };
 enum class BackendState : uint8_t { kUp, kDrain, kDown };
 
 const char* forwarding_mode_name(ForwardingMode m);
@@ -29,6 +30,7 @@ struct BackendSpec {
   BackendState state = BackendState::kUp;
   std::optional<MacAddress> mac;  // next-hop MAC on the local segment
   std::string identity;           // Maglev identity; default "<address>:<port>"
+  bool operator==(const BackendSpec&) const = default;
 };
 
 struct ServiceSpec {
@@ -39,7 +41,9 @@ struct ServiceSpec {
   ForwardingMode mode = ForwardingMode::kDsr;
   uint16_t gue_port = 0;      // 0: the global GUE port
   uint32_t maglev_size = 0;   // 0: the global table size
+  uint16_t mss_clamp = 0;     // NAT: clamp the MSS option of TCP SYNs (both ways); 0: off
   std::vector<BackendSpec> backends;
+  bool operator==(const ServiceSpec&) const = default;
 };
 
 // Settings shared by all services of a dataplane.
@@ -57,11 +61,18 @@ struct ForwardingGlobals {
   // A backend removed from a service keeps serving the flows it already has (like drain) for
   // this long before its slot is released; 0 moves its flows at once (like down).
   uint32_t removed_backend_grace_ms = 120000;
+  // Full NAT (kNat services): source addresses the backends see (at most one pool address
+  // per flow; the pool must have one of the VIP's family) and the port range split across
+  // workers. Pool addresses are local: other traffic to them is punted.
+  std::vector<IpAddress> nat_pool;
+  uint16_t nat_port_min = 1024;
+  uint16_t nat_port_max = 65535;
 };
 
 struct TableSpec {
   uint64_t version = 0;
   std::vector<ServiceSpec> services;
+  bool operator==(const TableSpec&) const = default;
 };
 
 // One problem found in a TableSpec: where (e.g. "services[2].backends[0].weight") and why.

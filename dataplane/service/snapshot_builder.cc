@@ -10,6 +10,7 @@ const char* forwarding_mode_name(ForwardingMode m) {
     case ForwardingMode::kIpip: return "ipip";
     case ForwardingMode::kGue: return "gue";
     case ForwardingMode::kL7: return "l7";
+    case ForwardingMode::kNat: return "nat";
   }
   return "unknown";
 }
@@ -28,6 +29,7 @@ std::optional<ForwardingMode> parse_forwarding_mode(const std::string& s) {
   if (s == "ipip") return ForwardingMode::kIpip;
   if (s == "gue") return ForwardingMode::kGue;
   if (s == "l7") return ForwardingMode::kL7;
+  if (s == "nat") return ForwardingMode::kNat;
   return std::nullopt;
 }
 

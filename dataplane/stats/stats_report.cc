@@ -95,6 +95,17 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
 
   json js = json::array();
   if (snap) {
+    // Active flows: per backend slot over all workers; a service's includes its retired
+    // (removed, still draining) backends.
+    std::vector<uint64_t> active(snap->backends.size(), 0);
+    std::vector<uint64_t> service_active;
+    for (size_t slot = 0; slot < snap->backends.size(); ++slot) {
+      const BackendEntry& be = snap->backends[slot];
+      if (!be.ref) continue;
+      for (const auto& w : workers) active[slot] += w.stats->backend[slot].active_flows.get();
+      if (service_active.size() <= be.service_slot) service_active.resize(be.service_slot + 1, 0);
+      service_active[be.service_slot] += active[slot];
+    }
     for (const auto& svc : snap->services) {
       uint64_t pk = 0, by = 0, nf = 0;
       for (const auto& w : workers) {
@@ -113,11 +124,13 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
         }
         jb.push_back({{"address", be.address.to_string()}, {"port", be.port}, {"state", backend_state_name(be.state)},
                       {"next_hop", be.has_next_hop ? be.next_hop.to_string() : std::string("unknown")},
-                      {"packets", bp}, {"bytes", bb}});
+                      {"packets", bp}, {"bytes", bb}, {"active_flows", active[backend_slot(ref)]}});
       }
       js.push_back({{"name", svc.name}, {"vip", svc.vip.to_string()}, {"port", svc.port},
                     {"protocol", svc.protocol == 6 ? "tcp" : "udp"}, {"forwarding", forwarding_mode_name(svc.mode)},
-                    {"packets", pk}, {"bytes", by}, {"new_flows", nf}, {"backends", jb}});
+                    {"packets", pk}, {"bytes", by}, {"new_flows", nf},
+                    {"active_flows", svc.slot < service_active.size() ? service_active[svc.slot] : 0},
+                    {"backends", jb}});
     }
   }
   out["services"] = js;

@@ -18,6 +18,7 @@ struct VipCounters {
 
 struct BackendCounters {
   Counter packets, bytes;
+  Counter active_flows;  // live conntrack entries at the end of the last sweep pass (a gauge)
 };
 
 struct alignas(64) WorkerStats {

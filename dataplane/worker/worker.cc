@@ -12,6 +12,7 @@
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <thread>
 
 #define EDGELB_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -54,6 +55,7 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   }
   flows_ = std::make_unique<FlowTable>(conntrack, flow_mem_);
   stats_ = std::make_unique<WorkerStats>(limits.max_services, limits.max_backends);
+  active_tally_.assign(limits.max_backends, 0);
   pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_);
   for (auto& q : queues_) {
     q.tx_buffer = make_tx_buffer(socket, q.burst_size, tx_unsent, stats_.get());
@@ -72,6 +74,71 @@ Worker::~Worker() {
   flows_.reset();
   if (flow_mem_dpdk_) rte_free(flow_mem_);
   else std::free(flow_mem_);
+}
+
+void Worker::count_active_flows(size_t slots) {
+  tallied_passes_ = flows_->sweep_passes();
+  // Slots are never taken away from later tables, so the current table's count bounds them.
+  for (size_t i = 0; i < slots && i < active_tally_.size(); ++i) {
+    if (active_tally_[i] || stats_->backend[i].active_flows.get()) stats_->backend[i].active_flows.set(active_tally_[i]);
+    active_tally_[i] = 0;
+  }
+}
+
+void Worker::serve_flow_query(const ServiceSnapshot* snap, uint32_t now_ms) {
+  int posted = kPosted;
+  if (!dump_state_.compare_exchange_strong(posted, kScanning, std::memory_order_acq_rel)) return;
+  constexpr uint32_t kBucketsPerLoop = 2048;  // ~16K entries: tens of microseconds
+  const FlowQuery& q = dump_query_;
+  FlowListing& out = dump_result_;
+  dump_cursor_ = flows_->scan(dump_cursor_, kBucketsPerLoop, now_ms, [&](const FlowEntry& e, uint32_t expires_in) {
+    if (out.truncated || !q.matches_key(e.key)) return;
+    FlowRecord r;
+    r.lcore = lcore_;
+    r.key = e.key;
+    r.state = e.state;
+    r.age_ms = now_ms - e.created_ms;
+    r.expires_in_ms = expires_in;
+    if (snap) {
+      const BackendEntry& be = snap->backend(e.backend_ref);
+      if (be.ref == e.backend_ref) {
+        r.backend_known = true;
+        r.backend = be.address;
+        r.backend_port = be.port;
+      }
+    }
+    if (q.backend.family != IpFamily::kNone && (!r.backend_known || !(r.backend == q.backend))) return;
+    if (out.flows.size() >= q.limit) {
+      out.truncated = true;
+      return;
+    }
+    out.flows.push_back(r);
+  });
+  const bool done = dump_cursor_ >= flows_->buckets() || out.truncated;
+  dump_state_.store(done ? kDone : kPosted, std::memory_order_release);
+}
+
+bool Worker::list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* out) {
+  std::lock_guard lk(dump_mu_);
+  dump_query_ = q;
+  dump_result_ = FlowListing{};
+  dump_result_.flows.reserve(q.limit);
+  dump_cursor_ = 0;
+  dump_state_.store(kPosted, std::memory_order_release);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (;;) {
+    if (dump_state_.load(std::memory_order_acquire) == kDone) {
+      *out = std::move(dump_result_);
+      dump_state_.store(kIdle, std::memory_order_release);
+      return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      int posted = kPosted;
+      if (dump_state_.compare_exchange_strong(posted, kIdle, std::memory_order_acq_rel)) return false;
+      // kScanning: the worker is inside a chunk; it ends shortly (kPosted or kDone).
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
 }
 
 int Worker::run() {
@@ -161,7 +228,12 @@ int Worker::run() {
       if (q.has_kernel) rte_eth_tx_buffer_flush(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer);
     }
     if (sent) st.tx_packets.add(sent);
-    flows_->sweep(now_ms, received ? 2 : 64);
+    flows_->sweep(now_ms, received ? 2 : 64, [this](const FlowEntry& e) {
+      const uint32_t slot = backend_slot(e.backend_ref);
+      if (slot < active_tally_.size()) ++active_tally_[slot];
+    });
+    if (EDGELB_UNLIKELY(flows_->sweep_passes() != tallied_passes_)) count_active_flows(snap ? snap->backends.size() : 0);
+    if (EDGELB_UNLIKELY(dump_state_.load(std::memory_order_acquire) == kPosted)) serve_flow_query(snap, now_ms);
 
     const uint64_t spent = rte_rdtsc() - t0;
     st.loops.add();

@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "conntrack/flow_table.h"
@@ -23,6 +24,7 @@
 #include "pipeline/pipeline.h"
 #include "service/snapshot_publisher.h"
 #include "stats/worker_stats.h"
+#include "worker/flow_query.h"
 #include "worker/token_bucket.h"
 
 struct rte_eth_dev_tx_buffer;
@@ -65,7 +67,28 @@ class Worker {
   const FlowTable& flows() const { return *flows_; }
   bool flow_memory_on_hugepages() const { return flow_mem_dpdk_; }
 
+  // Control side: the flows this worker tracks that match `q` (at most q.limit), scanned by
+  // the worker itself between bursts. Returns false when the worker did not finish within
+  // `timeout_ms` (not running, or stalled). Callers are serialised.
+  bool list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* out);
+
  private:
+  // The list_flows mailbox. state: kIdle -> kPosted (control) -> kScanning (worker, one chunk)
+  // -> kPosted ... -> kDone (worker) -> kIdle (control). The control side may withdraw a
+  // kPosted request (kPosted -> kIdle) but waits out a kScanning chunk, so the worker never
+  // writes a listing nobody owns.
+  enum DumpState : int { kIdle, kPosted, kScanning, kDone };
+  void serve_flow_query(const ServiceSnapshot* snap, uint32_t now_ms);
+  void count_active_flows(size_t slots);
+  std::mutex dump_mu_;
+  std::atomic<int> dump_state_{kIdle};
+  FlowQuery dump_query_;
+  FlowListing dump_result_;
+  uint64_t dump_cursor_ = 0;
+  // Active flows per backend slot, tallied over one conntrack sweep pass.
+  std::vector<uint32_t> active_tally_;
+  uint64_t tallied_passes_ = 0;
+
   uint32_t lcore_;
   std::vector<WorkerQueue> queues_;
   const SnapshotPublisher& publisher_;

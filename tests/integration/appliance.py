@@ -59,8 +59,9 @@ class Appliance:
         os.replace(p + ".tmp", p)
         return p
 
-    def start(self, services, extra_config=None):
+    def start(self, services, extra_config=None, control=False):
         svc = self.write_services(services)
+        self.control_socket = os.path.join(self.workdir, "control.sock") if control else None
         self.stats_file = os.path.join(self.workdir, "stats.json")
         cfg = {"eal": {"memory_mb": 256, "file_prefix": "int-%s" % self.net.tag},
                "workers": [1], "conntrack": {"capacity": 65536},
@@ -68,6 +69,8 @@ class Appliance:
                                                                  "addresses": [HOST4 + "/24", HOST6 + "/64"]}}],
                "services_file": svc, "stats": {"json_file": self.stats_file},
                "metrics": {"listen": "127.0.0.1:9910"}}  # the appliance namespace's own loopback
+        if control:
+            cfg["control"] = {"socket": self.control_socket}
         for k, v in (extra_config or {}).items():
             cfg[k] = v
         cfg_path = os.path.join(self.workdir, "dataplane.yaml")
@@ -81,6 +84,12 @@ class Appliance:
                  30, "dataplane start")
         if self.proc.poll() is not None:
             raise AssertionError("dataplane exited: %s" % self.read_log())
+
+    def ctl(self, *args, timeout=20):
+        """Runs edgelb-dpctl (built next to the dataplane) against this appliance's control socket."""
+        dpctl = os.path.join(os.path.dirname(self.binary), "edgelb-dpctl")
+        return subprocess.run([dpctl, "--socket", self.control_socket] + [str(a) for a in args],
+                              capture_output=True, text=True, timeout=timeout)
 
     def read_log(self):
         self.log.flush()

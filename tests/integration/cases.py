@@ -113,15 +113,30 @@ def exception_path_arp_nd_ping(a):
     check(st["exception_path"]["from_kernel_packets"] >= 9, "kernel replies went out: %s" % st["exception_path"])
 
 
+def start_load_and_slow_request(a):
+    """A 9 s, 4-client HTTP load on VIP4, and one long response (8 s) that lands on b1 or b2
+    while those are drained and removed: it must finish on its backend (with
+    removed_backend_grace_ms 0 it would move to b3 and be reset)."""
+    load = a.net.start(a.client, "/usr/bin/python3", os.path.join(HERE, "http_load.py"), VIP4, "9", "4",
+                       stdout=subprocess.PIPE)
+    slow = a.net.start(a.client, "curl", "-sS", "--max-time", "20", "-D", "-", "http://%s/slow/80" % VIP4,
+                       stdout=subprocess.PIPE)
+    return load, slow
+
+
+def check_load_survived(load, slow):
+    out = slow.communicate(timeout=30)[0].decode()
+    res = json.loads(load.communicate(timeout=30)[0].decode())
+    check(slow.returncode == 0 and out.count(".") >= 80, "the long request finished: rc %s %r" % (slow.returncode, out[-200:]))
+    check("X-Backend: b3" not in out, "the long request stayed on b1/b2: %r" % out[:200])
+    check(res["failed"] == 0, "zero failed requests under changes: %s" % res)
+    check(res["ok"] > 50 and res["by_backend"].get("b3", 0) > 0, "load ran and reached the added backend: %s" % res)
+
+
 @case
 def backend_changes_under_load(a):
     a.start([web(VIP4, (1, 2), "web4")])
-    load = a.net.start(a.client, "/usr/bin/python3", os.path.join(HERE, "http_load.py"), VIP4, "9", "4",
-                       stdout=subprocess.PIPE)
-    # A long response (8 s) in flight on b1 or b2 while both are drained/removed: it must finish
-    # on its backend (with removed_backend_grace_ms 0 it would be moved to b3 and reset).
-    slow = a.net.start(a.client, "curl", "-sS", "--max-time", "20", "-D", "-", "http://%s/slow/80" % VIP4,
-                       stdout=subprocess.PIPE)
+    load, slow = start_load_and_slow_request(a)
     time.sleep(1)
     a.reload([web(VIP4, (1, 2, 3), "web4")], 2)          # add b3
     time.sleep(1.5)
@@ -133,14 +148,64 @@ def backend_changes_under_load(a):
     a.reload([web(VIP4, (2, 3), "web4")], 5)             # remove b1
     time.sleep(1.5)
     a.reload([web(VIP4, (3,), "web4")], 6)               # remove b2
-    out = slow.communicate(timeout=30)[0].decode()
-    res = json.loads(load.communicate(timeout=30)[0].decode())
-    check(slow.returncode == 0 and out.count(".") >= 80, "the long request finished: rc %s %r" % (slow.returncode, out[-200:]))
-    check("X-Backend: b3" not in out, "the long request stayed on b1/b2: %r" % out[:200])
-    check(res["failed"] == 0, "zero failed requests under changes: %s" % res)
-    check(res["ok"] > 50 and res["by_backend"].get("b3", 0) > 0, "load ran and reached the added backend: %s" % res)
+    check_load_survived(load, slow)
     st = a.stop()
     check(st["table_version"] == 6 and st["rcu"]["publishes"] >= 6, "all changes published: %s" % st["rcu"])
+
+
+def write_yaml(a, name, doc):
+    p = os.path.join(a.workdir, name)
+    with open(p, "w") as f:
+        json.dump(doc, f)  # JSON is YAML
+    return p
+
+
+@case
+def control_service_changes_under_load(a):
+    a.start([web(VIP4, (1, 2), "web4")], control=True)
+    r = a.ctl("version")
+    check(r.returncode == 0 and "table version 1" in r.stdout and "serving" in r.stdout, "version: %s %s" % (r.stdout, r.stderr))
+    load, slow = start_load_and_slow_request(a)
+    time.sleep(1)
+    steps = [("upsert", write_yaml(a, "add-b3.yaml", web(VIP4, (1, 2, 3), "web4"))),
+             ("set-backend", "web4", backend_addr(1), "--state", "drain"),
+             ("set-backend", "web4", backend_addr(3), "--weight", "2"),
+             ("upsert", write_yaml(a, "rm-b1.yaml", web(VIP4, (2, 3), "web4"))),
+             ("upsert", write_yaml(a, "rm-b2.yaml", web(VIP4, (3,), "web4")))]
+    flows_seen = ""
+    for i, step in enumerate(steps):
+        r = a.ctl(*step)
+        check(r.returncode == 0 and "live version %d" % (i + 2) in r.stdout, "%s: %s %s" % (step, r.stdout, r.stderr))
+        if i == 1:  # mid-run: the tracked flows of the VIP, with their backends
+            f = a.ctl("--json", "show", "flows", "--vip", VIP4, "--protocol", "tcp", "--limit", "50")
+            check(f.returncode == 0, "show flows: %s" % f.stderr)
+            flows = json.loads(f.stdout).get("flows", [])
+            check(flows and all(x["vip"] == VIP4 and x["backend"].startswith("198.18.0.1") for x in flows),
+                  "flows listed with backends: %s" % flows[:3])
+            flows_seen = f.stdout
+        time.sleep(1.3)
+    # Bad input is rejected with the field named; nothing changes.
+    r = a.ctl("set-backend", "web4", backend_addr(3), "--weight", "70000")
+    check(r.returncode == 3 and "weight: must be 0-65535" in r.stderr, "bad weight: %d %s" % (r.returncode, r.stderr))
+    bad = web(VIP4, (3,), "web4")
+    bad["backends"][0]["address"] = "2001:db8::13"
+    r = a.ctl("apply", write_yaml(a, "bad.yaml", {"version": 50, "services": [bad]}))
+    check(r.returncode == 3 and "state.services[0].backends[0].address" in r.stderr, "bad apply: %s" % r.stderr)
+    r = a.ctl("delete", "web4", "--expected-version", "3")
+    check(r.returncode == 4 and "live version is 6" in r.stderr, "stale expected version: %s" % r.stderr)
+    check_load_survived(load, slow)
+    rc, body, err = a.curl("http://%s/" % VIP4)
+    check(rc == 0 and body.startswith("b3"), "still serving from b3 after the rejected changes: %s %s" % (body, err))
+    r = a.ctl("--json", "show", "stats")
+    st = json.loads(r.stdout)
+    check(st["table_version"] == 6, "stats through the control service: version %s" % st.get("table_version"))
+    web4 = [s for s in st["services"] if s["name"] == "web4"][0]
+    check(web4["new_flows"] > 50 and "active_flows" in web4, "per-VIP stats: %s" % {k: web4[k] for k in web4 if k != "backends"})
+    r = a.ctl("show", "services")
+    check(r.returncode == 0 and backend_addr(3) + ":80 1/up" in r.stdout, "show services: %s" % r.stdout)
+    st = a.stop()
+    check(st["table_version"] == 6 and st["rcu"]["publishes"] >= 6, "all changes published: %s" % st["rcu"])
+    check(flows_seen, "flows were listed")
 
 
 @case

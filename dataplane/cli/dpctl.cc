@@ -1,0 +1,301 @@
+// edgelb-dpctl: calls one dataplane's local control service (dataplane_control.proto) over
+// its unix socket. Reads print tables (or --json); changes print the new live version.
+//
+//   edgelb-dpctl [--socket PATH] [--json] version
+//   edgelb-dpctl show services | stats | flows [--vip A] [--port N] [--protocol tcp|udp]
+//                                              [--client A] [--backend A] [--limit N]
+//   edgelb-dpctl apply FILE                 the whole table (services YAML, docs/dataplane.md)
+//   edgelb-dpctl upsert FILE                one service (a services[] entry as a YAML map)
+//   edgelb-dpctl delete NAME
+//   edgelb-dpctl set-backend SERVICE BACKEND [--weight N] [--state up|drain|down]
+//   (changes take --expected-version N; apply takes --version N to override the file's)
+//
+// Exit codes: 0 ok, 2 usage, 3 invalid argument (field paths printed), 4 version conflict or
+// stale, 5 not found, 6 unavailable (no dataplane on the socket), 1 anything else.
+#include <grpcpp/grpcpp.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "config/service_file.h"
+#include "config/yaml_reader.h"
+#include "control/proto/dataplane_control.grpc.pb.h"
+#include "control/spec_codec.h"
+
+namespace {
+
+namespace pb = edgelb::dataplane::v1;
+
+int exit_code(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::OK: return 0;
+    case grpc::INVALID_ARGUMENT: return 3;
+    case grpc::ABORTED:
+    case grpc::FAILED_PRECONDITION: return 4;
+    case grpc::NOT_FOUND: return 5;
+    case grpc::UNAVAILABLE:
+    case grpc::DEADLINE_EXCEEDED: return 6;
+    default: return 1;
+  }
+}
+
+const char* code_name(grpc::StatusCode c) {
+  switch (c) {
+    case grpc::INVALID_ARGUMENT: return "invalid argument";
+    case grpc::ABORTED: return "version conflict";
+    case grpc::FAILED_PRECONDITION: return "stale version";
+    case grpc::NOT_FOUND: return "not found";
+    case grpc::UNAVAILABLE: return "unavailable";
+    default: return "error";
+  }
+}
+
+// Prints the error: its field violations when the server sent them, else its message.
+int report(const grpc::Status& s, const grpc::ClientContext& ctx) {
+  if (s.ok()) return 0;
+  const auto& md = ctx.GetServerTrailingMetadata();
+  pb::ErrorDetails d;
+  if (auto it = md.find("edgelb-error-details-bin");
+      it != md.end() && d.ParseFromString(std::string(it->second.data(), it->second.size())) &&
+      d.field_violations_size() > 0) {
+    std::fprintf(stderr, "edgelb-dpctl: %s (still serving version %llu):\n", code_name(s.error_code()),
+                 static_cast<unsigned long long>(d.live_version()));
+    for (const auto& v : d.field_violations())
+      std::fprintf(stderr, "  %s: %s\n", v.field().c_str(), v.description().c_str());
+  } else {
+    std::fprintf(stderr, "edgelb-dpctl: %s: %s\n", code_name(s.error_code()), s.error_message().c_str());
+  }
+  return exit_code(s);
+}
+
+void print_json(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  std::cout << out;
+}
+
+const char* proto_name(pb::Protocol p) { return p == pb::TCP ? "tcp" : p == pb::UDP ? "udp" : "-"; }
+std::string lower(const std::string& s) {
+  std::string o;
+  for (char c : s) o += char(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+std::string endpoint(const std::string& a, uint32_t port) {
+  return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" + std::to_string(port);
+}
+
+std::unique_ptr<grpc::ClientContext> context() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return c;
+}
+
+pb::Service load_one_service(const std::string& file, int* rc) {
+  YAML::Node root;
+  root["services"].push_back(edgelb::load_yaml_file(file));
+  std::vector<edgelb::ValidationError> errors;
+  edgelb::TableSpec t = edgelb::parse_service_table(root, errors);
+  if (!errors.empty()) {
+    std::fprintf(stderr, "edgelb-dpctl: %s rejected:\n", file.c_str());
+    for (auto& e : errors) std::fprintf(stderr, "  %s: %s\n", e.path.substr(e.path.find('.') + 1).c_str(), e.reason.c_str());
+    *rc = 3;
+    return {};
+  }
+  return edgelb::encode_service(t.services.at(0));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgelb-dpctl: the edgelb dataplane's local control service"};
+  app.require_subcommand(1);
+  std::string socket = "/run/edgelb/dataplane.sock";
+  bool json = false;
+  app.add_option("--socket", socket, "control socket (dataplane config control.socket)");
+  app.add_flag("--json", json, "print reads as JSON");
+
+  auto* version = app.add_subcommand("version", "build and table version, health");
+  auto* show = app.add_subcommand("show", "show services | stats | flows");
+  std::string what;
+  show->add_option("what", what, "services, stats or flows")->required()->check(CLI::IsMember({"services", "stats", "flows"}));
+  pb::ListFlowsRequest fq;
+  std::string f_vip, f_client, f_backend, f_proto;
+  uint32_t f_port = 0, f_limit = 0;
+  show->add_option("--vip", f_vip, "flows: VIP address");
+  show->add_option("--port", f_port, "flows: VIP port");
+  show->add_option("--protocol", f_proto, "flows: tcp or udp")->check(CLI::IsMember({"tcp", "udp"}));
+  show->add_option("--client", f_client, "flows: client address");
+  show->add_option("--backend", f_backend, "flows: backend address");
+  show->add_option("--limit", f_limit, "flows: at most this many (default 100, max 10000)");
+
+  uint64_t expected = 0, version_override = 0;
+  auto* apply = app.add_subcommand("apply", "apply a whole service table (YAML)");
+  std::string file;
+  apply->add_option("file", file)->required()->check(CLI::ExistingFile);
+  apply->add_option("--version", version_override, "version to apply (default: the file's)");
+  auto* upsert = app.add_subcommand("upsert", "add or replace one service (YAML map)");
+  upsert->add_option("file", file)->required()->check(CLI::ExistingFile);
+  upsert->add_option("--expected-version", expected);
+  auto* del = app.add_subcommand("delete", "delete a service by name");
+  std::string name;
+  del->add_option("name", name)->required();
+  del->add_option("--expected-version", expected);
+  auto* setb = app.add_subcommand("set-backend", "set a backend's weight and/or state");
+  std::string backend, state;
+  std::optional<uint32_t> weight;
+  setb->add_option("service", name)->required();
+  setb->add_option("backend", backend, "address, address:port, [v6]:port or id")->required();
+  setb->add_option("--weight", weight);
+  setb->add_option("--state", state)->check(CLI::IsMember({"up", "drain", "down"}));
+  setb->add_option("--expected-version", expected);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
+  auto stub = pb::DataplaneControl::NewStub(channel);
+  auto ctx = context();
+  grpc::Status st;
+
+  try {
+    if (*version) {
+      pb::VersionReply r;
+      st = stub->GetVersion(ctx.get(), {}, &r);
+      if (!st.ok()) return report(st, *ctx);
+      if (json) print_json(r);
+      else
+        std::printf("edgelb-dataplane %s  table version %llu  publishes %llu  workers %u  %s  up %.1fs\n",
+                    r.version().c_str(), static_cast<unsigned long long>(r.table_version()),
+                    static_cast<unsigned long long>(r.publishes()), r.workers(), r.serving() ? "serving" : "NOT SERVING",
+                    double(r.uptime_ms()) / 1000);
+      return r.serving() ? 0 : 6;
+    }
+    if (*show && what == "services") {
+      pb::ServiceState r;
+      st = stub->GetServices(ctx.get(), {}, &r);
+      if (!st.ok()) return report(st, *ctx);
+      if (json) return print_json(r), 0;
+      std::printf("table version %llu\n", static_cast<unsigned long long>(r.version()));
+      std::printf("%-16s %-28s %-5s %-6s %s\n", "SERVICE", "VIP", "PROTO", "MODE", "BACKENDS (weight/state)");
+      for (const auto& s : r.services()) {
+        std::string bs;
+        for (const auto& b : s.backends())
+          bs += (bs.empty() ? "" : ", ") + endpoint(b.address(), b.port() ? b.port() : s.port()) + " " +
+                std::to_string(b.weight()) + "/" + lower(pb::BackendState_Name(b.state()));
+        std::printf("%-16s %-28s %-5s %-6s %s\n", s.name().c_str(), endpoint(s.vip(), s.port()).c_str(),
+                    proto_name(s.protocol()), lower(pb::ForwardingMode_Name(s.forwarding())).c_str(), bs.c_str());
+      }
+      return 0;
+    }
+    if (*show && what == "stats") {
+      pb::Stats r;
+      st = stub->GetStats(ctx.get(), {}, &r);
+      if (!st.ok()) return report(st, *ctx);
+      if (json) {
+        std::cout << r.json() << "\n";
+        return 0;
+      }
+      std::printf("table version %llu  rx %llu  tx %llu  forwarded %llu  punted %llu  dropped %llu\n",
+                  static_cast<unsigned long long>(r.table_version()), static_cast<unsigned long long>(r.rx_packets()),
+                  static_cast<unsigned long long>(r.tx_packets()), static_cast<unsigned long long>(r.forwarded()),
+                  static_cast<unsigned long long>(r.punted()), static_cast<unsigned long long>(r.dropped()));
+      std::printf("\n%-6s %12s %12s %12s %10s %10s %8s %7s %9s\n", "LCORE", "RX", "TX", "FORWARDED", "PUNTED",
+                  "DROPPED", "FLOWS", "BUSY", "CYC/PKT");
+      for (const auto& w : r.workers())
+        std::printf("%-6u %12llu %12llu %12llu %10llu %10llu %8llu %6.1f%% %9.0f\n", w.lcore(),
+                    static_cast<unsigned long long>(w.rx_packets()), static_cast<unsigned long long>(w.tx_packets()),
+                    static_cast<unsigned long long>(w.forwarded()), static_cast<unsigned long long>(w.punted()),
+                    static_cast<unsigned long long>(w.dropped()), static_cast<unsigned long long>(w.flows()),
+                    w.busy_ratio() * 100, w.cycles_per_packet());
+      std::printf("\n%-16s %-28s %12s %14s %10s %8s\n", "SERVICE", "VIP/BACKEND", "PACKETS", "BYTES", "NEW", "ACTIVE");
+      for (const auto& v : r.vips()) {
+        std::printf("%-16s %-28s %12llu %14llu %10llu %8llu\n", v.name().c_str(),
+                    (endpoint(v.vip(), v.port()) + "/" + proto_name(v.protocol())).c_str(),
+                    static_cast<unsigned long long>(v.packets()), static_cast<unsigned long long>(v.bytes()),
+                    static_cast<unsigned long long>(v.new_flows()), static_cast<unsigned long long>(v.active_flows()));
+        for (const auto& b : v.backends())
+          std::printf("%-16s %-28s %12llu %14llu %10s %8llu  %s %s\n", "", ("  " + endpoint(b.address(), b.port())).c_str(),
+                      static_cast<unsigned long long>(b.packets()), static_cast<unsigned long long>(b.bytes()), "",
+                      static_cast<unsigned long long>(b.active_flows()), lower(pb::BackendState_Name(b.state())).c_str(),
+                      b.next_hop().c_str());
+      }
+      bool header = false;
+      for (const auto& [k, v] : r.drops())
+        if (v) {
+          if (!header) std::printf("\ndrops:");
+          header = true;
+          std::printf(" %s=%llu", k.c_str(), static_cast<unsigned long long>(v));
+        }
+      if (header) std::printf("\n");
+      return 0;
+    }
+    if (*show && what == "flows") {
+      fq.set_vip(f_vip);
+      fq.set_port(f_port);
+      fq.set_protocol(f_proto == "tcp" ? pb::TCP : f_proto == "udp" ? pb::UDP : pb::PROTOCOL_UNSPECIFIED);
+      fq.set_client(f_client);
+      fq.set_backend(f_backend);
+      fq.set_limit(f_limit);
+      pb::ListFlowsResponse r;
+      st = stub->ListFlows(ctx.get(), fq, &r);
+      if (!st.ok()) return report(st, *ctx);
+      if (json) return print_json(r), 0;
+      std::printf("%-5s %-44s %-44s %-5s %-12s %-30s %9s %9s\n", "LCORE", "CLIENT", "VIP", "PROTO", "STATE",
+                  "BACKEND (NAT SOURCE)", "AGE_MS", "TTL_MS");
+      for (const auto& f : r.flows()) {
+        std::string be = f.backend() == "gone" ? "gone" : endpoint(f.backend(), f.backend_port());
+        if (!f.nat_address().empty()) be += " (" + endpoint(f.nat_address(), f.nat_port()) + ")";
+        std::printf("%-5u %-44s %-44s %-5s %-12s %-30s %9llu %9llu\n", f.lcore(),
+                    endpoint(f.client(), f.client_port()).c_str(), endpoint(f.vip(), f.vip_port()).c_str(),
+                    proto_name(f.protocol()), f.state().c_str(), be.c_str(), static_cast<unsigned long long>(f.age_ms()),
+                    static_cast<unsigned long long>(f.expires_in_ms()));
+      }
+      std::printf("%d flow(s)%s\n", r.flows_size(), r.truncated() ? " (truncated: more match; raise --limit)" : "");
+      return 0;
+    }
+    pb::ChangeReply r;
+    if (*apply) {
+      pb::ApplyStateRequest req;
+      *req.mutable_state() = edgelb::encode_state(edgelb::load_service_file(file));
+      if (version_override) req.mutable_state()->set_version(version_override);
+      st = stub->ApplyState(ctx.get(), req, &r);
+    } else if (*upsert) {
+      pb::UpsertServiceRequest req;
+      int rc = 0;
+      *req.mutable_service() = load_one_service(file, &rc);
+      if (rc) return rc;
+      req.set_expected_version(expected);
+      st = stub->UpsertService(ctx.get(), req, &r);
+    } else if (*del) {
+      pb::DeleteServiceRequest req;
+      req.set_name(name);
+      req.set_expected_version(expected);
+      st = stub->DeleteService(ctx.get(), req, &r);
+    } else if (*setb) {
+      pb::SetBackendRequest req;
+      req.set_service(name);
+      req.set_backend(backend);
+      if (weight) req.set_weight(*weight);
+      if (!state.empty()) req.set_state(state == "up" ? pb::UP : state == "drain" ? pb::DRAIN : pb::DOWN);
+      req.set_expected_version(expected);
+      st = stub->SetBackend(ctx.get(), req, &r);
+    }
+    if (!st.ok()) return report(st, *ctx);
+    std::printf("%s: live version %llu\n", r.changed() ? "applied" : "unchanged",
+                static_cast<unsigned long long>(r.version()));
+    return 0;
+  } catch (const edgelb::ConfigError& e) {
+    std::fprintf(stderr, "edgelb-dpctl: %s\n", e.what());
+    return 3;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgelb-dpctl: %s\n", e.what());
+    return 1;
+  }
+}

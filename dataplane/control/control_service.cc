@@ -1,0 +1,328 @@
+#include "control/control_service.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "control/spec_codec.h"
+#include "control/proto/dataplane_control.grpc.pb.h"
+
+#ifndef EDGELB_VERSION
+#define EDGELB_VERSION "unknown"
+#endif
+
+namespace edgelb {
+
+namespace {
+
+constexpr uint32_t kMaxFlowLimit = 10000;
+constexpr uint32_t kDefaultFlowLimit = 100;
+constexpr uint32_t kFlowListTimeoutMs = 2000;
+
+std::string join_errors(const std::vector<ValidationError>& errors) {
+  std::string msg;
+  for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e.path + ": " + e.reason;
+  return msg;
+}
+
+// A status with readable text and the machine-readable ErrorDetails trailer.
+grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::vector<ValidationError>& errors,
+                  uint64_t live_version) {
+  pb::ErrorDetails d;
+  for (const auto& e : errors) {
+    auto* v = d.add_field_violations();
+    v->set_field(e.path);
+    v->set_description(e.reason);
+  }
+  d.set_live_version(live_version);
+  ctx->AddTrailingMetadata("edgelb-error-details-bin", d.SerializeAsString());
+  return grpc::Status(code, join_errors(errors) + " (live version " + std::to_string(live_version) + ")");
+}
+
+grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::string& prefix, long index,
+                   const std::string& service_path, pb::ChangeReply* out) {
+  switch (o.kind) {
+    case ChangeOutcome::kApplied:
+    case ChangeOutcome::kUnchanged:
+      out->set_version(o.version);
+      out->set_changed(o.kind == ChangeOutcome::kApplied);
+      return grpc::Status::OK;
+    case ChangeOutcome::kStale:
+      return fail(ctx, grpc::FAILED_PRECONDITION, request_paths(o.errors, prefix), o.version);
+    case ChangeOutcome::kConflict:
+      return fail(ctx, grpc::ABORTED, o.errors, o.version);
+    case ChangeOutcome::kNotFound:
+      return fail(ctx, grpc::NOT_FOUND, o.errors, o.version);
+    case ChangeOutcome::kInvalid:
+      return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, prefix, index, service_path), o.version);
+  }
+  return grpc::Status(grpc::INTERNAL, "unknown outcome");
+}
+
+// "address", "address:port", "[v6]:port" or an id, against a backend of `svc`.
+bool backend_matches(const BackendSpec& b, const ServiceSpec& svc, const std::string& sel) {
+  if (!b.identity.empty() && b.identity == sel) return true;
+  const uint16_t port = b.port ? b.port : svc.port;
+  if (auto a = IpAddress::parse(sel)) return *a == b.address;
+  std::string host = sel, port_text;
+  if (!sel.empty() && sel.front() == '[') {
+    const auto close = sel.find(']');
+    if (close == std::string::npos || close + 1 >= sel.size() || sel[close + 1] != ':') return false;
+    host = sel.substr(1, close - 1);
+    port_text = sel.substr(close + 2);
+  } else if (const auto colon = sel.rfind(':'); colon != std::string::npos && sel.find(':') == colon) {
+    host = sel.substr(0, colon);
+    port_text = sel.substr(colon + 1);
+  } else {
+    return false;
+  }
+  auto a = IpAddress::parse(host);
+  return a && *a == b.address && port_text == std::to_string(port);
+}
+
+std::optional<IpAddress> filter_address(const std::string& text, const std::string& field,
+                                        std::vector<ValidationError>& errors) {
+  if (text.empty()) return IpAddress{};
+  if (auto a = IpAddress::parse(text)) return a;
+  errors.push_back({field, "'" + text + "' is not an IPv4 or IPv6 address"});
+  return std::nullopt;
+}
+
+uint64_t u64(const nlohmann::json& j, const char* k) { return j.contains(k) ? j[k].get<uint64_t>() : 0; }
+double dbl(const nlohmann::json& j, const char* k) { return j.contains(k) ? j[k].get<double>() : 0.0; }
+
+}  // namespace
+
+class ControlServer::Service final : public pb::DataplaneControl::Service {
+ public:
+  Service(TableManager& tables, ControlHooks hooks) : tables_(tables), hooks_(std::move(hooks)) {}
+
+  grpc::Status ApplyState(grpc::ServerContext* ctx, const pb::ApplyStateRequest* req, pb::ChangeReply* out) override {
+    std::vector<ValidationError> errors;
+    if (!req->has_state()) errors.push_back({"state", "is required"});
+    TableSpec spec = decode_state(req->state(), "state", errors);
+    if (spec.version == 0 && req->has_state()) errors.push_back({"state.version", "must be at least 1"});
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    return reply(ctx, tables_.apply_state(spec), "state", -1, "", out);
+  }
+
+  grpc::Status UpsertService(grpc::ServerContext* ctx, const pb::UpsertServiceRequest* req,
+                             pb::ChangeReply* out) override {
+    std::vector<ValidationError> errors;
+    if (!req->has_service()) errors.push_back({"service", "is required"});
+    ServiceSpec svc = decode_service(req->service(), "service", errors);
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    long index = -1;
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool*) -> std::vector<ValidationError> {
+      for (size_t i = 0; i < t.services.size(); ++i)
+        if (t.services[i].name == svc.name) {
+          t.services[i] = svc;
+          index = long(i);
+          return {};
+        }
+      t.services.push_back(svc);
+      index = long(t.services.size() - 1);
+      return {};
+    });
+    return reply(ctx, o, "table", index, "service", out);
+  }
+
+  grpc::Status DeleteService(grpc::ServerContext* ctx, const pb::DeleteServiceRequest* req,
+                             pb::ChangeReply* out) override {
+    if (req->name().empty()) return fail(ctx, grpc::INVALID_ARGUMENT, {{"name", "is required"}}, live_version());
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
+      for (auto it = t.services.begin(); it != t.services.end(); ++it)
+        if (it->name == req->name()) {
+          t.services.erase(it);
+          return {};
+        }
+      *not_found = true;
+      return {{"name", "no service named '" + req->name() + "'"}};
+    });
+    return reply(ctx, o, "table", -1, "", out);
+  }
+
+  grpc::Status SetBackend(grpc::ServerContext* ctx, const pb::SetBackendRequest* req, pb::ChangeReply* out) override {
+    std::vector<ValidationError> errors;
+    if (req->service().empty()) errors.push_back({"service", "is required"});
+    if (req->backend().empty()) errors.push_back({"backend", "is required"});
+    if (req->has_weight() && req->weight() > 65535)
+      errors.push_back({"weight", "must be 0-65535, got " + std::to_string(req->weight())});
+    const auto state = decode_backend_state(req->state());
+    if (!state) errors.push_back({"state", "unknown backend state " + std::to_string(req->state())});
+    if (!req->has_weight() && req->state() == pb::BACKEND_STATE_UNSPECIFIED)
+      errors.push_back({"weight", "set weight or state (or both)"});
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
+      for (auto& s : t.services) {
+        if (s.name != req->service()) continue;
+        for (auto& b : s.backends) {
+          if (!backend_matches(b, s, req->backend())) continue;
+          if (req->has_weight()) b.weight = req->weight();
+          if (req->state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = *state;
+          return {};
+        }
+        *not_found = true;
+        return {{"backend", "service '" + s.name + "' has no backend '" + req->backend() + "'"}};
+      }
+      *not_found = true;
+      return {{"service", "no service named '" + req->service() + "'"}};
+    });
+    return reply(ctx, o, "table", -1, "", out);
+  }
+
+  grpc::Status GetServices(grpc::ServerContext*, const pb::GetServicesRequest*, pb::ServiceState* out) override {
+    *out = tables_.read([](const TableSpec& live, const ServiceSnapshot*) { return encode_state(live); });
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetStats(grpc::ServerContext*, const pb::GetStatsRequest*, pb::Stats* out) override {
+    const nlohmann::json st = hooks_.stats();
+    const auto& t = st["totals"];
+    out->set_table_version(u64(st, "table_version"));
+    out->set_rx_packets(u64(t, "rx_packets"));
+    out->set_tx_packets(u64(t, "tx_packets"));
+    out->set_forwarded(u64(t, "forwarded"));
+    out->set_dropped(u64(t, "drops_total"));
+    out->set_punted(u64(t, "punted_total"));
+    for (const auto& [k, v] : t["drops"].items()) (*out->mutable_drops())[k] = v.get<uint64_t>();
+    for (const auto& [k, v] : t["punted"].items()) (*out->mutable_punts())[k] = v.get<uint64_t>();
+    for (const auto& w : st["workers"]) {
+      auto* o = out->add_workers();
+      o->set_lcore(w["lcore"].get<uint32_t>());
+      o->set_rx_packets(u64(w, "rx_packets"));
+      o->set_tx_packets(u64(w, "tx_packets"));
+      o->set_forwarded(u64(w, "forwarded"));
+      uint64_t dropped = 0, punted = 0;
+      for (const auto& [k, v] : w["drops"].items()) {
+        (*o->mutable_drops())[k] = v.get<uint64_t>();
+        dropped += v.get<uint64_t>();
+      }
+      for (const auto& [k, v] : w["punted"].items()) punted += v.get<uint64_t>();
+      o->set_dropped(dropped);
+      o->set_punted(punted);
+      o->set_flows(u64(w["conntrack"], "occupancy"));
+      o->set_busy_ratio(dbl(w, "busy_ratio"));
+      o->set_cycles_per_packet(dbl(w, "cycles_per_packet"));
+    }
+    for (const auto& s : st["services"]) {
+      auto* v = out->add_vips();
+      v->set_name(s["name"].get<std::string>());
+      v->set_vip(s["vip"].get<std::string>());
+      v->set_port(s["port"].get<uint32_t>());
+      v->set_protocol(s["protocol"] == "tcp" ? pb::TCP : pb::UDP);
+      if (auto m = parse_forwarding_mode(s["forwarding"].get<std::string>())) v->set_forwarding(encode_mode(*m));
+      v->set_packets(u64(s, "packets"));
+      v->set_bytes(u64(s, "bytes"));
+      v->set_new_flows(u64(s, "new_flows"));
+      v->set_active_flows(u64(s, "active_flows"));
+      for (const auto& b : s["backends"]) {
+        auto* o = v->add_backends();
+        o->set_address(b["address"].get<std::string>());
+        o->set_port(b["port"].get<uint32_t>());
+        if (auto bs = parse_backend_state(b["state"].get<std::string>())) o->set_state(encode_backend_state(*bs));
+        o->set_next_hop(b["next_hop"].get<std::string>());
+        o->set_packets(u64(b, "packets"));
+        o->set_bytes(u64(b, "bytes"));
+        o->set_active_flows(u64(b, "active_flows"));
+      }
+    }
+    out->set_json(st.dump());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListFlows(grpc::ServerContext* ctx, const pb::ListFlowsRequest* req, pb::ListFlowsResponse* out) override {
+    std::vector<ValidationError> errors;
+    FlowQuery q;
+    if (auto a = filter_address(req->vip(), "vip", errors)) q.vip = *a;
+    if (auto a = filter_address(req->client(), "client", errors)) q.client = *a;
+    if (auto a = filter_address(req->backend(), "backend", errors)) q.backend = *a;
+    if (req->port() > 65535) errors.push_back({"port", "must be 0-65535"});
+    q.port = uint16_t(req->port());
+    if (req->protocol() == pb::TCP) q.protocol = 6;
+    else if (req->protocol() == pb::UDP) q.protocol = 17;
+    else if (req->protocol() != pb::PROTOCOL_UNSPECIFIED) errors.push_back({"protocol", "must be TCP, UDP or unset"});
+    if (req->limit() > kMaxFlowLimit)
+      errors.push_back({"limit", "must be at most " + std::to_string(kMaxFlowLimit) + ", got " + std::to_string(req->limit())});
+    q.limit = req->limit() ? req->limit() : kDefaultFlowLimit;
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    FlowListing listing;
+    if (!hooks_.list_flows(q, &listing))
+      return grpc::Status(grpc::UNAVAILABLE, "a worker did not answer the flow listing within " +
+                                                 std::to_string(kFlowListTimeoutMs) + " ms");
+    for (const auto& r : listing.flows) {
+      auto* f = out->add_flows();
+      const auto fam = IpFamily(r.key.family);
+      auto addr = [&](const uint8_t* b) { return (fam == IpFamily::kV4 ? IpAddress::v4(b) : IpAddress::v6(b)).to_string(); };
+      f->set_lcore(r.lcore);
+      f->set_client(addr(r.key.src));
+      f->set_client_port(r.key.src_port);
+      f->set_vip(addr(r.key.dst));
+      f->set_vip_port(r.key.dst_port);
+      f->set_protocol(encode_protocol(r.key.proto));
+      f->set_state(flow_state_name(r.state));
+      f->set_backend(r.backend_known ? r.backend.to_string() : "gone");
+      f->set_backend_port(r.backend_port);
+      f->set_age_ms(r.age_ms);
+      f->set_expires_in_ms(r.expires_in_ms);
+      if (r.nat) {
+        f->set_nat_address(r.nat_address.to_string());
+        f->set_nat_port(r.nat_port);
+      }
+    }
+    out->set_truncated(listing.truncated);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetVersion(grpc::ServerContext*, const pb::GetVersionRequest*, pb::VersionReply* out) override {
+    const nlohmann::json st = hooks_.stats();
+    out->set_version(EDGELB_VERSION);
+    out->set_table_version(u64(st, "table_version"));
+    out->set_publishes(st.contains("rcu") ? u64(st["rcu"], "publishes") : 0);
+    out->set_workers(hooks_.workers);
+    out->set_serving(hooks_.serving() && st.contains("table_version") && u64(st, "table_version") > 0);
+    out->set_uptime_ms(uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - started_).count()));
+    return grpc::Status::OK;
+  }
+
+ private:
+  uint64_t live_version() {
+    return tables_.read([](const TableSpec& live, const ServiceSnapshot*) { return live.version; });
+  }
+  TableManager& tables_;
+  ControlHooks hooks_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+ControlServer::ControlServer(const std::string& path, TableManager& tables, ControlHooks hooks)
+    : path_(path), service_(std::make_unique<Service>(tables, std::move(hooks))) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (fs::is_socket(p, ec)) fs::remove(p, ec);
+  else if (fs::exists(p, ec)) throw std::runtime_error("control socket path " + path + " exists and is not a socket");
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder b;
+  b.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
+  b.RegisterService(service_.get());
+  server_ = b.BuildAndStart();
+  if (!server_) throw std::runtime_error("control: cannot listen on unix:" + path);
+  ::chmod(path.c_str(), 0660);
+  if (auto* h = server_->GetHealthCheckService()) h->SetServingStatus(true);
+}
+
+ControlServer::~ControlServer() {
+  if (server_) {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_->Wait();
+  }
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);
+}
+
+}  // namespace edgelb

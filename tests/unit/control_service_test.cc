@@ -1,0 +1,278 @@
+// The control service end to end over a real unix socket: versioning and idempotency, field
+// paths of rejected requests (text and the ErrorDetails trailer), incremental edits, reads.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "control/control_service.h"
+#include "control/proto/dataplane_control.grpc.pb.h"
+#include "control/spec_codec.h"
+
+namespace edgelb {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class ControlServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = "/tmp/edgelb-control-test-" + std::to_string(getpid()) + ".sock";
+    ControlHooks hooks;
+    hooks.workers = 1;
+    hooks.serving = [] { return true; };
+    hooks.stats = [this] {
+      return tables_.read([](const TableSpec& t, const ServiceSnapshot*) {
+        return nlohmann::json{{"table_version", t.version},
+                              {"totals", {{"rx_packets", 7}, {"drops", {{"non_vip", 2}}}, {"punted", {{"arp", 1}}}}},
+                              {"workers", nlohmann::json::array()},
+                              {"services", nlohmann::json::array()},
+                              {"rcu", {{"publishes", 3}}}};
+      });
+    };
+    hooks.list_flows = [this](const FlowQuery& q, FlowListing* out) {
+      last_query_ = q;
+      FlowRecord r;
+      r.key.family = 4;
+      r.key.proto = 6;
+      r.key.src[0] = 198, r.key.src[1] = 18, r.key.src[3] = 9;
+      r.key.src_port = 4000;
+      out->flows.push_back(r);
+      out->truncated = true;
+      return true;
+    };
+    server_ = std::make_unique<ControlServer>(path_, tables_, std::move(hooks));
+    stub_ = pb::DataplaneControl::NewStub(grpc::CreateChannel("unix:" + path_, grpc::InsecureChannelCredentials()));
+  }
+
+  static pb::Service web(const std::string& vip = "198.18.1.10") {
+    pb::Service s;
+    s.set_name("web");
+    s.set_vip(vip);
+    s.set_port(80);
+    s.set_protocol(pb::TCP);
+    auto* b = s.add_backends();
+    b->set_address("198.18.2.1");
+    b->set_mac("02:00:00:00:02:01");
+    b = s.add_backends();
+    b->set_address("198.18.2.2");
+    b->set_mac("02:00:00:00:02:02");
+    b->set_weight(3);
+    return s;
+  }
+
+  grpc::Status apply(uint64_t version, const std::vector<pb::Service>& services, pb::ChangeReply* r) {
+    pb::ApplyStateRequest req;
+    req.mutable_state()->set_version(version);
+    for (const auto& s : services) *req.mutable_state()->add_services() = s;
+    grpc::ClientContext ctx;
+    auto st = stub_->ApplyState(&ctx, req, r);
+    details_ = details(ctx);
+    return st;
+  }
+
+  static pb::ErrorDetails details(const grpc::ClientContext& ctx) {
+    pb::ErrorDetails d;
+    const auto& md = ctx.GetServerTrailingMetadata();
+    if (auto it = md.find("edgelb-error-details-bin"); it != md.end())
+      d.ParseFromString(std::string(it->second.data(), it->second.size()));
+    return d;
+  }
+
+  static std::vector<std::string> fields(const pb::ErrorDetails& d) {
+    std::vector<std::string> out;
+    for (const auto& v : d.field_violations()) out.push_back(v.field());
+    return out;
+  }
+
+  uint64_t live_version() {
+    return tables_.read([](const TableSpec& t, const ServiceSnapshot* s) { return s ? s->version : t.version; });
+  }
+
+  SnapshotPublisher publisher_;
+  TableManager tables_{ForwardingGlobals{}, publisher_};
+  std::string path_;
+  std::unique_ptr<ControlServer> server_;
+  std::unique_ptr<pb::DataplaneControl::Stub> stub_;
+  pb::ErrorDetails details_;
+  FlowQuery last_query_;
+};
+
+TEST_F(ControlServiceTest, ApplyStateIsVersionedAndIdempotent) {
+  pb::ChangeReply r;
+  ASSERT_TRUE(apply(5, {web()}, &r).ok());
+  EXPECT_EQ(r.version(), 5u);
+  EXPECT_TRUE(r.changed());
+  ASSERT_TRUE(apply(5, {web()}, &r).ok());  // the same state again: no publish
+  EXPECT_FALSE(r.changed());
+  EXPECT_EQ(publisher_.publishes(), 1u);
+
+  auto st = apply(5, {web("198.18.1.11")}, &r);  // same version, other content
+  EXPECT_EQ(st.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_THAT(fields(details_), ElementsAre("state.version"));
+  st = apply(4, {web()}, &r);
+  EXPECT_EQ(st.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_EQ(details_.live_version(), 5u);
+  EXPECT_EQ(live_version(), 5u);
+}
+
+TEST_F(ControlServiceTest, InvalidStateNamesEveryFieldAndKeepsServing) {
+  pb::ChangeReply r;
+  ASSERT_TRUE(apply(1, {web()}, &r).ok());
+  pb::Service bad = web("not-an-ip");
+  bad.mutable_backends(1)->set_weight(70000);
+  bad.mutable_backends(0)->set_mac("zz");
+  pb::Service dsr6 = web("198.18.1.12");
+  dsr6.set_name("six");
+  dsr6.mutable_backends(0)->set_address("2001:db8::1");
+  auto st = apply(2, {bad}, &r);
+  EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(fields(details_), ElementsAre("state.services[0].vip", "state.services[0].backends[0].mac",
+                                            "state.services[0].backends[1].weight"));
+  EXPECT_THAT(st.error_message(), HasSubstr("state.services[0].backends[1].weight: must be 0-65535, got 70000"));
+  st = apply(2, {web(), dsr6}, &r);  // semantic (builder) error, with the request's path
+  EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(fields(details_), ElementsAre("state.services[1].backends[0].address"));
+  EXPECT_EQ(details_.live_version(), 1u);
+  EXPECT_EQ(live_version(), 1u);
+  EXPECT_EQ(publisher_.publishes(), 1u);
+}
+
+TEST_F(ControlServiceTest, IncrementalEditsBumpTheVersion) {
+  pb::ChangeReply r;
+  ASSERT_TRUE(apply(10, {web()}, &r).ok());
+  {
+    pb::SetBackendRequest req;
+    req.set_service("web");
+    req.set_backend("198.18.2.2:80");
+    req.set_state(pb::DRAIN);
+    req.set_expected_version(10);
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->SetBackend(&ctx, req, &r).ok());
+    EXPECT_EQ(r.version(), 11u);
+  }
+  {
+    pb::SetBackendRequest req;  // stale expected version
+    req.set_service("web");
+    req.set_backend("198.18.2.1");
+    req.set_weight(0);
+    req.set_expected_version(10);
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->SetBackend(&ctx, req, &r).error_code(), grpc::ABORTED);
+    EXPECT_EQ(details(ctx).live_version(), 11u);
+  }
+  {
+    pb::SetBackendRequest req;
+    req.set_service("web");
+    req.set_backend("198.18.9.9");
+    req.set_state(pb::DOWN);
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->SetBackend(&ctx, req, &r).error_code(), grpc::NOT_FOUND);
+  }
+  {
+    pb::UpsertServiceRequest req;  // a second service whose backend breaks DSR rules
+    *req.mutable_service() = web("198.18.1.20");
+    req.mutable_service()->set_name("api");
+    req.mutable_service()->mutable_backends(0)->set_port(8080);
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->UpsertService(&ctx, req, &r).error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_THAT(fields(details(ctx)), ElementsAre("service.backends[0].port"));
+  }
+  {
+    pb::UpsertServiceRequest req;
+    *req.mutable_service() = web("198.18.1.20");
+    req.mutable_service()->set_name("api");
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->UpsertService(&ctx, req, &r).ok());
+    EXPECT_EQ(r.version(), 12u);
+  }
+  {
+    pb::DeleteServiceRequest req;
+    req.set_name("web");
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->DeleteService(&ctx, req, &r).ok());
+    EXPECT_EQ(r.version(), 13u);
+  }
+  pb::ServiceState live;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(stub_->GetServices(&ctx, {}, &live).ok());
+  EXPECT_EQ(live.version(), 13u);
+  ASSERT_EQ(live.services_size(), 1);
+  EXPECT_EQ(live.services(0).name(), "api");
+  EXPECT_EQ(live.services(0).backends(1).weight(), 3u);
+}
+
+TEST_F(ControlServiceTest, ReadsAndFlowFilters) {
+  pb::ChangeReply r;
+  ASSERT_TRUE(apply(3, {web()}, &r).ok());
+  {
+    pb::VersionReply v;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetVersion(&ctx, {}, &v).ok());
+    EXPECT_EQ(v.table_version(), 3u);
+    EXPECT_TRUE(v.serving());
+  }
+  {
+    pb::Stats s;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->GetStats(&ctx, {}, &s).ok());
+    EXPECT_EQ(s.rx_packets(), 7u);
+    EXPECT_EQ(s.drops().at("non_vip"), 2u);
+    EXPECT_EQ(s.punts().at("arp"), 1u);
+  }
+  {
+    pb::ListFlowsRequest req;
+    req.set_vip("198.18.1.10");
+    req.set_protocol(pb::TCP);
+    req.set_limit(5);
+    pb::ListFlowsResponse out;
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(stub_->ListFlows(&ctx, req, &out).ok());
+    EXPECT_EQ(last_query_.limit, 5u);
+    EXPECT_EQ(last_query_.protocol, 6);
+    EXPECT_EQ(last_query_.vip.to_string(), "198.18.1.10");
+    ASSERT_EQ(out.flows_size(), 1);
+    EXPECT_EQ(out.flows(0).client(), "198.18.0.9");
+    EXPECT_EQ(out.flows(0).backend(), "gone");
+    EXPECT_TRUE(out.truncated());
+  }
+  {
+    pb::ListFlowsRequest req;
+    req.set_client("198.18.0.300");
+    req.set_limit(20000);
+    pb::ListFlowsResponse out;
+    grpc::ClientContext ctx;
+    EXPECT_EQ(stub_->ListFlows(&ctx, req, &out).error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_THAT(fields(details(ctx)), ElementsAre("client", "limit"));
+  }
+}
+
+TEST(SpecCodec, RoundTripsEveryField) {
+  TableSpec t;
+  t.version = 42;
+  ServiceSpec s;
+  s.name = "nat6";
+  s.vip = *IpAddress::parse("2001:db8::10");
+  s.port = 443;
+  s.protocol = 6;
+  s.mode = ForwardingMode::kNat;
+  s.mss_clamp = 1360;
+  s.maglev_size = 251;
+  BackendSpec b;
+  b.address = *IpAddress::parse("2001:db8::2:1");
+  b.port = 8443;
+  b.weight = 0;
+  b.state = BackendState::kDrain;
+  b.mac = MacAddress::parse("02:00:00:00:02:01");
+  b.identity = "task-1";
+  s.backends.push_back(b);
+  t.services.push_back(s);
+  std::vector<ValidationError> errors;
+  TableSpec back = decode_state(encode_state(t), "state", errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(back, t);
+}
+
+}  // namespace
+}  // namespace edgelb
