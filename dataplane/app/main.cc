@@ -23,6 +23,8 @@
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -267,6 +269,7 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < cfg.ports.size(); ++i) gates.push_back(std::make_unique<std::atomic<bool>>(i == 0));
   size_t phase = 0;
   std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<rte_ring*> handoff_rings;
   std::vector<PortRuntime> ports;
   int rc = 0;
   try {
@@ -300,9 +303,13 @@ int main(int argc, char** argv) {
     kernel = setup_kernel_side(cfg);
     if (kernel.neighbors) tables.set_resolver(kernel.neighbors.get());
     if (kernel.vip_addresses)
-      tables.set_on_publish([&kernel](const TableSpec& s) {
+      tables.set_on_publish([&kernel, &cfg](const TableSpec& s) {
         try {
-          kernel.vip_addresses->sync(AddressSync::vip_addresses(s));
+          // VIPs and NAT pool addresses: the kernel answers ARP/ND for them (backends reply to
+          // the pool addresses) and ping; HAProxy binds L7 VIPs.
+          std::vector<IpAddress> local = AddressSync::vip_addresses(s);
+          local.insert(local.end(), cfg.forwarding.nat_pool.begin(), cfg.forwarding.nat_pool.end());
+          kernel.vip_addresses->sync(local);
         } catch (const std::exception& e) {
           std::fprintf(stderr, "edgelb-dataplane: VIP addresses on the kernel side: %s\n", e.what());
         }
@@ -325,7 +332,18 @@ int main(int argc, char** argv) {
         }
         qs.push_back(q);
       }
-      workers.push_back(std::make_unique<Worker>(cfg.workers[i], std::move(qs), cfg.conntrack, cfg.forwarding, publisher));
+      workers.push_back(std::make_unique<Worker>(cfg.workers[i], std::move(qs), cfg.conntrack, cfg.forwarding, publisher,
+                                                 uint16_t(i), nworkers));
+    }
+    if (!cfg.forwarding.nat_pool.empty() && nworkers > 1) {
+      // NAT replies reach the worker owning their port through these rings.
+      for (uint16_t i = 0; i < nworkers; ++i) {
+        const std::string name = "elb_handoff_" + std::to_string(i);
+        rte_ring* r = rte_ring_create(name.c_str(), 4096, int(rte_socket_id()), RING_F_SC_DEQ);
+        if (!r) throw std::runtime_error("cannot create NAT hand-off ring " + name);
+        handoff_rings.push_back(r);
+      }
+      for (auto& w : workers) w->set_handoff_rings(handoff_rings);
     }
     if (auto errors = tables.apply(spec); !errors.empty()) {
       print_errors(cfg.services_file, errors);
@@ -347,7 +365,9 @@ int main(int argc, char** argv) {
 
   auto collect = [&]() {
     std::vector<WorkerStatsSource> ws;
-    for (auto& w : workers) ws.push_back({w->lcore(), &w->stats(), &w->flows(), w->flow_memory_on_hugepages()});
+    for (auto& w : workers)
+      ws.push_back({w->lcore(), &w->stats(), &w->flows(), w->flow_memory_on_hugepages(),
+                    w->nat() ? &w->nat()->counters() : nullptr});
     std::vector<PortStatsSource> ps;
     for (auto& p : ports) {
       rte_eth_stats s{};
@@ -486,6 +506,11 @@ int main(int argc, char** argv) {
     }
   }
   workers.clear();
+  for (rte_ring* r : handoff_rings) {  // frames still queued there go back to their pools
+    void* m = nullptr;
+    while (rte_ring_dequeue(r, &m) == 0 && m) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
   const std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();
   // Remove this process's own runtime directory (/var/run/dpdk/<file-prefix>).

@@ -19,7 +19,7 @@ TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationErro
     const YAML::Node s = services[i];
     const std::string p = "services[" + std::to_string(i) + "]";
     if (!r.check_map(s, p, {"name", "vip", "port", "protocol", "forwarding", "gue_port",
-                            "maglev_table_size", "backends"}))
+                            "maglev_table_size", "mss_clamp", "backends"}))
       continue;
     ServiceSpec svc;
     svc.name = r.str(s, "name", p).value_or("");
@@ -33,10 +33,11 @@ TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationErro
     }
     if (auto m = r.str(s, "forwarding", p)) {
       if (auto mode = parse_forwarding_mode(*m)) svc.mode = *mode;
-      else r.error(p + ".forwarding", "must be dsr, ipip or gue, got '" + *m + "'");
+      else r.error(p + ".forwarding", "must be dsr, ipip, gue, nat or l7, got '" + *m + "'");
     }
     svc.gue_port = static_cast<uint16_t>(r.uint(s, "gue_port", p, 1, 65535).value_or(0));
     svc.maglev_size = static_cast<uint32_t>(r.uint(s, "maglev_table_size", p, 3, 16'777'213).value_or(0));
+    svc.mss_clamp = static_cast<uint16_t>(r.uint(s, "mss_clamp", p, 536, 9000).value_or(0));
     const YAML::Node backends = s["backends"];
     if (backends && !backends.IsSequence()) r.error(p + ".backends", "must be a list");
     for (size_t j = 0; backends && backends.IsSequence() && j < backends.size(); ++j) {

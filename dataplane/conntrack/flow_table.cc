@@ -162,7 +162,7 @@ int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_re
   e.key = key;
   e.backend_ref = backend_ref;
   e.created_ms = now_ms;
-  e.reserved = 0;
+  e.flags = 0;
   if (!is_tcp) e.state = FlowState::kUdp;
   else if (tcp_flags & (wire::kTcpFin | wire::kTcpRst)) e.state = FlowState::kClosing;
   else if ((tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn) e.state = FlowState::kSynSent;

@@ -42,11 +42,15 @@ enum class FlowState : uint8_t { kUdp = 0, kSynSent = 1, kEstablished = 2, kClos
 const char* flow_state_name(FlowState s);  // "udp", "syn_sent", "established", "closing"
 
 struct FlowEntry {
+  static constexpr uint8_t kNat = 1;  // flags: a full-NAT flow (nat_session is valid)
   FlowKey key;           // 38 bytes
   FlowState state;
-  uint8_t reserved;
+  uint8_t flags;
   uint32_t backend_ref;  // ServiceSnapshot backend reference (slot | generation << 16)
-  uint32_t created_ms;
+  union {
+    uint32_t created_ms;   // plain flows
+    uint32_t nat_session;  // NAT flows: their NatTable session (which keeps created_ms)
+  };
 };
 static_assert(sizeof(FlowEntry) == 48);
 

@@ -15,4 +15,8 @@ inline uint16_t ipv4_header_checksum(const uint8_t* hdr, size_t len) {
   return checksum_finish(checksum_partial(hdr, len));
 }
 
+// RFC 1624 incremental update: the new checksum field value after `len` bytes (an even
+// number, starting on a 16-bit boundary of the checksummed data) changed from old to new.
+uint16_t checksum_update(uint16_t check, const uint8_t* old_bytes, const uint8_t* new_bytes, size_t len);
+
 }  // namespace edgelb

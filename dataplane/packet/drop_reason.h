@@ -1,6 +1,7 @@
 // A packet's verdict in the pipeline: kNone (forward, rewritten in place), kPunt (not a drop:
-// hand the frame unchanged to the kernel through the exception path; see punt_reason.h), or
-// the reason it is dropped. Each has a stable snake_case name used in stats JSON and metrics;
+// hand the frame unchanged to the kernel through the exception path; see punt_reason.h),
+// kHandoff (not a drop: a NAT reply whose flow another worker owns; pass it there), or the
+// reason it is dropped. Each has a stable snake_case name used in stats JSON and metrics;
 // add new reasons at the end of the list (before kCount).
 #pragma once
 
@@ -12,6 +13,7 @@ namespace edgelb {
 #define EDGELB_DROP_REASONS(X)                                                      \
   X(kNone, "none")                                                                  \
   X(kPunt, "punt")                             /* not a drop: to the exception path */ \
+  X(kHandoff, "handoff")                       /* not a drop: NAT reply for another worker */ \
   X(kL2Truncated, "l2_truncated")              /* frame shorter than its L2 header */ \
   X(kVlanTooDeep, "vlan_too_deep")             /* more than two 802.1Q/ad tags */    \
   X(kNonIp, "non_ip")                          /* LLDP, ... (ARP is punted) */      \
@@ -39,7 +41,10 @@ namespace edgelb {
   X(kMultiSegment, "multi_segment")            /* chained mbuf (jumbo), unsupported */ \
   X(kPuntRateLimited, "punt_rate_limited")     /* exception path over its rate */    \
   X(kNoExceptionPath, "no_exception_path")     /* punt verdict, no kernel port */    \
-  X(kKernelTxFull, "kernel_tx_full")           /* kernel->wire or punt ring full */
+  X(kKernelTxFull, "kernel_tx_full")           /* kernel->wire or punt ring full */  \
+  X(kNatPortsExhausted, "nat_ports_exhausted") /* no free NAT source port */         \
+  X(kNatNoSession, "nat_no_session")           /* reply to a NAT port with no flow */ \
+  X(kHandoffFull, "handoff_full")              /* other worker's hand-off ring full */
 
 enum class DropReason : uint8_t {
 #define EDGELB_DROP_ENUM(name, text) name,
@@ -49,8 +54,8 @@ enum class DropReason : uint8_t {
 };
 
 constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
-// Drop reasons proper start after kNone and kPunt.
-constexpr size_t kFirstDropReason = static_cast<size_t>(DropReason::kPunt) + 1;
+// Drop reasons proper start after kNone, kPunt and kHandoff.
+constexpr size_t kFirstDropReason = static_cast<size_t>(DropReason::kHandoff) + 1;
 constexpr bool is_drop(DropReason r) { return static_cast<size_t>(r) >= kFirstDropReason; }
 
 constexpr std::string_view drop_reason_name(DropReason r) {

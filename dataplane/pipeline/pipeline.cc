@@ -1,6 +1,7 @@
 #include "pipeline/pipeline.h"
 
 #include "forward/forwarder.h"
+#include "forward/nat_rewrite.h"
 
 #define EDGELB_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EDGELB_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -50,6 +51,22 @@ DropReason Pipeline::punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot&
   return DropReason::kNonVip;
 }
 
+// No service matched a TCP/UDP packet: a reply to a NAT pool address (ours, or another
+// worker's to hand off), else whatever punt_or_drop decides.
+DropReason Pipeline::classify_nat_reply(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w) {
+  const int pool = nat_->pool_index(pp.key.dst, pp.key.family);
+  if (pool < 0) return punt_or_drop(pp, snap, w);
+  const int owner = nat_->owner_of(pp.key.dst_port);
+  if (owner < 0) return punt_or_drop(pp, snap, w);  // outside the NAT range: the kernel's port
+  if (owner != nat_->worker()) {
+    w.handoff = uint16_t(owner);
+    return DropReason::kHandoff;
+  }
+  w.nat_reply = true;
+  w.pool_idx = int8_t(pool);
+  return DropReason::kNone;
+}
+
 DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w) {
   DropReason r = parse_packet(pkt.data, pkt.len, &w.pp);
   const ParsedPacket& pp = w.pp;
@@ -61,17 +78,22 @@ DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work
     return r;
   }
   w.too_big = false;
+  w.nat_reply = false;
 
   if (EDGELB_UNLIKELY(pp.l4_proto == wire::kProtoIcmp || pp.l4_proto == wire::kProtoIcmpv6)) {
     if (!is_too_big(pp) || !snap.is_vip_address(pp.key.dst, pp.key.family)) return punt_or_drop(pp, snap, w);
     if (!pp.icmp_error || pp.inner.family != pp.key.family) return DropReason::kIcmpInnerMalformed;
     w.svc = snap.find(pp.inner.src, pp.inner.family, pp.inner.src_port, pp.inner.proto);
-    if (!w.svc || w.svc->mode == ForwardingMode::kL7) return punt_or_drop(pp, snap, w);
+    if (!w.svc || w.svc->mode == ForwardingMode::kL7 || w.svc->mode == ForwardingMode::kNat)
+      return punt_or_drop(pp, snap, w);
     w.key = reverse(pp.inner);
     w.too_big = true;
   } else {
     w.svc = pp.has_ports ? snap.find(pp.key.dst, pp.key.family, pp.key.dst_port, pp.key.proto) : nullptr;
-    if (EDGELB_UNLIKELY(!w.svc)) return punt_or_drop(pp, snap, w);
+    if (EDGELB_UNLIKELY(!w.svc)) {
+      if (nat_ && pp.has_ports && !pp.fragment) return classify_nat_reply(pp, snap, w);
+      return punt_or_drop(pp, snap, w);
+    }
     if (EDGELB_UNLIKELY(w.svc->mode == ForwardingMode::kL7)) {
       VipCounters& vc = stats_.vip[w.svc->slot];
       vc.packets.add();
@@ -96,6 +118,7 @@ const BackendEntry* Pipeline::pick_backend(const ServiceSnapshot& snap, const Se
 
 DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
                          uint32_t now_ms, Work& w) {
+  if (EDGELB_UNLIKELY(w.nat_reply)) return nat_reply(pkt, snap, port_mac, now_ms, w);
   const ServiceEntry& svc = *w.svc;
   const bool tcp = w.key.proto == wire::kProtoTcp;
   const uint8_t flags = w.too_big ? 0 : w.pp.tcp_flags;
@@ -120,7 +143,7 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
       }
       if (syn_reuse) {
         flows_.erase(slot);
-        flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
+        slot = flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
         stats_.vip[svc.slot].new_flows.add();
       } else {
         e.backend_ref = be->ref;
@@ -134,7 +157,7 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
     if (!w.too_big) {
       const bool syn_only = tcp && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn;
       if (flows_.admit(syn_only, now_ms)) {
-        flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
+        slot = flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
         stats_.vip[svc.slot].new_flows.add();
       }
     }
@@ -143,6 +166,10 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
   if (EDGELB_UNLIKELY(!be->has_next_hop)) return DropReason::kNoNextHop;
   const uint32_t in_len = pkt.len;
   if (svc.mode == ForwardingMode::kDsr) {
+    rewrite_macs(pkt, be->next_hop, port_mac);
+  } else if (svc.mode == ForwardingMode::kNat) {
+    DropReason r = nat_forward(pkt, svc, *be, slot, now_ms, w);
+    if (EDGELB_UNLIKELY(r != DropReason::kNone)) return r;
     rewrite_macs(pkt, be->next_hop, port_mac);
   } else {
     const auto& g = snap.globals;
@@ -163,6 +190,66 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
   return DropReason::kNone;
 }
 
+// A NAT flow's packet toward its backend: keeps (or, for a new flow or a new backend, takes) a
+// session, then rewrites client->VIP into pool->backend. Flows are tracked even when the
+// SYN-flood guard refuses new entries: the reply path needs the session.
+DropReason Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot,
+                                 uint32_t now_ms, Work& w) {
+  if (EDGELB_UNLIKELY(!nat_)) return DropReason::kNatPortsExhausted;
+  int64_t sess = NatTable::kNone;
+  if (slot != FlowTable::kNotFound) {
+    const FlowEntry& e = flows_.entry(slot);
+    if ((e.flags & FlowEntry::kNat) && nat_->owned_by(e.nat_session, w.key, now_ms)) {
+      sess = e.nat_session;
+      if (nat_->session(uint32_t(sess)).backend_ref != be.ref) {  // moved: the new backend sees a new source
+        nat_->release(uint32_t(sess));
+        sess = NatTable::kNone;
+      }
+    }
+  }
+  if (sess == NatTable::kNone) {
+    sess = nat_->allocate(w.key, w.hash, be.ref, be.address, be.port, pkt.data + 6, now_ms);
+    if (EDGELB_UNLIKELY(sess == NatTable::kNone)) {
+      if (slot != FlowTable::kNotFound && !(flows_.entry(slot).flags & FlowEntry::kNat)) flows_.erase(slot);
+      return DropReason::kNatPortsExhausted;
+    }
+    if (slot == FlowTable::kNotFound) {
+      slot = flows_.insert(w.key, w.hash, be.ref, w.pp.tcp_flags, w.key.proto == wire::kProtoTcp, now_ms);
+      stats_.vip[svc.slot].new_flows.add();
+    }
+    FlowEntry& e = flows_.entry(slot);
+    e.flags |= FlowEntry::kNat;
+    e.nat_session = uint32_t(sess);
+  }
+  nat_->refresh(uint32_t(sess), w.pp.tcp_flags, now_ms);
+  nat_rewrite(pkt, w.pp, nat_->pool_address(uint32_t(sess)).bytes.data(), nat_->port_of(uint32_t(sess)),
+              be.address.bytes.data(), be.port);
+  if (svc.mss_clamp) clamp_tcp_mss(pkt, w.pp, svc.mss_clamp);
+  return DropReason::kNone;
+}
+
+// A backend's reply to a pool address/port of this worker: back to VIP->client.
+DropReason Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
+                               uint32_t now_ms, Work& w) {
+  const ParsedPacket& pp = w.pp;
+  const int64_t sess = nat_->find_reply(w.pool_idx, pp.key.dst_port, now_ms);
+  if (sess == NatTable::kNone) return DropReason::kNatNoSession;
+  const NatSession& s = nat_->session(uint32_t(sess));
+  if (s.client.proto != pp.key.proto || s.backend_port != pp.key.src_port ||
+      std::memcmp(s.backend, pp.key.src, 16) != 0)
+    return DropReason::kNatNoSession;
+  nat_->refresh(uint32_t(sess), pp.tcp_flags, now_ms);
+  nat_rewrite(pkt, pp, s.client.dst, s.client.dst_port, s.client.src, s.client.src_port);
+  const ServiceEntry* svc = snap.find(s.client.dst, s.client.family, s.client.dst_port, s.client.proto);
+  if (svc && svc->mss_clamp) clamp_tcp_mss(pkt, pp, svc->mss_clamp);
+  MacAddress client_mac;
+  std::memcpy(client_mac.bytes.data(), s.client_mac, 6);
+  rewrite_macs(pkt, client_mac, port_mac);
+  stats_.nat_replies.add();
+  stats_.forwarded.add();
+  return DropReason::kNone;
+}
+
 void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
                              const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms) {
   if (EDGELB_UNLIKELY(!snap)) {
@@ -178,7 +265,7 @@ void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
       verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
     if (EDGELB_UNLIKELY(verdicts[i] != DropReason::kNone)) {
       if (verdicts[i] == DropReason::kPunt) stats_.punted[size_t(work_[i].punt)].add();
-      else stats_.drop(verdicts[i]);
+      else if (verdicts[i] != DropReason::kHandoff) stats_.drop(verdicts[i]);
     }
   }
 }

@@ -10,7 +10,14 @@
 //
 // What is punted: ARP; broadcast/multicast/IPv6 link-local destinations; anything addressed
 // to a host address (globals.local_addresses) or a VIP address that is not an L4 service
-// (ping, wrong port, fragments); all traffic of L7 VIPs (HAProxy frontends).
+// (ping, wrong port, fragments); all traffic of L7 VIPs (HAProxy frontends); traffic to a NAT
+// pool address that is not a TCP/UDP reply in the NAT port range.
+//
+// Full NAT (kNat services, needs a NatTable): a new flow gets a session (pool address + a
+// port from this worker's partition), the packet is rewritten client->VIP  =>  pool->backend;
+// replies to the pool address are rewritten backend->pool  =>  VIP->client and sent back to
+// the MAC the client's packets came from. A reply whose port belongs to another worker's
+// partition gets the kHandoff verdict and handoff_target(i) names that worker.
 //
 // Thread-safety: one Pipeline per worker; the snapshot must stay valid for the whole call
 // (the worker holds it between quiescent states).
@@ -19,6 +26,7 @@
 #include <cstdint>
 
 #include "conntrack/flow_table.h"
+#include "conntrack/nat_table.h"
 #include "packet/drop_reason.h"
 #include "packet/packet_view.h"
 #include "packet/parser.h"
@@ -32,11 +40,16 @@ class Pipeline {
  public:
   static constexpr uint16_t kMaxBurst = 64;
 
-  Pipeline(FlowTable& flows, WorkerStats& stats) : flows_(flows), stats_(stats) {}
+  // `nat` (optional, not owned): this worker's NAT sessions; without it NAT services drop
+  // their packets as nat_ports_exhausted.
+  Pipeline(FlowTable& flows, WorkerStats& stats, NatTable* nat = nullptr) : flows_(flows), stats_(stats), nat_(nat) {}
 
   // `verdicts[i]` receives the verdict of `pkts[i]`. n <= kMaxBurst.
   void process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
                      const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms);
+
+  // For a kHandoff verdict of packet i of the last burst: the worker index to hand it to.
+  uint16_t handoff_target(uint16_t i) const { return work_[i].handoff; }
 
   DropReason process(PacketView& pkt, const ServiceSnapshot* snap, const MacAddress& port_mac,
                      uint32_t now_ms) {
@@ -52,10 +65,18 @@ class Pipeline {
     uint64_t hash;
     FlowKey key;        // conntrack key (reversed inner tuple for ICMP too-big)
     bool too_big;       // ICMP frag-needed / packet-too-big about a VIP flow
+    bool nat_reply;     // a reply to a NAT pool address this worker owns
+    int8_t pool_idx;    // with nat_reply: which pool address
+    uint16_t handoff;   // set with a kHandoff verdict
     PuntReason punt;    // set with a kPunt verdict
   };
 
   DropReason punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
+  DropReason classify_nat_reply(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
+  DropReason nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot,
+                         uint32_t now_ms, Work& w);
+  DropReason nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
+                       Work& w);
 
   DropReason classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
   DropReason act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
@@ -64,6 +85,7 @@ class Pipeline {
 
   FlowTable& flows_;
   WorkerStats& stats_;
+  NatTable* nat_;
   Work work_[kMaxBurst];
 };
 

@@ -34,6 +34,7 @@ void ServiceSnapshot::finalize() {
     add_local(e.vip, kVipAddress);
   }
   for (const auto& a : globals.local_addresses) add_local(a, kHostAddress);
+  for (const auto& a : globals.nat_pool) add_local(a, kNatAddress);
   size_t asize = 16;
   while (asize < local_addresses_.size() * 2) asize <<= 1;
   address_index_.assign(asize, -1);

@@ -40,6 +40,7 @@ struct ServiceEntry {
   uint8_t protocol = 0;
   ForwardingMode mode = ForwardingMode::kDsr;
   uint16_t gue_port = 0;
+  uint16_t mss_clamp = 0;               // NAT: clamp SYN MSS options to this (0: off)
   uint32_t slot = 0;                    // stable per VIP; indexes per-VIP counters
   std::vector<uint32_t> backend_refs;   // Maglev entry index -> backend reference
   std::shared_ptr<const MaglevTable> maglev;
@@ -65,9 +66,9 @@ class ServiceSnapshot {
         return &e;
     }
   }
-  // What this host is for an address: kVipAddress (some service uses it) and/or kHostAddress
-  // (one of globals.local_addresses); 0 for anything else.
-  static constexpr uint8_t kVipAddress = 1, kHostAddress = 2;
+  // What this host is for an address: kVipAddress (some service uses it), kHostAddress (one
+  // of globals.local_addresses) and/or kNatAddress (globals.nat_pool); 0 for anything else.
+  static constexpr uint8_t kVipAddress = 1, kHostAddress = 2, kNatAddress = 4;
   uint8_t address_kind(const uint8_t* addr, uint8_t family) const {
     if (address_mask_ == 0) return 0;
     for (uint64_t i = key_hash(addr, family, 0, 0) & address_mask_;; i = (i + 1) & address_mask_) {

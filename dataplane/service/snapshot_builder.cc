@@ -79,6 +79,16 @@ std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) co
     if (s.backends.size() >= msize || s.backends.size() > MaglevTable::kMaxBackends)
       err(p + ".backends", "has " + std::to_string(s.backends.size()) +
                                " backends; must be fewer than the Maglev table size " + std::to_string(msize));
+    if (s.mode == ForwardingMode::kNat) {
+      bool pool_has_family = false;
+      for (const auto& a : globals_.nat_pool) pool_has_family = pool_has_family || a.family == s.vip.family;
+      if (!pool_has_family)
+        err(p + ".forwarding", std::string("nat needs an ") + (s.vip.is_v6() ? "IPv6" : "IPv4") +
+                                   " address in forwarding.nat.pool");
+    }
+    if (s.mss_clamp && s.mode != ForwardingMode::kNat) err(p + ".mss_clamp", "applies to nat services only");
+    if (s.mss_clamp && (s.mss_clamp < 536 || s.mss_clamp > 9000)) err(p + ".mss_clamp", "must be 536-9000");
+    if (s.mss_clamp && s.protocol != 6) err(p + ".mss_clamp", "applies to TCP services only");
     if (s.mode == ForwardingMode::kL7 && !s.backends.empty())
       err(p + ".backends", "an l7 VIP is served by HAProxy on this host; it takes no backends here");
     total_backends += s.backends.size();
@@ -89,7 +99,10 @@ std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) co
       if (b.address.family == IpFamily::kNone) err(bp + ".address", "is not an IPv4 or IPv6 address");
       if (b.weight > 65535) err(bp + ".weight", "must be 0-65535");
       if (!ids.insert(backend_identity(b)).second) err(bp, "duplicates backend " + backend_identity(b));
-      if (s.mode == ForwardingMode::kDsr) {
+      if (s.mode == ForwardingMode::kNat) {
+        if (b.address.family != s.vip.family)
+          err(bp + ".address", "NAT needs the backend in the VIP's address family (no NAT64)");
+      } else if (s.mode == ForwardingMode::kDsr) {
         if (b.address.family != s.vip.family)
           err(bp + ".address", "DSR needs the backend in the VIP's address family");
         if (b.port != 0 && b.port != s.port)
@@ -193,6 +206,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     e.protocol = s.protocol;
     e.mode = s.mode;
     e.gue_port = s.gue_port ? s.gue_port : globals_.gue_port;
+    e.mss_clamp = s.mss_clamp;
     auto sit = service_slots_.find(vkey);
     if (sit == service_slots_.end())
       sit = service_slots_.emplace(vkey, take_slot(service_alloc_.generation, service_alloc_.free_slots,

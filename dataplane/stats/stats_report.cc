@@ -14,6 +14,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   uint64_t punts[kPuntReasonCount] = {};
   uint64_t to_k = 0, to_kb = 0, from_k = 0, from_kb = 0;
   uint64_t occupancy = 0, capacity = 0;
+  uint64_t nat_active = 0, nat_alloc = 0, nat_exhausted = 0, nat_replies = 0, hand_out = 0, hand_in = 0;
   json jw = json::array();
   for (const auto& w : workers) {
     const WorkerStats& s = *w.stats;
@@ -55,6 +56,14 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
                     {"syn_not_tracked", c.syn_not_tracked.get()},
                     {"syn_flood_active", c.flood_active.get() != 0},
                     {"hugepage_memory", w.flow_memory_on_hugepages}}}});
+    if (w.nat) {
+      nat_active += w.nat->active.get();
+      nat_alloc += w.nat->allocations.get();
+      nat_exhausted += w.nat->exhausted.get();
+    }
+    nat_replies += s.nat_replies.get();
+    hand_out += s.handoffs_out.get();
+    hand_in += s.handoffs_in.get();
     rx += s.rx_packets.get();
     rxb += s.rx_bytes.get();
     tx += s.tx_packets.get();
@@ -91,6 +100,9 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   out["totals"]["punted"] = jpu;
   out["exception_path"] = {{"to_kernel_packets", to_k}, {"to_kernel_bytes", to_kb},
                            {"from_kernel_packets", from_k}, {"from_kernel_bytes", from_kb}};
+  out["nat"] = {{"sessions_active", nat_active}, {"sessions_allocated", nat_alloc},
+                {"ports_exhausted", nat_exhausted}, {"replies", nat_replies},
+                {"handoffs_out", hand_out}, {"handoffs_in", hand_in}};
   out["workers"] = jw;
 
   json js = json::array();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "conntrack/flow_table.h"
+#include "conntrack/nat_table.h"
 #include "service/service_snapshot.h"
 #include "stats/worker_stats.h"
 
@@ -18,6 +19,7 @@ struct WorkerStatsSource {
   const WorkerStats* stats = nullptr;
   const FlowTable* flows = nullptr;
   bool flow_memory_on_hugepages = false;
+  const NatCounters* nat = nullptr;  // workers with a NAT pool
 };
 
 struct PortStatsSource {

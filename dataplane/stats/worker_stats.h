@@ -34,6 +34,8 @@ struct alignas(64) WorkerStats {
   Counter punted[kPuntReasonCount];   // pipeline verdicts, before the rate limit
   // Exception path: frames handed to the kernel port / frames the kernel sent to the wire.
   Counter to_kernel_packets, to_kernel_bytes, from_kernel_packets, from_kernel_bytes;
+  // Full NAT: replies translated back to clients; replies passed to / taken from other workers.
+  Counter nat_replies, handoffs_out, handoffs_in;
   // Busy accounting (TSC cycles): loops that received packets vs all loops.
   Counter loops, busy_loops, busy_cycles, total_cycles, processed_packets;
 

@@ -6,6 +6,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 #include <sys/mman.h>
 
 #include <cstdlib>
@@ -41,8 +42,8 @@ rte_eth_dev_tx_buffer* make_tx_buffer(int socket, uint16_t burst, buffer_tx_erro
 }  // namespace
 
 Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableConfig& conntrack,
-               const ForwardingGlobals& limits, const SnapshotPublisher& publisher)
-    : lcore_(lcore), queues_(std::move(queues)), publisher_(publisher) {
+               const ForwardingGlobals& limits, const SnapshotPublisher& publisher, uint16_t index, uint16_t count)
+    : lcore_(lcore), queues_(std::move(queues)), publisher_(publisher), handoff_index_(index) {
   const size_t bytes = FlowTable::memory_size(conntrack.capacity);
   const int socket = int(rte_lcore_to_socket_id(lcore)) < 0 ? SOCKET_ID_ANY : int(rte_lcore_to_socket_id(lcore));
   flow_mem_ = rte_zmalloc_socket("flow_table", bytes, 64, socket);
@@ -56,7 +57,10 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   flows_ = std::make_unique<FlowTable>(conntrack, flow_mem_);
   stats_ = std::make_unique<WorkerStats>(limits.max_services, limits.max_backends);
   active_tally_.assign(limits.max_backends, 0);
-  pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_);
+  if (!limits.nat_pool.empty())
+    nat_ = std::make_unique<NatTable>(NatConfig{limits.nat_pool, limits.nat_port_min, limits.nat_port_max, index, count},
+                                      conntrack);
+  pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_, nat_.get());
   for (auto& q : queues_) {
     q.tx_buffer = make_tx_buffer(socket, q.burst_size, tx_unsent, stats_.get());
     if (q.has_kernel) {
@@ -97,7 +101,14 @@ void Worker::serve_flow_query(const ServiceSnapshot* snap, uint32_t now_ms) {
     r.lcore = lcore_;
     r.key = e.key;
     r.state = e.state;
-    r.age_ms = now_ms - e.created_ms;
+    if ((e.flags & FlowEntry::kNat) && nat_ && nat_->owned_by(e.nat_session, e.key, now_ms)) {
+      r.nat = true;
+      r.nat_address = nat_->pool_address(e.nat_session);
+      r.nat_port = nat_->port_of(e.nat_session);
+      r.age_ms = now_ms - nat_->session(e.nat_session).created_ms;
+    } else {
+      r.age_ms = (e.flags & FlowEntry::kNat) ? 0 : now_ms - e.created_ms;
+    }
     r.expires_in_ms = expires_in;
     if (snap) {
       const BackendEntry& be = snap->backend(e.backend_ref);
@@ -141,15 +152,102 @@ bool Worker::list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* ou
   }
 }
 
+// Runs one burst received on (or handed over for) queue q through the pipeline and sends the
+// results: forwarded frames on q's TX queue, punts to the kernel port (rate-limited), NAT
+// replies owned by another worker into that worker's hand-off ring. Returns frames sent.
+uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, const ServiceSnapshot* snap,
+                              uint32_t now_ms, uint64_t tsc) {
+  WorkerStats& st = *stats_;
+  rte_mbuf* to_free[Pipeline::kMaxBurst];
+  PacketView views[Pipeline::kMaxBurst];
+  DropReason verdicts[Pipeline::kMaxBurst];
+  uint64_t sent = 0;
+  uint16_t nfree = 0;
+  uint16_t k = 0;
+  for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i], void*));
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = mbufs[i];
+    if (EDGELB_UNLIKELY(m->nb_segs != 1)) {  // chained (jumbo) frames are not balanced yet
+      st.drop(DropReason::kMultiSegment);
+      to_free[nfree++] = m;
+      continue;
+    }
+    mbufs[k] = m;
+    views[k++] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m)};
+  }
+  pipeline_->process_burst(views, k, verdicts, snap, q.port_mac, now_ms);
+  for (uint16_t i = 0; i < k; ++i) {
+    rte_mbuf* m = mbufs[i];
+    if (verdicts[i] == DropReason::kNone) {
+      const uint8_t* before = rte_pktmbuf_mtod(m, uint8_t*);
+      m->data_off = uint16_t(m->data_off - (before - views[i].data));
+      m->data_len = uint16_t(views[i].len);
+      m->pkt_len = views[i].len;
+      st.tx_bytes.add(views[i].len);
+      sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, m);
+    } else if (EDGELB_UNLIKELY(verdicts[i] == DropReason::kPunt)) {
+      if (!q.has_kernel) {
+        st.drop(DropReason::kNoExceptionPath);
+        to_free[nfree++] = m;
+      } else if (!q.punt_bucket.take(tsc)) {
+        st.drop(DropReason::kPuntRateLimited);
+        to_free[nfree++] = m;
+      } else {
+        st.to_kernel_packets.add();
+        st.to_kernel_bytes.add(m->pkt_len);
+        rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
+      }
+    } else if (EDGELB_UNLIKELY(verdicts[i] == DropReason::kHandoff)) {
+      const uint16_t target = pipeline_->handoff_target(i);
+      m->port = q.port_id;  // the owner sends it back out on the same port
+      if (target < handoff_rings_.size() && rte_ring_mp_enqueue(handoff_rings_[target], m) == 0) {
+        st.handoffs_out.add();
+      } else {
+        st.drop(DropReason::kHandoffFull);
+        to_free[nfree++] = m;
+      }
+    } else {
+      to_free[nfree++] = m;
+    }
+  }
+  if (nfree) rte_pktmbuf_free_bulk(to_free, nfree);
+  return sent;
+}
+
+// NAT replies other workers received for flows this worker owns.
+uint64_t Worker::drain_handoffs(rte_mbuf** mbufs, const ServiceSnapshot* snap, uint32_t now_ms, uint64_t tsc,
+                                uint32_t* received) {
+  if (handoff_index_ >= handoff_rings_.size()) return 0;
+  const unsigned n = rte_ring_sc_dequeue_burst(handoff_rings_[handoff_index_], reinterpret_cast<void**>(mbufs),
+                                               Pipeline::kMaxBurst, nullptr);
+  if (n == 0) return 0;
+  stats_->handoffs_in.add(n);
+  *received += n;
+  uint64_t sent = 0;
+  for (auto& q : queues_) {  // group by the port they arrived on
+    rte_mbuf* group[Pipeline::kMaxBurst];
+    uint16_t g = 0;
+    for (unsigned i = 0; i < n; ++i)
+      if (mbufs[i] && mbufs[i]->port == q.port_id) {
+        group[g++] = mbufs[i];
+        mbufs[i] = nullptr;
+      }
+    if (g) sent += handle_burst(q, group, g, snap, now_ms, tsc);
+  }
+  for (unsigned i = 0; i < n; ++i)
+    if (mbufs[i]) {  // from a port this worker does not serve (cannot happen with symmetric setups)
+      stats_->drop(DropReason::kHandoffFull);
+      rte_pktmbuf_free(mbufs[i]);
+    }
+  return sent;
+}
+
 int Worker::run() {
   SnapshotPublisher::reader_register();
   const uint64_t hz = rte_get_tsc_hz();
   const uint64_t tsc_per_ms = hz / 1000 ? hz / 1000 : 1;
   const uint64_t tsc0 = rte_rdtsc();
   rte_mbuf* mbufs[Pipeline::kMaxBurst];
-  rte_mbuf* to_free[Pipeline::kMaxBurst];
-  PacketView views[Pipeline::kMaxBurst];
-  DropReason verdicts[Pipeline::kMaxBurst];
   WorkerStats& st = *stats_;
 
   while (!stop_.load(std::memory_order_relaxed)) {
@@ -179,50 +277,12 @@ int Worker::run() {
       if (n == 0) continue;
       received += n;
       uint64_t bytes = 0;
-      uint16_t nfree = 0;
-      uint16_t k = 0;
-      for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i], void*));
-      for (uint16_t i = 0; i < n; ++i) {
-        rte_mbuf* m = mbufs[i];
-        bytes += m->pkt_len;
-        if (EDGELB_UNLIKELY(m->nb_segs != 1)) {  // chained (jumbo) frames are not balanced yet
-          st.drop(DropReason::kMultiSegment);
-          to_free[nfree++] = m;
-          continue;
-        }
-        mbufs[k] = m;
-        views[k++] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m)};
-      }
+      for (uint16_t i = 0; i < n; ++i) bytes += mbufs[i]->pkt_len;
       st.rx_packets.add(n);
       st.rx_bytes.add(bytes);
-      pipeline_->process_burst(views, k, verdicts, snap, q.port_mac, now_ms);
-      for (uint16_t i = 0; i < k; ++i) {
-        rte_mbuf* m = mbufs[i];
-        if (verdicts[i] == DropReason::kNone) {
-          const uint8_t* before = rte_pktmbuf_mtod(m, uint8_t*);
-          m->data_off = uint16_t(m->data_off - (before - views[i].data));
-          m->data_len = uint16_t(views[i].len);
-          m->pkt_len = views[i].len;
-          st.tx_bytes.add(views[i].len);
-          sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, m);
-        } else if (EDGELB_UNLIKELY(verdicts[i] == DropReason::kPunt)) {
-          if (!q.has_kernel) {
-            st.drop(DropReason::kNoExceptionPath);
-            to_free[nfree++] = m;
-          } else if (!q.punt_bucket.take(t0)) {
-            st.drop(DropReason::kPuntRateLimited);
-            to_free[nfree++] = m;
-          } else {
-            st.to_kernel_packets.add();
-            st.to_kernel_bytes.add(m->pkt_len);
-            rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
-          }
-        } else {
-          to_free[nfree++] = m;
-        }
-      }
-      if (nfree) rte_pktmbuf_free_bulk(to_free, nfree);
+      sent += handle_burst(q, mbufs, n, snap, now_ms, t0);
     }
+    if (EDGELB_UNLIKELY(!handoff_rings_.empty())) sent += drain_handoffs(mbufs, snap, now_ms, t0, &received);
     for (auto& q : queues_) {
       sent += rte_eth_tx_buffer_flush(q.port_id, q.queue_id, q.tx_buffer);
       if (q.has_kernel) rte_eth_tx_buffer_flush(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer);
@@ -232,6 +292,7 @@ int Worker::run() {
       const uint32_t slot = backend_slot(e.backend_ref);
       if (slot < active_tally_.size()) ++active_tally_[slot];
     });
+    if (nat_) nat_->sweep(now_ms, received ? 4 : 128);
     if (EDGELB_UNLIKELY(flows_->sweep_passes() != tallied_passes_)) count_active_flows(snap ? snap->backends.size() : 0);
     if (EDGELB_UNLIKELY(dump_state_.load(std::memory_order_acquire) == kPosted)) serve_flow_query(snap, now_ms);
 

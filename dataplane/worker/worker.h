@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "conntrack/flow_table.h"
+#include "conntrack/nat_table.h"
 #include "packet/ip_address.h"
 #include "pipeline/pipeline.h"
 #include "service/snapshot_publisher.h"
@@ -28,6 +29,8 @@
 #include "worker/token_bucket.h"
 
 struct rte_eth_dev_tx_buffer;
+struct rte_mbuf;
+struct rte_ring;
 
 namespace edgelb {
 
@@ -52,8 +55,10 @@ struct WorkerQueue {
 
 class Worker {
  public:
+  // index/count: this worker's place among all workers (its NAT port partition and its
+  // hand-off ring).
   Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableConfig& conntrack,
-         const ForwardingGlobals& limits, const SnapshotPublisher& publisher);
+         const ForwardingGlobals& limits, const SnapshotPublisher& publisher, uint16_t index = 0, uint16_t count = 1);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -65,6 +70,11 @@ class Worker {
   uint32_t lcore() const { return lcore_; }
   const WorkerStats& stats() const { return *stats_; }
   const FlowTable& flows() const { return *flows_; }
+  const NatTable* nat() const { return nat_.get(); }
+  // NAT hand-off: one multi-producer/single-consumer ring per worker, indexed by worker index
+  // (not owned; set before run()). A NAT reply received here for another worker's port goes
+  // into that worker's ring; this worker drains rings[index].
+  void set_handoff_rings(std::vector<rte_ring*> rings) { handoff_rings_ = std::move(rings); }
   bool flow_memory_on_hugepages() const { return flow_mem_dpdk_; }
 
   // Control side: the flows this worker tracks that match `q` (at most q.limit), scanned by
@@ -78,6 +88,10 @@ class Worker {
   // kPosted request (kPosted -> kIdle) but waits out a kScanning chunk, so the worker never
   // writes a listing nobody owns.
   enum DumpState : int { kIdle, kPosted, kScanning, kDone };
+  uint64_t handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, const ServiceSnapshot* snap, uint32_t now_ms,
+                        uint64_t tsc);
+  uint64_t drain_handoffs(rte_mbuf** mbufs, const ServiceSnapshot* snap, uint32_t now_ms, uint64_t tsc,
+                          uint32_t* received);
   void serve_flow_query(const ServiceSnapshot* snap, uint32_t now_ms);
   void count_active_flows(size_t slots);
   std::mutex dump_mu_;
@@ -95,6 +109,9 @@ class Worker {
   void* flow_mem_ = nullptr;
   bool flow_mem_dpdk_ = false;
   std::unique_ptr<FlowTable> flows_;
+  std::unique_ptr<NatTable> nat_;  // only with a NAT pool
+  std::vector<rte_ring*> handoff_rings_;
+  uint16_t handoff_index_ = 0;
   std::unique_ptr<WorkerStats> stats_;
   std::unique_ptr<Pipeline> pipeline_;
   std::atomic<bool> stop_{false};

@@ -22,6 +22,7 @@ def backend_addr(i, v6=False):
 class Appliance:
     def __init__(self, binary, workdir, tag, backends=3, pmd="af_packet", dsr_vips=(VIP4, VIP6)):
         self.binary, self.workdir, self.pmd = binary, workdir, pmd
+        self.queues = 1
         os.makedirs(workdir, exist_ok=True)
         self.net = Net(tag)
         n = self.net
@@ -50,7 +51,7 @@ class Appliance:
     def device(self):
         if self.pmd == "af_xdp":
             return "net_af_xdp0,iface=dp0,start_queue=0,queue_count=1"
-        return "net_af_packet0,iface=dp0,qpairs=1"
+        return "net_af_packet0,iface=dp0,qpairs=%d" % self.queues
 
     def write_services(self, services, version=1, name="services.yaml"):
         p = os.path.join(self.workdir, name)

@@ -687,6 +687,145 @@ def punt_without_exception_path_counted(ctx):
     r = ctx.run(three_backends(), [Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=VIP4), tcp4()], exception=False)
     check(r.drops("no_exception_path") == 1 and len(r.out) == 1, "drops %s" % r.stats["totals"]["drops"])
 
+# ---------------------------------------------------------------- full NAT ----------------
+POOL4, POOL6 = "198.18.0.200", "2001:db8::200"
+CLIENT_MAC = "02:00:00:00:00:aa"
+
+
+def nat_config(port_min=1024, port_max=65535):
+    return {"forwarding": {"nat": {"pool": [POOL4, POOL6], "port_min": port_min, "port_max": port_max}},
+            "workers": [1], "conntrack": {"capacity": 65536}}
+
+
+def nat_expected(sent, port_mac, dst_mac, src, sport, dst, dport):
+    """What the backend (or the client) must receive: addresses and ports replaced, every
+    checksum computed from scratch by scapy (the dataplane updates them incrementally)."""
+    p = Ether(bytes(sent))
+    p.src, p.dst = port_mac, dst_mac
+    ip = p.payload
+    ip.src, ip.dst = src, dst
+    l4 = ip.payload
+    l4.sport, l4.dport = sport, dport
+    if isinstance(ip, IP):
+        del ip.chksum
+    if not (isinstance(l4, UDP) and isinstance(ip, IP) and l4.chksum == 0):
+        del l4.chksum
+    return bytes(p)
+
+
+def nat_round_trip(ctx, fwd, reply_of, vip, bk, proto="tcp", vport=80, bport=8080, extra=None):
+    """fwd: the client's first packet; reply_of(pool, port): the backend's answer to it."""
+    pool = POOL6 if ":" in vip else POOL4
+    svc = service(vip, vport, proto, "nat", [backend(bk, port=bport)], **(extra or {}))
+    reply = reply_of(pool, 1024)
+    r = ctx.run([svc], [fwd, reply], config=nat_config())
+    check(len(r.out) == 2, "want 2 frames (to the backend, back to the client), got %d; drops %s" %
+          (len(r.out), {k: v for k, v in r.stats["totals"]["drops"].items() if v}))
+    mac = r.port_mac()
+    same_bytes(r.out[0], nat_expected(fwd, mac, backend_mac(1), pool, 1024, bk, bport), "client -> backend")
+    same_bytes(r.out[1], nat_expected(reply, mac, CLIENT_MAC, vip, vport, Ether(bytes(fwd)).payload.src,
+                                      Ether(bytes(fwd)).payload.payload.sport), "backend -> client")
+    check(r.stats["nat"]["sessions_active"] == 1 and r.stats["nat"]["replies"] == 1, "NAT stats: %s" % r.stats["nat"])
+    return r
+
+
+@case
+def nat_ipv4_tcp_both_directions(ctx):
+    bk = "198.18.2.1"
+    nat_round_trip(ctx, tcp4(sport=40001, payload=b"hello"),
+                   lambda pool, port: Ether(src=backend_mac(1), dst=IN_MAC) / IP(src=bk, dst=pool, ttl=61) /
+                   TCP(sport=8080, dport=port, flags="SA", seq=7, ack=2) / Raw(b"world"), VIP4, bk)
+
+
+@case
+def nat_ipv6_tcp_both_directions(ctx):
+    bk = "2001:db8:2::1"
+    nat_round_trip(ctx, tcp6(sport=40002),
+                   lambda pool, port: Ether(src=backend_mac(1), dst=IN_MAC) / IPv6(src=bk, dst=pool) /
+                   TCP(sport=8080, dport=port, flags="SA"), VIP6, bk)
+
+
+@case
+def nat_ipv4_udp_checksum_and_no_checksum(ctx):
+    bk = "198.18.2.1"
+    nat_round_trip(ctx, udp4(sport=40003, payload=b"query"),
+                   lambda pool, port: Ether(src=backend_mac(1), dst=IN_MAC) / IP(src=bk, dst=pool) /
+                   UDP(sport=5353, dport=port, chksum=0) / Raw(b"answer"), VIP4, bk, proto="udp", vport=53, bport=5353)
+
+
+@case
+def nat_ipv6_udp(ctx):
+    bk = "2001:db8:2::1"
+    nat_round_trip(ctx, udp6(sport=40004),
+                   lambda pool, port: Ether(src=backend_mac(1), dst=IN_MAC) / IPv6(src=bk, dst=pool) /
+                   UDP(sport=53, dport=port) / Raw(b"a"), VIP6, bk, proto="udp", vport=53, bport=53)
+
+
+@case
+def nat_mss_clamped_both_ways(ctx):
+    bk = "198.18.2.1"
+    # The NOP puts the MSS value on an odd offset (a checksum-update corner).
+    syn = eth() / IP(src=CLIENT4, dst=VIP4) / TCP(sport=40005, dport=80, flags="S", options=[("NOP", None), ("MSS", 1460)])
+    synack = Ether(src=backend_mac(1), dst=IN_MAC) / IP(src=bk, dst=POOL4) / \
+        TCP(sport=80, dport=1024, flags="SA", options=[("MSS", 9000), ("NOP", None), ("NOP", None)])
+    small = eth() / IP(src=CLIENT4, dst=VIP4) / TCP(sport=40006, dport=80, flags="S", options=[("MSS", 1200)])
+    svc = service(VIP4, 80, "tcp", "nat", [backend(bk)], mss_clamp=1360)
+    r = ctx.run([svc], [syn, synack, small], config=nat_config())
+    check(len(r.out) == 3, "3 frames out: %d" % len(r.out))
+    mac = r.port_mac()
+
+    def clamped(pkt, mss):
+        p = Ether(bytes(pkt))
+        p[TCP].options = [(k, mss if k == "MSS" else v) for k, v in p[TCP].options]
+        return p
+    same_bytes(r.out[0], nat_expected(clamped(syn, 1360), mac, backend_mac(1), POOL4, 1024, bk, 80), "SYN clamped")
+    same_bytes(r.out[1], nat_expected(clamped(synack, 1360), mac, CLIENT_MAC, VIP4, 80, CLIENT4, 40005),
+               "SYN-ACK clamped")
+    same_bytes(r.out[2], nat_expected(small, mac, backend_mac(1), POOL4, 1025, bk, 80), "a smaller MSS is kept")
+
+
+@case
+def nat_port_exhaustion_is_a_counted_drop(ctx):
+    bk = "198.18.2.1"
+    svc = service(VIP4, 80, "tcp", "nat", [backend(bk)])
+    frames = [tcp4(sport=41000 + i) for i in range(5)] + [tcp4(sport=41000, flags="A")]
+    r = ctx.run([svc], frames, config=nat_config(2000, 2002))
+    check(len(r.out) == 4, "3 sessions fit, and the first flow keeps its own: %d out" % len(r.out))
+    ports = [Ether(p)[TCP].sport for p in r.out]
+    check(ports == [2000, 2001, 2002, 2000], "ports from the worker's partition: %s" % ports)
+    check(r.drops("nat_ports_exhausted") == 2 and r.stats["nat"]["ports_exhausted"] == 2,
+          "exhaustion counted: %s" % r.stats["nat"])
+
+
+@case
+def nat_replies_without_a_session(ctx):
+    bk = "198.18.2.1"
+    svc = service(VIP4, 80, "tcp", "nat", [backend(bk)])
+    from_backend = lambda **kw: Ether(src=backend_mac(1), dst=IN_MAC) / IP(src=kw.get("src", bk), dst=POOL4) / \
+        TCP(sport=kw.get("sport", 80), dport=kw.get("dport", 1024), flags="SA")
+    ping = eth() / IP(src=CLIENT4, dst=POOL4) / ICMP()
+    frames = [tcp4(sport=42000),
+              from_backend(dport=1500),                     # no session on that port
+              from_backend(sport=81),                       # right port, wrong backend port
+              from_backend(src="198.18.2.9"),               # another host
+              from_backend(dport=80),                       # below the NAT range: the kernel's
+              ping]
+    r = ctx.run([svc], frames, config=nat_config())
+    check(len(r.out) == 1, "only the client's SYN is forwarded: %d" % len(r.out))
+    check(r.drops("nat_no_session") == 3, "spoofed/stray replies dropped: %s" % r.stats["totals"]["drops"])
+    check(len(r.punted) == 2 and r.punts("local_address") == 2, "the pool address's other traffic is the kernel's")
+    same_bytes(r.punted[0], frames[4])
+    same_bytes(r.punted[1], frames[5])
+
+
+@case
+def nat_config_rejected_without_a_pool_address_of_the_family(ctx):
+    svc = service(VIP6, 80, "tcp", "nat", [backend("2001:db8:2::1")])
+    cfg = {"forwarding": {"nat": {"pool": [POOL4]}}}
+    r = ctx.run([svc], [tcp6()], config=cfg, expect_rc=2)
+    check("forwarding: nat needs an IPv6 address in forwarding.nat.pool" in r.stderr, r.stderr)
+
+
 
 if __name__ == "__main__":
     sys.exit(main(CASES))
