@@ -192,6 +192,51 @@ def nat_tcp_udp_ipv4_ipv6_two_workers(a):
     check(NAT_POOL4 in f.stdout, "flow listing shows the NAT source: %s" % f.stdout[:600])
 
 
+L7_VIP = "198.18.0.102"
+
+
+@case
+def l7_vip_through_haproxy(a):
+    """An L7 VIP: the dataplane punts its traffic to the kernel, where a real HAProxy listens on
+    the VIP (put on the TAP by the dataplane); HAProxy's own connections to the backends leave
+    through the TAP and the dataplane, and their replies come back the same way."""
+    a.start([web(VIP4, (1, 2), "web4"), {"name": "l7", "vip": L7_VIP, "port": 80, "protocol": "tcp",
+                                          "forwarding": "l7"}])
+    wait_for(lambda: L7_VIP in sh("ip", "-o", "addr", "show", "dev", "elb0", ns=a.app, capture=True), 10,
+             "the L7 VIP on the kernel side")
+    cfg = os.path.join(a.workdir, "haproxy.cfg")
+    with open(cfg, "w") as f:
+        f.write("global\n  maxconn 200\ndefaults\n  mode http\n  timeout connect 3s\n  timeout client 10s\n"
+                "  timeout server 10s\nfrontend l7\n  bind %s:80\n  default_backend pool\n"
+                "  http-response set-header X-Via edgelb-haproxy\nbackend pool\n  balance roundrobin\n%s" %
+                (L7_VIP, "".join("  server b%d %s:80\n" % (i, backend_addr(i)) for i in (1, 2, 3))))
+    haproxy = a.net.start(a.app, "/usr/sbin/haproxy", "-db", "-f", cfg, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    wait_for(lambda: haproxy.poll() is not None or "%s:80" % L7_VIP in sh("ss", "-ltn", ns=a.app, capture=True),
+             10, "HAProxy listening on the VIP")
+    check(haproxy.poll() is None, "HAProxy started")
+    names = []
+    for i in range(12):
+        r = a.client_run("curl", "-sS", "-i", "--max-time", "5", "http://%s/" % L7_VIP)
+        check(r.returncode == 0, "request %d through HAProxy: %s\n%s" % (i, r.stderr, a.read_log()[-1500:]))
+        head, body = r.stdout.replace("\r\n", "\n").split("\n\n", 1)
+        check("x-via: edgelb-haproxy" in head.lower(), "answered through HAProxy: %r" % r.stdout[:300])
+        name, peer = body.split()[:2]
+        check(peer.endswith(HOST4), "HAProxy's upstream connection comes from the host address: %s" % peer)
+        names.append(name)
+    check(set(names) == {"b1", "b2", "b3"}, "HAProxy round-robins over all backends: %s" % names)
+    rc, out, err = a.curl("http://%s/" % VIP4)  # the L4 fast path serves alongside
+    check(rc == 0 and out.split()[1].endswith(CLIENT4), "L4 VIP still DSR: %s %s" % (out, err))
+    a.net.stop(haproxy)
+    st = a.stop()
+    p = st["totals"]["punted"]
+    check(p["l7_vip"] >= 12 * 3 and p["local_address"] >= 12 * 3, "client->VIP and backend->host punts: %s" % p)
+    check(st["exception_path"]["from_kernel_packets"] >= 12 * 6, "HAProxy's packets went out through the dataplane: %s" %
+          st["exception_path"])
+    l7 = [s for s in st["services"] if s["name"] == "l7"][0]
+    check(l7["packets"] == p["l7_vip"], "per-VIP counters of the L7 VIP: %s" % l7)
+
+
 def write_yaml(a, name, doc):
     p = os.path.join(a.workdir, name)
     with open(p, "w") as f:
