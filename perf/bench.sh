@@ -6,6 +6,9 @@
 #   l4-memif  edgelb-pktgen -> memif -> edgelb-dataplane (1 worker) -> back, against
 #             dpdk-testpmd --forward-mode=macswap on the identical link, same cores, same packets,
 #             in the same run; 1M flows, 64-byte frames
+#   updates-under-load  1000 control updates/s through the control socket while forwarding over
+#             memif: apply-to-live p50/p99, worker stall, loss (target 0)
+#   exception-path  punted packets/s through the TAP and what punting costs the fast path
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,8 +45,20 @@ case "$scenario" in
       --out "$results/l4-memif.json" --md "$results/l4-memif.md"
     finish "$results/l4-memif.json" "$results/l4-memif.md"
     ;;
+  updates-under-load)
+    build edgelb-dataplane edgelb-pktgen edgelb-control-bench
+    /usr/bin/python3 perf/updates_under_load.py --seconds "${BENCH_SECONDS:-8}" \
+      --out "$results/updates-under-load.json" --md "$results/updates-under-load.md"
+    finish "$results/updates-under-load.json" "$results/updates-under-load.md"
+    ;;
+  exception-path)
+    build edgelb-dataplane edgelb-pktgen
+    /usr/bin/python3 perf/exception_path.py --seconds "${BENCH_SECONDS:-6}" \
+      --out "$results/exception-path.json" --md "$results/exception-path.md"
+    finish "$results/exception-path.json" "$results/exception-path.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path" >&2
     exit 2
     ;;
 esac

@@ -23,20 +23,27 @@ def hugepages():
     return out.stdout.strip() == "hugepages"
 
 
-def pktgen(work, sock, seconds, flows, tag, huge):
+def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",)):
     cmd = [os.path.join(BUILD, "perf/edgelb-pktgen"), "--port", "net_memif0,role=server,socket=" + sock,
-           "--vip", "198.18.1.10:80/tcp", "--flows", str(flows), "--size", "64", "--duration", str(seconds),
+           "--flows", str(flows), "--size", "64", "--duration", str(seconds),
            "--lcore", "0", "--file-prefix", "bench-pg-" + tag]
+    for v in vips:
+        cmd += ["--vip", v]
+    if rate_pps:
+        cmd += ["--rate-pps", str(rate_pps)]
     if not huge:
         cmd.append("--no-huge")
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(os.path.join(work, tag + "-pktgen.log"), "w"),
-                            text=True)
+    log = os.path.join(work, tag + "-pktgen.log")
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
+    p.stderr_path = log
+    return p
 
 
 def finish(pg, seconds):
     out, _ = pg.communicate(timeout=seconds + 60)
     if pg.returncode != 0:
-        raise SystemExit("pktgen failed (rc %d)" % pg.returncode)
+        log = pg.stderr_path if hasattr(pg, "stderr_path") else ""
+        raise SystemExit("pktgen failed (rc %d): %s" % (pg.returncode, open(log).read()[-800:] if log else ""))
     return json.loads(out.strip().splitlines()[-1])
 
 

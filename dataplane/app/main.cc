@@ -377,7 +377,9 @@ int main(int argc, char** argv) {
     }
     // Under the table lock: the snapshot cannot be freed by a concurrent publish meanwhile.
     return tables.read([&](const TableSpec&, const ServiceSnapshot* snap) {
-      return stats_json(ws, snap, ps, {publisher.publishes(), publisher.last_grace_period_ns(), publisher.max_grace_period_ns()});
+      auto js = stats_json(ws, snap, ps, {publisher.publishes(), publisher.last_grace_period_ns(), publisher.max_grace_period_ns()});
+      js["tsc_hz"] = rte_get_tsc_hz();
+      return js;
     });
   };
   if (rc == 0 && !cfg.control_socket.empty()) {

@@ -1,5 +1,6 @@
 #include "service/snapshot_builder.h"
 
+#include <cstring>
 #include <set>
 
 namespace edgelb {
@@ -40,8 +41,16 @@ std::optional<BackendState> parse_backend_state(const std::string& s) {
   return std::nullopt;
 }
 
+// A fixed-size binary key (address, family, port, protocol): builds run at control-update rates,
+// so no text formatting here.
 std::string vip_key_string(const ServiceSpec& s) {
-  return s.vip.to_string() + "|" + std::to_string(s.port) + "|" + std::to_string(s.protocol);
+  std::string k(kVipKeySize, '\0');  // port and protocol first: keys of one VIP address differ early
+  k[0] = char(s.port >> 8);
+  k[1] = char(s.port & 0xff);
+  k[2] = char(s.protocol);
+  k[3] = char(s.vip.family);
+  std::memcpy(k.data() + 4, s.vip.bytes.data(), 16);
+  return k;
 }
 
 std::string backend_identity(const BackendSpec& b) {
@@ -50,9 +59,9 @@ std::string backend_identity(const BackendSpec& b) {
 }
 
 namespace {
-// Backend keys are "<VIP key>#<identity>": a backend is the same one only within its VIP.
-std::string backend_key(const std::string& vkey, const BackendSpec& b) { return vkey + "#" + backend_identity(b); }
-std::string vip_key_of(const std::string& bkey) { return bkey.substr(0, bkey.find('#')); }
+// Backend keys are "<VIP key><identity>": a backend is the same one only within its VIP.
+std::string backend_key(const std::string& vkey, const std::string& identity) { return vkey + identity; }
+std::string vip_key_of(const std::string& bkey) { return bkey.substr(0, kVipKeySize); }
 }  // namespace
 
 SnapshotBuilder::SnapshotBuilder(ForwardingGlobals globals) : globals_(std::move(globals)) {}
@@ -148,11 +157,21 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   snap->version = spec.version;
   snap->globals = globals_;
 
+  // Keys and identities once per build (they are strings; builds run at update rates).
+  std::vector<std::string> vkeys;
+  std::vector<std::vector<std::string>> identities;
+  vkeys.reserve(spec.services.size());
+  identities.reserve(spec.services.size());
+  for (const auto& s : spec.services) {
+    vkeys.push_back(vip_key_string(s));
+    identities.emplace_back();
+    for (const auto& b : s.backends) identities.back().push_back(backend_identity(b));
+  }
   // Release slots of services/backends that disappeared.
   std::set<std::string> want_services, want_backends;
-  for (const auto& s : spec.services) {
-    want_services.insert(vip_key_string(s));
-    for (const auto& b : s.backends) want_backends.insert(backend_key(vip_key_string(s), b));
+  for (size_t si = 0; si < spec.services.size(); ++si) {
+    want_services.insert(vkeys[si]);
+    for (const auto& id : identities[si]) want_backends.insert(backend_key(vkeys[si], id));
   }
   for (auto it = service_slots_.begin(); it != service_slots_.end();) {
     if (!want_services.count(it->first)) {
@@ -197,8 +216,9 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   // Every slot ever handed out exists in every later table, so any flow's reference resolves.
   snap->backends.resize(backend_alloc_.next);
   snap->services.reserve(spec.services.size());
-  for (const auto& s : spec.services) {
-    const std::string vkey = vip_key_string(s);
+  for (size_t si = 0; si < spec.services.size(); ++si) {
+    const ServiceSpec& s = spec.services[si];
+    const std::string& vkey = vkeys[si];
     ServiceEntry e;
     e.name = s.name;
     e.vip = s.vip;
@@ -216,8 +236,10 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     const uint32_t msize = s.maglev_size ? s.maglev_size : globals_.maglev_size;
     std::vector<MaglevBackend> mb;
     std::string fingerprint = std::to_string(msize);
-    for (const auto& b : s.backends) {
-      const std::string bkey = backend_key(vkey, b);
+    for (size_t bi = 0; bi < s.backends.size(); ++bi) {
+      const BackendSpec& b = s.backends[bi];
+      const std::string& identity = identities[si][bi];
+      const std::string bkey = backend_key(vkey, identity);
       auto bit = backend_refs_.find(bkey);
       if (bit == backend_refs_.end()) {
         uint32_t slot = take_slot(backend_alloc_.generation, backend_alloc_.free_slots, backend_alloc_.next);
@@ -243,7 +265,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
         be.has_next_hop = true;
       }
       const uint32_t effective = b.state == BackendState::kUp ? b.weight : 0;
-      mb.push_back({backend_identity(b), effective});
+      mb.push_back({identity, effective});
       fingerprint += "|" + mb.back().identity + "=" + std::to_string(effective);
     }
     if (s.mode == ForwardingMode::kL7) {  // punted to HAProxy: no Maglev table

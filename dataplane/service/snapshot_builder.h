@@ -82,6 +82,8 @@ class SnapshotBuilder {
   size_t last_maglev_builds_ = 0;
 };
 
+// Map keys (binary, kVipKeySize bytes) for a service's VIP; and a backend's Maglev identity.
+constexpr size_t kVipKeySize = 20;
 std::string vip_key_string(const ServiceSpec& s);
 std::string backend_identity(const BackendSpec& b);
 

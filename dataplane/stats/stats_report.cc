@@ -47,6 +47,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
                   {"busy_ratio", t ? double(b) / double(t) : 0.0},
                   {"cycles_per_packet", p ? double(b) / double(p) : 0.0},
                   {"loops", s.loops.get()},
+                  {"max_loop_cycles", s.max_loop_cycles.get()},
                   {"conntrack",
                    {{"capacity", w.flows->capacity()},
                     {"occupancy", c.occupancy.get()},

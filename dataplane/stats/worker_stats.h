@@ -38,6 +38,7 @@ struct alignas(64) WorkerStats {
   Counter nat_replies, handoffs_out, handoffs_in;
   // Busy accounting (TSC cycles): loops that received packets vs all loops.
   Counter loops, busy_loops, busy_cycles, total_cycles, processed_packets;
+  Counter max_loop_cycles;  // the longest loop iteration so far (a worker stall shows here)
 
   const uint32_t max_services;
   const uint32_t max_backends;

@@ -299,6 +299,7 @@ int Worker::run() {
     const uint64_t spent = rte_rdtsc() - t0;
     st.loops.add();
     st.total_cycles.add(spent);
+    if (EDGELB_UNLIKELY(spent > st.max_loop_cycles.get())) st.max_loop_cycles.set(spent);
     if (received) {
       st.busy_loops.add();
       st.busy_cycles.add(spent);
