@@ -5,7 +5,7 @@
 #   (IPv4 DSR and IPv6 GUE), and prints the per-backend spread and the dataplane's counters;
 #   then real TCP in network namespaces: a client, the appliance (net_af_packet on a veth, TAP
 #   exception path) and three HTTP backends behind IPv4/IPv6 DSR VIPs (deploy/demo_netns.py).
-# Usage: sudo bash deploy/demo.sh [SECONDS]   (default 5, at most 60)
+# Usage (as root): bash deploy/demo.sh [SECONDS]   (default 5, at most 60)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 secs="${1:-5}"
