@@ -20,7 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l4_memif import BUILD, finish, hugepages, pktgen  # noqa: E402
+from l4_memif import hugepages, pktgen, run_dataplane  # noqa: E402
 
 VIP = "198.18.1.10"
 
@@ -42,16 +42,7 @@ def run(work, ns, tag, seconds, flows, mixed, punt_rate, huge):
                    "exception_path": {"punt_rate_pps": punt_rate}}, f)
     vips = ["%s:80/tcp" % VIP] * 9 + ["%s:81/tcp" % VIP] if mixed else ["%s:80/tcp" % VIP]
     pg = pktgen(work, sock, seconds, flows, tag, huge, 0, vips)
-    time.sleep(1)
-    stats = os.path.join(work, tag + "-stats.json")
-    dp = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(BUILD, "dataplane/edgelb-dataplane"), "--config", cfg,
-                           "--services", svc, "--duration", str(seconds + 3), "--stats-json", stats],
-                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, tag + "-dp.log"), "w"))
-    try:
-        res = finish(pg, seconds)
-    finally:
-        dp.wait(timeout=seconds + 30)
-    st = json.load(open(stats))
+    res, st, _ = run_dataplane(work, tag, pg, cfg, svc, seconds, prefix=("ip", "netns", "exec", ns))
     t, secs = st["totals"], res["seconds"]
     res.update({"forwarded_mpps": t["forwarded"] / secs / 1e6,
                 "punted_classified": t["punted_total"],

@@ -42,9 +42,25 @@ def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10
 def finish(pg, seconds):
     out, _ = pg.communicate(timeout=seconds + 60)
     if pg.returncode != 0:
-        log = pg.stderr_path if hasattr(pg, "stderr_path") else ""
-        raise SystemExit("pktgen failed (rc %d): %s" % (pg.returncode, open(log).read()[-800:] if log else ""))
+        raise SystemExit("pktgen failed (rc %d): %s" % (pg.returncode, open(pg.stderr_path).read()[-800:]))
     return json.loads(out.strip().splitlines()[-1])
+
+
+def run_dataplane(work, tag, pg, cfg, svc, seconds, during=None, prefix=()):
+    """Starts edgelb-dataplane (config cfg, services svc; bounded to seconds + 3 s) against the
+    running generator pg, calls during() while both run, and returns (the generator's result,
+    the dataplane's final stats JSON, during()'s result)."""
+    time.sleep(1)
+    stats = os.path.join(work, tag + "-stats.json")
+    dp = subprocess.Popen(list(prefix) + [os.path.join(BUILD, "dataplane/edgelb-dataplane"), "--config", cfg,
+                                          "--services", svc, "--duration", str(seconds + 3), "--stats-json", stats],
+                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, tag + "-dp.log"), "w"))
+    try:
+        extra = during() if during else None
+        res = finish(pg, seconds)
+    finally:
+        dp.wait(timeout=seconds + 30)
+    return res, json.load(open(stats)), extra
 
 
 def run_edgelb(work, seconds, flows, huge):
@@ -60,16 +76,7 @@ def run_edgelb(work, seconds, flows, huge):
                    "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock}],
                    "conntrack": {"capacity": int(flows / 0.6) + 64}}, f)
     pg = pktgen(work, sock, seconds, flows, "edgelb", huge)
-    time.sleep(1)
-    stats = os.path.join(work, "dp-stats.json")
-    dp = subprocess.Popen([os.path.join(BUILD, "dataplane/edgelb-dataplane"), "--config", cfg, "--services", svc,
-                           "--duration", str(seconds + 3), "--stats-json", stats],
-                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "dp.log"), "w"))
-    try:
-        res = finish(pg, seconds)
-    finally:
-        dp.wait(timeout=seconds + 30)
-    st = json.load(open(stats))
+    res, st, _ = run_dataplane(work, "edgelb", pg, cfg, svc, seconds)
     t = st["totals"]
     res["dut"] = {"cycles_per_packet": t["cycles_per_packet"], "busy_ratio": t["busy_ratio"], "flows": t["flows"],
                   "drops": {k: v for k, v in t["drops"].items() if v}, "forwarded": t["forwarded"]}

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l4_memif import BUILD, finish, hugepages, pktgen  # noqa: E402
+from l4_memif import BUILD, hugepages, pktgen, run_dataplane  # noqa: E402
 
 
 def run(work, tag, seconds, flows, rate, updates, huge):
@@ -35,28 +35,22 @@ def run(work, tag, seconds, flows, rate, updates, huge):
                    "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock}],
                    "conntrack": {"capacity": 65536}, "control": {"socket": ctl}}, f)
     pg = pktgen(work, sock, seconds, flows, tag, huge, rate)
-    time.sleep(1)
-    stats = os.path.join(work, tag + "-stats.json")
-    dp = subprocess.Popen([os.path.join(BUILD, "dataplane/edgelb-dataplane"), "--config", cfg, "--services", svc,
-                           "--duration", str(seconds + 3), "--stats-json", stats],
-                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, tag + "-dp.log"), "w"))
-    bench = None
-    try:
-        if updates:
-            deadline = time.time() + 10
-            while not os.path.exists(ctl) and time.time() < deadline:
-                time.sleep(0.05)
-            # The client stays off the worker CPU (1), like the dataplane's own control threads.
-            r = subprocess.run(["taskset", "-c", "0", os.path.join(BUILD, "perf/edgelb-control-bench"), "--socket", ctl, "--rate",
-                                str(updates), "--seconds", str(max(1, seconds - 2))],
-                               capture_output=True, text=True, timeout=seconds + 60)
-            if r.returncode != 0:
-                raise SystemExit("control bench failed: %s %s" % (r.stdout, r.stderr))
-            bench = json.loads(r.stdout.strip().splitlines()[-1])
-        res = finish(pg, seconds)
-    finally:
-        dp.wait(timeout=seconds + 30)
-    st = json.load(open(stats))
+
+    def stream_updates():
+        if not updates:
+            return None
+        deadline = time.time() + 10
+        while not os.path.exists(ctl) and time.time() < deadline:
+            time.sleep(0.05)
+        # The client stays off the worker CPU (1), like the dataplane's own control threads.
+        r = subprocess.run(["taskset", "-c", "0", os.path.join(BUILD, "perf/edgelb-control-bench"), "--socket", ctl,
+                            "--rate", str(updates), "--seconds", str(max(1, seconds - 2))],
+                           capture_output=True, text=True, timeout=seconds + 60)
+        if r.returncode != 0:
+            raise SystemExit("control bench failed: %s %s" % (r.stdout, r.stderr))
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    res, st, bench = run_dataplane(work, tag, pg, cfg, svc, seconds, stream_updates)
     w = st["workers"][0]
     res["max_loop_us"] = w["max_loop_cycles"] / st["tsc_hz"] * 1e6
     res["rcu"] = st["rcu"]

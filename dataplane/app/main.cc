@@ -388,6 +388,7 @@ int main(int argc, char** argv) {
       hooks.stats = collect;
       hooks.workers = uint32_t(workers.size());
       hooks.serving = [&workers_running] { return workers_running.load(); };
+      hooks.publishes = [&publisher] { return publisher.publishes(); };
       hooks.list_flows = [&workers](const FlowQuery& q, FlowListing* out) {
         for (auto& w : workers) {  // a worker asked for 0 more only says whether it has any
           FlowQuery wq = q;

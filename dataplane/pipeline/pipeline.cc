@@ -240,8 +240,10 @@ DropReason Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, con
     return DropReason::kNatNoSession;
   nat_->refresh(uint32_t(sess), pp.tcp_flags, now_ms);
   nat_rewrite(pkt, pp, s.client.dst, s.client.dst_port, s.client.src, s.client.src_port);
-  const ServiceEntry* svc = snap.find(s.client.dst, s.client.family, s.client.dst_port, s.client.proto);
-  if (svc && svc->mss_clamp) clamp_tcp_mss(pkt, pp, svc->mss_clamp);
+  if (EDGELB_UNLIKELY(pp.tcp_flags & wire::kTcpSyn)) {  // SYN-ACK: the service may clamp its MSS
+    const ServiceEntry* svc = snap.find(s.client.dst, s.client.family, s.client.dst_port, s.client.proto);
+    if (svc && svc->mss_clamp) clamp_tcp_mss(pkt, pp, svc->mss_clamp);
+  }
   MacAddress client_mac;
   std::memcpy(client_mac.bytes.data(), s.client_mac, 6);
   rewrite_macs(pkt, client_mac, port_mac);

@@ -22,6 +22,7 @@ class ControlServiceTest : public ::testing::Test {
     ControlHooks hooks;
     hooks.workers = 1;
     hooks.serving = [] { return true; };
+    hooks.publishes = [this] { return publisher_.publishes(); };
     hooks.stats = [this] {
       return tables_.read([](const TableSpec& t, const ServiceSnapshot*) {
         return nlohmann::json{{"table_version", t.version},
@@ -211,6 +212,7 @@ TEST_F(ControlServiceTest, ReadsAndFlowFilters) {
     grpc::ClientContext ctx;
     ASSERT_TRUE(stub_->GetVersion(&ctx, {}, &v).ok());
     EXPECT_EQ(v.table_version(), 3u);
+    EXPECT_EQ(v.publishes(), 1u);
     EXPECT_TRUE(v.serving());
   }
   {
