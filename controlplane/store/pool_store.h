@@ -1,0 +1,148 @@
+// Pool state in ZooKeeper, under one root (default /edgelb):
+//
+//   <root>/pools/<name>                  PoolRecord (JSON), version N = znode data version + 1
+//   <root>/pools/<name>/history/<N>      the record of version N (10 digits); the last
+//                                        `history_limit` versions are kept, for rollback
+//   <root>/pools/<name>/template         the pool's custom HAProxy template (absent: default)
+//   <root>/pools/<name>/secrets/autocert the autoCertificate: {"cert": PEM, "key": sealed}
+//   <root>/pools/<name>/instances/<id>   ephemeral registrations of running pool instances
+//   <root>/secrets/<name>                operator secrets (TLS keys), sealed (SecretBox)
+//   <root>/apiservers/<id>               ephemeral registrations of running apiservers
+//
+// Every change of more than one znode is one zoo_multi: create, update (compare-and-set on the
+// version, plus the history entry and the trim of old entries), rollback and delete (the whole
+// subtree) are all-or-nothing. Each write carries a random transaction id; when ZooKeeper
+// loses the connection mid-write the store reads back and either recognises its own write or
+// retries it, so a retried call never applies twice or half.
+//
+// Configs are validated by the caller (pool_validator); the store checks sizes and that every
+// secret the config names exists, inside the same transaction. Secrets are sealed before they
+// leave the process and never logged. Thread-safe: calls may run concurrently.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/field_error.h"
+#include "crypto/secret_box.h"
+#include "zk/zk_client.h"
+
+namespace edgelb::cp {
+
+struct StoreOptions {
+  std::string root = "/edgelb";
+  uint32_t history_limit = 10;
+  // One update writes the record twice (pool node + history entry) in one request, which
+  // ZooKeeper caps at jute.maxbuffer (1 MiB by default): a record may use at most this much.
+  size_t max_record_bytes = 480 * 1024;
+  size_t max_template_bytes = 480 * 1024;
+  size_t max_secret_bytes = 64 * 1024;
+  int autocert_validity_days = 3650;
+};
+
+struct PoolRecord {
+  std::string name;
+  int64_t version = 0;
+  nlohmann::json config;
+  std::string updated_by;
+  int64_t updated_at_ms = 0;
+  int64_t rolled_back_from = 0;  // the history version this one restored (0: none)
+  std::string txn;               // transaction id of the write that made this version
+  nlohmann::json to_json() const;
+  static std::optional<PoolRecord> from_json(const std::string& text);
+};
+
+struct PoolSummary {
+  std::string name;
+  int64_t version = 0;
+  int64_t updated_at_ms = 0;
+  std::string updated_by;
+  size_t frontends = 0, backends = 0, vips = 0;
+  size_t instances = 0;
+};
+
+struct InstanceRegistration {
+  std::string id;          // znode name
+  nlohmann::json data;     // as the agent wrote it (host, appliedVersion, healthy, ...)
+  int64_t registered_at_ms = 0;
+  int64_t session = 0;
+};
+
+struct SecretInfo {
+  std::string name;
+  size_t bytes = 0;        // plaintext size
+  int64_t updated_at_ms = 0;
+  int32_t version = 0;
+};
+
+struct StoreResult {
+  enum Code { kOk, kNotFound, kAlreadyExists, kConflict, kInvalid, kFailedPrecondition, kUnavailable };
+  Code code = kOk;
+  std::string message;
+  FieldErrors errors;
+  int64_t current_version = 0;  // the pool's version after the call (or the one that conflicted)
+  bool ok() const { return code == kOk; }
+};
+
+class PoolStore {
+ public:
+  // `secrets` may be null: then autoCertificate pools and secret writes are refused.
+  PoolStore(ZkClient& zk, StoreOptions options, const SecretBox* secrets);
+
+  // Creates the root's top-level nodes (idempotent). Throws ZkError when ZooKeeper refuses.
+  void init();
+
+  StoreResult create(const std::string& name, const nlohmann::json& config, const std::string& who);
+  // expected_version 0: unconditional (still atomic). Conflict: current_version says the live one.
+  StoreResult update(const std::string& name, const nlohmann::json& config, int64_t expected_version,
+                     const std::string& who);
+  StoreResult remove(const std::string& name, int64_t expected_version, const std::string& who);
+  StoreResult rollback(const std::string& name, int64_t to_version, int64_t expected_version,
+                       const std::string& who);
+
+  StoreResult get(const std::string& name, PoolRecord* out);
+  StoreResult list(std::vector<PoolSummary>* out);
+  StoreResult history(const std::string& name, std::vector<PoolRecord>* out);
+  StoreResult instances(const std::string& name, std::vector<InstanceRegistration>* out);
+  // The pool's autoCertificate (PEM certificate only; the key stays sealed).
+  StoreResult auto_certificate(const std::string& name, std::string* cert_pem);
+
+  StoreResult put_template(const std::string& pool, const std::string& text, const std::string& who);
+  StoreResult get_template(const std::string& pool, std::string* text);  // kNotFound: default template
+  StoreResult delete_template(const std::string& pool, const std::string& who);
+
+  StoreResult put_secret(const std::string& name, const std::string& value, const std::string& who);
+  StoreResult delete_secret(const std::string& name, const std::string& who);
+  StoreResult list_secrets(std::vector<SecretInfo>* out);
+  bool secret_exists(const std::string& name);
+  // Decrypts a secret (for agents rendering configs on this host); nullopt when absent or
+  // when it does not open with this key.
+  std::optional<std::string> read_secret(const std::string& name);
+
+  std::string pool_path(const std::string& name) const { return options_.root + "/pools/" + name; }
+  std::string secret_path(const std::string& name) const { return options_.root + "/secrets/" + name; }
+  const StoreOptions& options() const { return options_; }
+  ZkClient& zk() { return zk_; }
+
+ private:
+  StoreResult write_version(const std::string& name, const nlohmann::json& config, int64_t expected_version,
+                            const std::string& who, int64_t rolled_back_from);
+  StoreResult check_record_size(const std::string& data) const;
+  std::vector<ZkOp> secret_checks(const nlohmann::json& config) const;
+  StoreResult unavailable(int rc, const std::string& what) const;
+
+  ZkClient& zk_;
+  StoreOptions options_;
+  const SecretBox* secrets_;
+};
+
+// A random 128-bit transaction id, hex.
+std::string new_txn_id();
+// Secret names: [A-Za-z0-9._-]{1,128}, not "." or "..".
+bool valid_secret_name(const std::string& name);
+
+}  // namespace edgelb::cp
