@@ -47,7 +47,7 @@ run_ctest() {  # name, dir, label regex
 
 echo "== build (RelWithDebInfo)"
 if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
-  run_ctest main build 'unit|packet|integration'
+  run_ctest main build 'unit|packet|zk|integration'
 else
   echo "build failed"; failed=$((failed + 1))
 fi
@@ -56,7 +56,7 @@ if [ "${EDGELB_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan + UBSan)"
   if configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DEDGELB_SANITIZE=ON -DEDGELB_BENCHMARKS=OFF; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-      run_ctest asan build-asan 'unit|packet'
+      run_ctest asan build-asan 'unit|packet|zk'
   else
     echo "asan build failed"; failed=$((failed + 1))
   fi

@@ -188,10 +188,9 @@ void ZkClient::fire(int id) {
       } else if (r == ZNONODE) {
         struct Stat st;
         r = zoo_wexists(zh, w.path.c_str(), &ZkClient::global_watcher, this, &st);
-        if (r == ZOK) r = ZAGAIN;  // created meanwhile: read again
-        else if (r == ZNONODE) r = ZNONODE;
+        if (r == ZOK) return int(ZCONNECTIONLOSS);  // created meanwhile: read again
       }
-      return r == ZAGAIN ? ZCONNECTIONLOSS : r;
+      return r;
     });
     if (rc == ZOK) w.on_children(kids);
     else if (rc == ZNONODE) w.on_children(std::nullopt);

@@ -1,0 +1,386 @@
+#include "api/api_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "api/proto/edgelb.grpc.pb.h"
+#include "pool/pool_document.h"
+#include "pool/pool_validator.h"
+
+namespace edgelb::cp {
+namespace {
+
+namespace pb = edgelb::v1;
+using nlohmann::json;
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(std::string(what) + " " + path + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A failed call: readable text plus the machine-readable ErrorDetails trailer.
+grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,
+                  const FieldErrors& errors = {}, int64_t current_version = 0) {
+  pb::ErrorDetails d;
+  for (const auto& e : errors) {
+    auto* v = d.add_field_violations();
+    v->set_field(e.path);
+    v->set_description(e.reason);
+  }
+  d.set_current_version(current_version);
+  ctx->AddTrailingMetadata("edgelb-error-details-bin", d.SerializeAsString());
+  std::string text = message;
+  if (!errors.empty()) text += ": " + join(errors);
+  return grpc::Status(code, text);
+}
+
+grpc::StatusCode code_of(StoreResult::Code c) {
+  switch (c) {
+    case StoreResult::kOk: return grpc::OK;
+    case StoreResult::kNotFound: return grpc::NOT_FOUND;
+    case StoreResult::kAlreadyExists: return grpc::ALREADY_EXISTS;
+    case StoreResult::kConflict: return grpc::ABORTED;
+    case StoreResult::kInvalid: return grpc::INVALID_ARGUMENT;
+    case StoreResult::kFailedPrecondition: return grpc::FAILED_PRECONDITION;
+    case StoreResult::kUnavailable: return grpc::UNAVAILABLE;
+  }
+  return grpc::INTERNAL;
+}
+
+DocumentFormat format_of(pb::Format f) {
+  return f == pb::FORMAT_JSON ? DocumentFormat::kJson : f == pb::FORMAT_YAML ? DocumentFormat::kYaml : DocumentFormat::kAuto;
+}
+
+void fill(const PoolRecord& r, pb::Pool* out) {
+  out->set_name(r.name);
+  out->set_version(r.version);
+  out->set_config_json(r.config.dump(2));
+  out->set_updated_by(r.updated_by);
+  out->set_updated_at_ms(r.updated_at_ms);
+  out->set_rolled_back_from(r.rolled_back_from);
+}
+
+}  // namespace
+
+class ApiServer::Service final : public pb::EdgeLB::Service {
+ public:
+  Service(PoolStore& store, const Authorizer& auth, AuditLog& audit) : store_(store), auth_(auth), audit_(audit) {}
+
+  grpc::Status Ping(grpc::ServerContext* ctx, const pb::PingRequest*, pb::PingReply* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    out->set_message("pong");
+    out->set_zookeeper_connected(store_.zk().connected());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetVersion(grpc::ServerContext* ctx, const pb::GetVersionRequest*, pb::VersionReply* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    out->set_version(EDGELB_VERSION);
+    out->set_api("edgelb.v1");
+    out->set_pool_schema("V2");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ValidatePool(grpc::ServerContext* ctx, const pb::PoolWriteRequest* req, pb::ValidateReply* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    FieldErrors errors;
+    auto doc = parse_and_validate(*req, &errors);
+    if (doc && doc->is_object()) out->set_name(doc->value("name", ""));
+    for (const auto& e : errors) {
+      auto* v = out->add_field_violations();
+      v->set_field(e.path);
+      v->set_description(e.reason);
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status CreatePool(grpc::ServerContext* ctx, const pb::PoolWriteRequest* req, pb::PoolWriteReply* out) override {
+    return change(ctx, "create-pool", "", [&](const Caller& who, std::string* target, int64_t* version) {
+      FieldErrors errors;
+      auto doc = parse_and_validate(*req, &errors);
+      if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool configuration", errors);
+      *target = (*doc)["name"].get<std::string>();
+      auto r = store_.create(*target, *doc, who.name);
+      *version = r.current_version;
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+      out->set_name(*target);
+      out->set_version(r.current_version);
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status UpdatePool(grpc::ServerContext* ctx, const pb::PoolWriteRequest* req, pb::PoolWriteReply* out) override {
+    return change(ctx, "update-pool", req->name(), [&](const Caller& who, std::string* target, int64_t* version) {
+      FieldErrors errors;
+      auto doc = parse_and_validate(*req, &errors);
+      if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool configuration", errors);
+      *target = (*doc)["name"].get<std::string>();
+      if (!req->name().empty() && req->name() != *target)
+        return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool configuration",
+                    {{"name", "is \"" + *target + "\" but the request updates pool \"" + req->name() + "\""}});
+      auto r = store_.update(*target, *doc, req->expected_version(), who.name);
+      *version = r.current_version;
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+      out->set_name(*target);
+      out->set_version(r.current_version);
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status DeletePool(grpc::ServerContext* ctx, const pb::DeletePoolRequest* req, pb::PoolWriteReply* out) override {
+    return change(ctx, "delete-pool", req->name(), [&](const Caller& who, std::string* target, int64_t* version) {
+      *target = req->name();
+      if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+      auto r = store_.remove(req->name(), req->expected_version(), who.name);
+      *version = r.current_version;
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+      out->set_name(req->name());
+      out->set_version(r.current_version);
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status RollbackPool(grpc::ServerContext* ctx, const pb::RollbackPoolRequest* req, pb::PoolWriteReply* out) override {
+    return change(ctx, "rollback-pool", req->name(), [&](const Caller& who, std::string* target, int64_t* version) {
+      *target = req->name();
+      if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+      if (req->to_version() <= 0) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid version", {{"to_version", "must be at least 1"}});
+      auto r = store_.rollback(req->name(), req->to_version(), req->expected_version(), who.name);
+      *version = r.current_version;
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+      out->set_name(req->name());
+      out->set_version(r.current_version);
+      return grpc::Status::OK;
+    });
+  }
+
+  grpc::Status GetPool(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::Pool* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    PoolRecord rec;
+    auto r = store_.get(req->name(), &rec);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+    fill(rec, out);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status ListPools(grpc::ServerContext* ctx, const pb::ListPoolsRequest*, pb::ListPoolsReply* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    std::vector<PoolSummary> pools;
+    auto r = store_.list(&pools);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    for (const auto& p : pools) {
+      auto* s = out->add_pools();
+      s->set_name(p.name);
+      s->set_version(p.version);
+      s->set_updated_at_ms(p.updated_at_ms);
+      s->set_updated_by(p.updated_by);
+      s->set_frontends(static_cast<uint32_t>(p.frontends));
+      s->set_backends(static_cast<uint32_t>(p.backends));
+      s->set_vips(static_cast<uint32_t>(p.vips));
+      s->set_instances(static_cast<uint32_t>(p.instances));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetPoolStatus(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::PoolStatus* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    PoolRecord rec;
+    auto r = store_.get(req->name(), &rec);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+    std::vector<InstanceRegistration> regs;
+    r = store_.instances(req->name(), &regs);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    out->set_name(rec.name);
+    out->set_version(rec.version);
+    uint32_t up_to_date = 0, healthy = 0;
+    for (const auto& reg : regs) {
+      auto* i = out->add_instances();
+      i->set_id(reg.id);
+      const json& d = reg.data;
+      i->set_host(d.is_object() ? d.value("host", "") : "");
+      i->set_applied_version(d.is_object() ? d.value("appliedVersion", int64_t{0}) : 0);
+      i->set_healthy(d.is_object() && d.value("healthy", false));
+      i->set_state(d.is_object() ? d.value("state", "") : "");
+      i->set_registered_at_ms(reg.registered_at_ms);
+      i->set_data_json(d.dump());
+      up_to_date += i->applied_version() == rec.version;
+      healthy += i->healthy();
+    }
+    out->set_up_to_date(up_to_date);
+    out->set_healthy(healthy);
+    const size_t n = regs.size();
+    out->set_health(n == 0 ? "NO_INSTANCES" : healthy < n ? "DEGRADED" : up_to_date < n ? "UPDATING" : "HEALTHY");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetPoolHistory(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::PoolHistory* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    std::vector<PoolRecord> hist;
+    auto r = store_.history(req->name(), &hist);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    for (const auto& h : hist) fill(h, out->add_versions());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status PutTemplate(grpc::ServerContext* ctx, const pb::PutTemplateRequest* req, pb::TemplateReply* out) override {
+    return change(ctx, "put-template", req->pool(), [&](const Caller& who, std::string* target, int64_t* version) {
+      *target = req->pool();
+      if (!valid_pool_name(req->pool())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
+      if (req->template_().empty()) return fail(ctx, grpc::INVALID_ARGUMENT, "empty template", {{"template", "must not be empty"}});
+      auto r = store_.put_template(req->pool(), req->template_(), who.name);
+      *version = r.current_version;
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
+      out->set_pool(req->pool());
+      out->set_version(r.current_version);
+      return grpc::Status::OK;
+    }, Role::kAdmin);
+  }
+
+  grpc::Status GetTemplate(grpc::ServerContext* ctx, const pb::TemplateRequest* req, pb::TemplateReply* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (!valid_pool_name(req->pool())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
+    std::string text;
+    auto r = store_.get_template(req->pool(), &text);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    out->set_pool(req->pool());
+    out->set_template_(text);
+    out->set_version(r.current_version);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status DeleteTemplate(grpc::ServerContext* ctx, const pb::TemplateRequest* req, pb::TemplateReply* out) override {
+    return change(ctx, "delete-template", req->pool(), [&](const Caller& who, std::string* target, int64_t*) {
+      *target = req->pool();
+      if (!valid_pool_name(req->pool())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
+      auto r = store_.delete_template(req->pool(), who.name);
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+      out->set_pool(req->pool());
+      return grpc::Status::OK;
+    }, Role::kAdmin);
+  }
+
+  grpc::Status PutSecret(grpc::ServerContext* ctx, const pb::PutSecretRequest* req, pb::SecretReply* out) override {
+    return change(ctx, "put-secret", req->name(), [&](const Caller& who, std::string* target, int64_t*) {
+      *target = req->name();
+      auto r = store_.put_secret(req->name(), req->value(), who.name);
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
+      out->set_name(req->name());
+      return grpc::Status::OK;
+    }, Role::kAdmin);
+  }
+
+  grpc::Status DeleteSecret(grpc::ServerContext* ctx, const pb::DeleteSecretRequest* req, pb::SecretReply* out) override {
+    return change(ctx, "delete-secret", req->name(), [&](const Caller& who, std::string* target, int64_t*) {
+      *target = req->name();
+      if (!valid_secret_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid secret name", {{"name", "must match [A-Za-z0-9._-]{1,128}"}});
+      auto r = store_.delete_secret(req->name(), who.name);
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
+      out->set_name(req->name());
+      return grpc::Status::OK;
+    }, Role::kAdmin);
+  }
+
+  grpc::Status ListSecrets(grpc::ServerContext* ctx, const pb::ListSecretsRequest*, pb::ListSecretsReply* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kAdmin, &who); !s.ok()) return s;
+    std::vector<SecretInfo> secrets;
+    auto r = store_.list_secrets(&secrets);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    for (const auto& s : secrets) {
+      auto* i = out->add_secrets();
+      i->set_name(s.name);
+      i->set_bytes(s.bytes);
+      i->set_updated_at_ms(s.updated_at_ms);
+      i->set_version(s.version);
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::optional<json> parse_and_validate(const pb::PoolWriteRequest& req, FieldErrors* errors) {
+    auto doc = parse_document(req.config(), format_of(req.format()), *errors);
+    if (!doc) return std::nullopt;
+    PoolContext pctx;
+    pctx.secret_exists = [this](const std::string& n) { return store_.secret_exists(n); };
+    *errors = validate_pool(*doc, pctx);
+    return doc;
+  }
+
+  // Authorizes, runs `body`, and audits the attempt whatever its outcome.
+  template <typename F>
+  grpc::Status change(grpc::ServerContext* ctx, const char* action, const std::string& requested, F&& body,
+                      Role needed = Role::kOperator) {
+    Caller who;
+    std::string target = requested;
+    int64_t version = 0;
+    grpc::Status s = auth_.authorize(*ctx, needed, &who);
+    if (s.ok()) s = body(who, &target, &version);
+    audit_.record(who, action, target, version, s.ok() ? "ok" : "error:" + std::to_string(s.error_code()),
+                  s.ok() ? "" : s.error_message());
+    return s;
+  }
+
+  PoolStore& store_;
+  const Authorizer& auth_;
+  AuditLog& audit_;
+};
+
+ApiServer::ApiServer(const ApiServerOptions& o, PoolStore& store, const Authorizer& auth, AuditLog& audit)
+    : service_(std::make_unique<Service>(store, auth, audit)) {
+  std::shared_ptr<grpc::ServerCredentials> creds;
+  if (!o.tls_cert_file.empty()) {
+    grpc::SslServerCredentialsOptions ssl(o.client_ca_file.empty()
+                                              ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                              : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    ssl.pem_key_cert_pairs.push_back({read_file(o.tls_key_file, "TLS key"), read_file(o.tls_cert_file, "TLS certificate")});
+    if (!o.client_ca_file.empty()) ssl.pem_root_certs = read_file(o.client_ca_file, "client CA");
+    creds = grpc::SslServerCredentials(ssl);
+  } else if (o.allow_insecure) {
+    creds = grpc::InsecureServerCredentials();
+  } else {
+    throw std::runtime_error("apiserver: no TLS certificate configured (use --tls-cert/--tls-key, or --insecure for tests)");
+  }
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder b;
+  b.AddListeningPort(o.listen, creds, &port_);
+  b.RegisterService(service_.get());
+  server_ = b.BuildAndStart();
+  if (!server_ || port_ == 0) throw std::runtime_error("apiserver: cannot listen on " + o.listen);
+  set_serving(store.zk().connected());
+}
+
+ApiServer::~ApiServer() { shutdown(); }
+
+void ApiServer::set_serving(bool serving) {
+  if (auto* h = server_->GetHealthCheckService()) {
+    h->SetServingStatus(serving);
+    h->SetServingStatus("edgelb.v1.EdgeLB", serving);
+  }
+}
+
+void ApiServer::wait() { server_->Wait(); }
+
+void ApiServer::shutdown() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+}
+
+}  // namespace edgelb::cp

@@ -1,0 +1,51 @@
+// edgelb-apiserver's gRPC server: the edgelb.v1.EdgeLB service over TCP with TLS (server
+// certificate) or mutual TLS (client CA: every client must present a certificate signed by
+// it), plus grpc.health.v1 (SERVING while ZooKeeper is connected) and server reflection.
+//
+// Each call: authorize (auth.h) -> parse and validate the pool config (pool_validator.h) ->
+// store (pool_store.h) -> audit (audit_log.h). Nothing is stored when validation fails.
+// The server owns its gRPC threads; all handlers are safe to run concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/audit_log.h"
+#include "api/auth.h"
+#include "store/pool_store.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace edgelb::cp {
+
+struct ApiServerOptions {
+  std::string listen = "127.0.0.1:7443";  // host:port (port 0: pick one, see port())
+  std::string tls_cert_file, tls_key_file;  // empty: plaintext (only with allow_insecure)
+  std::string client_ca_file;               // set: mutual TLS, client certificates required
+  bool allow_insecure = false;
+};
+
+class ApiServer {
+ public:
+  // Starts listening. Throws std::runtime_error (with the file or address) when it cannot.
+  ApiServer(const ApiServerOptions& options, PoolStore& store, const Authorizer& auth, AuditLog& audit);
+  ~ApiServer();  // stops accepting and waits for running calls (2 s grace)
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  int port() const { return port_; }
+  void set_serving(bool serving);  // grpc.health.v1 status
+  void wait();                     // until shutdown()
+  void shutdown();
+
+  class Service;
+
+ private:
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+}  // namespace edgelb::cp

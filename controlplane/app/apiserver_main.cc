@@ -1,0 +1,115 @@
+// edgelb-apiserver: validates Edge-LB pool configs, keeps them in ZooKeeper, and serves the
+// edgelb.v1 gRPC API (docs/apiserver.md). Stateless apart from ZooKeeper: pools keep serving
+// while it is down, and it picks up where it left off when it returns.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "api/api_server.h"
+#include "api/audit_log.h"
+#include "api/auth.h"
+#include "crypto/secret_box.h"
+#include "store/pool_store.h"
+#include "zk/zk_client.h"
+
+namespace {
+
+std::string read_trimmed(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace edgelb::cp;
+  CLI::App app{"edgelb-apiserver: the edgelb control API (pools in ZooKeeper, gRPC edgelb.v1)"};
+  ZkOptions zk_opts;
+  zk_opts.hosts = "127.0.0.1:2181";
+  StoreOptions store_opts;
+  ApiServerOptions api;
+  std::string digest_file, tokens_file, anonymous = "none", secret_key_file, audit_file, ready_file;
+  int session_ms = 10000;
+  app.add_option("--zk", zk_opts.hosts, "ZooKeeper hosts (host:port,...)")->capture_default_str();
+  app.add_option("--zk-root", store_opts.root, "root znode")->capture_default_str();
+  app.add_option("--zk-digest-file", digest_file, "file with user:password: digest auth and ACLs on every node");
+  app.add_option("--zk-session-timeout-ms", session_ms, "ZooKeeper session timeout")->capture_default_str();
+  app.add_option("--history", store_opts.history_limit, "pool versions kept for rollback")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--listen", api.listen, "gRPC address host:port")->capture_default_str();
+  app.add_option("--tls-cert", api.tls_cert_file, "server certificate (PEM)");
+  app.add_option("--tls-key", api.tls_key_file, "server private key (PEM)");
+  app.add_option("--client-ca", api.client_ca_file, "CA for client certificates: enables mutual TLS");
+  app.add_flag("--insecure", api.allow_insecure, "plaintext gRPC (tests and loopback only)");
+  app.add_option("--tokens", tokens_file, "bearer tokens file (YAML: tokens: [{name, role, token|sha256}])");
+  app.add_option("--anonymous-role", anonymous, "role of callers without certificate or token")
+      ->check(CLI::IsMember({"none", "viewer", "operator", "admin"}))->capture_default_str();
+  app.add_option("--secret-key-file", secret_key_file, "AES-256 key (32 bytes or 64 hex digits, mode 0600) for secrets at rest");
+  app.add_option("--audit-log", audit_file, "append audit records here (default stderr)");
+  app.add_option("--ready-file", ready_file, "write the listening port here once serving");
+  CLI11_PARSE(app, argc, argv);
+  zk_opts.session_timeout = std::chrono::milliseconds(session_ms);
+  if (!api.tls_cert_file.empty() && api.tls_key_file.empty()) {
+    std::fprintf(stderr, "edgelb-apiserver: --tls-cert needs --tls-key\n");
+    return 2;
+  }
+  if (!api.client_ca_file.empty() && api.tls_cert_file.empty()) {
+    std::fprintf(stderr, "edgelb-apiserver: --client-ca (mutual TLS) needs --tls-cert and --tls-key\n");
+    return 2;
+  }
+
+  // Signals go to a waiting thread, not to whichever thread happens to run.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  try {
+    if (!digest_file.empty()) zk_opts.digest = read_trimmed(digest_file);
+    std::optional<SecretBox> box;
+    if (!secret_key_file.empty()) box.emplace(SecretBox::from_file(secret_key_file));
+    else std::fprintf(stderr, "edgelb-apiserver: no --secret-key-file: secrets and autoCertificate pools are refused\n");
+    Authorizer auth(tokens_file, *parse_role(anonymous));
+    AuditLog audit(audit_file);
+    ZkClient zk(zk_opts);
+    while (!zk.wait_connected(std::chrono::seconds(5)))
+      std::fprintf(stderr, "edgelb-apiserver: waiting for ZooKeeper at %s\n", zk_opts.hosts.c_str());
+    PoolStore store(zk, store_opts, box ? &*box : nullptr);
+    store.init();
+    ApiServer server(api, store, auth, audit);
+    zk.on_connection_change([&server](bool up) {
+      server.set_serving(up);
+      std::fprintf(stderr, "edgelb-apiserver: ZooKeeper %s\n", up ? "connected" : "disconnected");
+    });
+    char host[256] = "localhost";
+    ::gethostname(host, sizeof host - 1);
+    const std::string me = std::string(host) + ":" + std::to_string(server.port());
+    zk.create_ephemeral(store_opts.root + "/apiservers/" + me,
+                        nlohmann::json{{"host", host}, {"port", server.port()}, {"pid", ::getpid()}}.dump());
+    std::fprintf(stderr, "edgelb-apiserver: serving edgelb.v1 on port %d (%s), ZooKeeper %s%s\n", server.port(),
+                 api.tls_cert_file.empty() ? "plaintext" : api.client_ca_file.empty() ? "TLS" : "mutual TLS",
+                 zk_opts.hosts.c_str(), store_opts.root.c_str());
+    if (!ready_file.empty()) std::ofstream(ready_file) << server.port() << "\n";
+    std::thread stopper([&] {
+      int sig = 0;
+      sigwait(&sigs, &sig);
+      std::fprintf(stderr, "edgelb-apiserver: signal %d, stopping\n", sig);
+      server.shutdown();
+    });
+    server.wait();
+    stopper.join();
+    zk.forget_ephemeral(store_opts.root + "/apiservers/" + me);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "edgelb-apiserver: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

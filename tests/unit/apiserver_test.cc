@@ -1,0 +1,448 @@
+// edgelb-apiserver's gRPC service over real TLS against a real ZooKeeper: mutual TLS and
+// bearer tokens, each role's allowed and denied calls, errors a program can act on (field
+// paths, current version), every shared pool fixture stored and read back identical, health,
+// reflection and the audit trail.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "api/api_server.h"
+#include "api/proto/edgelb.grpc.pb.h"
+#include "crypto/x509_issuer.h"
+#include "pool/pool_document.h"
+#include "zk_server.h"
+
+namespace edgelb::cp {
+namespace {
+
+namespace pb = edgelb::v1;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Pki {
+  KeyAndCert ca, server, admin, op, viewer, stranger, no_role;
+  Pki() {
+    CertRequest r;
+    r.common_name = "test CA";
+    r.usage = CertRequest::Usage::kCa;
+    ca = self_signed(r);
+    CertRequest s;
+    s.common_name = "localhost";
+    s.dns_names = {"localhost"};
+    s.ip_addresses = {"127.0.0.1"};
+    server = issue(s, ca);
+    auto client = [&](const char* cn, const char* ou, const KeyAndCert& by) {
+      CertRequest c;
+      c.common_name = cn;
+      c.organizational_unit = ou;
+      c.usage = CertRequest::Usage::kClient;
+      return issue(c, by);
+    };
+    admin = client("alice", "admin", ca);
+    op = client("olga", "operator", ca);
+    viewer = client("victor", "viewer", ca);
+    no_role = client("nobody", "", ca);
+    CertRequest other;
+    other.common_name = "other CA";
+    other.usage = CertRequest::Usage::kCa;
+    stranger = client("mallory", "admin", self_signed(other));
+  }
+};
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    zk_server_ = new test::ZkServer();
+    pki_ = new Pki();
+  }
+  static void TearDownTestSuite() {
+    delete zk_server_;
+    delete pki_;
+  }
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("edgelb-api-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    write("server.crt", pki_->server.cert_pem);
+    write("server.key", pki_->server.key_pem);
+    write("ca.crt", pki_->ca.cert_pem);
+    write("tokens.yaml", "tokens:\n  - {name: ci, role: operator, token: t-operator}\n"
+                         "  - {name: ro, role: viewer, sha256: " + sha256_hex("t-viewer") + "}\n");
+    ZkOptions zo;
+    zo.hosts = zk_server_->hosts();
+    zk_ = std::make_unique<ZkClient>(zo);
+    ASSERT_TRUE(zk_->wait_connected(10s));
+    StoreOptions so;
+    so.root = "/api-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    store_ = std::make_unique<PoolStore>(*zk_, so, &box_);
+    store_->init();
+    auth_ = std::make_unique<Authorizer>(dir_ + "/tokens.yaml", Role::kNone);
+    audit_ = std::make_unique<AuditLog>(dir_ + "/audit.log");
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void write(const std::string& name, const std::string& data) { std::ofstream(dir_ + "/" + name) << data; }
+  void start(bool mutual) {
+    ApiServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.tls_cert_file = dir_ + "/server.crt";
+    o.tls_key_file = dir_ + "/server.key";
+    if (mutual) o.client_ca_file = dir_ + "/ca.crt";
+    server_ = std::make_unique<ApiServer>(o, *store_, *auth_, *audit_);
+  }
+  std::shared_ptr<grpc::Channel> channel(const KeyAndCert* client) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = pki_->ca.cert_pem;
+    if (client) {
+      ssl.pem_cert_chain = client->cert_pem;
+      ssl.pem_private_key = client->key_pem;
+    }
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::SslCredentials(ssl), args);
+  }
+  std::unique_ptr<pb::EdgeLB::Stub> stub(const KeyAndCert* client) { return pb::EdgeLB::NewStub(channel(client)); }
+  static std::unique_ptr<grpc::ClientContext> ctx(const std::string& token = "") {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() + 10s);
+    if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
+    return c;
+  }
+  static pb::ErrorDetails details(const grpc::ClientContext& c) {
+    pb::ErrorDetails d;
+    auto md = c.GetServerTrailingMetadata();
+    auto it = md.find("edgelb-error-details-bin");
+    if (it != md.end()) d.ParseFromString(std::string(it->second.data(), it->second.size()));
+    return d;
+  }
+  static pb::PoolWriteRequest pool_request(const std::string& name, int count = 1) {
+    pb::PoolWriteRequest r;
+    r.set_config("apiVersion: V2\nname: " + name + "\ncount: " + std::to_string(count) +
+                 "\nhaproxy:\n  frontends:\n    - bindPort: 80\n      protocol: HTTP\n      linkBackend:\n"
+                 "        defaultBackend: app\n  backends:\n    - name: app\n      protocol: HTTP\n      services:\n"
+                 "        - marathon: {serviceID: /app}\n          endpoint: {portName: web}\n");
+    return r;
+  }
+
+  static test::ZkServer* zk_server_;
+  static Pki* pki_;
+  std::string dir_;
+  SecretBox box_{std::array<unsigned char, 32>{7}};
+  std::unique_ptr<ZkClient> zk_;
+  std::unique_ptr<PoolStore> store_;
+  std::unique_ptr<Authorizer> auth_;
+  std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<ApiServer> server_;
+};
+test::ZkServer* ApiTest::zk_server_ = nullptr;
+Pki* ApiTest::pki_ = nullptr;
+
+TEST_F(ApiTest, MutualTlsRefusesClientsWithoutAValidCertificate) {
+  start(true);
+  pb::PingReply r;
+  auto c = ctx();
+  EXPECT_EQ(stub(nullptr)->Ping(c.get(), {}, &r).error_code(), grpc::UNAVAILABLE);  // handshake refused
+  c = ctx();
+  EXPECT_EQ(stub(&pki_->stranger)->Ping(c.get(), {}, &r).error_code(), grpc::UNAVAILABLE);  // other CA
+  c = ctx();
+  auto s = stub(&pki_->no_role)->Ping(c.get(), {}, &r);
+  EXPECT_EQ(s.error_code(), grpc::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("no edgelb role"), std::string::npos);
+  c = ctx();
+  ASSERT_TRUE(stub(&pki_->viewer)->Ping(c.get(), {}, &r).ok());
+  EXPECT_EQ(r.message(), "pong");
+  EXPECT_TRUE(r.zookeeper_connected());
+}
+
+TEST_F(ApiTest, EachRoleGetsExactlyItsCalls) {
+  start(true);
+  auto viewer = stub(&pki_->viewer), op = stub(&pki_->op), admin = stub(&pki_->admin);
+  pb::PoolWriteReply w;
+  pb::ListPoolsReply l;
+  pb::TemplateReply t;
+  pb::SecretReply sr;
+  pb::ListSecretsReply ls;
+  pb::PutTemplateRequest tr;
+  tr.set_pool("web");
+  tr.set_template_("global\n");
+  pb::PutSecretRequest sq;
+  sq.set_name("tls");
+  sq.set_value("key");
+  auto c = ctx();
+  // viewer: reads only
+  EXPECT_EQ(viewer->CreatePool(c.get(), pool_request("web"), &w).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  EXPECT_TRUE(viewer->ListPools(c.get(), {}, &l).ok());
+  // operator: pools, not templates or secrets
+  c = ctx();
+  ASSERT_TRUE(op->CreatePool(c.get(), pool_request("web"), &w).ok());
+  c = ctx();
+  EXPECT_EQ(op->PutTemplate(c.get(), tr, &t).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  EXPECT_EQ(op->PutSecret(c.get(), sq, &sr).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  EXPECT_EQ(op->ListSecrets(c.get(), {}, &ls).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  pb::TemplateRequest tq;
+  tq.set_pool("web");
+  EXPECT_EQ(viewer->GetTemplate(c.get(), tq, &t).error_code(), grpc::NOT_FOUND);  // allowed; default template
+  // admin: everything
+  c = ctx();
+  EXPECT_TRUE(admin->PutTemplate(c.get(), tr, &t).ok());
+  c = ctx();
+  ASSERT_TRUE(viewer->GetTemplate(c.get(), tq, &t).ok());
+  EXPECT_EQ(t.template_(), "global\n");
+  c = ctx();
+  EXPECT_TRUE(admin->PutSecret(c.get(), sq, &sr).ok());
+  c = ctx();
+  ASSERT_TRUE(admin->ListSecrets(c.get(), {}, &ls).ok());
+  ASSERT_EQ(ls.secrets_size(), 1);
+  EXPECT_EQ(ls.secrets(0).bytes(), 3u);
+  c = ctx();
+  pb::DeletePoolRequest dq;
+  dq.set_name("web");
+  EXPECT_EQ(viewer->DeletePool(c.get(), dq, &w).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  EXPECT_TRUE(op->DeletePool(c.get(), dq, &w).ok());
+
+  // The audit trail names who did what, allowed or not, and never a secret value.
+  std::string audit = slurp(dir_ + "/audit.log");
+  std::vector<json> lines;
+  std::istringstream in(audit);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_GE(lines.size(), 7u);
+  EXPECT_EQ(lines[0]["who"], "cn:victor");
+  EXPECT_EQ(lines[0]["action"], "create-pool");
+  EXPECT_EQ(lines[0]["outcome"], "error:7");
+  EXPECT_EQ(lines[1]["who"], "cn:olga");
+  EXPECT_EQ(lines[1]["target"], "web");
+  EXPECT_EQ(lines[1]["version"], 1);
+  EXPECT_EQ(lines[1]["outcome"], "ok");
+  EXPECT_EQ(lines.back()["action"], "delete-pool");
+  EXPECT_EQ(lines.back()["target"], "web");
+  EXPECT_EQ(audit.find("\"key\""), std::string::npos);
+}
+
+TEST_F(ApiTest, BearerTokensOverTls) {
+  start(false);
+  auto s = stub(nullptr);
+  pb::PoolWriteReply w;
+  pb::ListPoolsReply l;
+  auto c = ctx();
+  EXPECT_EQ(s->ListPools(c.get(), {}, &l).error_code(), grpc::UNAUTHENTICATED);
+  c = ctx("wrong");
+  EXPECT_EQ(s->ListPools(c.get(), {}, &l).error_code(), grpc::UNAUTHENTICATED);
+  c = ctx("t-viewer");
+  EXPECT_TRUE(s->ListPools(c.get(), {}, &l).ok());
+  c = ctx("t-viewer");
+  EXPECT_EQ(s->CreatePool(c.get(), pool_request("web"), &w).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx("t-operator");
+  ASSERT_TRUE(s->CreatePool(c.get(), pool_request("web"), &w).ok());
+  PoolRecord rec;
+  ASSERT_TRUE(store_->get("web", &rec).ok());
+  EXPECT_EQ(rec.updated_by, "token:ci");
+}
+
+TEST_F(ApiTest, ErrorsCarryFieldPathsAndCurrentVersion) {
+  start(true);
+  auto op = stub(&pki_->op);
+  pb::PoolWriteReply w;
+  pb::PoolWriteRequest bad;
+  bad.set_config(R"({"apiVersion":"V2","name":"web","count":"one","haproxy":{"frontends":[{"bindPort":80,
+      "protocol":"HTTP","linkBackend":{"defaultBackend":"missing"}}],"backends":[]}})");
+  auto c = ctx();
+  auto s = op->CreatePool(c.get(), bad, &w);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  auto d = details(*c);
+  ASSERT_EQ(d.field_violations_size(), 2);
+  EXPECT_EQ(d.field_violations(0).field(), "count");
+  EXPECT_EQ(d.field_violations(1).field(), "haproxy.frontends[0].linkBackend.defaultBackend");
+  std::vector<std::string> kids;
+  zk_->children(store_->options().root + "/pools", &kids);
+  EXPECT_TRUE(kids.empty()) << "nothing stored";
+
+  c = ctx();
+  ASSERT_TRUE(op->CreatePool(c.get(), pool_request("web"), &w).ok());
+  c = ctx();
+  EXPECT_EQ(op->CreatePool(c.get(), pool_request("web"), &w).error_code(), grpc::ALREADY_EXISTS);
+  auto up = pool_request("web", 2);
+  up.set_expected_version(1);
+  c = ctx();
+  ASSERT_TRUE(op->UpdatePool(c.get(), up, &w).ok());
+  EXPECT_EQ(w.version(), 2);
+  c = ctx();
+  s = op->UpdatePool(c.get(), up, &w);  // still expects 1
+  EXPECT_EQ(s.error_code(), grpc::ABORTED);
+  EXPECT_EQ(details(*c).current_version(), 2);
+  up.set_name("other");
+  up.set_expected_version(0);
+  c = ctx();
+  s = op->UpdatePool(c.get(), up, &w);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(details(*c).field_violations(0).field(), "name");
+  pb::GetPoolRequest g;
+  g.set_name("nope");
+  pb::Pool p;
+  c = ctx();
+  EXPECT_EQ(op->GetPool(c.get(), g, &p).error_code(), grpc::NOT_FOUND);
+  pb::RollbackPoolRequest rb;
+  rb.set_name("web");
+  rb.set_to_version(1);
+  c = ctx();
+  ASSERT_TRUE(op->RollbackPool(c.get(), rb, &w).ok());
+  EXPECT_EQ(w.version(), 3);
+  g.set_name("web");
+  pb::PoolHistory h;
+  c = ctx();
+  ASSERT_TRUE(op->GetPoolHistory(c.get(), g, &h).ok());
+  ASSERT_EQ(h.versions_size(), 3);
+  EXPECT_EQ(h.versions(0).rolled_back_from(), 1);
+  EXPECT_EQ(json::parse(h.versions(0).config_json())["count"], 1);
+}
+
+TEST_F(ApiTest, EverySharedFixtureIsStoredAndReadBackIdentical) {
+  start(true);
+  auto op = stub(&pki_->op);
+  std::set<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(EDGELB_SHARED_DIR) + "/fixtures/edgelb-pools")) {
+    if (e.path().extension() != ".json") continue;
+    FieldErrors errors;
+    auto doc = load_document_file(e.path().string(), errors);
+    ASSERT_TRUE(doc);
+    const std::string name = (*doc)["name"];
+    pb::PoolWriteRequest req;
+    req.set_config(slurp(e.path().string()));
+    pb::PoolWriteReply w;
+    auto c = ctx();
+    // Two fixtures share a pool name (blue/green deployment, weighted backends): update those.
+    auto s = names.insert(name).second ? op->CreatePool(c.get(), req, &w) : op->UpdatePool(c.get(), req, &w);
+    ASSERT_TRUE(s.ok()) << e.path() << ": " << s.error_message();
+    pb::GetPoolRequest g;
+    g.set_name(name);
+    pb::Pool p;
+    c = ctx();
+    ASSERT_TRUE(op->GetPool(c.get(), g, &p).ok());
+    EXPECT_EQ(json::parse(p.config_json()), *doc) << e.path();
+    EXPECT_EQ(p.updated_by(), "cn:olga");
+  }
+  pb::ListPoolsReply l;
+  auto c = ctx();
+  ASSERT_TRUE(op->ListPools(c.get(), {}, &l).ok());
+  EXPECT_EQ(static_cast<size_t>(l.pools_size()), names.size());
+}
+
+TEST_F(ApiTest, StatusReportsRegisteredInstances) {
+  start(true);
+  auto op = stub(&pki_->op);
+  pb::PoolWriteReply w;
+  auto c = ctx();
+  ASSERT_TRUE(op->CreatePool(c.get(), pool_request("web"), &w).ok());
+  c = ctx();
+  ASSERT_TRUE(op->UpdatePool(c.get(), pool_request("web", 2), &w).ok());
+  const std::string dir = store_->pool_path("web") + "/instances/";
+  ASSERT_EQ(zk_->create_ephemeral(dir + "a", R"({"host":"198.18.0.1","appliedVersion":2,"healthy":true,"state":"running"})"), ZOK);
+  ASSERT_EQ(zk_->create_ephemeral(dir + "b", R"({"host":"198.18.0.2","appliedVersion":1,"healthy":true})"), ZOK);
+  pb::GetPoolRequest g;
+  g.set_name("web");
+  pb::PoolStatus st;
+  c = ctx();
+  ASSERT_TRUE(op->GetPoolStatus(c.get(), g, &st).ok());
+  EXPECT_EQ(st.version(), 2);
+  ASSERT_EQ(st.instances_size(), 2);
+  EXPECT_EQ(st.instances(0).host(), "198.18.0.1");
+  EXPECT_EQ(st.instances(1).applied_version(), 1);
+  EXPECT_EQ(st.up_to_date(), 1u);
+  EXPECT_EQ(st.health(), "UPDATING");
+  zk_->forget_ephemeral(dir + "b");
+  c = ctx();
+  ASSERT_TRUE(op->GetPoolStatus(c.get(), g, &st).ok());
+  EXPECT_EQ(st.health(), "HEALTHY");
+  zk_->forget_ephemeral(dir + "a");
+}
+
+// Raw protobuf bytes over a generic stub: this test needs no generated health/reflection code.
+std::string bytes_of(const grpc::ByteBuffer& b) {
+  std::vector<grpc::Slice> slices;
+  (void)b.Dump(&slices);
+  std::string out;
+  for (const auto& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+TEST_F(ApiTest, HealthAndReflectionAreServed) {
+  start(true);
+  grpc::GenericStub generic(channel(&pki_->viewer));
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok;
+  {
+    // grpc.health.v1.Health/Check(service ""): HealthCheckResponse{status: SERVING(1)} = 08 01.
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 10s);
+    grpc::ByteBuffer req, resp;
+    grpc::Slice empty;
+    req = grpc::ByteBuffer(&empty, 1);
+    auto call = generic.PrepareUnaryCall(&c, "/grpc.health.v1.Health/Check", req, &cq);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(&resp, &status, reinterpret_cast<void*>(1));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(bytes_of(resp), std::string("\x08\x01", 2));
+  }
+  {
+    // grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo{list_services: ""} (field 7).
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto stream = generic.PrepareCall(&c, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+    stream->StartCall(reinterpret_cast<void*>(1));
+    ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+    grpc::Slice msg(std::string("\x3a\x00", 2));
+    grpc::ByteBuffer req(&msg, 1);
+    stream->Write(req, reinterpret_cast<void*>(2));
+    ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+    stream->WritesDone(reinterpret_cast<void*>(3));
+    ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+    grpc::ByteBuffer resp;
+    stream->Read(&resp, reinterpret_cast<void*>(4));
+    ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+    EXPECT_NE(bytes_of(resp).find("edgelb.v1.EdgeLB"), std::string::npos);
+    EXPECT_NE(bytes_of(resp).find("grpc.health.v1.Health"), std::string::npos);
+    grpc::Status status;
+    stream->Finish(&status, reinterpret_cast<void*>(5));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+  }
+  server_->set_serving(false);
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + 10s);
+    grpc::Slice empty;
+    grpc::ByteBuffer req(&empty, 1), resp;
+    auto call = generic.PrepareUnaryCall(&c, "/grpc.health.v1.Health/Check", req, &cq);
+    call->StartCall();
+    grpc::Status status;
+    call->Finish(&resp, &status, reinterpret_cast<void*>(1));
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    ASSERT_TRUE(status.ok());
+    EXPECT_EQ(bytes_of(resp), std::string("\x08\x02", 2));  // NOT_SERVING
+  }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+}  // namespace
+}  // namespace edgelb::cp

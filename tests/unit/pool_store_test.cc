@@ -1,0 +1,379 @@
+// PoolStore and ZkClient against a real ZooKeeper server: versions and compare-and-set,
+// history and rollback, subtree delete, ACLs, encrypted secrets, size limits, and what
+// happens when ZooKeeper restarts or the session expires in the middle of operations —
+// verified by reading ZooKeeper directly.
+#include <gtest/gtest.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <thread>
+
+#include "crypto/secret_box.h"
+#include "store/pool_store.h"
+#include "zk_server.h"
+
+namespace edgelb::cp {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::array<unsigned char, 32> test_key(unsigned char seed) {
+  std::array<unsigned char, 32> k;
+  for (size_t i = 0; i < k.size(); ++i) k[i] = static_cast<unsigned char>(seed + i);
+  return k;
+}
+
+json pool_config(int counter = 0) {
+  json c = json::parse(R"({"apiVersion":"V2","name":"web","haproxy":{"frontends":[{"bindPort":80,"protocol":"HTTP",
+      "linkBackend":{"defaultBackend":"app"}}],"backends":[{"name":"app","protocol":"HTTP",
+      "services":[{"marathon":{"serviceID":"/app"},"endpoint":{"portName":"web"}}]}]}})");
+  c["environmentVariables"] = {{"COUNTER", std::to_string(counter)}};
+  return c;
+}
+int counter_of(const json& c) { return std::stoi(c["environmentVariables"]["COUNTER"].get<std::string>()); }
+
+class StoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { server_ = new test::ZkServer(); }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+  void SetUp() override {
+    opts_.hosts = server_->hosts();
+    opts_.session_timeout = 4000ms;
+    zk_ = std::make_unique<ZkClient>(opts_);
+    ASSERT_TRUE(zk_->wait_connected(10s));
+    StoreOptions so;
+    so.root = "/t-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    so.history_limit = 4;
+    store_ = std::make_unique<PoolStore>(*zk_, so, &box_);
+    store_->init();
+  }
+  // Everything under `path`, for direct checks.
+  std::vector<std::string> tree(const std::string& path) {
+    std::vector<std::string> out, kids;
+    if (zk_->children(path, &kids) != ZOK) return out;
+    out.push_back(path);
+    std::sort(kids.begin(), kids.end());
+    for (const auto& k : kids)
+      for (auto& p : tree(path + "/" + k)) out.push_back(p);
+    return out;
+  }
+  std::string raw(const std::string& path) {
+    ZkNode n;
+    EXPECT_EQ(zk_->get(path, &n), ZOK) << path;
+    return n.data;
+  }
+
+  static test::ZkServer* server_;
+  ZkOptions opts_;
+  SecretBox box_{test_key(1)};
+  std::unique_ptr<ZkClient> zk_;
+  std::unique_ptr<PoolStore> store_;
+};
+test::ZkServer* StoreTest::server_ = nullptr;
+
+TEST_F(StoreTest, CreateUpdateCompareAndSetHistoryRollback) {
+  auto r = store_->create("web", pool_config(0), "alice");
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.current_version, 1);
+  EXPECT_EQ(store_->create("web", pool_config(9), "bob").code, StoreResult::kAlreadyExists);
+
+  r = store_->update("web", pool_config(1), 1, "alice");
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.current_version, 2);
+  r = store_->update("web", pool_config(99), 1, "bob");  // stale expectation
+  EXPECT_EQ(r.code, StoreResult::kConflict);
+  EXPECT_EQ(r.current_version, 2);
+  EXPECT_EQ(store_->update("nope", pool_config(), 0, "bob").code, StoreResult::kNotFound);
+
+  PoolRecord rec;
+  ASSERT_TRUE(store_->get("web", &rec).ok());
+  EXPECT_EQ(rec.version, 2);
+  EXPECT_EQ(counter_of(rec.config), 1);
+  EXPECT_EQ(rec.updated_by, "alice");
+
+  // Directly in ZooKeeper: the pool node and one history entry per version.
+  const std::string base = store_->pool_path("web");
+  EXPECT_EQ(PoolRecord::from_json(raw(base))->version, 2);
+  EXPECT_EQ(PoolRecord::from_json(raw(base + "/history/0000000001"))->config, pool_config(0));
+  EXPECT_EQ(PoolRecord::from_json(raw(base + "/history/0000000002"))->config, pool_config(1));
+
+  r = store_->rollback("web", 1, 2, "carol");
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.current_version, 3);
+  ASSERT_TRUE(store_->get("web", &rec).ok());
+  EXPECT_EQ(rec.config, pool_config(0));
+  EXPECT_EQ(rec.rolled_back_from, 1);
+  EXPECT_EQ(store_->rollback("web", 2, 2, "carol").code, StoreResult::kConflict);
+
+  // Only the last 4 versions are kept.
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store_->update("web", pool_config(10 + i), 0, "alice").ok());
+  std::vector<PoolRecord> hist;
+  ASSERT_TRUE(store_->history("web", &hist).ok());
+  ASSERT_EQ(hist.size(), 4u);
+  EXPECT_EQ(hist.front().version, 7);
+  EXPECT_EQ(hist.back().version, 4);
+  r = store_->rollback("web", 1, 0, "carol");
+  EXPECT_EQ(r.code, StoreResult::kNotFound);
+  EXPECT_NE(r.message.find("kept: 4..7"), std::string::npos) << r.message;
+}
+
+TEST_F(StoreTest, DeleteRemovesTheWholeSubtreeIncludingInstances) {
+  ASSERT_TRUE(store_->create("web", pool_config(), "alice").ok());
+  ASSERT_TRUE(store_->update("web", pool_config(1), 0, "alice").ok());
+  ASSERT_TRUE(store_->put_template("web", "global\n  maxconn 1000\n", "admin").ok());
+  // A running instance registers itself (as an agent will), from another session.
+  ZkClient agent(opts_);
+  ASSERT_TRUE(agent.wait_connected(10s));
+  const std::string inst = store_->pool_path("web") + "/instances/node-1";
+  ASSERT_EQ(agent.create_ephemeral(inst, R"({"host":"node-1","appliedVersion":2,"healthy":true})"), ZOK);
+  std::vector<InstanceRegistration> regs;
+  ASSERT_TRUE(store_->instances("web", &regs).ok());
+  ASSERT_EQ(regs.size(), 1u);
+  EXPECT_EQ(regs[0].data["appliedVersion"], 2);
+
+  EXPECT_EQ(store_->remove("web", 1, "alice").code, StoreResult::kConflict);
+  ASSERT_TRUE(store_->remove("web", 2, "alice").ok());
+  EXPECT_EQ(tree(store_->pool_path("web")), std::vector<std::string>{});
+  EXPECT_EQ(store_->remove("web", 0, "alice").code, StoreResult::kNotFound);
+  agent.forget_ephemeral(inst);
+}
+
+TEST_F(StoreTest, ConcurrentUpdatesAreResolvedByCompareAndSet) {
+  ASSERT_TRUE(store_->create("web", pool_config(0), "init").ok());
+  constexpr int kThreads = 6, kIncrements = 15;
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int done = 0; done < kIncrements;) {
+        PoolRecord cur;
+        ASSERT_TRUE(store_->get("web", &cur).ok());
+        auto r = store_->update("web", pool_config(counter_of(cur.config) + 1), cur.version, "t" + std::to_string(t));
+        if (r.ok()) done++;
+        else if (r.code == StoreResult::kConflict) conflicts++;
+        else FAIL() << r.message;
+      }
+    });
+  for (auto& t : threads) t.join();
+  PoolRecord rec;
+  ASSERT_TRUE(store_->get("web", &rec).ok());
+  // No lost update: every increment landed exactly once.
+  EXPECT_EQ(counter_of(rec.config), kThreads * kIncrements);
+  EXPECT_EQ(rec.version, 1 + kThreads * kIncrements);
+  EXPECT_GT(conflicts.load(), 0) << "the threads never raced; the test proves nothing";
+}
+
+TEST_F(StoreTest, SecretsAreEncryptedAtRestAndCheckedByPools) {
+  const std::string pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n";
+  ASSERT_TRUE(store_->put_secret("web-tls", pem, "admin").ok());
+  std::string at_rest = raw(store_->secret_path("web-tls"));
+  EXPECT_EQ(at_rest.find("PRIVATE KEY"), std::string::npos);
+  EXPECT_EQ(at_rest.substr(0, 4), "EGB1");
+  EXPECT_EQ(store_->read_secret("web-tls"), pem);
+  // Another key, or the blob moved to another znode: it does not open.
+  SecretBox other(test_key(2));
+  EXPECT_FALSE(other.open(at_rest, store_->secret_path("web-tls")));
+  EXPECT_FALSE(box_.open(at_rest, store_->secret_path("other")));
+  std::vector<SecretInfo> secrets;
+  ASSERT_TRUE(store_->list_secrets(&secrets).ok());
+  ASSERT_EQ(secrets.size(), 1u);
+  EXPECT_EQ(secrets[0].bytes, pem.size());
+
+  json cfg = pool_config();
+  cfg["secrets"] = json::array({{{"secret", "web-tls"}, {"file", "web.pem"}}, {{"secret", "missing"}, {"file", "m.pem"}}});
+  auto r = store_->create("web", cfg, "alice");
+  EXPECT_EQ(r.code, StoreResult::kInvalid);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].path, "secrets[1].secret");
+  EXPECT_EQ(tree(store_->pool_path("web")), std::vector<std::string>{}) << "nothing half-stored";
+  cfg["secrets"].erase(1);
+  ASSERT_TRUE(store_->create("web", cfg, "alice").ok());
+  r = store_->delete_secret("web-tls", "admin");
+  EXPECT_EQ(r.code, StoreResult::kFailedPrecondition);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].path, "pool web: secrets[0].secret");
+  ASSERT_TRUE(store_->remove("web", 0, "alice").ok());
+  EXPECT_TRUE(store_->delete_secret("web-tls", "admin").ok());
+  EXPECT_FALSE(store_->secret_exists("web-tls"));
+}
+
+TEST_F(StoreTest, AutoCertificateIsGeneratedAndItsKeySealed) {
+  json cfg = pool_config();
+  cfg["autoCertificate"] = true;
+  ASSERT_TRUE(store_->create("tls", cfg, "alice").ok());
+  const std::string path = store_->pool_path("tls") + "/secrets/autocert";
+  json blob = json::parse(raw(path));
+  EXPECT_EQ(blob.dump().find("PRIVATE KEY"), std::string::npos);
+  std::string sealed(blob["key"].get<std::string>().size(), '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(sealed.data()),
+                          reinterpret_cast<const unsigned char*>(blob["key"].get<std::string>().data()),
+                          static_cast<int>(blob["key"].get<std::string>().size()));
+  sealed.resize(n);
+  while (!sealed.empty() && sealed.back() == '\0') sealed.pop_back();  // base64 padding
+  auto key_pem = box_.open(sealed, path);
+  ASSERT_TRUE(key_pem);
+  // The key belongs to the certificate, which names the pool and lasts ~10 years.
+  BIO* kb = BIO_new_mem_buf(key_pem->data(), static_cast<int>(key_pem->size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  std::string cert_pem = blob["cert"];
+  BIO* cb = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  ASSERT_TRUE(key && cert);
+  EXPECT_EQ(X509_check_private_key(cert, key), 1);
+  EXPECT_EQ(X509_check_host(cert, "tls.edgelb", 0, 0, nullptr), 1);
+  int days = 0, secs = 0;
+  ASSERT_EQ(ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(cert)), 1);
+  EXPECT_GT(days, 3600);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  BIO_free(kb);
+  BIO_free(cb);
+  // Updates keep the same certificate.
+  ASSERT_TRUE(store_->update("tls", cfg, 0, "alice").ok());
+  EXPECT_EQ(json::parse(raw(path))["cert"], cert_pem);
+
+  // Without a secret key the apiserver refuses autoCertificate instead of storing a plain key.
+  PoolStore keyless(*zk_, store_->options(), nullptr);
+  EXPECT_EQ(keyless.create("tls2", cfg, "alice").code, StoreResult::kFailedPrecondition);
+}
+
+TEST_F(StoreTest, OversizedConfigIsRefusedWithAClearMessage) {
+  json cfg = pool_config();
+  cfg["environmentVariables"]["BIG"] = std::string(600 * 1024, 'x');
+  auto r = store_->create("big", cfg, "alice");
+  EXPECT_EQ(r.code, StoreResult::kInvalid);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].reason.find("over the limit of 491520 bytes"), std::string::npos) << r.errors[0].reason;
+  EXPECT_EQ(zk_->exists(store_->pool_path("big")), ZNONODE);
+}
+
+TEST_F(StoreTest, DigestAclsKeepOtherClientsOut) {
+  ZkOptions secured = opts_;
+  secured.digest = "edgelb:s3cret";
+  ZkClient zk(secured);
+  ASSERT_TRUE(zk.wait_connected(10s));
+  StoreOptions so;
+  so.root = "/acl-root";
+  PoolStore store(zk, so, &box_);
+  store.init();
+  ASSERT_TRUE(store.create("web", pool_config(), "alice").ok());
+  ZkNode n;
+  EXPECT_EQ(zk_->get("/acl-root/pools/web", &n), ZNOAUTH);  // no credentials
+  ZkOptions wrong = opts_;
+  wrong.digest = "edgelb:wrong";
+  ZkClient intruder(wrong);
+  ASSERT_TRUE(intruder.wait_connected(10s));
+  EXPECT_EQ(intruder.get("/acl-root/pools/web", &n), ZNOAUTH);
+  EXPECT_EQ(intruder.set("/acl-root/pools/web", "x", -1), ZNOAUTH);
+  EXPECT_EQ(zk.get("/acl-root/pools/web", &n), ZOK);
+  ASSERT_TRUE(store.remove("web", 0, "alice").ok());
+}
+
+TEST_F(StoreTest, SessionExpiryReopensRearmsWatchesAndRecreatesEphemerals) {
+  ASSERT_TRUE(store_->create("web", pool_config(0), "alice").ok());
+  const std::string inst = store_->pool_path("web") + "/instances/self";
+  ASSERT_EQ(zk_->create_ephemeral(inst, "{}"), ZOK);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> seen;
+  zk_->watch_data(store_->pool_path("web"), [&](const std::optional<ZkNode>& n) {
+    std::lock_guard l(mu);
+    if (n) seen.push_back(static_cast<int>(PoolRecord::from_json(n->data)->version));
+    cv.notify_all();
+  });
+  auto wait_for = [&](int version) {
+    std::unique_lock l(mu);
+    return cv.wait_for(l, 15s, [&] { return std::find(seen.begin(), seen.end(), version) != seen.end(); });
+  };
+  ASSERT_TRUE(wait_for(1));
+  const int64_t old_session = zk_->session_id();
+  const uint64_t opened = zk_->sessions_opened();
+  server_->expire_session(zk_->client_id());
+  // Writes during the expiry wait for the new session and land once.
+  auto r = store_->update("web", pool_config(1), 1, "alice");
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.current_version, 2);
+  ASSERT_TRUE(wait_for(2)) << "the data watch was not re-armed on the new session";
+  EXPECT_GT(zk_->sessions_opened(), opened);
+  EXPECT_NE(zk_->session_id(), old_session);
+  // The ephemeral registration belongs to the new session.
+  for (int i = 0; i < 100; ++i) {
+    ZkStat st;
+    if (zk_->exists(inst, &st) == ZOK && st.ephemeral_owner == zk_->session_id()) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ZkStat st;
+  ASSERT_EQ(zk_->exists(inst, &st), ZOK);
+  EXPECT_EQ(st.ephemeral_owner, zk_->session_id());
+  ASSERT_TRUE(store_->update("web", pool_config(2), 2, "alice").ok());
+  ASSERT_TRUE(wait_for(3)) << "the watch fired once and was not re-armed";
+  zk_->forget_ephemeral(inst);
+}
+
+// ZooKeeper dies (SIGKILL) and comes back while writers are busy: every call that reported
+// success is in ZooKeeper exactly once, nothing is half-written, and history matches.
+TEST_F(StoreTest, ZooKeeperRestartMidOperationsLeavesNoPartialWrites) {
+  constexpr int kPools = 4;
+  for (int p = 0; p < kPools; ++p) ASSERT_TRUE(store_->create("p" + std::to_string(p), pool_config(0), "init").ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok_calls[kPools];
+  std::atomic<int> failed_calls{0};
+  for (auto& c : ok_calls) c = 0;
+  std::vector<std::thread> writers;
+  for (int p = 0; p < kPools; ++p)
+    writers.emplace_back([&, p] {
+      const std::string name = "p" + std::to_string(p);
+      int next = 1;
+      while (!stop) {
+        // Compare-and-set on what this writer last saw: a double apply would be a conflict or
+        // a skipped counter value.
+        auto r = store_->update(name, pool_config(next), next, "w");
+        if (r.ok()) {
+          ok_calls[p]++;
+          next++;
+        } else {
+          failed_calls++;
+          ADD_FAILURE() << name << ": " << r.message << " (version " << r.current_version << ")";
+          return;
+        }
+      }
+    });
+  std::this_thread::sleep_for(700ms);
+  server_->stop();
+  std::this_thread::sleep_for(1500ms);
+  server_->start();
+  std::this_thread::sleep_for(1500ms);
+  stop = true;
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failed_calls.load(), 0);
+  for (int p = 0; p < kPools; ++p) {
+    const std::string base = store_->pool_path("p" + std::to_string(p));
+    auto rec = PoolRecord::from_json(raw(base));
+    ASSERT_TRUE(rec);
+    EXPECT_EQ(rec->version, 1 + ok_calls[p].load()) << base;
+    EXPECT_EQ(counter_of(rec->config), ok_calls[p].load()) << base;
+    // The history holds exactly the last 4 versions, each identical to what was written.
+    std::vector<std::string> hist;
+    ASSERT_EQ(zk_->children(base + "/history", &hist), ZOK);
+    EXPECT_EQ(hist.size(), std::min<size_t>(4, rec->version));
+    for (const auto& h : hist) {
+      auto hr = PoolRecord::from_json(raw(base + "/history/" + h));
+      ASSERT_TRUE(hr);
+      EXPECT_EQ(hr->version, std::stoll(h));
+      EXPECT_EQ(counter_of(hr->config), hr->version - 1);
+      EXPECT_GT(hr->version + 4, rec->version);
+    }
+  }
+  EXPECT_GT(ok_calls[0].load(), 0);
+}
+
+}  // namespace
+}  // namespace edgelb::cp
