@@ -265,6 +265,7 @@ int certs_init(const std::string& dir, const std::vector<std::string>& names, co
 int main(int argc, char** argv) {
   CLI::App app{"edgelbctl: manage edgelb pools through edgelb-apiserver"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--json, --as, ...) also after the verb
   Connection conn;
   conn.server = env_or("EDGELB_SERVER", conn.server);
   conn.certs_dir = env_or("EDGELB_CERTS_DIR", "");
