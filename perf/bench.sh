@@ -9,6 +9,8 @@
 #   updates-under-load  1000 control updates/s through the control socket while forwarding over
 #             memif: apply-to-live p50/p99, worker stall, loss (target 0)
 #   exception-path  punted packets/s through the TAP and what punting costs the fast path
+#   apiserver create/update latency p50/p99 and throughput through edgelb-apiserver (mutual TLS)
+#             on a local ZooKeeper; ListPools with 1000 pools
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,8 +59,14 @@ case "$scenario" in
       --out "$results/exception-path.json" --md "$results/exception-path.md"
     finish "$results/exception-path.json" "$results/exception-path.md"
     ;;
+  apiserver)
+    build edgelb-apiserver edgelbctl edgelb-apiserver-bench
+    /usr/bin/python3 perf/apiserver_bench.py --seconds "${BENCH_SECONDS:-5}" \
+      --out "$results/apiserver.json" --md "$results/apiserver.md"
+    finish "$results/apiserver.json" "$results/apiserver.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver" >&2
     exit 2
     ;;
 esac

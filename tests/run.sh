@@ -56,6 +56,7 @@ if [ "${EDGELB_SKIP_ASAN:-0}" != 1 ]; then
   echo "== build (ASan + UBSan)"
   if configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DEDGELB_SANITIZE=ON -DEDGELB_BENCHMARKS=OFF; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
       run_ctest asan build-asan 'unit|packet|zk'
   else
     echo "asan build failed"; failed=$((failed + 1))
