@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "common/hex.h"
 #include "crypto/x509_issuer.h"
 
 namespace edgelb::cp {
@@ -31,13 +32,7 @@ std::optional<Role> parse_role(const std::string& s) {
 std::string sha256_hex(const std::string& data) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d);
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : d) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return to_hex(d, sizeof d);
 }
 
 Authorizer::Authorizer(const std::string& tokens_file, Role anonymous) : anonymous_(anonymous) {

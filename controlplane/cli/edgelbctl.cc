@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "api/proto/edgelb.grpc.pb.h"
+#include "crypto/secret_box.h"
 #include "crypto/x509_issuer.h"
 #include "pool/pool_document.h"
 #include "pool/pool_schema.h"
@@ -253,9 +254,11 @@ int certs_init(const std::string& dir, const std::vector<std::string>& names, co
     write_file(dir + "/" + role + ".crt", k.cert_pem, false);
     write_file(dir + "/" + role + ".key", k.key_pem, true);
   }
-  std::cout << "wrote " << dir << "/{ca,server,admin,operator,viewer}.{crt,key}\n"
+  // The apiserver's key for secrets at rest, unless one is there already (it seals stored data).
+  if (!fs::exists(dir + "/secret.key")) edgelb::cp::SecretBox::generate_key_file(dir + "/secret.key");
+  std::cout << "wrote " << dir << "/{ca,server,admin,operator,viewer}.{crt,key} and " << dir << "/secret.key\n"
             << "apiserver: --tls-cert " << dir << "/server.crt --tls-key " << dir << "/server.key --client-ca " << dir
-            << "/ca.crt\n"
+            << "/ca.crt --secret-key-file " << dir << "/secret.key\n"
             << "edgelbctl: --certs-dir " << dir << " [--as admin|operator|viewer]\n";
   return 0;
 }

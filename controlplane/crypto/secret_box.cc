@@ -1,5 +1,7 @@
 #include "crypto/secret_box.h"
 
+#include "common/hex.h"
+
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -56,13 +58,7 @@ SecretBox SecretBox::from_file(const std::string& path) {
 void SecretBox::generate_key_file(const std::string& path) {
   unsigned char key[32];
   if (RAND_bytes(key, sizeof key) != 1) throw std::runtime_error("secret key: no randomness");
-  std::string hex;
-  static const char* d = "0123456789abcdef";
-  for (unsigned char b : key) {
-    hex += d[b >> 4];
-    hex += d[b & 15];
-  }
-  hex += '\n';
+  std::string hex = to_hex(key, sizeof key) + "\n";
   OPENSSL_cleanse(key, sizeof key);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0) throw std::runtime_error("secret key file " + path + ": cannot create (exists?)");

@@ -9,6 +9,7 @@
 #include <regex>
 #include <thread>
 
+#include "common/hex.h"
 #include "crypto/x509_issuer.h"
 
 namespace edgelb::cp {
@@ -62,13 +63,7 @@ size_t array_size(const json& config, std::initializer_list<const char*> path) {
 std::string new_txn_id() {
   unsigned char raw[16];
   RAND_bytes(raw, sizeof raw);
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : raw) {
-    out += d[b >> 4];
-    out += d[b & 15];
-  }
-  return out;
+  return to_hex(raw, sizeof raw);
 }
 
 bool valid_secret_name(const std::string& name) {

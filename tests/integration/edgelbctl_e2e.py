@@ -108,9 +108,8 @@ def run(args, work):
     for f in ("ca.crt", "server.crt", "server.key", "admin.crt", "operator.key", "viewer.crt"):
         assert os.path.exists(f"{certs}/{f}"), f
     assert oct(os.stat(f"{certs}/admin.key").st_mode & 0o777) == "0o600"
-    with open(f"{work}/secret.key", "wb") as f:
-        f.write(os.urandom(32))
-    os.chmod(f"{work}/secret.key", 0o600)
+    assert oct(os.stat(f"{certs}/secret.key").st_mode & 0o777) == "0o600"
+    shutil.copy(f"{certs}/secret.key", f"{work}/secret.key")
     zk = ZooKeeper(work)
     zk.start()
     api, port = start_apiserver(args, work, zk, certs)
