@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -55,6 +56,42 @@ struct Stats {
   }
 };
 
+// A failed call ends the benchmark: its numbers would mean nothing.
+bool must(const grpc::Status& s) {
+  if (!s.ok()) {
+    std::cerr << "apiserver-bench: " << s.error_message() << "\n";
+    std::exit(1);
+  }
+  return true;
+}
+
+// `clients` threads, each with its own stub, call `once(client, call index, stub)` until it
+// returns false (no work left) or `limit` passes. Reports the calls' latencies and calls/s.
+nlohmann::json concurrent(const std::shared_ptr<grpc::Channel>& channel, int clients, std::chrono::seconds limit,
+                          const std::function<bool(int, int, pb::EdgeLB::Stub&)>& once) {
+  std::vector<Stats> per(clients);
+  std::vector<std::thread> threads;
+  const auto t0 = Clock::now();
+  const auto deadline = t0 + limit;
+  for (int t = 0; t < clients; ++t)
+    threads.emplace_back([&, t] {
+      auto stub = pb::EdgeLB::NewStub(channel);
+      for (int i = 0; Clock::now() < deadline; ++i) {
+        const auto a = Clock::now();
+        if (!once(t, i, *stub)) break;
+        per[t].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
+      }
+    });
+  for (auto& th : threads) th.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  Stats all;
+  for (auto& p : per) all.ms.insert(all.ms.end(), p.ms.begin(), p.ms.end());
+  auto s = all.summary();
+  s["clients"] = clients;
+  s["per_second"] = all.ms.empty() ? 0 : all.ms.size() / elapsed;
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -80,13 +117,8 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     auto t0 = Clock::now();
-    grpc::Status s = (stub.get()->*method)(&ctx, req, resp);
-    double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    if (!s.ok()) {
-      std::cerr << "apiserver-bench: " << s.error_message() << "\n";
-      std::exit(1);
-    }
-    return ms;
+    must((stub.get()->*method)(&ctx, req, resp));
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   };
   nlohmann::json out;
   out["config_bytes"] = pool_config("bench-0000", 0).size();
@@ -115,68 +147,31 @@ int main(int argc, char** argv) {
   out["update_sequential"] = update.summary();
 
   // 3. Concurrent updates, one pool per client, for `seconds`.
-  {
-    std::atomic<bool> stop{false};
-    std::vector<Stats> per(concurrency);
-    std::vector<std::thread> threads;
-    auto t0 = Clock::now();
-    for (int t = 0; t < concurrency; ++t)
-      threads.emplace_back([&, t] {
-        auto my = pb::EdgeLB::NewStub(channel);
-        char name[32];
-        std::snprintf(name, sizeof name, "seq-%04d", t + 1);
-        for (int i = 1; !stop; ++i) {
-          pb::PoolWriteRequest req;
-          req.set_config(pool_config(name, i));
-          pb::PoolWriteReply r;
-          grpc::ClientContext ctx;
-          auto a = Clock::now();
-          if (!my->UpdatePool(&ctx, req, &r).ok()) std::exit(1);
-          per[t].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
-        }
-      });
-    std::this_thread::sleep_for(std::chrono::seconds(seconds));
-    stop = true;
-    for (auto& th : threads) th.join();
-    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    Stats all;
-    for (auto& p : per) all.ms.insert(all.ms.end(), p.ms.begin(), p.ms.end());
-    auto s = all.summary();
-    s["clients"] = concurrency;
-    s["per_second"] = all.ms.size() / elapsed;
-    out["update_concurrent"] = s;
-  }
+  out["update_concurrent"] = concurrent(channel, concurrency, std::chrono::seconds(seconds),
+                                        [](int t, int i, pb::EdgeLB::Stub& stub) {
+    char name[32];
+    std::snprintf(name, sizeof name, "seq-%04d", t + 1);
+    pb::PoolWriteRequest req;
+    req.set_config(pool_config(name, i + 1));
+    pb::PoolWriteReply r;
+    grpc::ClientContext ctx;
+    return must(stub.UpdatePool(&ctx, req, &r));
+  });
 
   // 4. Concurrent creates up to `list_pools` pools in all.
-  {
-    std::atomic<int> next{samples};
-    std::vector<Stats> per(concurrency);
-    std::vector<std::thread> threads;
-    auto t0 = Clock::now();
-    for (int t = 0; t < concurrency; ++t)
-      threads.emplace_back([&, t] {
-        auto my = pb::EdgeLB::NewStub(channel);
-        for (int i; (i = next++) < list_pools;) {
-          char name[32];
-          std::snprintf(name, sizeof name, "bulk-%04d", i);
-          pb::PoolWriteRequest req;
-          req.set_config(pool_config(name, 0));
-          pb::PoolWriteReply r;
-          grpc::ClientContext ctx;
-          auto a = Clock::now();
-          if (!my->CreatePool(&ctx, req, &r).ok()) std::exit(1);
-          per[t].ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - a).count());
-        }
-      });
-    for (auto& th : threads) th.join();
-    double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    Stats all;
-    for (auto& p : per) all.ms.insert(all.ms.end(), p.ms.begin(), p.ms.end());
-    auto s = all.summary();
-    s["clients"] = concurrency;
-    s["per_second"] = all.ms.empty() ? 0 : all.ms.size() / elapsed;
-    out["create_concurrent"] = s;
-  }
+  std::atomic<int> next{samples};
+  out["create_concurrent"] = concurrent(channel, concurrency, std::chrono::hours(1),
+                                        [&](int, int, pb::EdgeLB::Stub& stub) {
+    int i = next++;
+    if (i >= list_pools) return false;
+    char name[32];
+    std::snprintf(name, sizeof name, "bulk-%04d", i);
+    pb::PoolWriteRequest req;
+    req.set_config(pool_config(name, 0));
+    pb::PoolWriteReply r;
+    grpc::ClientContext ctx;
+    return must(stub.CreatePool(&ctx, req, &r));
+  });
 
   // 5. ListPools with `list_pools` pools stored.
   Stats list;

@@ -124,6 +124,30 @@ std::vector<ZkOp> PoolStore::secret_checks(const json& config) const {
   return ops;
 }
 
+constexpr char kAutocertNeedsKey[] =
+    "autoCertificate needs the secret key (apiserver --secret-key-file): the generated key is stored encrypted";
+
+std::optional<ZkOp> PoolStore::autocert_op(const std::string& name) const {
+  if (!secrets_) return std::nullopt;
+  CertRequest req;
+  req.common_name = name + ".edgelb";
+  req.dns_names = {name + ".edgelb", "localhost"};
+  req.validity_days = options_.autocert_validity_days;
+  KeyAndCert kc = self_signed(req);
+  const std::string path = pool_path(name) + "/secrets/autocert";
+  return ZkOp::create(path, json{{"cert", kc.cert_pem}, {"key", b64(secrets_->seal(kc.key_pem, path))}}.dump());
+}
+
+int PoolStore::read_children(const std::string& dir, std::vector<std::string>* names,
+                             std::vector<std::optional<ZkNode>>* nodes) {
+  int rc = zk_.children(dir, names);
+  if (rc != ZOK) return rc;
+  std::sort(names->begin(), names->end());
+  std::vector<std::string> paths;
+  for (const auto& n : *names) paths.push_back(dir + "/" + n);
+  return zk_.get_many(paths, nodes);
+}
+
 // Maps a failed secret check back to the config path of the secret it names.
 static StoreResult missing_secret(const json& config, const std::string& znode) {
   std::string name = znode.substr(znode.rfind('/') + 1);
@@ -144,17 +168,9 @@ StoreResult PoolStore::create(const std::string& name, const json& config, const
                            ZkOp::create(base + "/history/" + version_node(1), data),
                            ZkOp::create(base + "/instances", ""), ZkOp::create(base + "/secrets", "")};
   if (config.value("autoCertificate", false)) {
-    if (!secrets_)
-      return result(StoreResult::kFailedPrecondition,
-                    "autoCertificate needs the secret key (apiserver --secret-key-file): the generated key is stored encrypted");
-    CertRequest req;
-    req.common_name = name + ".edgelb";
-    req.dns_names = {name + ".edgelb", "localhost"};
-    req.validity_days = options_.autocert_validity_days;
-    KeyAndCert kc = self_signed(req);
-    const std::string path = base + "/secrets/autocert";
-    json blob = {{"cert", kc.cert_pem}, {"key", b64(secrets_->seal(kc.key_pem, path))}};
-    ops.push_back(ZkOp::create(path, blob.dump()));
+    auto op = autocert_op(name);
+    if (!op) return result(StoreResult::kFailedPrecondition, kAutocertNeedsKey);
+    ops.push_back(std::move(*op));
   }
   const size_t first_check = ops.size();
   for (auto& op : secret_checks(config)) ops.push_back(std::move(op));
@@ -240,15 +256,9 @@ StoreResult PoolStore::write_version(const std::string& name, const json& config
       for (const auto& h : hist)
         if (std::stoll(h) + options_.history_limit <= rec.version) ops.push_back(ZkOp::remove(base + "/history/" + h));
     if (config.value("autoCertificate", false) && zk_.exists(base + "/secrets/autocert") == ZNONODE) {
-      if (!secrets_)
-        return result(StoreResult::kFailedPrecondition, "autoCertificate needs the secret key (apiserver --secret-key-file)");
-      CertRequest req;
-      req.common_name = name + ".edgelb";
-      req.dns_names = {name + ".edgelb", "localhost"};
-      req.validity_days = options_.autocert_validity_days;
-      KeyAndCert kc = self_signed(req);
-      const std::string path = base + "/secrets/autocert";
-      ops.push_back(ZkOp::create(path, json{{"cert", kc.cert_pem}, {"key", b64(secrets_->seal(kc.key_pem, path))}}.dump()));
+      auto op = autocert_op(name);
+      if (!op) return result(StoreResult::kFailedPrecondition, kAutocertNeedsKey);
+      ops.push_back(std::move(*op));
     }
     const size_t first_check = ops.size();
     for (auto& op : secret_checks(config)) ops.push_back(std::move(op));
@@ -352,15 +362,11 @@ StoreResult PoolStore::list(std::vector<PoolSummary>* out) {
 
 StoreResult PoolStore::history(const std::string& name, std::vector<PoolRecord>* out) {
   std::vector<std::string> kids;
-  int rc = zk_.children(pool_path(name) + "/history", &kids);
-  if (rc == ZNONODE) return result(StoreResult::kNotFound, "no pool named " + name);
-  if (rc != ZOK) return unavailable(rc, "listing history of " + name);
-  std::sort(kids.rbegin(), kids.rend());
-  std::vector<std::string> paths;
-  for (const auto& k : kids) paths.push_back(pool_path(name) + "/history/" + k);
   std::vector<std::optional<ZkNode>> nodes;
-  rc = zk_.get_many(paths, &nodes);
+  int rc = read_children(pool_path(name) + "/history", &kids, &nodes);
+  if (rc == ZNONODE) return result(StoreResult::kNotFound, "no pool named " + name);
   if (rc != ZOK) return unavailable(rc, "reading history of " + name);
+  std::reverse(nodes.begin(), nodes.end());  // newest first
   out->clear();
   for (auto& n : nodes)
     if (n)
@@ -370,15 +376,9 @@ StoreResult PoolStore::history(const std::string& name, std::vector<PoolRecord>*
 
 StoreResult PoolStore::instances(const std::string& name, std::vector<InstanceRegistration>* out) {
   std::vector<std::string> kids;
-  const std::string dir = pool_path(name) + "/instances";
-  int rc = zk_.children(dir, &kids);
-  if (rc == ZNONODE) return result(StoreResult::kNotFound, "no pool named " + name);
-  if (rc != ZOK) return unavailable(rc, "listing instances of " + name);
-  std::sort(kids.begin(), kids.end());
-  std::vector<std::string> paths;
-  for (const auto& k : kids) paths.push_back(dir + "/" + k);
   std::vector<std::optional<ZkNode>> nodes;
-  rc = zk_.get_many(paths, &nodes);
+  int rc = read_children(pool_path(name) + "/instances", &kids, &nodes);
+  if (rc == ZNONODE) return result(StoreResult::kNotFound, "no pool named " + name);
   if (rc != ZOK) return unavailable(rc, "reading instances of " + name);
   out->clear();
   for (size_t i = 0; i < kids.size(); ++i) {
@@ -417,7 +417,7 @@ StoreResult PoolStore::put_template(const std::string& pool, const std::string& 
     else return unavailable(rc, "reading the template of " + pool);
     int failed = -1;
     rc = zk_.multi(ops, &failed);
-    if (rc == ZOK) return result(StoreResult::kOk, "template stored", rc == ZOK && ops[1].type == ZkOp::Type::kSet ? cur.stat.version + 2 : 1);
+    if (rc == ZOK) return result(StoreResult::kOk, "template stored", ops[1].type == ZkOp::Type::kSet ? cur.stat.version + 2 : 1);
     if (rc == ZNONODE && failed == 0) return result(StoreResult::kNotFound, "no pool named " + pool);
     if (Clock::now() > deadline) return unavailable(rc, "storing the template of " + pool);
     if (zk_outcome_unknown(rc)) zk_.wait_connected(std::chrono::seconds(5));
@@ -495,15 +495,10 @@ StoreResult PoolStore::delete_secret(const std::string& name, const std::string&
 
 StoreResult PoolStore::list_secrets(std::vector<SecretInfo>* out) {
   std::vector<std::string> names;
-  int rc = zk_.children(options_.root + "/secrets", &names);
+  std::vector<std::optional<ZkNode>> nodes;
+  int rc = read_children(options_.root + "/secrets", &names, &nodes);
   out->clear();
   if (rc == ZNONODE) return {};
-  if (rc != ZOK) return unavailable(rc, "listing secrets");
-  std::sort(names.begin(), names.end());
-  std::vector<std::string> paths;
-  for (const auto& n : names) paths.push_back(secret_path(n));
-  std::vector<std::optional<ZkNode>> nodes;
-  rc = zk_.get_many(paths, &nodes);
   if (rc != ZOK) return unavailable(rc, "reading secrets");
   for (size_t i = 0; i < names.size(); ++i)
     if (nodes[i]) {

@@ -134,6 +134,10 @@ class PoolStore {
   StoreResult check_record_size(const std::string& data) const;
   std::vector<ZkOp> secret_checks(const nlohmann::json& config) const;
   StoreResult unavailable(int rc, const std::string& what) const;
+  // The create op of the pool's autoCertificate (new key, sealed); nullopt without a SecretBox.
+  std::optional<ZkOp> autocert_op(const std::string& name) const;
+  // Every child of `dir`, sorted by name, read in one pipelined batch.
+  int read_children(const std::string& dir, std::vector<std::string>* names, std::vector<std::optional<ZkNode>>* nodes);
 
   ZkClient& zk_;
   StoreOptions options_;

@@ -43,6 +43,12 @@ ZkClient::ZkClient(ZkOptions options) : options_(std::move(options)) {
     if (options_.digest.find(':') == std::string::npos)
       throw std::invalid_argument("zookeeper digest credentials must be user:password");
     acl_id_ = digest_id(options_.digest);
+    // The C client only reads the ACL while serialising a request: one shared vector will do.
+    acl_entry_.perms = ZOO_PERM_ALL;
+    acl_entry_.id.scheme = const_cast<char*>("digest");
+    acl_entry_.id.id = acl_id_.data();
+    acl_vector_.count = 1;
+    acl_vector_.data = &acl_entry_;
   }
   {
     std::unique_lock lock(handle_mu_);
@@ -260,19 +266,7 @@ void ZkClient::on_connection_change(std::function<void(bool)> listener) {
   listeners_.push_back(std::move(listener));
 }
 
-struct ACL_vector* ZkClient::acl() {
-  if (acl_id_.empty()) return &ZOO_OPEN_ACL_UNSAFE;
-  thread_local struct ACL entry;
-  thread_local struct ACL_vector vec;
-  thread_local std::string scheme = "digest", id;
-  id = acl_id_;
-  entry.perms = ZOO_PERM_ALL;
-  entry.id.scheme = scheme.data();
-  entry.id.id = id.data();
-  vec.count = 1;
-  vec.data = &entry;
-  return &vec;
-}
+struct ACL_vector* ZkClient::acl() { return acl_id_.empty() ? &ZOO_OPEN_ACL_UNSAFE : &acl_vector_; }
 
 int ZkClient::get(const std::string& path, ZkNode* out) {
   return read([&](zhandle_t* zh) {
@@ -455,30 +449,26 @@ void ZkClient::forget_ephemeral(const std::string& path) {
   remove(path, -1);
 }
 
-int ZkClient::watch_data(const std::string& path, DataWatch on_change) {
+int ZkClient::add_watch(Watch w) {
+  const std::string path = w.path;
   int id;
   {
     std::lock_guard l(registry_mu_);
     id = next_watch_++;
-    watches_[id] = Watch{false, path, std::move(on_change), {}};
+    watches_[id] = std::move(w);
   }
   std::lock_guard l(events_mu_);
-  events_.push_back({Event::kWatch, 0, path});
+  events_.push_back({Event::kWatch, 0, path});  // the first read arms it
   events_cv_.notify_all();
   return id;
 }
 
+int ZkClient::watch_data(const std::string& path, DataWatch on_change) {
+  return add_watch(Watch{false, path, std::move(on_change), {}});
+}
+
 int ZkClient::watch_children(const std::string& path, ChildrenWatch on_change) {
-  int id;
-  {
-    std::lock_guard l(registry_mu_);
-    id = next_watch_++;
-    watches_[id] = Watch{true, path, {}, std::move(on_change)};
-  }
-  std::lock_guard l(events_mu_);
-  events_.push_back({Event::kWatch, 0, path});
-  events_cv_.notify_all();
-  return id;
+  return add_watch(Watch{true, path, {}, std::move(on_change)});
 }
 
 void ZkClient::unwatch(int id) {

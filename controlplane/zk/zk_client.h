@@ -155,9 +155,12 @@ class ZkClient {
   template <typename F>
   int write(F&& f);
   struct ACL_vector* acl();
+  int add_watch(Watch w);
 
   ZkOptions options_;
   std::string acl_id_;  // "user:base64(sha1(user:password))"
+  struct ACL acl_entry_{};
+  struct ACL_vector acl_vector_{};
   mutable std::shared_mutex handle_mu_;
   zhandle_t* zh_ = nullptr;
   std::atomic<bool> connected_{false};
