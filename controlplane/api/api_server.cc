@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/grpc_errors.h"
 #include "api/proto/edgelb.grpc.pb.h"
 #include "pool/pool_document.h"
 #include "pool/pool_validator.h"
@@ -23,35 +24,6 @@ std::string read_file(const std::string& path, const char* what) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// A failed call: readable text plus the machine-readable ErrorDetails trailer.
-grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,
-                  const FieldErrors& errors = {}, int64_t current_version = 0) {
-  pb::ErrorDetails d;
-  for (const auto& e : errors) {
-    auto* v = d.add_field_violations();
-    v->set_field(e.path);
-    v->set_description(e.reason);
-  }
-  d.set_current_version(current_version);
-  ctx->AddTrailingMetadata("edgelb-error-details-bin", d.SerializeAsString());
-  std::string text = message;
-  if (!errors.empty()) text += ": " + join(errors);
-  return grpc::Status(code, text);
-}
-
-grpc::StatusCode code_of(StoreResult::Code c) {
-  switch (c) {
-    case StoreResult::kOk: return grpc::OK;
-    case StoreResult::kNotFound: return grpc::NOT_FOUND;
-    case StoreResult::kAlreadyExists: return grpc::ALREADY_EXISTS;
-    case StoreResult::kConflict: return grpc::ABORTED;
-    case StoreResult::kInvalid: return grpc::INVALID_ARGUMENT;
-    case StoreResult::kFailedPrecondition: return grpc::FAILED_PRECONDITION;
-    case StoreResult::kUnavailable: return grpc::UNAVAILABLE;
-  }
-  return grpc::INTERNAL;
 }
 
 DocumentFormat format_of(pb::Format f) {
@@ -363,6 +335,8 @@ ApiServer::ApiServer(const ApiServerOptions& o, PoolStore& store, const Authoriz
   grpc::ServerBuilder b;
   b.AddListeningPort(o.listen, creds, &port_);
   b.RegisterService(service_.get());
+  for (grpc::Service* extra : o.extra_services) b.RegisterService(extra);
+  extra_ = o.extra_services;
   server_ = b.BuildAndStart();
   if (!server_ || port_ == 0) throw std::runtime_error("apiserver: cannot listen on " + o.listen);
   set_serving(store.zk().connected());
@@ -374,6 +348,7 @@ void ApiServer::set_serving(bool serving) {
   if (auto* h = server_->GetHealthCheckService()) {
     h->SetServingStatus(serving);
     h->SetServingStatus("edgelb.v1.EdgeLB", serving);
+    if (!extra_.empty()) h->SetServingStatus("edgelb.v1.MesosListener", serving);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/audit_log.h"
 #include "api/auth.h"
@@ -16,6 +17,7 @@
 
 namespace grpc {
 class Server;
+class Service;
 }
 
 namespace edgelb::cp {
@@ -25,6 +27,9 @@ struct ApiServerOptions {
   std::string tls_cert_file, tls_key_file;  // empty: plaintext (only with allow_insecure)
   std::string client_ca_file;               // set: mutual TLS, client certificates required
   bool allow_insecure = false;
+  // More services on the same port, credentials and health status (e.g. the mesos-listener's
+  // edgelb.v1.MesosListener). Not owned; must outlive the server.
+  std::vector<grpc::Service*> extra_services;
 };
 
 class ApiServer {
@@ -46,6 +51,7 @@ class ApiServer {
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::vector<grpc::Service*> extra_;
 };
 
 }  // namespace edgelb::cp

@@ -13,6 +13,9 @@
 #include "api/api_server.h"
 #include "api/audit_log.h"
 #include "api/auth.h"
+#include "api/mesos_service.h"
+#include "mesos/mesos_model.h"
+#include "mesos/mesos_subscriber.h"
 #include "crypto/secret_box.h"
 #include "store/pool_store.h"
 #include "zk/zk_client.h"
@@ -31,6 +34,7 @@ std::string read_trimmed(const std::string& path) {
 
 int main(int argc, char** argv) {
   using namespace edgelb::cp;
+  namespace mesos = edgelb::mesos;
   CLI::App app{"edgelb-apiserver: the edgelb control API (pools in ZooKeeper, gRPC edgelb.v1)"};
   ZkOptions zk_opts;
   zk_opts.hosts = "127.0.0.1:2181";
@@ -38,6 +42,9 @@ int main(int argc, char** argv) {
   ApiServerOptions api;
   std::string digest_file, tokens_file, anonymous = "none", secret_key_file, audit_file, ready_file;
   int session_ms = 10000;
+  mesos::SubscriberOptions mesos_opts;
+  std::string mesos_auth_file;
+  size_t mesos_change_log = 65536;
   app.add_option("--zk", zk_opts.hosts, "ZooKeeper hosts (host:port,...)")->capture_default_str();
   app.add_option("--zk-root", store_opts.root, "root znode")->capture_default_str();
   app.add_option("--zk-digest-file", digest_file, "file with user:password: digest auth and ACLs on every node");
@@ -54,6 +61,14 @@ int main(int argc, char** argv) {
   app.add_option("--secret-key-file", secret_key_file, "AES-256 key (32 bytes or 64 hex digits, mode 0600) for secrets at rest");
   app.add_option("--audit-log", audit_file, "append audit records here (default stderr)");
   app.add_option("--ready-file", ready_file, "write the listening port here once serving");
+  app.add_option("--mesos", mesos_opts.master,
+                 "run the mesos-listener against this master: zk://host:port[,..]/mesos or http://host:port[,...]");
+  app.add_option("--mesos-authorization-file", mesos_auth_file,
+                 "file with the Authorization header value for the master (e.g. token=<JWT>)");
+  app.add_option("--mesos-heartbeat-factor", mesos_opts.heartbeat_factor,
+                 "resubscribe after this many heartbeat intervals without an event")->capture_default_str();
+  app.add_option("--mesos-change-log", mesos_change_log, "model changes kept for Watch clients that fall behind")
+      ->capture_default_str()->check(CLI::Range(size_t{16}, size_t{1} << 24));
   CLI11_PARSE(app, argc, argv);
   zk_opts.session_timeout = std::chrono::milliseconds(session_ms);
   if (!api.tls_cert_file.empty() && api.tls_key_file.empty()) {
@@ -84,6 +99,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "edgelb-apiserver: waiting for ZooKeeper at %s\n", zk_opts.hosts.c_str());
     PoolStore store(zk, store_opts, box ? &*box : nullptr);
     store.init();
+    // The mesos-listener (optional): model + SUBSCRIBE client + edgelb.v1.MesosListener.
+    mesos::MesosModel model(mesos_change_log);
+    std::unique_ptr<mesos::MesosSubscriber> subscriber;
+    std::unique_ptr<MesosListenerService> mesos_service;
+    if (!mesos_opts.master.empty()) {
+      if (!mesos_auth_file.empty()) mesos_opts.authorization = read_trimmed(mesos_auth_file);
+      subscriber = std::make_unique<mesos::MesosSubscriber>(mesos_opts, model);
+      mesos_service = std::make_unique<MesosListenerService>(model, subscriber.get(), &store, auth, mesos_opts.master);
+      api.extra_services.push_back(mesos_service.get());
+      subscriber->start();
+      std::fprintf(stderr, "edgelb-apiserver: mesos-listener subscribing to %s\n", mesos_opts.master.c_str());
+    }
     ApiServer server(api, store, auth, audit);
     zk.on_connection_change([&server](bool up) {
       server.set_serving(up);
@@ -102,11 +129,13 @@ int main(int argc, char** argv) {
       int sig = 0;
       sigwait(&sigs, &sig);
       std::fprintf(stderr, "edgelb-apiserver: signal %d, stopping\n", sig);
+      if (mesos_service) mesos_service->shutdown();
       server.shutdown();
     });
     server.wait();
     stopper.join();
     zk.forget_ephemeral(store_opts.root + "/apiservers/" + me);
+    if (subscriber) subscriber->stop();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgelb-apiserver: %s\n", e.what());
     return 1;

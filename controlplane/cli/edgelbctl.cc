@@ -18,6 +18,8 @@
 #include <sstream>
 
 #include "api/proto/edgelb.grpc.pb.h"
+#include "cli/cli_support.h"
+#include "cli/mesos_verbs.h"
 #include "crypto/secret_box.h"
 #include "crypto/x509_issuer.h"
 #include "pool/pool_document.h"
@@ -27,25 +29,11 @@ namespace {
 
 namespace pb = edgelb::v1;
 using nlohmann::json;
-
-struct Connection {
-  std::string server = "127.0.0.1:7443";
-  std::string certs_dir, as_role = "admin", ca, cert, key, token, server_name;
-  bool insecure = false;
-  int timeout_s = 30;
-};
+using namespace edgelb::cli;
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 void write_file(const std::string& path, const std::string& data, bool secret) {
@@ -59,82 +47,6 @@ void write_file(const std::string& path, const std::string& data, bool secret) {
                                                   std::filesystem::perms::group_read | std::filesystem::perms::others_read);
 }
 
-std::unique_ptr<pb::EdgeLB::Stub> connect(const Connection& c) {
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  grpc::ChannelArguments args;
-  if (c.insecure) {
-    creds = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    std::string ca = c.ca, cert = c.cert, key = c.key;
-    if (!c.certs_dir.empty()) {
-      if (ca.empty()) ca = c.certs_dir + "/ca.crt";
-      if (cert.empty()) cert = c.certs_dir + "/" + c.as_role + ".crt";
-      if (key.empty()) key = c.certs_dir + "/" + c.as_role + ".key";
-    }
-    if (!ca.empty()) ssl.pem_root_certs = read_file(ca);
-    if (!cert.empty()) ssl.pem_cert_chain = read_file(cert);
-    if (!key.empty()) ssl.pem_private_key = read_file(key);
-    creds = grpc::SslCredentials(ssl);
-    if (!c.server_name.empty()) args.SetSslTargetNameOverride(c.server_name);
-  }
-  return pb::EdgeLB::NewStub(grpc::CreateCustomChannel(c.server, creds, args));
-}
-
-std::unique_ptr<grpc::ClientContext> context(const Connection& c) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(c.timeout_s));
-  if (!c.token.empty()) ctx->AddMetadata("authorization", "Bearer " + c.token);
-  return ctx;
-}
-
-int exit_code(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::OK: return 0;
-    case grpc::INVALID_ARGUMENT: return 3;
-    case grpc::ABORTED:
-    case grpc::ALREADY_EXISTS:
-    case grpc::FAILED_PRECONDITION: return 4;
-    case grpc::NOT_FOUND: return 5;
-    case grpc::UNAVAILABLE:
-    case grpc::DEADLINE_EXCEEDED: return 6;
-    case grpc::UNAUTHENTICATED:
-    case grpc::PERMISSION_DENIED: return 7;
-    default: return 1;
-  }
-}
-
-// Prints a failed call: its field paths when the server sent them, its message otherwise.
-int report(const grpc::Status& s, const grpc::ClientContext& ctx) {
-  if (s.ok()) return 0;
-  const auto& md = ctx.GetServerTrailingMetadata();
-  pb::ErrorDetails d;
-  bool details = false;
-  if (auto it = md.find("edgelb-error-details-bin"); it != md.end())
-    details = d.ParseFromString(std::string(it->second.data(), it->second.size()));
-  if (details && d.field_violations_size() > 0) {
-    std::string head = s.error_message().substr(0, s.error_message().find(": "));
-    std::fprintf(stderr, "edgelbctl: %s:\n", head.c_str());
-    for (const auto& v : d.field_violations())
-      std::fprintf(stderr, "  %s: %s\n", v.field().empty() ? "(document)" : v.field().c_str(), v.description().c_str());
-  } else {
-    std::fprintf(stderr, "edgelbctl: %s\n", s.error_message().c_str());
-  }
-  if (details && d.current_version() > 0 && s.error_code() == grpc::ABORTED)
-    std::fprintf(stderr, "edgelbctl: the current version is %lld\n", static_cast<long long>(d.current_version()));
-  return exit_code(s.error_code());
-}
-
-void print_json(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions o;
-  o.add_whitespace = true;
-  o.always_print_primitive_fields = true;
-  o.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
-  std::cout << out;
-}
-
 std::string when(int64_t ms) {
   if (ms <= 0) return "-";
   std::time_t t = ms / 1000;
@@ -143,24 +55,6 @@ std::string when(int64_t ms) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
-}
-
-// A table with columns sized to their content.
-void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> w(header.size());
-  for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
-  auto line = [&](const std::vector<std::string>& r) {
-    std::string out;
-    for (size_t i = 0; i < r.size(); ++i) {
-      out += r[i];
-      if (i + 1 < r.size()) out += std::string(w[i] - r[i].size() + 2, ' ');
-    }
-    std::cout << out << "\n";
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
 }
 
 // Edge-LB's `show` layout: the pool, then its frontends and backends.
@@ -347,6 +241,8 @@ int main(int argc, char** argv) {
   c_init->add_option("--ip", ips, "IP addresses of the apiserver")->capture_default_str();
   c_init->add_option("--days", days, "validity")->capture_default_str();
   c_init->add_flag("--force", force, "replace an existing set");
+  edgelb::cli::MesosVerbs mesos_verbs;
+  add_mesos_verbs(app, &mesos_verbs);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -365,7 +261,8 @@ int main(int argc, char** argv) {
       std::cout << doc->dump(2) << "\n";
       return 0;
     }
-    auto stub = connect(conn);
+    if (int rc = 0; run_mesos_verbs(mesos_verbs, conn, json_out, &rc)) return rc;
+    auto stub = pb::EdgeLB::NewStub(channel(conn));
     auto ctx = context(conn);
     grpc::Status s;
     auto written = [&](const pb::PoolWriteReply& r, const char* verb) {

@@ -1,0 +1,35 @@
+#include "api/grpc_errors.h"
+
+#include "api/proto/edgelb.pb.h"
+
+namespace edgelb::cp {
+
+grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,
+                  const FieldErrors& errors, int64_t current_version) {
+  edgelb::v1::ErrorDetails d;
+  for (const auto& e : errors) {
+    auto* v = d.add_field_violations();
+    v->set_field(e.path);
+    v->set_description(e.reason);
+  }
+  d.set_current_version(current_version);
+  ctx->AddTrailingMetadata("edgelb-error-details-bin", d.SerializeAsString());
+  std::string text = message;
+  if (!errors.empty()) text += ": " + join(errors);
+  return grpc::Status(code, text);
+}
+
+grpc::StatusCode code_of(StoreResult::Code c) {
+  switch (c) {
+    case StoreResult::kOk: return grpc::OK;
+    case StoreResult::kNotFound: return grpc::NOT_FOUND;
+    case StoreResult::kAlreadyExists: return grpc::ALREADY_EXISTS;
+    case StoreResult::kConflict: return grpc::ABORTED;
+    case StoreResult::kInvalid: return grpc::INVALID_ARGUMENT;
+    case StoreResult::kFailedPrecondition: return grpc::FAILED_PRECONDITION;
+    case StoreResult::kUnavailable: return grpc::UNAVAILABLE;
+  }
+  return grpc::INTERNAL;
+}
+
+}  // namespace edgelb::cp

@@ -1,0 +1,19 @@
+// How the control API reports a failed call: a gRPC status with readable text, plus the
+// machine-readable edgelb.v1.ErrorDetails (field paths, current version) in the
+// `edgelb-error-details-bin` trailer. Shared by every edgelb.v1 service.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "common/field_error.h"
+#include "store/pool_store.h"
+
+namespace edgelb::cp {
+
+grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,
+                  const FieldErrors& errors = {}, int64_t current_version = 0);
+grpc::StatusCode code_of(StoreResult::Code c);
+
+}  // namespace edgelb::cp

@@ -1,0 +1,236 @@
+#include "api/mesos_service.h"
+
+#include "api/grpc_errors.h"
+#include "mesos/pool_endpoints.h"
+#include "pool/pool_document.h"
+#include "pool/pool_validator.h"
+
+namespace edgelb::cp {
+namespace {
+
+namespace pb = edgelb::v1;
+using mesos::Change;
+
+void to_pb(const mesos::Framework& f, pb::MesosFramework* out) {
+  out->set_id(f.id);
+  out->set_name(f.name);
+  out->set_active(f.active);
+}
+
+void to_pb(const mesos::Agent& a, pb::MesosAgent* out) {
+  out->set_id(a.id);
+  out->set_hostname(a.hostname);
+  out->set_ip(a.ip);
+  out->set_port(a.port);
+}
+
+void to_pb(const mesos::Task& t, pb::MesosTask* out) {
+  out->set_framework_id(t.framework_id);
+  out->set_task_id(t.task_id);
+  out->set_name(t.name);
+  out->set_agent_id(t.agent_id);
+  out->set_state(mesos::task_state_name(t.state));
+  out->set_has_health_check(t.has_health_check);
+  out->set_health(!t.healthy ? pb::MesosTask::HEALTH_UNREPORTED : *t.healthy ? pb::MesosTask::HEALTHY : pb::MesosTask::UNHEALTHY);
+  out->set_ready(t.ready());
+  out->set_network(mesos::network_mode_name(t.network));
+  for (const auto& ip : t.ip_addresses) out->add_ip_addresses(ip);
+  for (const auto& p : t.ports) {
+    auto* o = out->add_ports();
+    o->set_number(p.number);
+    o->set_name(p.name);
+    o->set_protocol(p.protocol);
+    o->set_container_scope(p.container_scope);
+    o->set_network_name(p.network_name);
+  }
+  for (const auto& m : t.port_mappings) {
+    auto* o = out->add_port_mappings();
+    o->set_host_port(m.host_port);
+    o->set_container_port(m.container_port);
+    o->set_protocol(m.protocol);
+  }
+  out->set_app_id(t.app_id);
+  out->set_container_name(t.container_name);
+  for (const auto& [k, v] : t.labels) (*out->mutable_labels())[k] = v;
+}
+
+void to_pb(const Change& c, pb::MesosChange* out) {
+  out->set_revision(c.revision);
+  switch (c.kind) {
+    case Change::Kind::kTaskUpsert:
+    case Change::Kind::kTaskRemove:
+      out->set_op(c.kind == Change::Kind::kTaskUpsert ? pb::MesosChange::UPSERT : pb::MesosChange::REMOVE);
+      to_pb(*c.task, out->mutable_task());
+      break;
+    case Change::Kind::kAgentUpsert:
+    case Change::Kind::kAgentRemove:
+      out->set_op(c.kind == Change::Kind::kAgentUpsert ? pb::MesosChange::UPSERT : pb::MesosChange::REMOVE);
+      to_pb(*c.agent, out->mutable_agent());
+      break;
+    case Change::Kind::kFrameworkUpsert:
+    case Change::Kind::kFrameworkRemove:
+      out->set_op(c.kind == Change::Kind::kFrameworkUpsert ? pb::MesosChange::UPSERT : pb::MesosChange::REMOVE);
+      to_pb(*c.framework, out->mutable_framework());
+      break;
+  }
+}
+
+}  // namespace
+
+MesosListenerService::MesosListenerService(mesos::MesosModel& model, const mesos::MesosSubscriber* subscriber,
+                                           PoolStore* store, const Authorizer& auth, std::string master)
+    : model_(model), subscriber_(subscriber), store_(store), auth_(auth), master_(std::move(master)) {}
+
+void MesosListenerService::shutdown() {
+  stopping_ = true;
+  model_.notify_all();
+}
+
+void MesosListenerService::fill_status(pb::ListenerStatus* s) const {
+  s->set_master(master_);
+  s->set_has_snapshot(model_.has_snapshot());
+  if (!subscriber_) return;
+  const mesos::SubscriberStatus st = subscriber_->status();
+  const mesos::StreamCounters& c = subscriber_->counters();
+  s->set_subscribed(st.subscribed);
+  s->set_leader(st.leader);
+  s->set_subscriptions(st.subscriptions);
+  s->set_records(c.records);
+  s->set_heartbeats(c.heartbeats);
+  s->set_heartbeat_timeouts(st.heartbeat_timeouts);
+  s->set_redirects(st.redirects);
+  s->set_unavailable(st.unavailable);
+  s->set_leader_changes(st.leader_changes);
+  s->set_unknown_event_types(c.unknown_event_types);
+  s->set_unknown_tasks(c.unknown_tasks);
+  s->set_invalid_records(c.invalid_records);
+  s->set_framing_errors(c.framing_errors);
+  s->set_truncated_records(c.truncated_records);
+  s->set_protocol_errors(c.protocol_errors);
+  s->set_last_error(st.last_error);
+}
+
+grpc::Status MesosListenerService::List(grpc::ServerContext* ctx, const pb::ListMesosRequest*, pb::ListMesosResponse* out) {
+  Caller who;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+  const mesos::ModelView v = model_.snapshot();
+  out->set_revision(v.revision);
+  for (const auto& f : v.frameworks) to_pb(*f, out->add_frameworks());
+  for (const auto& a : v.agents) to_pb(*a, out->add_agents());
+  for (const auto& t : v.tasks) to_pb(*t, out->add_tasks());
+  fill_status(out->mutable_status());
+  return grpc::Status::OK;
+}
+
+grpc::Status MesosListenerService::Watch(grpc::ServerContext* ctx, const pb::WatchMesosRequest* req,
+                                         grpc::ServerWriter<pb::WatchMesosResponse>* writer) {
+  Caller who;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+  uint64_t after = req->after_revision();
+  bool resync = after == 0;
+  std::vector<Change> changes;
+  while (!ctx->IsCancelled() && !stopping_) {
+    if (resync) {
+      // The whole state as upserts, frameworks and agents before tasks, in bounded messages.
+      const mesos::ModelView v = model_.snapshot();
+      pb::WatchMesosResponse msg;
+      msg.set_resync(true);
+      msg.set_revision(v.revision);
+      size_t n = 0;
+      auto flush = [&](bool last) {
+        msg.set_partial(!last);
+        bool ok = writer->Write(msg);
+        msg.Clear();
+        msg.set_revision(v.revision);
+        n = 0;
+        return ok;
+      };
+      bool ok = true;
+      auto add = [&](auto fill) {
+        if (!ok) return;
+        auto* c = msg.add_changes();
+        c->set_revision(v.revision);
+        fill(c);
+        if (++n == kMaxChangesPerMessage) ok = flush(false);
+      };
+      for (const auto& f : v.frameworks) add([&](pb::MesosChange* c) { to_pb(*f, c->mutable_framework()); });
+      for (const auto& a : v.agents) add([&](pb::MesosChange* c) { to_pb(*a, c->mutable_agent()); });
+      for (const auto& t : v.tasks) add([&](pb::MesosChange* c) { to_pb(*t, c->mutable_task()); });
+      if (!ok || !flush(true)) break;
+      after = v.revision;
+      resync = false;
+      continue;
+    }
+    changes.clear();
+    if (!model_.changes_since(after, &changes, kMaxChangesPerMessage)) {
+      resync = true;  // fell behind the change log (or asked for a revision it never had)
+      continue;
+    }
+    if (changes.empty()) {
+      model_.wait_for_revision(after, std::chrono::milliseconds(500));
+      continue;
+    }
+    pb::WatchMesosResponse msg;
+    for (const Change& c : changes) to_pb(c, msg.add_changes());
+    after = changes.back().revision;
+    msg.set_revision(after);
+    if (!writer->Write(msg)) break;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status MesosListenerService::Endpoints(grpc::ServerContext* ctx, const pb::EndpointsRequest* req,
+                                             pb::EndpointsResponse* out) {
+  Caller who;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+  nlohmann::json pool;
+  if (!req->pool().empty() && !req->pool_config().empty())
+    return fail(ctx, grpc::INVALID_ARGUMENT, "give either pool or pool_config, not both");
+  if (!req->pool().empty()) {
+    if (!store_) return fail(ctx, grpc::FAILED_PRECONDITION, "no pool store: pass pool_config inline");
+    PoolRecord rec;
+    auto r = store_->get(req->pool(), &rec);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    pool = std::move(rec.config);
+  } else if (!req->pool_config().empty()) {
+    FieldErrors errors;
+    auto doc = parse_document(req->pool_config(), DocumentFormat::kAuto, errors);
+    if (doc) errors = validate_pool(*doc, PoolContext{});
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool configuration", errors);
+    pool = std::move(*doc);
+  } else {
+    return fail(ctx, grpc::INVALID_ARGUMENT, "give a pool name or a pool_config");
+  }
+  const mesos::ModelView v = model_.snapshot();
+  std::vector<mesos::ServiceEndpoints> result;
+  try {
+    result = mesos::pool_endpoints(pool, v, req->include_not_ready());
+  } catch (const std::invalid_argument& e) {
+    return fail(ctx, grpc::INVALID_ARGUMENT, e.what());
+  }
+  out->set_revision(v.revision);
+  for (const auto& se : result) {
+    auto* s = out->add_services();
+    s->set_path(se.path);
+    s->set_backend(se.backend);
+    for (const auto& e : se.endpoints) {
+      auto* o = s->add_endpoints();
+      o->set_address(e.address);
+      o->set_port(e.port);
+      o->set_ipv6(e.ipv6);
+      o->set_type(mesos::endpoint_type_name(e.type));
+      o->set_framework_id(e.framework_id);
+      o->set_task_id(e.task_id);
+      o->set_task_name(e.task_name);
+      o->set_app_id(e.app_id);
+      o->set_container_name(e.container_name);
+      o->set_agent_id(e.agent_id);
+      o->set_port_name(e.port_name);
+      o->set_ready(e.ready);
+    }
+  }
+  fill_status(out->mutable_status());
+  return grpc::Status::OK;
+}
+
+}  // namespace edgelb::cp

@@ -1,0 +1,26 @@
+// A pool's service selectors applied to the live model: for every haproxy.backends[].services[]
+// entry, and every fastPath.vips[] entry (its own services, or those of the backend it names),
+// the endpoints they select now. Used by the Endpoints RPC and, later, the pool agents.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mesos/service_selector.h"
+
+namespace edgelb::mesos {
+
+struct ServiceEndpoints {
+  std::string path;     // "haproxy.backends[0].services[1]", "fastPath.vips[0].services[0]"
+  std::string backend;  // the backend name (fastPath VIPs: the named backend, or "")
+  std::vector<Endpoint> endpoints;
+};
+
+// Throws std::invalid_argument("<path>: <reason>") for a selector it cannot use (the pool
+// validator rejects those before they are stored).
+std::vector<ServiceEndpoints> pool_endpoints(const nlohmann::json& pool, const ModelView& view,
+                                             bool include_not_ready = false);
+
+}  // namespace edgelb::mesos
