@@ -10,6 +10,7 @@
 #             memif: apply-to-live p50/p99, worker stall, loss (target 0)
 #   exception-path  punted packets/s through the TAP and what punting costs the fast path
 #   apiserver create/update latency p50/p99 and throughput through edgelb-apiserver (mutual TLS)
+#   mesos     mesos-listener: events decoded/s, memory per task, sim event -> Watch latency (10k tasks)
 #             on a local ZooKeeper; ListPools with 1000 pools
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
@@ -65,8 +66,14 @@ case "$scenario" in
       --out "$results/apiserver.json" --md "$results/apiserver.md"
     finish "$results/apiserver.json" "$results/apiserver.md"
     ;;
+  mesos)
+    build edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-mesos-bench
+    /usr/bin/python3 perf/mesos_bench.py --stream "${EDGELB_SHARED_DIR:-../shared}/fixtures/mesos/real/dcos-net_operator-api.stream.jsonl" \
+      --tasks "${BENCH_TASKS:-10000}" --out "$results/mesos.json" --md "$results/mesos.md"
+    finish "$results/mesos.json" "$results/mesos.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver|mesos" >&2
     exit 2
     ;;
 esac
