@@ -56,23 +56,12 @@ void to_pb(const mesos::Task& t, pb::MesosTask* out) {
 
 void to_pb(const Change& c, pb::MesosChange* out) {
   out->set_revision(c.revision);
-  switch (c.kind) {
-    case Change::Kind::kTaskUpsert:
-    case Change::Kind::kTaskRemove:
-      out->set_op(c.kind == Change::Kind::kTaskUpsert ? pb::MesosChange::UPSERT : pb::MesosChange::REMOVE);
-      to_pb(*c.task, out->mutable_task());
-      break;
-    case Change::Kind::kAgentUpsert:
-    case Change::Kind::kAgentRemove:
-      out->set_op(c.kind == Change::Kind::kAgentUpsert ? pb::MesosChange::UPSERT : pb::MesosChange::REMOVE);
-      to_pb(*c.agent, out->mutable_agent());
-      break;
-    case Change::Kind::kFrameworkUpsert:
-    case Change::Kind::kFrameworkRemove:
-      out->set_op(c.kind == Change::Kind::kFrameworkUpsert ? pb::MesosChange::UPSERT : pb::MesosChange::REMOVE);
-      to_pb(*c.framework, out->mutable_framework());
-      break;
-  }
+  const bool remove = c.kind == Change::Kind::kTaskRemove || c.kind == Change::Kind::kAgentRemove ||
+                      c.kind == Change::Kind::kFrameworkRemove;
+  out->set_op(remove ? pb::MesosChange::REMOVE : pb::MesosChange::UPSERT);
+  if (c.task) to_pb(*c.task, out->mutable_task());  // exactly one of the three is set
+  if (c.agent) to_pb(*c.agent, out->mutable_agent());
+  if (c.framework) to_pb(*c.framework, out->mutable_framework());
 }
 
 }  // namespace
@@ -108,6 +97,7 @@ void MesosListenerService::fill_status(pb::ListenerStatus* s) const {
   s->set_truncated_records(c.truncated_records);
   s->set_protocol_errors(c.protocol_errors);
   s->set_last_error(st.last_error);
+  s->set_heartbeat_interval_seconds(st.heartbeat_interval_seconds);
 }
 
 grpc::Status MesosListenerService::List(grpc::ServerContext* ctx, const pb::ListMesosRequest*, pb::ListMesosResponse* out) {

@@ -143,8 +143,9 @@ std::string SimMaster::redirect_target() const {
 }
 
 void SimMaster::on_group_change(const std::vector<std::string>& children) {
-  const bool leading = !my_node_.empty() && mesos::leading_child(children) == my_node_;
+  const std::string leader = mesos::leading_child(children);
   std::lock_guard lock(mu_);
+  const bool leading = !my_node_.empty() && leader == my_node_;
   if (leading_ && !leading) {
     // A master that loses leadership stops serving its streams (Mesos aborts).
     for (auto& s : subscribers_) {
@@ -158,17 +159,19 @@ void SimMaster::on_group_change(const std::vector<std::string>& children) {
 }
 
 void SimMaster::zk_register() {
-  const std::string spec = options_.zk;
-  const std::string rest = spec.substr(5);
-  const size_t slash = rest.find('/');
-  if (spec.rfind("zk://", 0) != 0 || slash == std::string::npos) throw std::invalid_argument("--zk must be zk://host:port/path");
-  cp::ZkOptions o;
-  o.hosts = rest.substr(0, slash);
-  o.session_timeout = std::chrono::milliseconds(4000);
-  zk_path_ = rest.substr(slash);
-  while (zk_path_.size() > 1 && zk_path_.back() == '/') zk_path_.pop_back();
-  zk_ = std::make_unique<cp::ZkClient>(o);
-  zk_->ensure_path(zk_path_);
+  const std::string& spec = options_.zk;
+  if (!zk_) {  // first registration: connect and follow the group
+    const mesos::ZkGroupUrl group = mesos::parse_zk_url(spec);
+    cp::ZkOptions o;
+    o.hosts = group.hosts;
+    o.session_timeout = std::chrono::milliseconds(4000);
+    zk_path_ = group.path;
+    zk_ = std::make_unique<cp::ZkClient>(o);
+    zk_->ensure_path(zk_path_);
+    zk_->watch_children(zk_path_, [this](const std::optional<std::vector<std::string>>& kids) {
+      on_group_change(kids ? *kids : std::vector<std::string>());
+    });
+  }
   in_addr a{};
   inet_pton(AF_INET, options_.listen_host.c_str(), &a);
   const json info = {{"address", {{"hostname", options_.listen_host}, {"ip", options_.listen_host}, {"port", port_}}},
@@ -181,14 +184,8 @@ void SimMaster::zk_register() {
   std::string created;
   const int rc = zk_->create(zk_path_ + "/json.info_", info.dump(), ZOO_EPHEMERAL | ZOO_SEQUENCE, &created);
   if (rc != ZOK) throw cp::ZkError(rc, "registering in " + spec);
-  {
-    std::lock_guard lock(mu_);
-    my_node_ = created.substr(created.rfind('/') + 1);
-    leading_ = false;
-  }
-  zk_->watch_children(zk_path_, [this](const std::optional<std::vector<std::string>>& kids) {
-    on_group_change(kids ? *kids : std::vector<std::string>());
-  });
+  std::lock_guard lock(mu_);
+  my_node_ = created.substr(created.rfind('/') + 1);  // the group watch decides leadership
   std::fprintf(stderr, "edgelb-mesos-sim: registered %s/%s\n", zk_path_.c_str(), my_node_.c_str());
 }
 
@@ -358,7 +355,13 @@ void SimMaster::start() {
 
   port_ = options_.port == 0 ? s.bind_to_any_port(options_.listen_host) : (s.bind_to_port(options_.listen_host, options_.port) ? options_.port : -1);
   if (port_ <= 0) throw std::runtime_error("cannot listen on " + options_.listen_host + ":" + std::to_string(options_.port));
-  if (!options_.zk.empty()) zk_register();
+  if (!options_.zk.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      leading_ = false;  // until the group says so
+    }
+    zk_register();
+  }
   if (!replay_.empty()) replay_thread_ = std::thread([this] { replay_loop(); });
   else replay_done_ = true;
 }

@@ -3,15 +3,10 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "common/json_access.h"
+
 namespace edgelb::mesos_sim {
 namespace {
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 std::string required(const json& r, const char* key) {
   const json& v = member(r, key);

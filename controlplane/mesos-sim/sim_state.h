@@ -42,7 +42,7 @@ class SimState {
   std::vector<json> add_task(const json& r);
   std::vector<json> update_task(const json& r, const std::string& state);
   std::vector<json> scale(const json& r);
-  json status_for(const json& task, const std::string& state, const json& healthy) ;
+  json status_for(const json& task, const std::string& state, const json& healthy);  // advances clock_
 
   std::map<std::string, json> frameworks_;
   std::map<std::string, json> agents_;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/json_access.h"
 #include "mesos/marathon_id.h"
 
 namespace edgelb::mesos {
@@ -15,18 +16,6 @@ using json = nlohmann::json;
 struct DecodeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string opt_string(const json& j, const char* key) {
-  const json& v = member(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
 
 // {"value": "..."} ids (FrameworkID, AgentID, TaskID).
 std::string id_value(const json& j, const char* key, const std::string& where, bool required) {
@@ -54,7 +43,7 @@ bool status_ips(const json& status, std::vector<std::string>* out) {
   bool any = false;
   for (const json& ni : infos)
     for (const json& a : member(ni, "ip_addresses").is_array() ? member(ni, "ip_addresses") : json::array()) {
-      std::string ip = opt_string(a, "ip_address");
+      std::string ip = string_or(a, "ip_address");
       if (ip.empty() || !is_ip_literal(ip)) continue;
       out->push_back(std::move(ip));
       any = true;
@@ -74,25 +63,25 @@ void read_port_mappings(const json& list, std::vector<PortMapping>* out) {
     PortMapping pm;
     pm.host_port = port_number(member(m, "host_port"));
     pm.container_port = port_number(member(m, "container_port"));
-    pm.protocol = opt_string(m, "protocol");
+    pm.protocol = string_or(m, "protocol");
     if (pm.protocol.empty()) pm.protocol = "tcp";
     if (pm.host_port || pm.container_port) out->push_back(std::move(pm));
   }
 }
 
 void read_container(const json& c, Task* t) {
-  const std::string type = opt_string(c, "type");
+  const std::string type = string_or(c, "type");
   const json& infos = member(c, "network_infos");
   if (type == "DOCKER") {
     const json& docker = member(c, "docker");
-    const std::string net = opt_string(docker, "network");
+    const std::string net = string_or(docker, "network");
     t->network = net == "BRIDGE" ? NetworkMode::kBridge : net == "USER" ? NetworkMode::kContainer : NetworkMode::kHost;
     read_port_mappings(member(docker, "port_mappings"), &t->port_mappings);
   }
   if (infos.is_array() && !infos.empty()) {
     bool bridge = false;
     for (const json& ni : infos) {
-      if (opt_string(ni, "name") == "mesos-bridge" || member(ni, "port_mappings").is_array()) bridge = true;
+      if (string_or(ni, "name") == "mesos-bridge" || member(ni, "port_mappings").is_array()) bridge = true;
       read_port_mappings(member(ni, "port_mappings"), &t->port_mappings);
     }
     if (type != "DOCKER") t->network = bridge ? NetworkMode::kBridge : NetworkMode::kContainer;
@@ -105,15 +94,15 @@ void read_discovery(const json& d, Task* t) {
   for (const json& p : ports) {
     DiscoveryPort dp;
     dp.number = port_number(member(p, "number"));
-    dp.name = opt_string(p, "name");
-    dp.protocol = opt_string(p, "protocol");
+    dp.name = string_or(p, "name");
+    dp.protocol = string_or(p, "protocol");
     if (dp.protocol.empty()) dp.protocol = "tcp";
     const json& labels = member(member(p, "labels"), "labels");
     if (labels.is_array())
       for (const json& l : labels) {
-        const std::string key = opt_string(l, "key");
-        if (key == "network-scope") dp.container_scope = opt_string(l, "value") == "container";
-        if (key == "network-name") dp.network_name = opt_string(l, "value");
+        const std::string key = string_or(l, "key");
+        if (key == "network-scope") dp.container_scope = string_or(l, "value") == "container";
+        if (key == "network-name") dp.network_name = string_or(l, "value");
       }
     t->ports.push_back(std::move(dp));
   }
@@ -126,7 +115,7 @@ Task task_from(const json& j, const std::string& where) {
   // The documentation's TASK_ADDED example has no framework_id (Mesos requires one).
   t.framework_id = id_value(j, "framework_id", where, false);
   t.agent_id = id_value(j, "agent_id", where, false);
-  t.name = opt_string(j, "name");
+  t.name = string_or(j, "name");
   const json& state = member(j, "state");
   if (state.is_string()) t.state = parse_task_state(state.get<std::string>());
   t.has_health_check = member(j, "health_check").is_object();
@@ -149,7 +138,7 @@ Task task_from(const json& j, const std::string& where) {
       if (p.container_scope) t.network = NetworkMode::kContainer;
   const json& labels = member(member(j, "labels"), "labels");
   if (labels.is_array())
-    for (const json& l : labels) t.labels.emplace_back(opt_string(l, "key"), opt_string(l, "value"));
+    for (const json& l : labels) t.labels.emplace_back(string_or(l, "key"), string_or(l, "value"));
   MarathonTaskId mid = parse_marathon_task_id(t.task_id);
   t.app_id = std::move(mid.app_id);
   t.container_name = std::move(mid.container_name);
@@ -161,12 +150,12 @@ Agent agent_from(const json& j, const std::string& where) {
   if (!info.is_object()) throw DecodeError(where + ".agent_info: required object missing");
   Agent a;
   a.id = id_value(info, "id", where + ".agent_info", true);
-  a.hostname = opt_string(info, "hostname");
+  a.hostname = string_or(info, "hostname");
   a.port = port_number(member(info, "port"));
   if (is_ip_literal(a.hostname)) {
     a.ip = a.hostname;
   } else {  // "slave(1)@10.0.0.4:5051"
-    const std::string pid = opt_string(j, "pid");
+    const std::string pid = string_or(j, "pid");
     const size_t at = pid.find('@'), colon = pid.rfind(':');
     if (at != std::string::npos && colon != std::string::npos && colon > at) {
       std::string ip = pid.substr(at + 1, colon - at - 1);
@@ -180,7 +169,7 @@ Framework framework_from_info(const json& info, const std::string& where) {
   if (!info.is_object()) throw DecodeError(where + ": required object missing");
   Framework f;
   f.id = id_value(info, "id", where, true);
-  f.name = opt_string(info, "name");
+  f.name = string_or(info, "name");
   return f;
 }
 

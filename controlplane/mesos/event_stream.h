@@ -68,7 +68,7 @@ class EventStream {
   std::chrono::steady_clock::time_point last_event_;
   std::string reset_reason_;
   std::set<std::string> logged_;
-  Event event_;  // reused: keeps its buffers between records
+  Event event_;  // the record being applied
 };
 
 }  // namespace edgelb::mesos

@@ -172,13 +172,19 @@ std::string redirect_base(const std::string& location, const std::string& curren
   return scheme + "://" + authority;
 }
 
+ZkGroupUrl parse_zk_url(const std::string& spec) {
+  const std::string rest = spec.rfind("zk://", 0) == 0 ? spec.substr(5) : std::string();
+  const size_t slash = rest.find('/');
+  const std::string path = slash == std::string::npos ? std::string() : trim(rest.substr(slash));
+  if (slash == 0 || path.empty())
+    throw std::invalid_argument("\"" + spec + "\": expected zk://host:port[,host:port]/path");
+  return {rest.substr(0, slash), path};
+}
+
 std::unique_ptr<MasterLocator> make_master_locator(const std::string& spec, int zk_session_timeout_ms) {
   if (spec.rfind("zk://", 0) == 0) {
-    const std::string rest = spec.substr(5);
-    const size_t slash = rest.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == rest.size())
-      throw std::invalid_argument("mesos master \"" + spec + "\": expected zk://host:port[,host:port]/path");
-    return std::make_unique<ZkLocator>(rest.substr(0, slash), trim(rest.substr(slash)), zk_session_timeout_ms);
+    ZkGroupUrl g = parse_zk_url(spec);
+    return std::make_unique<ZkLocator>(std::move(g.hosts), std::move(g.path), zk_session_timeout_ms);
   }
   std::vector<std::string> urls;
   size_t start = 0;

@@ -34,6 +34,14 @@ class MasterLocator {
   virtual std::string describe() const = 0;
 };
 
+// "zk://host:port[,host:port]/path" -> ZooKeeper hosts and the group path (no trailing '/').
+// Throws std::invalid_argument.
+struct ZkGroupUrl {
+  std::string hosts;
+  std::string path;
+};
+ZkGroupUrl parse_zk_url(const std::string& spec);
+
 // "zk://..." or a comma-separated list of http(s) URLs. Throws std::invalid_argument.
 std::unique_ptr<MasterLocator> make_master_locator(const std::string& spec, int zk_session_timeout_ms = 10000);
 

@@ -10,7 +10,6 @@ namespace edgelb::mesos {
 struct MesosSubscriber::Transfer {
   MesosSubscriber* self = nullptr;
   CURL* curl = nullptr;
-  std::string base;
   std::unique_ptr<EventStream> stream;
   long code = 0;
   std::string body;  // non-200 replies (for the log)
@@ -131,7 +130,6 @@ std::string MesosSubscriber::subscribe_once(const std::string& base) {
   Transfer t;
   t.self = this;
   t.curl = curl;
-  t.base = base;
   t.stream = std::make_unique<EventStream>(model_, counters_, "mesos master " + base, [this](const std::string& m) { log(m); });
   static const char kBody[] = R"({"type":"SUBSCRIBE"})";
   curl_slist* headers = nullptr;

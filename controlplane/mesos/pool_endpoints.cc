@@ -2,19 +2,12 @@
 
 #include <stdexcept>
 
+#include "common/json_access.h"
+
 namespace edgelb::mesos {
 namespace {
 
 using json = nlohmann::json;
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
-
-std::string idx(const std::string& base, size_t i) { return base + "[" + std::to_string(i) + "]"; }
 
 void add_services(const json& services, const std::string& path, const std::string& backend, const ModelView& view,
                   bool include_not_ready, std::vector<ServiceEndpoints>* out) {

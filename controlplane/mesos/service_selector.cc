@@ -2,17 +2,12 @@
 
 #include <stdexcept>
 
+#include "common/json_access.h"
+
 namespace edgelb::mesos {
 namespace {
 
 using json = nlohmann::json;
-
-const json& member(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return it == j.end() ? kNull : *it;
-}
 
 std::optional<std::string> opt_string(const json& j, const char* key, const std::string& where) {
   const json& v = member(j, key);

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 
+#include "common/json_access.h"
 #include "pool/pool_schema.h"
 #include "pool/regex_check.h"
 
@@ -15,16 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string str_or(const json& obj, const char* key, const std::string& fallback = "") {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
 bool has(const json& obj, const char* key) { return obj.is_object() && obj.contains(key) && !obj[key].is_null(); }
-const json& member(const json& obj, const char* key) {
-  static const json kNull;
-  return obj.is_object() && obj.contains(key) ? obj[key] : kNull;
-}
-std::string idx(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
 // HAProxy proxy mode implied by an Edge-LB protocol.
 // "" for values the schema already rejected.
@@ -88,7 +80,7 @@ class Validator {
         if (!s.is_object()) continue;
         require(s, "secret", p);
         require(s, "file", p);
-        std::string file = str_or(s, "file");
+        std::string file = string_or(s, "file");
         if (!file.empty()) {
           if (file.find('/') != std::string::npos || file == "." || file == "..")
             error(p + ".file", "must be a plain file name");
@@ -96,7 +88,7 @@ class Validator {
             error(p + ".file", "duplicate of secrets[" + std::to_string(files[file]) + "].file");
           secret_files_.insert(file);
         }
-        std::string name = str_or(s, "secret");
+        std::string name = string_or(s, "secret");
         if (!name.empty() && ctx_.secret_exists && !ctx_.secret_exists(name))
           error(p + ".secret", "no secret named \"" + name + "\" in the secret store (edgelbctl secret put)");
       }
@@ -147,10 +139,10 @@ class Validator {
     if (!f.is_object()) return;
     require(f, "bindPort", p);
     require(f, "protocol", p);
-    const std::string address = str_or(f, "bindAddress");
+    const std::string address = string_or(f, "bindAddress");
     if (address.find_first_of("*[] ") != std::string::npos)
       error(p + ".bindAddress", "must not contain '*', '[', ']' or spaces (it becomes part of the frontend name)");
-    std::string name = has(f, "name") ? str_or(f, "name") : default_frontend_name(f);
+    std::string name = has(f, "name") ? string_or(f, "name") : default_frontend_name(f);
     if (!name.empty() && !names.emplace(name, i).second)
       error(p + (has(f, "name") ? ".name" : ""), "frontend name \"" + name + "\" is also used by haproxy.frontends[" +
                                                      std::to_string(names[name]) + "]");
@@ -165,7 +157,7 @@ class Validator {
         }
       binds.emplace(std::make_pair(a, port), i);
     }
-    const std::string protocol = str_or(f, "protocol");
+    const std::string protocol = string_or(f, "protocol");
     const json& certs = member(f, "certificates");
     if (certs.is_array())
       for (size_t c = 0; c < certs.size(); ++c)
@@ -197,11 +189,11 @@ class Validator {
         static const char* kConditions[] = {"hostEq", "hostReg", "pathBeg", "pathEnd", "pathReg"};
         if (std::none_of(std::begin(kConditions), std::end(kConditions), [&](const char* k) { return has(rule, k); }))
           error(rp, "needs at least one of hostEq, hostReg, pathBeg, pathEnd, pathReg");
-        std::string host = str_or(rule, "hostEq");
+        std::string host = string_or(rule, "hostEq");
         if (std::any_of(host.begin(), host.end(), [](unsigned char c) { return std::isupper(c); }))
           error(rp + ".hostEq", "must be lowercase (HAProxy compares the lowercased Host header)");
         for (const char* k : {"pathBeg", "pathEnd"})
-          if (has(rule, k) && str_or(rule, k).empty()) error(rp + "." + k, "must not be empty");
+          if (has(rule, k) && string_or(rule, k).empty()) error(rp + "." + k, "must not be empty");
         regex(rule, "hostReg", rp);
         regex(rule, "pathReg", rp);
       }
@@ -224,7 +216,7 @@ class Validator {
     if (!b.is_object()) return;
     require(b, "name", p);
     require(b, "protocol", p);
-    std::string name = str_or(b, "name");
+    std::string name = string_or(b, "name");
     if (!name.empty()) {
       if (backend_index_.count(name))
         error(p + ".name", "duplicate of haproxy.backends[" + std::to_string(backend_index_[name]) + "].name");
@@ -273,12 +265,12 @@ class Validator {
     int ways = has(ep, "port") + has(ep, "portName") + (member(ep, "allPorts").is_boolean() && ep["allPorts"].get<bool>());
     if (ways == 0) error(p + ".endpoint", "needs one of port, portName, allPorts");
     if (ways > 1) error(p + ".endpoint", "port, portName and allPorts exclude each other");
-    const std::string type = str_or(ep, "type", "AUTO_IP");
+    const std::string type = string_or(ep, "type", "AUTO_IP");
     if (type == "ADDRESS" && !has(ep, "address")) error(p + ".endpoint.address", "required with type ADDRESS");
     if (type != "ADDRESS" && has(ep, "address")) error(p + ".endpoint.address", "only allowed with type ADDRESS");
     static const std::regex kWeight("(^|\\s)weight\\s+([0-9]+)");
     std::smatch m;
-    std::string misc = str_or(ep, "miscStr");
+    std::string misc = string_or(ep, "miscStr");
     if (std::regex_search(misc, m, kWeight) && std::stol(m[2].str().substr(0, 6)) > 256)
       error(p + ".endpoint.miscStr", "HAProxy server weight must be between 0 and 256");
   }
@@ -287,14 +279,14 @@ class Validator {
     const json& vips = member(member(pool_, "fastPath"), "vips");
     if (!vips.is_array()) return;
     std::map<std::string, size_t> keys, names;
-    const std::string pool_name = str_or(pool_, "name");
+    const std::string pool_name = string_or(pool_, "name");
     for (size_t i = 0; i < vips.size(); ++i) {
       const std::string p = idx("fastPath.vips", i);
       const json& v = vips[i];
       if (!v.is_object()) continue;
       require(v, "address", p);
       require(v, "port", p);
-      std::string address = str_or(v, "address");
+      std::string address = string_or(v, "address");
       unsigned char buf[16];
       bool v6 = address.find(':') != std::string::npos;
       if (!address.empty()) {
@@ -304,13 +296,13 @@ class Validator {
                  (v6 && (buf[0] == 0xff || std::all_of(buf, buf + 15, [](unsigned char c) { return c == 0; }))))
           error(p + ".address", "must be a unicast, non-loopback address");
       }
-      const std::string protocol = str_or(v, "protocol", "TCP");
-      const std::string forwarding = str_or(v, "forwarding", "DSR");
+      const std::string protocol = string_or(v, "protocol", "TCP");
+      const std::string forwarding = string_or(v, "forwarding", "DSR");
       int64_t port = member(v, "port").is_number_integer() ? v["port"].get<int64_t>() : 0;
       const std::string key = address + "|" + std::to_string(port) + "|" + protocol;
       if (!address.empty() && port && !keys.emplace(key, i).second)
         error(p, "same address, port and protocol as fastPath.vips[" + std::to_string(keys[key]) + "]");
-      std::string name = has(v, "name") ? str_or(v, "name")
+      std::string name = has(v, "name") ? string_or(v, "name")
                                         : pool_name + "-" + address + "-" + std::to_string(port) + "-" + protocol;
       if (has(v, "name") && !names.emplace(name, i).second)
         error(p + ".name", "duplicate of fastPath.vips[" + std::to_string(names[name]) + "].name");
@@ -326,9 +318,9 @@ class Validator {
       if (has(v, "mssClamp") && forwarding != "NAT") error(p + ".mssClamp", "only with forwarding NAT");
       const json& hc = member(v, "healthCheck");
       if (hc.is_object()) {
-        const std::string type = str_or(hc, "type", "TCP");
+        const std::string type = string_or(hc, "type", "TCP");
         if (has(hc, "path") && type != "HTTP") error(p + ".healthCheck.path", "only with type HTTP");
-        if (has(hc, "path") && str_or(hc, "path").rfind('/', 0) != 0) error(p + ".healthCheck.path", "must start with /");
+        if (has(hc, "path") && string_or(hc, "path").rfind('/', 0) != 0) error(p + ".healthCheck.path", "must start with /");
         const json& interval = member(hc, "intervalSeconds");
         const json& timeout = member(hc, "timeoutSeconds");
         if (interval.is_number_integer() && timeout.is_number_integer() && timeout.get<int64_t>() >= interval.get<int64_t>())
@@ -338,7 +330,7 @@ class Validator {
       const json& frontends = member(member(pool_, "haproxy"), "frontends");
       if (frontends.is_array() && protocol == "TCP")
         for (size_t f = 0; f < frontends.size(); ++f)
-          if (frontends[f].is_object() && str_or(frontends[f], "bindAddress") == address &&
+          if (frontends[f].is_object() && string_or(frontends[f], "bindAddress") == address &&
               member(frontends[f], "bindPort").is_number_integer() && frontends[f]["bindPort"].get<int64_t>() == port)
             error(p, "haproxy.frontends[" + std::to_string(f) + "] binds the same address and port");
     }
@@ -358,7 +350,7 @@ std::string default_frontend_name(const nlohmann::json& f) {
   std::string port = f.is_object() && f.contains("bindPort") && f["bindPort"].is_number_integer()
                          ? std::to_string(f["bindPort"].get<int64_t>())
                          : "";
-  return "frontend_" + str_or(f, "bindAddress", "0.0.0.0") + "_" + port;
+  return "frontend_" + string_or(f, "bindAddress", "0.0.0.0") + "_" + port;
 }
 
 bool valid_pool_name(const std::string& name) {
