@@ -68,7 +68,7 @@ case "$scenario" in
     ;;
   mesos)
     build edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-mesos-bench
-    /usr/bin/python3 perf/mesos_bench.py --stream "${EDGELB_SHARED_DIR:-../shared}/fixtures/mesos/real/dcos-net_operator-api.stream.jsonl" \
+    /usr/bin/python3 perf/mesos_bench.py --stream "tests/fixtures/mesos/real/dcos-net_operator-api.stream.jsonl" \
       --tasks "${BENCH_TASKS:-10000}" --out "$results/mesos.json" --md "$results/mesos.md"
     finish "$results/mesos.json" "$results/mesos.md"
     ;;

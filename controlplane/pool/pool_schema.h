@@ -1,5 +1,5 @@
 // The pool configuration schema: Edge-LB's V2 pool schema, field for field
-// (../shared/fixtures/edgelb-pools/v2-schema.md), plus edgelb's optional `fastPath` block
+// (tests/fixtures/edgelb-pools/v2-schema.md), plus edgelb's optional `fastPath` block
 // (docs/pool-config.md). One declarative tree drives both the structural check (types,
 // nullability, ranges, enums, unknown fields) and `edgelbctl show --reference`.
 // Semantic checks (cross references, regexes, certificates) are pool_validator's.

@@ -14,6 +14,7 @@
 #include "api/api_server.h"
 #include "api/proto/edgelb.grpc.pb.h"
 #include "crypto/x509_issuer.h"
+#include "fixtures.h"
 #include "pool/pool_document.h"
 #include "zk_server.h"
 
@@ -24,12 +25,7 @@ namespace pb = edgelb::v1;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::read_file_or_throw;
 
 struct Pki {
   KeyAndCert ca, server, admin, op, viewer, stranger, no_role;
@@ -219,7 +215,7 @@ TEST_F(ApiTest, EachRoleGetsExactlyItsCalls) {
   EXPECT_TRUE(op->DeletePool(c.get(), dq, &w).ok());
 
   // The audit trail names who did what, allowed or not, and never a secret value.
-  std::string audit = slurp(dir_ + "/audit.log");
+  std::string audit = read_file_or_throw(dir_ + "/audit.log");
   std::vector<json> lines;
   std::istringstream in(audit);
   for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
@@ -317,25 +313,24 @@ TEST_F(ApiTest, EverySharedFixtureIsStoredAndReadBackIdentical) {
   start(true);
   auto op = stub(&pki_->op);
   std::set<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(EDGELB_SHARED_DIR) + "/fixtures/edgelb-pools")) {
-    if (e.path().extension() != ".json") continue;
+  for (const std::string& path : test::fixture_files("edgelb-pools", ".json")) {
     FieldErrors errors;
-    auto doc = load_document_file(e.path().string(), errors);
+    auto doc = load_document_file(path, errors);
     ASSERT_TRUE(doc);
     const std::string name = (*doc)["name"];
     pb::PoolWriteRequest req;
-    req.set_config(slurp(e.path().string()));
+    req.set_config(read_file_or_throw(path));
     pb::PoolWriteReply w;
     auto c = ctx();
     // Two fixtures share a pool name (blue/green deployment, weighted backends): update those.
     auto s = names.insert(name).second ? op->CreatePool(c.get(), req, &w) : op->UpdatePool(c.get(), req, &w);
-    ASSERT_TRUE(s.ok()) << e.path() << ": " << s.error_message();
+    ASSERT_TRUE(s.ok()) << path << ": " << s.error_message();
     pb::GetPoolRequest g;
     g.set_name(name);
     pb::Pool p;
     c = ctx();
     ASSERT_TRUE(op->GetPool(c.get(), g, &p).ok());
-    EXPECT_EQ(json::parse(p.config_json()), *doc) << e.path();
+    EXPECT_EQ(json::parse(p.config_json()), *doc) << path;
     EXPECT_EQ(p.updated_by(), "cn:olga");
   }
   pb::ListPoolsReply l;

@@ -5,9 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
+#include "fixtures.h"
 #include "mesos/event_decoder.h"
 #include "mesos/event_stream.h"
 #include "mesos/marathon_id.h"
@@ -22,16 +25,11 @@ namespace {
 
 using nlohmann::json;
 
-const std::string kMesos = std::string(EDGELB_SHARED_DIR) + "/fixtures/mesos";
+const std::string kMesos = test::fixture_path("mesos");
 const std::string kStream = kMesos + "/real/dcos-net_operator-api.stream.jsonl";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in) << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Throws (a clear test failure naming the file) when the input is missing.
+std::string slurp(const std::string& path) { return test::read_file_or_throw(path); }
 
 std::vector<std::string> stream_lines() {
   std::vector<std::string> out;
@@ -179,11 +177,11 @@ TEST(EventDecoder, EveryDocumentationFixture) {
       {"get_agents_response.json", "invalid JSON"},
   };
   size_t seen = 0;
-  for (const auto& f : std::filesystem::directory_iterator(kMesos + "/doc")) {
-    const std::string name = f.path().filename();
+  for (const std::string& path : test::fixture_files("mesos/doc", ".json")) {
+    const std::string name = std::filesystem::path(path).filename();
     Event e;
     std::string error;
-    const bool decoded = decode_event(slurp(f.path()), &e, &error);
+    const bool decoded = decode_event(slurp(path), &e, &error);
     if (ok.count(name)) {
       ASSERT_TRUE(decoded) << name << ": " << error;
       EXPECT_EQ(e.type, ok[name]) << name;

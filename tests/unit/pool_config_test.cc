@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "fixtures.h"
 #include "pool/pool_document.h"
 #include "pool/pool_schema.h"
 #include "pool/pool_validator.h"
@@ -15,15 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string fixtures_dir() { return std::string(EDGELB_SHARED_DIR) + "/fixtures/edgelb-pools"; }
-
-std::vector<std::string> fixture_files() {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(fixtures_dir()))
-    if (e.path().extension() == ".json") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
+std::vector<std::string> fixture_files() { return test::fixture_files("edgelb-pools", ".json"); }
 
 TEST(PoolFixtures, EverySharedExampleIsAccepted) {
   auto files = fixture_files();
