@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole edgelb test suite, from a fresh Debian 12 machine, as root:
-#   installs packages, reserves hugepages (or falls back to --no-huge), builds the normal,
-#   ASan+UBSan and libFuzzer trees, runs unit + packet tests in both, a short fuzz smoke run,
-#   and ends with one summary line "tests: N passed, N failed".
-# Options: EDGELB_SKIP_ASAN=1, EDGELB_SKIP_FUZZ=1 (local iteration only; CI runs everything).
+#   installs packages, reserves hugepages (or falls back to --no-huge), builds the normal, Release (what packagers build; compiled, not run), ASan+UBSan and libFuzzer
+#   trees, runs unit + packet tests in the normal and ASan trees, a short fuzz smoke run, and ends
+#   with one summary line "tests: N passed, N failed".
+# Options: EDGELB_SKIP_RELEASE=1, EDGELB_SKIP_ASAN=1, EDGELB_SKIP_FUZZ=1 (local iteration only;
+# CI runs everything).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -50,6 +51,15 @@ if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
   run_ctest main build 'unit|packet|zk|integration'
 else
   echo "build failed"; failed=$((failed + 1))
+fi
+
+if [ "${EDGELB_SKIP_RELEASE:-0}" != 1 ]; then
+  echo "== build (Release: -O3, as packaged; compiled only)"
+  if configure_build build-release -DCMAKE_BUILD_TYPE=Release; then
+    passed=$((passed + 1))
+  else
+    echo "release build failed"; failed=$((failed + 1))
+  fi
 fi
 
 if [ "${EDGELB_SKIP_ASAN:-0}" != 1 ]; then

@@ -39,7 +39,10 @@ std::vector<std::string> eal_arguments(const std::string& program, const EalConf
   std::set<uint32_t> lcores(worker_lcores.begin(), worker_lcores.end());
   lcores.insert(eal.main_lcore);
   std::string list;
-  for (uint32_t l : lcores) list += (list.empty() ? "" : ",") + std::to_string(l);
+  for (uint32_t l : lcores) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(l);
+  }
   if (eal.lcores.empty()) a.insert(a.end(), {"-l", list});
   else a.insert(a.end(), {"--lcores", eal.lcores});
   a.insert(a.end(), {"--main-lcore", std::to_string(eal.main_lcore)});

@@ -48,7 +48,10 @@ template <size_t N>
 std::string names_of(const FlagName (&table)[N], uint64_t flags) {
   std::string s;
   for (const auto& f : table)
-    if (flags & f.flag) s += (s.empty() ? "" : ",") + std::string(f.name);
+    if (flags & f.flag) {
+      if (!s.empty()) s += ',';
+      s += f.name;
+    }
   return s;
 }
 
