@@ -88,6 +88,7 @@ void print_pool(const pb::Pool& p) {
         sel = "mesos:" + s["mesos"].value("frameworkName", s["mesos"].value("frameworkNamePattern", "")) + "/" +
               s["mesos"].value("taskName", s["mesos"].value("taskNamePattern", ""));
       const json ep = s.value("endpoint", json::object());
+      if (sel.empty() && ep.value("type", "") == "ADDRESS") sel = "address:" + ep.value("address", "");
       sel += ":" + (ep.contains("portName") ? ep["portName"].get<std::string>() : ep.contains("port") ? ep["port"].dump() : "all");
       services += (services.empty() ? "" : " ") + sel;
     }
@@ -102,6 +103,20 @@ void print_pool(const pb::Pool& p) {
                       v.value("protocol", "TCP"), v.value("forwarding", "DSR"), v.value("backend", "(own services)")});
     std::cout << "\nFast-path VIPs:\n";
     print_table({"  VIP", "PROTOCOL", "FORWARDING", "BACKEND"}, rows);
+  }
+  const json elbs = c.value("cloudProvider", json::object()).value("aws", json::object()).value("elbs", json::array());
+  if (!elbs.empty()) {
+    rows.clear();
+    for (const auto& e : elbs) {
+      std::string listeners;
+      for (const auto& l : e.value("listeners", json::array()))
+        listeners += (listeners.empty() ? "" : ",") + (l.contains("port") ? l["port"].dump() : "") + "->" +
+                     l.value("linkFrontend", "");
+      rows.push_back({"  " + e.value("name", ""), e.value("type", ""), e.value("internal", false) ? "internal" : "internet-facing",
+                      listeners});
+    }
+    std::cout << "\nCloud load balancers (AWS; accepted as configuration, not provisioned by this appliance):\n";
+    print_table({"  NAME", "TYPE", "SCHEME", "LISTENERS"}, rows);
   }
 }
 

@@ -160,6 +160,25 @@ B fast_path_block() {
   return std::move(obj("edgelb L4 fast path").field("vips", arr("L4 VIPs", vip)));
 }
 
+// Edge-LB 1.5+ cloud connector: cloud load balancers the Edge-LB API server provisions in front
+// of the pool. The appliance accepts and validates the block but drives no cloud API
+// (docs/apiserver.md).
+B cloud_provider_block() {
+  B listener = obj("NLB listener");
+  listener.field("port", std::move(i32("Listener port").range(1, 65535)))
+      .field("linkFrontend", str("The haproxy.frontends[].name it forwards to"));
+  B elb = obj("AWS load balancer");
+  elb.field("name", str("Load balancer name (AWS: at most 32 letters, digits and '-')"))
+      .field("type", str("Load balancer type").values({"NLB"}))
+      .field("internal", boolean("Internal (true) or internet-facing (false)").def("false"))
+      .field("subnets", arr("Subnet IDs", str("subnet ID")))
+      .field("elasticIPs", arr("Elastic IP allocation IDs", str("allocation ID")))
+      .field("listeners", arr("Listeners", listener))
+      .field("tags", arr("Tags", obj("Tag").field("key", str("Tag key")).field("value", str("Tag value"))));
+  return std::move(obj("Cloud load balancers in front of the pool (not driven by the appliance)")
+                       .field("aws", obj("Amazon Web Services").field("elbs", arr("Elastic load balancers", elb))));
+}
+
 NodePtr build_pool_schema() {
   B pool = obj("Edge-LB V2 pool");
   pool.field("apiVersion", str("Schema version").values({"V2"}))
@@ -192,6 +211,7 @@ NodePtr build_pool_schema() {
       .field("poolHealthcheckInterval", std::move(i32("Healthcheck interval, seconds").range(1, INT32_MAX)).def("12"))
       .field("poolHealthcheckMaxFail", std::move(i32("Consecutive failures before Mesos kills the task").range(1, INT32_MAX)).def("5"))
       .field("poolhealthcheckTimeout", std::move(i32("Healthcheck timeout, seconds").range(1, INT32_MAX)))
+      .field("cloudProvider", cloud_provider_block())
       .field("fastPath", fast_path_block());
   return pool;
 }

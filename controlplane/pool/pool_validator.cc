@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <regex>
 #include <set>
@@ -38,6 +39,7 @@ class Validator {
     top_level();
     secrets_and_env();
     haproxy();
+    cloud_provider();
     fast_path();
     return errors_;
   }
@@ -143,6 +145,7 @@ class Validator {
     if (address.find_first_of("*[] ") != std::string::npos)
       error(p + ".bindAddress", "must not contain '*', '[', ']' or spaces (it becomes part of the frontend name)");
     std::string name = has(f, "name") ? string_or(f, "name") : default_frontend_name(f);
+    if (!name.empty()) frontend_names_.insert(name);
     if (!name.empty() && !names.emplace(name, i).second)
       error(p + (has(f, "name") ? ".name" : ""), "frontend name \"" + name + "\" is also used by haproxy.frontends[" +
                                                      std::to_string(names[name]) + "]");
@@ -207,9 +210,11 @@ class Validator {
       error(p + "." + key, "no backend named \"" + target + "\" in haproxy.backends");
       return;
     }
-    if (!mode_of(frontend_protocol).empty() && !it->second.empty() && mode_of(frontend_protocol) != it->second)
-      error(p + "." + key, "backend \"" + target + "\" is mode " + it->second + " but this " + frontend_protocol +
-                               " frontend is mode " + mode_of(frontend_protocol));
+    // HAProxy refuses only an http frontend using a tcp backend; a tcp frontend (TCP, or TLS
+    // terminated for SNI routing) may hand its connections to an http backend.
+    if (mode_of(frontend_protocol) == "http" && it->second == "tcp")
+      error(p + "." + key, "backend \"" + target + "\" is mode tcp but this " + frontend_protocol +
+                               " frontend is mode http (HAProxy refuses it)");
   }
 
   void backend(const json& b, const std::string& p, size_t i) {
@@ -246,7 +251,13 @@ class Validator {
     const json& mesos = member(s, "mesos");
     const bool has_marathon = marathon.is_object() && !marathon.empty();
     const bool has_mesos = mesos.is_object() && !mesos.empty();
-    if (!has_marathon && !has_mesos) error(p, "needs a marathon or mesos selector");
+    const json& ep = member(s, "endpoint");
+    const std::string type = string_or(ep, "type", "AUTO_IP");
+    // An ADDRESS endpoint without a selector is one fixed server (an external host or a DNS
+    // name); with a selector, every selected task is reached at that address.
+    const bool fixed_address = type == "ADDRESS" && !has_marathon && !has_mesos;
+    if (!has_marathon && !has_mesos && type != "ADDRESS")
+      error(p, "needs a marathon or mesos selector (or endpoint.type ADDRESS)");
     for (const char* k : {"serviceIDPattern", "containerNamePattern"}) regex(marathon, k, p + ".marathon");
     for (const char* k : {"frameworkNamePattern", "frameworkIDPattern", "taskNamePattern", "taskIDPattern"})
       regex(mesos, k, p + ".mesos");
@@ -257,7 +268,6 @@ class Validator {
                                   {"taskName", "taskNamePattern"}, {"taskID", "taskIDPattern"}})
       if (has(mesos, exact) && has(mesos, pattern))
         error(p + ".mesos." + pattern, std::string("given together with ") + exact + "; use one");
-    const json& ep = member(s, "endpoint");
     if (!ep.is_object()) {
       error(p + ".endpoint", "required (port, portName or allPorts)");
       return;
@@ -265,7 +275,8 @@ class Validator {
     int ways = has(ep, "port") + has(ep, "portName") + (member(ep, "allPorts").is_boolean() && ep["allPorts"].get<bool>());
     if (ways == 0) error(p + ".endpoint", "needs one of port, portName, allPorts");
     if (ways > 1) error(p + ".endpoint", "port, portName and allPorts exclude each other");
-    const std::string type = string_or(ep, "type", "AUTO_IP");
+    if (fixed_address && ways == 1 && !has(ep, "port"))
+      error(p + ".endpoint.port", "required with type ADDRESS and no selector (there is no task to name ports)");
     if (type == "ADDRESS" && !has(ep, "address")) error(p + ".endpoint.address", "required with type ADDRESS");
     if (type != "ADDRESS" && has(ep, "address")) error(p + ".endpoint.address", "only allowed with type ADDRESS");
     static const std::regex kWeight("(^|\\s)weight\\s+([0-9]+)");
@@ -273,6 +284,47 @@ class Validator {
     std::string misc = string_or(ep, "miscStr");
     if (std::regex_search(misc, m, kWeight) && std::stol(m[2].str().substr(0, 6)) > 256)
       error(p + ".endpoint.miscStr", "HAProxy server weight must be between 0 and 256");
+  }
+
+  // cloudProvider.aws.elbs[]: names AWS accepts, unique; listeners link existing frontends.
+  void cloud_provider() {
+    const json& elbs = member(member(member(pool_, "cloudProvider"), "aws"), "elbs");
+    if (!elbs.is_array()) return;
+    std::map<std::string, size_t> names;
+    for (size_t i = 0; i < elbs.size(); ++i) {
+      const std::string p = idx("cloudProvider.aws.elbs", i);
+      const json& elb = elbs[i];
+      if (!elb.is_object()) continue;
+      require(elb, "name", p);
+      require(elb, "type", p);
+      const std::string name = string_or(elb, "name");
+      if (!name.empty()) {
+        const bool charset = std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
+        if (name.size() > 32 || !charset || name.front() == '-' || name.back() == '-')
+          error(p + ".name", "must be at most 32 letters, digits and '-', not starting or ending with '-' (AWS)");
+        else if (!names.emplace(name, i).second)
+          error(p + ".name", "duplicate of cloudProvider.aws.elbs[" + std::to_string(names[name]) + "].name");
+      }
+      const json& listeners = member(elb, "listeners");
+      if (!listeners.is_array() || listeners.empty()) {
+        error(p + ".listeners", "needs at least one listener");
+        continue;
+      }
+      std::map<int64_t, size_t> ports;
+      for (size_t l = 0; l < listeners.size(); ++l) {
+        const std::string lp = idx(p + ".listeners", l);
+        const json& listener = listeners[l];
+        if (!listener.is_object()) continue;
+        require(listener, "port", lp);
+        require(listener, "linkFrontend", lp);
+        const json& port = member(listener, "port");
+        if (port.is_number_integer() && !ports.emplace(port.get<int64_t>(), l).second)
+          error(lp + ".port", "duplicate of listeners[" + std::to_string(ports[port.get<int64_t>()]) + "].port");
+        const json& link = member(listener, "linkFrontend");
+        if (link.is_string() && !frontend_names_.count(link.get<std::string>()))
+          error(lp + ".linkFrontend", "no frontend named \"" + link.get<std::string>() + "\" in haproxy.frontends");
+      }
+    }
   }
 
   void fast_path() {
@@ -339,7 +391,7 @@ class Validator {
   const json& pool_;
   const PoolContext& ctx_;
   FieldErrors errors_;
-  std::set<std::string> secret_files_, env_files_;
+  std::set<std::string> secret_files_, env_files_, frontend_names_;
   std::map<std::string, size_t> backend_index_;
   std::map<std::string, std::string> backend_modes_;
 };

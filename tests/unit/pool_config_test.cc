@@ -165,7 +165,7 @@ const Case kCases[] = {
     {"bad_host_regex", R"([{"op":"add","path":"/haproxy/frontends/0/linkBackend/map/0/hostReg","value":"*.example"}])",
      {{"haproxy.frontends[0].linkBackend.map[0].hostReg", "invalid regular expression (PCRE2 offset 0: quantifier does not follow a repeatable item)"}}},
     {"mode_mismatch", R"([{"op":"replace","path":"/haproxy/frontends/0/linkBackend/defaultBackend","value":"raw"}])",
-     {{"haproxy.frontends[0].linkBackend.defaultBackend", "backend \"raw\" is mode tcp but this HTTP frontend is mode http"}}},
+     {{"haproxy.frontends[0].linkBackend.defaultBackend", "backend \"raw\" is mode tcp but this HTTP frontend is mode http (HAProxy refuses it)"}}},
     {"https_without_certificate", R"([{"op":"replace","path":"/haproxy/frontends/0/protocol","value":"HTTPS"}])",
      {{"haproxy.frontends[0].certificates", "HTTPS frontends need at least one certificate"}}},
     {"autocert_not_enabled", R"([{"op":"add","path":"/haproxy/frontends/0/certificates","value":["$AUTOCERT"]}])",
@@ -189,7 +189,21 @@ const Case kCases[] = {
     {"sticky_enabled_string", R"([{"op":"add","path":"/haproxy/backends/0/rewriteHttp","value":{"sticky":{"enabled":"yes"}}}])",
      {{"haproxy.backends[0].rewriteHttp.sticky.enabled", "must be boolean, got string"}}},
     {"selector_empty", R"([{"op":"remove","path":"/haproxy/backends/0/services/0/marathon"}])",
-     {{"haproxy.backends[0].services[0]", "needs a marathon or mesos selector"}}},
+     {{"haproxy.backends[0].services[0]", "needs a marathon or mesos selector (or endpoint.type ADDRESS)"}}},
+    {"address_without_selector_needs_port", R"([{"op":"replace","path":"/haproxy/backends/0/services/0","value":{"endpoint":{"type":"ADDRESS","address":"api.example.com","portName":"web"}}}])",
+     {{"haproxy.backends[0].services[0].endpoint.port", "required with type ADDRESS and no selector (there is no task to name ports)"}}},
+    // cloudProvider (Edge-LB cloud connector)
+    {"cloud_unknown_frontend", R"([{"op":"add","path":"/cloudProvider","value":{"aws":{"elbs":[{"name":"web","type":"NLB","listeners":[{"port":80,"linkFrontend":"nope"}]}]}}}])",
+     {{"cloudProvider.aws.elbs[0].listeners[0].linkFrontend", "no frontend named \"nope\" in haproxy.frontends"}}},
+    {"cloud_type", R"([{"op":"add","path":"/cloudProvider","value":{"aws":{"elbs":[{"name":"web","type":"ALB","listeners":[{"port":80,"linkFrontend":"frontend_0.0.0.0_80"}]}]}}}])",
+     {{"cloudProvider.aws.elbs[0].type", "must be one of NLB, got \"ALB\""}}},
+    {"cloud_name_and_listeners", R"([{"op":"add","path":"/cloudProvider","value":{"aws":{"elbs":[{"name":"-web_1","type":"NLB","listeners":[]},{"type":"NLB","listeners":[{"port":80,"linkFrontend":"frontend_0.0.0.0_80"},{"port":80,"linkFrontend":"frontend_0.0.0.0_80"}]}]}}}])",
+     {{"cloudProvider.aws.elbs[0].name", "must be at most 32 letters, digits and '-', not starting or ending with '-' (AWS)"},
+      {"cloudProvider.aws.elbs[0].listeners", "needs at least one listener"},
+      {"cloudProvider.aws.elbs[1].name", "required"},
+      {"cloudProvider.aws.elbs[1].listeners[1].port", "duplicate of listeners[0].port"}}},
+    {"cloud_unknown_field", R"([{"op":"add","path":"/cloudProvider","value":{"gcp":{}}}])",
+     {{"cloudProvider.gcp", "unknown field"}}},
     {"endpoint_type", R"([{"op":"add","path":"/haproxy/backends/0/services/0/endpoint/type","value":"VIP"}])",
      {{"haproxy.backends[0].services[0].endpoint.type", "must be one of AUTO_IP, AGENT_IP, CONTAINER_IP, ADDRESS, got \"VIP\""}}},
     {"endpoint_two_ports", R"([{"op":"add","path":"/haproxy/backends/0/services/0/endpoint/port","value":80}])",
@@ -272,6 +286,30 @@ TEST(PoolValidator, BaseAndFullFeaturedPoolsAreValid) {
         "services":[{"mesos":{"taskNamePattern":"^dns-.*"},"endpoint":{"port":53}}]}]}}
   ])J"));
   EXPECT_EQ(validate_pool(pool), FieldErrors{}) << join(validate_pool(pool));
+}
+
+// Valid Edge-LB configurations that were refused (each found by trying Edge-LB's documentation).
+TEST(PoolValidator, RealInputRegressionsAreAccepted) {
+  // An ADDRESS endpoint with no selector: an external server or DNS name.
+  json address = base_pool().patch(json::parse(R"J([
+    {"op":"replace","path":"/haproxy/backends/0/services","value":[
+       {"endpoint":{"type":"ADDRESS","address":"api.example.com","port":443}},
+       {"endpoint":{"type":"ADDRESS","address":"2001:db8::10","port":8443}}]}])J"));
+  EXPECT_EQ(validate_pool(address), FieldErrors{}) << join(validate_pool(address));
+  // SNI routing: a TLS (tcp mode) frontend handing connections to an http backend.
+  json sni = base_pool().patch(json::parse(R"J([
+    {"op":"add","path":"/autoCertificate","value":true},
+    {"op":"add","path":"/haproxy/frontends/-","value":{"bindPort":443,"protocol":"TLS","certificates":["$AUTOCERT"],
+       "linkBackend":{"defaultBackend":"app"}}},
+    {"op":"add","path":"/haproxy/frontends/-","value":{"bindPort":8080,"protocol":"TCP","linkBackend":{"defaultBackend":"app"}}}])J"));
+  EXPECT_EQ(validate_pool(sni), FieldErrors{}) << join(validate_pool(sni));
+  // Edge-LB 1.7's cloud connector block, as its documentation shows it.
+  json cloud = base_pool().patch(json::parse(R"J([
+    {"op":"add","path":"/haproxy/frontends/0/name","value":"echo"},
+    {"op":"add","path":"/cloudProvider","value":{"aws":{"elbs":[{"name":"echo","type":"NLB","internal":false,
+       "subnets":["subnet-0123"],"elasticIPs":["eipalloc-0123"],"listeners":[{"port":80,"linkFrontend":"echo"}],
+       "tags":[{"key":"Protocol","value":"HTTP"}]}]}}}])J"));
+  EXPECT_EQ(validate_pool(cloud), FieldErrors{}) << join(validate_pool(cloud));
 }
 
 TEST(PoolValidator, SecretNamesAreCheckedAgainstTheStore) {
