@@ -34,6 +34,7 @@ void to_pb(const mesos::Task& t, pb::MesosTask* out) {
   out->set_health(!t.healthy ? pb::MesosTask::HEALTH_UNREPORTED : *t.healthy ? pb::MesosTask::HEALTHY : pb::MesosTask::UNHEALTHY);
   out->set_ready(t.ready());
   out->set_network(mesos::network_mode_name(t.network));
+  out->set_network_name(t.network_name);
   for (const auto& ip : t.ip_addresses) out->add_ip_addresses(ip);
   for (const auto& p : t.ports) {
     auto* o = out->add_ports();
@@ -216,6 +217,7 @@ grpc::Status MesosListenerService::Endpoints(grpc::ServerContext* ctx, const pb:
       o->set_container_name(e.container_name);
       o->set_agent_id(e.agent_id);
       o->set_port_name(e.port_name);
+      o->set_protocol(e.protocol);
       o->set_ready(e.ready);
     }
   }

@@ -52,8 +52,9 @@ int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
         std::vector<std::vector<std::string>> rows;
         for (const auto& t : r.tasks())
           rows.push_back({t.task_id(), t.app_id().empty() ? "-" : t.app_id(), t.state(), t.ready() ? "yes" : "no",
-                          t.agent_id(), join(t.ip_addresses()), ports(t)});
-        print_table({"TASK", "APP", "STATE", "READY", "AGENT", "IPS", "PORTS"}, rows);
+                          t.agent_id(), t.network_name().empty() ? t.network() : t.network() + ":" + t.network_name(),
+                          join(t.ip_addresses()), ports(t)});
+        print_table({"TASK", "APP", "STATE", "READY", "AGENT", "NETWORK", "IPS", "PORTS"}, rows);
         std::cout << "revision " << r.revision() << ", " << r.tasks_size() << " tasks, " << r.agents_size() << " agents, "
                   << r.frameworks_size() << " frameworks\n";
       }
@@ -97,8 +98,9 @@ int run_endpoints(const MesosVerbs& v, const Connection& conn, bool json_out) {
       for (const auto& se : r.services())
         for (const auto& e : se.endpoints())
           rows.push_back({se.backend().empty() ? "-" : se.backend(), e.ipv6() ? "[" + e.address() + "]" : e.address(),
-                          std::to_string(e.port()), e.type(), e.task_id(), e.ready() ? "yes" : "no"});
-      print_table({"BACKEND", "ADDRESS", "PORT", "TYPE", "TASK", "READY"}, rows);
+                          std::to_string(e.port()), e.protocol(), e.type(), e.task_id().empty() ? "-" : e.task_id(),
+                          e.ready() ? "yes" : "no"});
+      print_table({"BACKEND", "ADDRESS", "PORT", "PROTO", "TYPE", "TASK", "READY"}, rows);
       if (!r.status().subscribed()) print_status(r.status());
     }
   }

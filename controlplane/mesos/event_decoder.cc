@@ -6,7 +6,6 @@
 #include <stdexcept>
 
 #include "common/json_access.h"
-#include "mesos/marathon_id.h"
 
 namespace edgelb::mesos {
 namespace {
@@ -36,18 +35,30 @@ bool is_ip_literal(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
-// Addresses from container_status.network_infos[].ip_addresses[].ip_address.
-bool status_ips(const json& status, std::vector<std::string>* out) {
+// The Mesos CNI bridge: ports are reached on the agent through port mappings, not a virtual network.
+constexpr const char* kMesosBridge = "mesos-bridge";
+
+// A virtual network named by a NetworkInfo (Mesos CNI or Docker user network), else "".
+std::string virtual_network_name(const json& network_info) {
+  std::string name = string_or(network_info, "name");
+  return name == kMesosBridge ? "" : name;
+}
+
+// Addresses from container_status.network_infos[].ip_addresses[].ip_address, and the first
+// virtual network named there (host-network tasks report their agent's IP with no name).
+bool status_ips(const json& status, std::vector<std::string>* out, std::string* network_name) {
   const json& infos = member(member(status, "container_status"), "network_infos");
   if (!infos.is_array()) return false;
   bool any = false;
-  for (const json& ni : infos)
+  for (const json& ni : infos) {
+    if (network_name->empty()) *network_name = virtual_network_name(ni);
     for (const json& a : member(ni, "ip_addresses").is_array() ? member(ni, "ip_addresses") : json::array()) {
       std::string ip = string_or(a, "ip_address");
       if (ip.empty() || !is_ip_literal(ip)) continue;
       out->push_back(std::move(ip));
       any = true;
     }
+  }
   return any;
 }
 
@@ -81,7 +92,8 @@ void read_container(const json& c, Task* t) {
   if (infos.is_array() && !infos.empty()) {
     bool bridge = false;
     for (const json& ni : infos) {
-      if (string_or(ni, "name") == "mesos-bridge" || member(ni, "port_mappings").is_array()) bridge = true;
+      if (string_or(ni, "name") == kMesosBridge || member(ni, "port_mappings").is_array()) bridge = true;
+      else if (t->network_name.empty()) t->network_name = virtual_network_name(ni);
       read_port_mappings(member(ni, "port_mappings"), &t->port_mappings);
     }
     if (type != "DOCKER") t->network = bridge ? NetworkMode::kBridge : NetworkMode::kContainer;
@@ -101,7 +113,10 @@ void read_discovery(const json& d, Task* t) {
     if (labels.is_array())
       for (const json& l : labels) {
         const std::string key = string_or(l, "key");
-        if (key == "network-scope") dp.container_scope = string_or(l, "value") == "container";
+        if (key == "network-scope") {
+          dp.scope_labelled = true;
+          dp.container_scope = string_or(l, "value") == "container";
+        }
         if (key == "network-name") dp.network_name = string_or(l, "value");
       }
     t->ports.push_back(std::move(dp));
@@ -120,10 +135,13 @@ Task task_from(const json& j, const std::string& where) {
   if (state.is_string()) t.state = parse_task_state(state.get<std::string>());
   t.has_health_check = member(j, "health_check").is_object();
   const json& statuses = member(j, "statuses");
+  std::string status_network;
   if (statuses.is_array()) {
     for (const json& s : statuses) {  // oldest first: later statuses win
       std::vector<std::string> ips;
-      if (status_ips(s, &ips)) t.ip_addresses = std::move(ips);
+      std::string network;
+      if (status_ips(s, &ips, &network)) t.ip_addresses = std::move(ips);
+      if (!network.empty()) status_network = std::move(network);
       if (auto h = status_healthy(s)) {
         t.healthy = h;
         t.has_health_check = true;
@@ -132,16 +150,15 @@ Task task_from(const json& j, const std::string& where) {
   }
   read_container(member(j, "container"), &t);
   read_discovery(member(j, "discovery"), &t);
-  // Pods carry their network on the executor; the ports' network-scope labels still tell.
+  // Pods carry their network on the executor; the ports' network-scope labels still tell, and so
+  // does a virtual network named in a status (SDK framework tasks on the overlay).
   if (t.network == NetworkMode::kHost)
     for (const DiscoveryPort& p : t.ports)
       if (p.container_scope) t.network = NetworkMode::kContainer;
+  apply_status_network(status_network, &t);
   const json& labels = member(member(j, "labels"), "labels");
   if (labels.is_array())
     for (const json& l : labels) t.labels.emplace_back(string_or(l, "key"), string_or(l, "value"));
-  MarathonTaskId mid = parse_marathon_task_id(t.task_id);
-  t.app_id = std::move(mid.app_id);
-  t.container_name = std::move(mid.container_name);
   return t;
 }
 
@@ -240,7 +257,7 @@ void decode(const json& j, Event* e) {
     if (up.state == TaskState::kUnrecognized)
       throw DecodeError("$.task_updated.state: unknown task state \"" + state.get<std::string>() + "\"");
     up.healthy = status_healthy(status);
-    up.has_ip_addresses = status_ips(status, &up.ip_addresses);
+    up.has_ip_addresses = status_ips(status, &up.ip_addresses, &up.network_name);
   } else if (t == "AGENT_ADDED") {
     e->type = Event::Type::kAgentAdded;
     e->agent = agent_from(required_object(required_object(j, "agent_added", "$"), "agent", "$.agent_added"),
@@ -332,6 +349,14 @@ bool is_terminal(TaskState s) {
       return false;
   }
 }
+
+void apply_status_network(const std::string& network_name, Task* t) {
+  if (network_name.empty()) return;
+  t->network = NetworkMode::kContainer;
+  t->network_name = network_name;
+}
+
+bool is_marathon_framework(const Framework& f) { return f.name == "marathon" || f.name.rfind("marathon-", 0) == 0; }
 
 const char* network_mode_name(NetworkMode m) {
   switch (m) {

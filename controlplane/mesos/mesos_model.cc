@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "mesos/marathon_id.h"
+
 namespace edgelb::mesos {
 namespace {
 
@@ -29,7 +31,17 @@ void MesosModel::record(Change c) {
   while (log_.size() > capacity_) log_.pop_front();
 }
 
+// Marathon ids only for tasks of a Marathon framework (an SDK task "<name>__<uuid>" parses as one).
+void MesosModel::derive_marathon_id(const FrameworkMap& frameworks, Task* t) {
+  auto f = frameworks.find(t->framework_id);
+  MarathonTaskId id;
+  if (f != frameworks.end() && is_marathon_framework(*f->second)) id = parse_marathon_task_id(t->task_id);
+  t->app_id = std::move(id.app_id);
+  t->container_name = std::move(id.container_name);
+}
+
 void MesosModel::upsert_task(Task t) {
+  derive_marathon_id(frameworks_, &t);
   TaskKey key{t.framework_id, t.task_id};
   auto it = tasks_.find(key);
   if (it != tasks_.end() && *it->second == t) return;
@@ -72,7 +84,11 @@ void MesosModel::resync(const ClusterSnapshot& s) {
   AgentMap agents;
   for (const Agent& a : s.agents) agents[a.id] = std::make_shared<const Agent>(a);
   TaskMap tasks;
-  for (const Task& t : s.tasks) tasks[TaskKey{t.framework_id, t.task_id}] = std::make_shared<const Task>(t);
+  for (Task t : s.tasks) {
+    derive_marathon_id(frameworks, &t);
+    TaskKey key{t.framework_id, t.task_id};
+    tasks[std::move(key)] = std::make_shared<const Task>(std::move(t));
+  }
   // Frameworks and agents first, so a watcher applying changes in order can resolve a task's
   // framework name and agent address when the task arrives.
   diff_replace(&frameworks_, std::move(frameworks), Change::Kind::kFrameworkUpsert, Change::Kind::kFrameworkRemove,
@@ -112,6 +128,7 @@ MesosModel::ApplyResult MesosModel::apply(const Event& e) {
         t.has_health_check = true;
       }
       if (u.has_ip_addresses) t.ip_addresses = u.ip_addresses;
+      apply_status_network(u.network_name, &t);
       if (!u.agent_id.empty()) t.agent_id = u.agent_id;
       upsert_task(std::move(t));
       break;
@@ -141,9 +158,14 @@ MesosModel::ApplyResult MesosModel::apply(const Event& e) {
     case Event::Type::kFrameworkUpdated: {
       auto it = frameworks_.find(e.framework.id);
       if (it != frameworks_.end() && same(it->second, e.framework)) break;
+      const bool was_marathon = it != frameworks_.end() && is_marathon_framework(*it->second);
       auto value = std::make_shared<const Framework>(e.framework);
       frameworks_[e.framework.id] = value;
       record({0, Change::Kind::kFrameworkUpsert, nullptr, nullptr, std::move(value)});
+      // Its tasks gain or lose their Marathon ids (a framework seen after its tasks, a rename).
+      if (was_marathon != is_marathon_framework(e.framework))
+        for (auto& [key, task] : tasks_)
+          if (key.framework_id == e.framework.id) upsert_task(*task);
       break;
     }
     case Event::Type::kFrameworkRemoved: {

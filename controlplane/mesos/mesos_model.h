@@ -79,7 +79,8 @@ class MesosModel {
   using FrameworkMap = std::map<std::string, std::shared_ptr<const Framework>>;
 
   void record(Change c);  // assigns the next revision; lock held
-  void upsert_task(Task t);
+  static void derive_marathon_id(const FrameworkMap& frameworks, Task* t);
+  void upsert_task(Task t);  // derives the Marathon id; records a change when the task differs
   void remove_task(TaskMap::iterator it);
   void resync(const ClusterSnapshot& s);
   template <typename Map, typename Value>

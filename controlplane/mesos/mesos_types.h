@@ -46,6 +46,7 @@ struct DiscoveryPort {
   std::string protocol;   // "tcp", "udp", ... as given
   bool container_scope = false;  // label network-scope=container (Marathon): number is a container port
   std::string network_name;      // label network-name
+  bool scope_labelled = false;   // a network-scope label was given (else the task's network decides)
   bool operator==(const DiscoveryPort&) const = default;
 };
 
@@ -65,12 +66,17 @@ struct Task {
   bool has_health_check = false;  // TaskInfo.health_check set, or a status reported `healthy`
   std::optional<bool> healthy;    // from the latest status that carried it
   NetworkMode network = NetworkMode::kHost;
+  // The virtual (CNI / Docker user) network the task is on, e.g. "dcos"; "" when none is named.
+  // Read from TaskInfo.container and from statuses' container_status.network_infos[].name (SDK
+  // framework tasks and Marathon pods name their overlay only there).
+  std::string network_name;
   std::vector<std::string> ip_addresses;  // container IPs (IPv4/IPv6) from the latest status with any
   std::vector<DiscoveryPort> ports;       // TaskInfo.discovery.ports
   std::vector<PortMapping> port_mappings; // Docker or Mesos CNI port mappings
   std::vector<std::pair<std::string, std::string>> labels;
   // Marathon: the app or pod id ("/group/app") and the pod container name, recovered from the
-  // task id (marathon_id.h). Empty when the id is not in a Marathon format.
+  // task id (marathon_id.h). Set by the model only for tasks of a Marathon framework
+  // (is_marathon_framework); empty for every other framework's tasks, whatever their id looks like.
   std::string app_id;
   std::string container_name;
 
@@ -96,6 +102,13 @@ struct Framework {
   bool operator==(const Framework&) const = default;
 };
 
+// Marathon registers as "marathon"; Marathon-on-Marathon instances (DC/OS) as "marathon-<name>",
+// e.g. "marathon-user". Only their tasks carry Marathon app ids.
+bool is_marathon_framework(const Framework& f);
+
+// A status that names a virtual network puts the task on it (CONTAINER, network_name); "" keeps it.
+void apply_status_network(const std::string& network_name, Task* t);
+
 // TASK_UPDATED (Mesos >= 1.1: {framework_id, status, state}; the 1.0 layout is also read).
 struct TaskStatusUpdate {
   std::string framework_id;
@@ -105,6 +118,7 @@ struct TaskStatusUpdate {
   std::optional<bool> healthy;
   bool has_ip_addresses = false;  // the status carried network_infos with addresses
   std::vector<std::string> ip_addresses;
+  std::string network_name;  // a virtual network named in the status ("" when none)
 };
 
 // The SUBSCRIBED snapshot (get_state): active tasks only (tasks + orphan_tasks).

@@ -1,6 +1,7 @@
 // A pool's service selectors applied to the live model: for every haproxy.backends[].services[]
 // entry, and every fastPath.vips[] entry (its own services, or those of the backend it names),
-// the endpoints they select now. Used by the Endpoints RPC and, later, the pool agents.
+// the endpoints they select now. HAProxy backends take TCP ports; a fastPath VIP takes ports of
+// its own protocol. Used by the Endpoints RPC and, later, the pool agents.
 #pragma once
 
 #include <string>

@@ -49,7 +49,20 @@ bool ServiceSelector::Match::operator()(const std::string& value) const {
   return true;
 }
 
-ServiceSelector::ServiceSelector(const json& s) {
+// A discovery port's protocol field may list several ("udp,tcp").
+bool serves_protocol(const std::string& listed, const std::string& protocol) {
+  size_t at = 0;
+  while (at <= listed.size()) {
+    size_t end = listed.find(',', at);
+    if (end == std::string::npos) end = listed.size();
+    if (listed.compare(at, end - at, protocol) == 0) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+ServiceSelector::ServiceSelector(const json& s, std::string protocol) : protocol_(std::move(protocol)) {
+  if (protocol_ != "tcp" && protocol_ != "udp") throw std::invalid_argument("protocol must be tcp or udp, got " + protocol_);
   auto read = [](const json& obj, const char* exact, const char* pattern, const std::string& where) {
     Match m;
     m.exact = opt_string(obj, exact, where);
@@ -73,8 +86,8 @@ ServiceSelector::ServiceSelector(const json& s) {
   framework_id_ = read(mesos, "frameworkID", "frameworkIDPattern", "mesos");
   task_name_ = read(mesos, "taskName", "taskNamePattern", "mesos");
   task_id_ = read(mesos, "taskID", "taskIDPattern", "mesos");
-  if (!marathon_ && !framework_name_.given() && !framework_id_.given() && !task_name_.given() && !task_id_.given())
-    throw std::invalid_argument("needs a marathon or mesos selector");
+  const bool selects_tasks =
+      marathon_ || framework_name_.given() || framework_id_.given() || task_name_.given() || task_id_.given();
 
   const json& ep = member(s, "endpoint");
   const std::string type = opt_string(ep, "type", "endpoint").value_or("AUTO_IP");
@@ -95,9 +108,15 @@ ServiceSelector::ServiceSelector(const json& s) {
   all_ports_ = member(ep, "allPorts").is_boolean() && ep["allPorts"].get<bool>();
   if (!port_ && port_name_.empty() && !all_ports_)
     throw std::invalid_argument("endpoint: needs one of port, portName, allPorts");
+  if (!selects_tasks) {
+    if (type_ != EndpointType::kAddress) throw std::invalid_argument("needs a marathon or mesos selector");
+    if (!port_) throw std::invalid_argument("endpoint.port: required with type ADDRESS and no selector");
+    fixed_address_ = true;
+  }
 }
 
 bool ServiceSelector::selects(const Task& t, const ModelView& view) const {
+  if (fixed_address_) return false;
   if (marathon_) {
     if (t.app_id.empty() || !service_id_(t.app_id)) return false;
     // A pod's tasks are its containers: Edge-LB requires naming the container.
@@ -112,13 +131,16 @@ bool ServiceSelector::selects(const Task& t, const ModelView& view) const {
 }
 
 void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::vector<Endpoint>* out) const {
+  const bool on_virtual_network = t.network == NetworkMode::kContainer;
   std::vector<PortRef> ports;
   if (port_) {
-    ports.push_back({*port_, "", t.network == NetworkMode::kContainer});
+    ports.push_back({*port_, "", on_virtual_network});
   } else {
     for (const DiscoveryPort& p : t.ports)
-      if ((all_ports_ || p.name == port_name_) && p.number != 0) ports.push_back({p.number, p.name, p.container_scope});
+      if ((all_ports_ || p.name == port_name_) && p.number != 0 && serves_protocol(p.protocol, protocol_))
+        ports.push_back({p.number, p.name, p.container_scope || (!p.scope_labelled && on_virtual_network)});
   }
+  const size_t first = out->size();
   const Agent* agent = view.agent(t.agent_id);
   for (const PortRef& p : ports) {
     EndpointType kind = type_;
@@ -133,7 +155,10 @@ void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::
     e.agent_id = t.agent_id;
     e.port_name = p.name;
     e.ready = t.ready();
+    e.protocol = protocol_;
     auto emit = [&](const std::string& address, uint32_t port) {
+      for (size_t i = first; i < out->size(); ++i)
+        if ((*out)[i].address == address && (*out)[i].port == port) return;  // the same port listed twice
       Endpoint x = e;
       x.address = address;
       x.port = port;
@@ -165,6 +190,17 @@ void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::
 
 std::vector<Endpoint> ServiceSelector::endpoints(const ModelView& view, bool include_not_ready) const {
   std::vector<Endpoint> out;
+  if (fixed_address_) {
+    Endpoint e;
+    e.address = address_;
+    e.port = *port_;
+    e.ipv6 = address_.find(':') != std::string::npos;
+    e.type = EndpointType::kAddress;
+    e.protocol = protocol_;
+    e.ready = true;
+    out.push_back(std::move(e));
+    return out;
+  }
   for (const auto& t : view.tasks)
     if ((include_not_ready || t->ready()) && selects(*t, view)) task_endpoints(*t, view, &out);
   return out;

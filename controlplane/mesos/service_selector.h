@@ -10,12 +10,17 @@
 // Endpoints (endpoint.type, default AUTO_IP):
 //   AGENT_IP      the agent's IP (or host name) and the host port
 //   CONTAINER_IP  each container IP (IPv4 and IPv6) and the container port
-//   AUTO_IP       per port: CONTAINER_IP when the port lives on a container network
-//                 (network-scope=container, or a task on a container network), else AGENT_IP
-//   ADDRESS       endpoint.address and the port as given
+//   AUTO_IP       per port: CONTAINER_IP when the port lives on a virtual network (its
+//                 network-scope label says container; without the label, the task is on a
+//                 virtual network), else AGENT_IP
+//   ADDRESS       endpoint.address and the port as given. Without a marathon/mesos selector it
+//                 is one fixed server (an external host or DNS name), always ready.
 // Ports: endpoint.port (as given), endpoint.portName (the discovery port of that name) or
 // endpoint.allPorts (every discovery port). Host and container port numbers are translated
 // through the task's port mappings where the address kind needs the other one.
+// Protocol: the selector serves one L4 protocol ("tcp" for HAProxy backends, the VIP's for
+// fastPath VIPs); discovery ports of other protocols are skipped ("udp,tcp" serves both), and
+// one task yields each (address, port) once.
 // Only ready tasks (running, and healthy when health-checked) unless include_not_ready.
 // Immutable after construction; thread-safe.
 #pragma once
@@ -39,6 +44,7 @@ struct Endpoint {
   uint32_t port = 0;
   bool ipv6 = false;
   EndpointType type = EndpointType::kAgentIp;  // what AUTO_IP resolved to
+  std::string protocol = "tcp";                 // "tcp" or "udp"
   std::string framework_id, task_id, task_name, app_id, container_name, agent_id, port_name;
   bool ready = false;
   bool operator==(const Endpoint&) const = default;
@@ -46,9 +52,9 @@ struct Endpoint {
 
 class ServiceSelector {
  public:
-  // `service` is one pool backend services[] entry (already validated). Throws
-  // std::invalid_argument naming the field when it cannot be used.
-  explicit ServiceSelector(const nlohmann::json& service);
+  // `service` is one pool backend services[] entry (already validated); `protocol` is "tcp" or
+  // "udp". Throws std::invalid_argument naming the field when it cannot be used.
+  explicit ServiceSelector(const nlohmann::json& service, std::string protocol = "tcp");
 
   bool selects(const Task& t, const ModelView& view) const;
   std::vector<Endpoint> endpoints(const ModelView& view, bool include_not_ready = false) const;
@@ -64,6 +70,8 @@ class ServiceSelector {
   };
   Match service_id_, container_name_, framework_name_, framework_id_, task_name_, task_id_;
   bool marathon_ = false;
+  bool fixed_address_ = false;  // ADDRESS without a selector: one server, no tasks
+  std::string protocol_;
   EndpointType type_ = EndpointType::kAutoIp;
   std::string address_;
   std::optional<uint32_t> port_;

@@ -245,7 +245,7 @@ TEST(EventDecoder, StrictCopiesAndRealCaptures) {
   EXPECT_EQ(e.snapshot.agents.size(), 2u);
   EXPECT_EQ(e.snapshot.frameworks.size(), 1u);
   ASSERT_TRUE(decode_event(slurp(kMesos + "/real/task_added.json"), &e, &error)) << error;
-  EXPECT_EQ(e.task.app_id, "/docker-on-bridge");
+  EXPECT_EQ(e.task.app_id, "");  // the model sets it, once it knows the framework is Marathon
   EXPECT_EQ(e.task.network, NetworkMode::kBridge);
   ASSERT_EQ(e.task.ports.size(), 1u);
   EXPECT_EQ(e.task.ports[0].number, 20560u);
@@ -567,7 +567,7 @@ TEST(PoolEndpoints, BackendsAndFastPathVips) {
       {"name":"api","services":[{"marathon":{"serviceID":"/ucr-on-host"},"endpoint":{"portName":"http"}},
                                 {"marathon":{"serviceID":"/nothing"},"endpoint":{"portName":"http"}}]}]},
     "fastPath":{"vips":[{"address":"198.18.0.10","port":80,"backend":"web"},
-                        {"address":"198.18.0.11","port":53,"protocol":"UDP","services":[{"mesos":{"taskNamePattern":"^docker-on-dcos$"},"endpoint":{"portName":"http"}}]}]}})"_json;
+                        {"address":"198.18.0.11","port":8080,"protocol":"TCP","services":[{"mesos":{"taskNamePattern":"^docker-on-dcos$"},"endpoint":{"portName":"http"}}]}]}})"_json;
   auto r = pool_endpoints(pool, f.model.snapshot());
   ASSERT_EQ(r.size(), 5u);
   EXPECT_EQ(r[0].path, "haproxy.backends[0].services[0]");
@@ -579,9 +579,141 @@ TEST(PoolEndpoints, BackendsAndFastPathVips) {
   EXPECT_EQ(r[3].path, "fastPath.vips[0].services[0]");
   EXPECT_EQ(r[3].endpoints, r[0].endpoints);
   EXPECT_EQ(r[4].path, "fastPath.vips[1].services[0]");
+  ASSERT_EQ(r[4].endpoints.size(), 1u);
   EXPECT_EQ(r[4].endpoints[0].address, "9.0.2.130");
   EXPECT_THROW(pool_endpoints(R"({"haproxy":{"backends":[{"name":"x","services":[{"endpoint":{"port":1}}]}]}})"_json,
                               f.model.snapshot()),
+               std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regression inputs of our own, in the shapes real clusters send (DC/OS SDK frameworks, Marathon
+// pods on the overlay): each shows a bug found by trying real recordings.
+// The stream starts with SUBSCRIBED: an empty cluster here, the test's events follow.
+const std::string kEmptySubscribed = R"({"type":"SUBSCRIBED","subscribed":{"get_state":{}}})";
+std::string framework_added(const std::string& id, const std::string& name) {
+  return json{{"type", "FRAMEWORK_ADDED"},
+              {"framework_added", {{"framework", {{"framework_info", {{"id", {{"value", id}}}, {"name", name}}}, {"active", true}}}}}}
+      .dump();
+}
+std::string agent_added(const std::string& id, const std::string& ip) {
+  return json{{"type", "AGENT_ADDED"},
+              {"agent_added", {{"agent", {{"agent_info", {{"id", {{"value", id}}}, {"hostname", ip}, {"port", 5051}}}}}}}}
+      .dump();
+}
+// A running task with discovery ports [{number, name, protocol}] and, when `network` is given, a
+// status naming that virtual network with `ip` (how SDK tasks and pods on the overlay report it).
+std::string task_added(const std::string& fw, const std::string& id, const std::string& name, const json& ports,
+                       const std::string& network = "", const std::string& ip = "") {
+  json task = {{"name", name},
+               {"task_id", {{"value", id}}},
+               {"framework_id", {{"value", fw}}},
+               {"agent_id", {{"value", "a1"}}},
+               {"state", "TASK_RUNNING"},
+               {"discovery", {{"visibility", "EXTERNAL"}, {"name", name}, {"ports", {{"ports", ports}}}}}};
+  if (!network.empty())
+    task["statuses"] = json::array(
+        {{{"task_id", {{"value", id}}},
+          {"state", "TASK_RUNNING"},
+          {"container_status",
+           {{"network_infos", json::array({{{"name", network}, {"ip_addresses", json::array({{{"ip_address", ip}}})}}})}}}}});
+  return json{{"type", "TASK_ADDED"}, {"task_added", {{"task", task}}}}.dump();
+}
+std::string endpoints_text(const std::vector<Endpoint>& eps) {
+  std::string s;
+  for (const auto& e : eps)
+    s += e.address + ":" + std::to_string(e.port) + "/" + e.protocol + " " + endpoint_type_name(e.type) + "\n";
+  return s;
+}
+
+TEST(RealInputRegression, AutoIpUsesTheVirtualNetworkNamedOnlyInTheStatus) {
+  Fed f;
+  const json http = json::array({{{"number", 8080}, {"name", "http"}, {"protocol", "tcp"}}});
+  ASSERT_EQ(f.feed(framed({kEmptySubscribed, framework_added("fw-sdk", "hello-world"), agent_added("a1", "198.18.1.1"),
+                           task_added("fw-sdk", "hello-0-server__4f3c1a2e-0000-4000-8000-000000000001", "hello-0-server",
+                                      http, "dcos", "198.19.7.5")})),
+            EventStream::Result::kOk);
+  ModelView v = f.model.snapshot();
+  ASSERT_EQ(v.tasks.size(), 1u);
+  EXPECT_EQ(v.tasks[0]->network, NetworkMode::kContainer);
+  EXPECT_EQ(v.tasks[0]->network_name, "dcos");
+  const json sel = R"({"mesos":{"frameworkName":"hello-world","taskNamePattern":"^hello-.*-server$"},"endpoint":{"portName":"http"}})"_json;
+  EXPECT_EQ(endpoints_text(ServiceSelector(sel).endpoints(v)), "198.19.7.5:8080/tcp CONTAINER_IP\n");
+  // The same when the network arrives with a later TASK_UPDATED (TASK_ADDED is staged, no status).
+  Fed g;
+  json staged = json::parse(task_added("fw-sdk", "hello-1-server__0", "hello-1-server", http));
+  staged["task_added"]["task"]["state"] = "TASK_STAGING";
+  const std::string update = R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"fw-sdk"},"state":"TASK_RUNNING",
+      "status":{"task_id":{"value":"hello-1-server__0"},"state":"TASK_RUNNING","agent_id":{"value":"a1"},
+      "container_status":{"network_infos":[{"name":"dcos","ip_addresses":[{"protocol":"IPv4","ip_address":"198.19.7.6"}]}]}}}})";
+  ASSERT_EQ(g.feed(framed({kEmptySubscribed, framework_added("fw-sdk", "hello-world"), agent_added("a1", "198.18.1.1"), staged.dump(), update})),
+            EventStream::Result::kOk);
+  EXPECT_EQ(endpoints_text(ServiceSelector(sel).endpoints(g.model.snapshot())), "198.19.7.6:8080/tcp CONTAINER_IP\n");
+  // A host-network task reports its agent's IP with no network name: AUTO_IP stays AGENT_IP.
+  Fed h;
+  ASSERT_EQ(h.feed(framed({kEmptySubscribed, framework_added("fw-sdk", "hello-world"), agent_added("a1", "198.18.1.1"),
+                           task_added("fw-sdk", "hello-2-server__0", "hello-2-server", http, "", "")})),
+            EventStream::Result::kOk);
+  EXPECT_EQ(endpoints_text(ServiceSelector(sel).endpoints(h.model.snapshot())), "198.18.1.1:8080/tcp AGENT_IP\n");
+}
+
+TEST(RealInputRegression, OnlyMarathonFrameworkTasksHaveMarathonAppIds) {
+  Fed f;
+  const json http = json::array({{{"number", 31000}, {"name", "http"}, {"protocol", "tcp"}}});
+  ASSERT_EQ(f.feed(framed({kEmptySubscribed, agent_added("a1", "198.18.1.1"),
+                           // Tasks before their framework: ids appear once the framework is known.
+                           task_added("fw-m", "web.instance-00000000-0000-4000-8000-000000000001._app.1", "web", http),
+                           framework_added("fw-m", "marathon"), framework_added("fw-sdk", "kafka"),
+                           task_added("fw-sdk", "kafka-0-broker__4f3c1a2e-0000-4000-8000-000000000001", "kafka-0-broker", http),
+                           framework_added("fw-mom", "marathon-user"),
+                           task_added("fw-mom", "team_api.instance-00000000-0000-4000-8000-000000000002._app.1", "api", http)})),
+            EventStream::Result::kOk);
+  ModelView v = f.model.snapshot();
+  std::map<std::string, std::string> app;
+  for (const auto& t : v.tasks) app[t->name] = t->app_id;
+  EXPECT_EQ(app["web"], "/web");
+  EXPECT_EQ(app["kafka-0-broker"], "");  // would parse as "/kafka-0-broker/" if read as Marathon's
+  EXPECT_EQ(app["api"], "/team/api");
+  const json broad = R"({"marathon":{"serviceIDPattern":".*"},"endpoint":{"portName":"http"}})"_json;
+  std::set<std::string> selected;
+  for (const auto& e : ServiceSelector(broad).endpoints(v)) selected.insert(e.task_name);
+  EXPECT_EQ(selected, (std::set<std::string>{"web", "api"}));
+}
+
+TEST(RealInputRegression, ProtocolsAreKeptApartAndEndpointsAreNotDuplicated) {
+  Fed f;
+  const json ports = json::array({{{"number", 53}, {"name", "dns"}, {"protocol", "tcp"}},
+                                  {{"number", 53}, {"name", "dns"}, {"protocol", "udp"}},
+                                  {{"number", 8125}, {"name", "statsd"}, {"protocol", "udp"}},
+                                  {{"number", 5353}, {"name", "mdns"}, {"protocol", "udp,tcp"}}});
+  ASSERT_EQ(f.feed(framed({kEmptySubscribed, framework_added("fw-m", "marathon"), agent_added("a1", "198.18.1.1"),
+                           task_added("fw-m", "dns.instance-00000000-0000-4000-8000-000000000001._app.1", "dns", ports)})),
+            EventStream::Result::kOk);
+  const json pool = R"({"name":"p","haproxy":{"backends":[
+      {"name":"dns-tcp","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"portName":"dns"}}]},
+      {"name":"all","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"allPorts":true}}]}]},
+    "fastPath":{"vips":[{"address":"198.18.0.10","port":53,"protocol":"UDP","backend":"dns-tcp"},
+                        {"address":"198.18.0.10","port":8125,"protocol":"UDP",
+                         "services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"portName":"statsd"}}]}]}})"_json;
+  auto r = pool_endpoints(pool, f.model.snapshot());
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(endpoints_text(r[0].endpoints), "198.18.1.1:53/tcp AGENT_IP\n");
+  EXPECT_EQ(endpoints_text(r[1].endpoints), "198.18.1.1:53/tcp AGENT_IP\n198.18.1.1:5353/tcp AGENT_IP\n");
+  EXPECT_EQ(endpoints_text(r[2].endpoints), "198.18.1.1:53/udp AGENT_IP\n");
+  EXPECT_EQ(endpoints_text(r[3].endpoints), "198.18.1.1:8125/udp AGENT_IP\n");
+}
+
+TEST(RealInputRegression, AddressEndpointWithoutSelectorIsOneFixedServer) {
+  const json pool = R"({"name":"p","haproxy":{"backends":[{"name":"ext","services":[
+      {"endpoint":{"type":"ADDRESS","address":"api.example.com","port":443}},
+      {"endpoint":{"type":"ADDRESS","address":"2001:db8::10","port":8443}}]}]}})"_json;
+  auto r = pool_endpoints(pool, ModelView{});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(endpoints_text(r[0].endpoints), "api.example.com:443/tcp ADDRESS\n");
+  ASSERT_EQ(r[1].endpoints.size(), 1u);
+  EXPECT_TRUE(r[1].endpoints[0].ipv6);
+  EXPECT_TRUE(r[1].endpoints[0].ready);
+  EXPECT_THROW(ServiceSelector(R"({"endpoint":{"type":"ADDRESS","address":"a.example","portName":"http"}})"_json),
                std::invalid_argument);
 }
 
