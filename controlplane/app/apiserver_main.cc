@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "api/advertised_address.h"
 #include "api/api_server.h"
 #include "api/audit_log.h"
 #include "api/auth.h"
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   zk_opts.hosts = "127.0.0.1:2181";
   StoreOptions store_opts;
   ApiServerOptions api;
-  std::string digest_file, tokens_file, anonymous = "none", secret_key_file, audit_file, ready_file;
+  std::string digest_file, tokens_file, anonymous = "none", secret_key_file, audit_file, ready_file, advertise;
   int session_ms = 10000;
   mesos::SubscriberOptions mesos_opts;
   std::string mesos_auth_file;
@@ -51,6 +52,9 @@ int main(int argc, char** argv) {
   app.add_option("--zk-session-timeout-ms", session_ms, "ZooKeeper session timeout")->capture_default_str();
   app.add_option("--history", store_opts.history_limit, "pool versions kept for rollback")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--listen", api.listen, "gRPC address host:port")->capture_default_str();
+  app.add_option("--advertise", advertise,
+                 "host[:port] clients dial, registered in ZooKeeper (default: the --listen host, or the host name "
+                 "when listening on a wildcard address)");
   app.add_option("--tls-cert", api.tls_cert_file, "server certificate (PEM)");
   app.add_option("--tls-key", api.tls_key_file, "server private key (PEM)");
   app.add_option("--client-ca", api.client_ca_file, "CA for client certificates: enables mutual TLS");
@@ -116,11 +120,17 @@ int main(int argc, char** argv) {
       server.set_serving(up);
       std::fprintf(stderr, "edgelb-apiserver: ZooKeeper %s\n", up ? "connected" : "disconnected");
     });
-    char host[256] = "localhost";
-    ::gethostname(host, sizeof host - 1);
-    const std::string me = std::string(host) + ":" + std::to_string(server.port());
+    char hostname[256] = "localhost";
+    ::gethostname(hostname, sizeof hostname - 1);
+    const AdvertisedAddress advertised = advertised_address(advertise, api.listen, server.port(), hostname);
+    const std::string me = advertised.text();
     zk.create_ephemeral(store_opts.root + "/apiservers/" + me,
-                        nlohmann::json{{"host", host}, {"port", server.port()}, {"pid", ::getpid()}}.dump());
+                        nlohmann::json{{"host", advertised.host},
+                                       {"port", advertised.port},
+                                       {"listen", api.listen},
+                                       {"hostname", hostname},
+                                       {"pid", ::getpid()}}
+                            .dump());
     std::fprintf(stderr, "edgelb-apiserver: serving edgelb.v1 on port %d (%s), ZooKeeper %s%s\n", server.port(),
                  api.tls_cert_file.empty() ? "plaintext" : api.client_ca_file.empty() ? "TLS" : "mutual TLS",
                  zk_opts.hosts.c_str(), store_opts.root.c_str());
