@@ -147,31 +147,31 @@ int main(int argc, char** argv) {
   out["update_sequential"] = update.summary();
 
   // 3. Concurrent updates, one pool per client, for `seconds`.
-  out["update_concurrent"] = concurrent(channel, concurrency, std::chrono::seconds(seconds),
-                                        [](int t, int i, pb::EdgeLB::Stub& stub) {
-    char name[32];
-    std::snprintf(name, sizeof name, "seq-%04d", t + 1);
-    pb::PoolWriteRequest req;
-    req.set_config(pool_config(name, i + 1));
-    pb::PoolWriteReply r;
-    grpc::ClientContext ctx;
-    return must(stub.UpdatePool(&ctx, req, &r));
-  });
+  out["update_concurrent"] =
+      concurrent(channel, concurrency, std::chrono::seconds(seconds), [](int t, int i, pb::EdgeLB::Stub& stub) {
+        char name[32];
+        std::snprintf(name, sizeof name, "seq-%04d", t + 1);
+        pb::PoolWriteRequest req;
+        req.set_config(pool_config(name, i + 1));
+        pb::PoolWriteReply r;
+        grpc::ClientContext ctx;
+        return must(stub.UpdatePool(&ctx, req, &r));
+      });
 
   // 4. Concurrent creates up to `list_pools` pools in all.
   std::atomic<int> next{samples};
-  out["create_concurrent"] = concurrent(channel, concurrency, std::chrono::hours(1),
-                                        [&](int, int, pb::EdgeLB::Stub& stub) {
-    int i = next++;
-    if (i >= list_pools) return false;
-    char name[32];
-    std::snprintf(name, sizeof name, "bulk-%04d", i);
-    pb::PoolWriteRequest req;
-    req.set_config(pool_config(name, 0));
-    pb::PoolWriteReply r;
-    grpc::ClientContext ctx;
-    return must(stub.CreatePool(&ctx, req, &r));
-  });
+  out["create_concurrent"] =
+      concurrent(channel, concurrency, std::chrono::hours(1), [&](int, int, pb::EdgeLB::Stub& stub) {
+        int i = next++;
+        if (i >= list_pools) return false;
+        char name[32];
+        std::snprintf(name, sizeof name, "bulk-%04d", i);
+        pb::PoolWriteRequest req;
+        req.set_config(pool_config(name, 0));
+        pb::PoolWriteReply r;
+        grpc::ClientContext ctx;
+        return must(stub.CreatePool(&ctx, req, &r));
+      });
 
   // 5. ListPools with `list_pools` pools stored.
   Stats list;

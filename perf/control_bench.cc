@@ -113,18 +113,21 @@ int main(int argc, char** argv) {
   for (auto& th : pool) th.join();
   const double secs = std::chrono::duration<double>(clock_type::now() - start).count();
   std::sort(lat_us.begin(), lat_us.end());
-  auto pct = [&](double p) { return lat_us.empty() ? 0.0 : lat_us[std::min(lat_us.size() - 1, size_t(p * lat_us.size()))]; };
-  nlohmann::json out = {{"target_rate", rate},
-                        {"issued", issued.load()},
-                        {"applied", lat_us.size()},
-                        {"failed", failed.load()},
-                        {"first_error", first_error},
-                        {"achieved_rate", double(lat_us.size()) / secs},
-                        {"seconds", secs},
-                        {"services", services},
-                        {"backends_per_service", backends},
-                        {"apply_to_live_us", {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)},
-                                              {"max", lat_us.empty() ? 0.0 : lat_us.back()}}}};
+  auto pct = [&](double p) {
+    return lat_us.empty() ? 0.0 : lat_us[std::min(lat_us.size() - 1, size_t(p * lat_us.size()))];
+  };
+  nlohmann::json out = {
+      {"target_rate", rate},
+      {"issued", issued.load()},
+      {"applied", lat_us.size()},
+      {"failed", failed.load()},
+      {"first_error", first_error},
+      {"achieved_rate", double(lat_us.size()) / secs},
+      {"seconds", secs},
+      {"services", services},
+      {"backends_per_service", backends},
+      {"apply_to_live_us",
+       {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)}, {"max", lat_us.empty() ? 0.0 : lat_us.back()}}}};
   std::printf("%s\n", out.dump().c_str());
   return failed.load() ? 1 : 0;
 }

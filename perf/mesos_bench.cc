@@ -16,8 +16,8 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -56,8 +56,7 @@ json decode_rate(const std::string& stream_file, double min_seconds) {
   std::string err;
   while (seconds_since(t0) < min_seconds) {
     m::RecordIoDecoder d;
-    for (int k = 0; k < 100; ++k)
-      d.feed(cycle, [&](std::string_view r) { decoded += m::decode_event(r, &e, &err); });
+    for (int k = 0; k < 100; ++k) d.feed(cycle, [&](std::string_view r) { decoded += m::decode_event(r, &e, &err); });
   }
   const double decode_s = seconds_since(t0);
   // (b) through EventStream into the model (TASK_ADDED of a known task is an upsert).
@@ -85,14 +84,17 @@ json memory(size_t tasks) {
   for (size_t i = 0; i < tasks; ++i) {
     char id[96];
     std::snprintf(id, sizeof id, "prod_web.%08zx-0000-4000-8000-000000000000", i);
-    arr.push_back({{"name", "prod_web"},
-                   {"task_id", {{"value", id}}},
-                   {"framework_id", {{"value", "f1e2d3c4-0000-4000-8000-000000000001-0001"}}},
-                   {"agent_id", {{"value", "agent-S" + std::to_string(i % 20)}}},
-                   {"state", "TASK_RUNNING"},
-                   {"discovery", {{"ports", {{"ports", {{{"number", 31000 + i % 1000}, {"name", "http"}, {"protocol", "tcp"}}}}}}}},
-                   {"statuses", {{{"state", "TASK_RUNNING"},
-                                  {"container_status", {{"network_infos", {{{"ip_addresses", {{{"ip_address", "198.18.1.1"}}}}}}}}}}}}});
+    arr.push_back(
+        {{"name", "prod_web"},
+         {"task_id", {{"value", id}}},
+         {"framework_id", {{"value", "f1e2d3c4-0000-4000-8000-000000000001-0001"}}},
+         {"agent_id", {{"value", "agent-S" + std::to_string(i % 20)}}},
+         {"state", "TASK_RUNNING"},
+         {"discovery",
+          {{"ports", {{"ports", {{{"number", 31000 + i % 1000}, {"name", "http"}, {"protocol", "tcp"}}}}}}}},
+         {"statuses",
+          {{{"state", "TASK_RUNNING"},
+            {"container_status", {{"network_infos", {{{"ip_addresses", {{{"ip_address", "198.18.1.1"}}}}}}}}}}}}});
   }
   m::Event e;
   e.type = m::Event::Type::kSubscribed;
@@ -131,7 +133,8 @@ json latency(const std::string& server, const std::string& sim, const std::strin
   grpc::ClientContext lctx;
   pb::ListMesosResponse list;
   lctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  if (auto s = stub->List(&lctx, pb::ListMesosRequest(), &list); !s.ok()) throw std::runtime_error("List: " + s.error_message());
+  if (auto s = stub->List(&lctx, pb::ListMesosRequest(), &list); !s.ok())
+    throw std::runtime_error("List: " + s.error_message());
   std::vector<std::string> ids;
   for (const auto& t : list.tasks())
     if (t.framework_id() == framework) ids.push_back(t.task_id());
@@ -163,7 +166,8 @@ json latency(const std::string& server, const std::string& sim, const std::strin
   reader->Finish();
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
-  return json{{"tasks", ids.size()}, {"samples", samples}, {"p50_ms", pct(0.5)}, {"p99_ms", pct(0.99)}, {"max_ms", ms.back()}};
+  return json{
+      {"tasks", ids.size()}, {"samples", samples}, {"p50_ms", pct(0.5)}, {"p99_ms", pct(0.99)}, {"max_ms", ms.back()}};
 }
 
 }  // namespace
@@ -185,9 +189,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     json out;
-    if (mode == "decode") out = decode_rate(stream, seconds);
-    else if (mode == "memory") out = memory(tasks);
-    else out = latency(server, sim, framework, samples);
+    if (mode == "decode")
+      out = decode_rate(stream, seconds);
+    else if (mode == "memory")
+      out = memory(tasks);
+    else
+      out = latency(server, sim, framework, samples);
     std::cout << out.dump() << "\n";
   } catch (const std::exception& e) {
     std::cerr << "edgelb-mesos-bench: " << e.what() << "\n";

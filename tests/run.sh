@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole edgelb test suite, from a fresh Debian 12 machine, as root:
-#   installs packages, reserves hugepages (or falls back to --no-huge), builds the normal, Release (what packagers build; compiled, not run), ASan+UBSan and libFuzzer
-#   trees, runs unit + packet tests in the normal and ASan trees, a short fuzz smoke run, and ends
-#   with one summary line "tests: N passed, N failed".
+#   installs packages, reserves hugepages (or falls back to --no-huge), checks the C++ format,
+#   builds the normal, Release (what packagers build; compiled, not run), ASan+UBSan and
+#   libFuzzer trees, runs unit + packet tests in the normal and ASan trees, a short fuzz smoke
+#   run, and ends with one summary line "tests: N passed, N failed".
 # Options: EDGELB_SKIP_RELEASE=1, EDGELB_SKIP_ASAN=1, EDGELB_SKIP_FUZZ=1 (local iteration only;
 # CI runs everything).
 set -uo pipefail
@@ -45,6 +46,16 @@ run_ctest() {  # name, dir, label regex
   fi
   if [ $rc -ne 0 ]; then sed -n '/The following tests FAILED/,$p' "$out"; fi
 }
+
+echo "== format (.clang-format)"
+# Every tracked C++ file must be as clang-format writes it; fix with `clang-format -i FILE`.
+unformatted="$(git -C "$root" ls-files '*.cc' '*.h' | while read -r f; do
+  clang-format --dry-run --Werror "$root/$f" > /dev/null 2>&1 || echo "$f"; done)"
+if [ -n "$unformatted" ]; then
+  echo "not formatted (clang-format -i): $(tr '\n' ' ' <<< "$unformatted")"; failed=$((failed + 1))
+else
+  passed=$((passed + 1))
+fi
 
 echo "== build (RelWithDebInfo)"
 if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then

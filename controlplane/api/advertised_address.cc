@@ -41,7 +41,8 @@ AdvertisedAddress advertised_address(const std::string& advertise, const std::st
   if (!advertise.empty()) {
     int port = -1;
     split_host_port(advertise, &a.host, &port);
-    if (a.host.empty() || a.host == "[]") throw std::invalid_argument("--advertise \"" + advertise + "\": needs a host");
+    if (a.host.empty() || a.host == "[]")
+      throw std::invalid_argument("--advertise \"" + advertise + "\": needs a host");
     if (port == 0) throw std::invalid_argument("--advertise \"" + advertise + "\": port 0 cannot be dialled");
     if (port > 0) a.port = port;
     return a;

@@ -27,7 +27,9 @@ std::string read_file(const std::string& path, const char* what) {
 }
 
 DocumentFormat format_of(pb::Format f) {
-  return f == pb::FORMAT_JSON ? DocumentFormat::kJson : f == pb::FORMAT_YAML ? DocumentFormat::kYaml : DocumentFormat::kAuto;
+  return f == pb::FORMAT_JSON   ? DocumentFormat::kJson
+         : f == pb::FORMAT_YAML ? DocumentFormat::kYaml
+                                : DocumentFormat::kAuto;
 }
 
 void fill(const PoolRecord& r, pb::Pool* out) {
@@ -62,7 +64,8 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ValidatePool(grpc::ServerContext* ctx, const pb::PoolWriteRequest* req, pb::ValidateReply* out) override {
+  grpc::Status ValidatePool(grpc::ServerContext* ctx, const pb::PoolWriteRequest* req,
+                            pb::ValidateReply* out) override {
     Caller who;
     if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
     FieldErrors errors;
@@ -109,10 +112,12 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
     });
   }
 
-  grpc::Status DeletePool(grpc::ServerContext* ctx, const pb::DeletePoolRequest* req, pb::PoolWriteReply* out) override {
+  grpc::Status DeletePool(grpc::ServerContext* ctx, const pb::DeletePoolRequest* req,
+                          pb::PoolWriteReply* out) override {
     return change(ctx, "delete-pool", req->name(), [&](const Caller& who, std::string* target, int64_t* version) {
       *target = req->name();
-      if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+      if (!valid_pool_name(req->name()))
+        return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
       auto r = store_.remove(req->name(), req->expected_version(), who.name);
       *version = r.current_version;
       if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
@@ -122,11 +127,14 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
     });
   }
 
-  grpc::Status RollbackPool(grpc::ServerContext* ctx, const pb::RollbackPoolRequest* req, pb::PoolWriteReply* out) override {
+  grpc::Status RollbackPool(grpc::ServerContext* ctx, const pb::RollbackPoolRequest* req,
+                            pb::PoolWriteReply* out) override {
     return change(ctx, "rollback-pool", req->name(), [&](const Caller& who, std::string* target, int64_t* version) {
       *target = req->name();
-      if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
-      if (req->to_version() <= 0) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid version", {{"to_version", "must be at least 1"}});
+      if (!valid_pool_name(req->name()))
+        return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+      if (req->to_version() <= 0)
+        return fail(ctx, grpc::INVALID_ARGUMENT, "invalid version", {{"to_version", "must be at least 1"}});
       auto r = store_.rollback(req->name(), req->to_version(), req->expected_version(), who.name);
       *version = r.current_version;
       if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
@@ -139,7 +147,8 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   grpc::Status GetPool(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::Pool* out) override {
     Caller who;
     if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
-    if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    if (!valid_pool_name(req->name()))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
     auto r = store_.get(req->name(), &rec);
     if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
@@ -170,7 +179,8 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   grpc::Status GetPoolStatus(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::PoolStatus* out) override {
     Caller who;
     if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
-    if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    if (!valid_pool_name(req->name()))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
     auto r = store_.get(req->name(), &rec);
     if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
@@ -203,7 +213,8 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   grpc::Status GetPoolHistory(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::PoolHistory* out) override {
     Caller who;
     if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
-    if (!valid_pool_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    if (!valid_pool_name(req->name()))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     std::vector<PoolRecord> hist;
     auto r = store_.history(req->name(), &hist);
     if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
@@ -211,24 +222,31 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status PutTemplate(grpc::ServerContext* ctx, const pb::PutTemplateRequest* req, pb::TemplateReply* out) override {
-    return change(ctx, "put-template", req->pool(), [&](const Caller& who, std::string* target, int64_t* version) {
-      *target = req->pool();
-      if (!valid_pool_name(req->pool())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
-      if (req->template_().empty()) return fail(ctx, grpc::INVALID_ARGUMENT, "empty template", {{"template", "must not be empty"}});
-      auto r = store_.put_template(req->pool(), req->template_(), who.name);
-      *version = r.current_version;
-      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
-      out->set_pool(req->pool());
-      out->set_version(r.current_version);
-      return grpc::Status::OK;
-    }, Role::kAdmin);
+  grpc::Status PutTemplate(grpc::ServerContext* ctx, const pb::PutTemplateRequest* req,
+                           pb::TemplateReply* out) override {
+    return change(
+        ctx, "put-template", req->pool(),
+        [&](const Caller& who, std::string* target, int64_t* version) {
+          *target = req->pool();
+          if (!valid_pool_name(req->pool()))
+            return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
+          if (req->template_().empty())
+            return fail(ctx, grpc::INVALID_ARGUMENT, "empty template", {{"template", "must not be empty"}});
+          auto r = store_.put_template(req->pool(), req->template_(), who.name);
+          *version = r.current_version;
+          if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
+          out->set_pool(req->pool());
+          out->set_version(r.current_version);
+          return grpc::Status::OK;
+        },
+        Role::kAdmin);
   }
 
   grpc::Status GetTemplate(grpc::ServerContext* ctx, const pb::TemplateRequest* req, pb::TemplateReply* out) override {
     Caller who;
     if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
-    if (!valid_pool_name(req->pool())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
+    if (!valid_pool_name(req->pool()))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
     std::string text;
     auto r = store_.get_template(req->pool(), &text);
     if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
@@ -238,39 +256,54 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status DeleteTemplate(grpc::ServerContext* ctx, const pb::TemplateRequest* req, pb::TemplateReply* out) override {
-    return change(ctx, "delete-template", req->pool(), [&](const Caller& who, std::string* target, int64_t*) {
-      *target = req->pool();
-      if (!valid_pool_name(req->pool())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
-      auto r = store_.delete_template(req->pool(), who.name);
-      if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
-      out->set_pool(req->pool());
-      return grpc::Status::OK;
-    }, Role::kAdmin);
+  grpc::Status DeleteTemplate(grpc::ServerContext* ctx, const pb::TemplateRequest* req,
+                              pb::TemplateReply* out) override {
+    return change(
+        ctx, "delete-template", req->pool(),
+        [&](const Caller& who, std::string* target, int64_t*) {
+          *target = req->pool();
+          if (!valid_pool_name(req->pool()))
+            return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
+          auto r = store_.delete_template(req->pool(), who.name);
+          if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+          out->set_pool(req->pool());
+          return grpc::Status::OK;
+        },
+        Role::kAdmin);
   }
 
   grpc::Status PutSecret(grpc::ServerContext* ctx, const pb::PutSecretRequest* req, pb::SecretReply* out) override {
-    return change(ctx, "put-secret", req->name(), [&](const Caller& who, std::string* target, int64_t*) {
-      *target = req->name();
-      auto r = store_.put_secret(req->name(), req->value(), who.name);
-      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
-      out->set_name(req->name());
-      return grpc::Status::OK;
-    }, Role::kAdmin);
+    return change(
+        ctx, "put-secret", req->name(),
+        [&](const Caller& who, std::string* target, int64_t*) {
+          *target = req->name();
+          auto r = store_.put_secret(req->name(), req->value(), who.name);
+          if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
+          out->set_name(req->name());
+          return grpc::Status::OK;
+        },
+        Role::kAdmin);
   }
 
-  grpc::Status DeleteSecret(grpc::ServerContext* ctx, const pb::DeleteSecretRequest* req, pb::SecretReply* out) override {
-    return change(ctx, "delete-secret", req->name(), [&](const Caller& who, std::string* target, int64_t*) {
-      *target = req->name();
-      if (!valid_secret_name(req->name())) return fail(ctx, grpc::INVALID_ARGUMENT, "invalid secret name", {{"name", "must match [A-Za-z0-9._-]{1,128}"}});
-      auto r = store_.delete_secret(req->name(), who.name);
-      if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
-      out->set_name(req->name());
-      return grpc::Status::OK;
-    }, Role::kAdmin);
+  grpc::Status DeleteSecret(grpc::ServerContext* ctx, const pb::DeleteSecretRequest* req,
+                            pb::SecretReply* out) override {
+    return change(
+        ctx, "delete-secret", req->name(),
+        [&](const Caller& who, std::string* target, int64_t*) {
+          *target = req->name();
+          if (!valid_secret_name(req->name()))
+            return fail(ctx, grpc::INVALID_ARGUMENT, "invalid secret name",
+                        {{"name", "must match [A-Za-z0-9._-]{1,128}"}});
+          auto r = store_.delete_secret(req->name(), who.name);
+          if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors);
+          out->set_name(req->name());
+          return grpc::Status::OK;
+        },
+        Role::kAdmin);
   }
 
-  grpc::Status ListSecrets(grpc::ServerContext* ctx, const pb::ListSecretsRequest*, pb::ListSecretsReply* out) override {
+  grpc::Status ListSecrets(grpc::ServerContext* ctx, const pb::ListSecretsRequest*,
+                           pb::ListSecretsReply* out) override {
     Caller who;
     if (auto s = auth_.authorize(*ctx, Role::kAdmin, &who); !s.ok()) return s;
     std::vector<SecretInfo> secrets;
@@ -322,13 +355,15 @@ ApiServer::ApiServer(const ApiServerOptions& o, PoolStore& store, const Authoriz
     grpc::SslServerCredentialsOptions ssl(o.client_ca_file.empty()
                                               ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                               : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    ssl.pem_key_cert_pairs.push_back({read_file(o.tls_key_file, "TLS key"), read_file(o.tls_cert_file, "TLS certificate")});
+    ssl.pem_key_cert_pairs.push_back(
+        {read_file(o.tls_key_file, "TLS key"), read_file(o.tls_cert_file, "TLS certificate")});
     if (!o.client_ca_file.empty()) ssl.pem_root_certs = read_file(o.client_ca_file, "client CA");
     creds = grpc::SslServerCredentials(ssl);
   } else if (o.allow_insecure) {
     creds = grpc::InsecureServerCredentials();
   } else {
-    throw std::runtime_error("apiserver: no TLS certificate configured (use --tls-cert/--tls-key, or --insecure for tests)");
+    throw std::runtime_error(
+        "apiserver: no TLS certificate configured (use --tls-cert/--tls-key, or --insecure for tests)");
   }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

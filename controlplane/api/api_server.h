@@ -18,12 +18,12 @@
 namespace grpc {
 class Server;
 class Service;
-}
+}  // namespace grpc
 
 namespace edgelb::cp {
 
 struct ApiServerOptions {
-  std::string listen = "127.0.0.1:7443";  // host:port (port 0: pick one, see port())
+  std::string listen = "127.0.0.1:7443";    // host:port (port 0: pick one, see port())
   std::string tls_cert_file, tls_key_file;  // empty: plaintext (only with allow_insecure)
   std::string client_ca_file;               // set: mutual TLS, client certificates required
   bool allow_insecure = false;

@@ -53,8 +53,10 @@ Authorizer::Authorizer(const std::string& tokens_file, Role anonymous) : anonymo
     if (name.empty() || !role || *role == Role::kNone)
       throw std::runtime_error(where + ": needs name and role (viewer, operator or admin)");
     std::string digest;
-    if (t["sha256"]) digest = t["sha256"].as<std::string>();
-    else if (t["token"]) digest = sha256_hex(t["token"].as<std::string>());
+    if (t["sha256"])
+      digest = t["sha256"].as<std::string>();
+    else if (t["token"])
+      digest = sha256_hex(t["token"].as<std::string>());
     if (digest.size() != 64) throw std::runtime_error(where + ": needs token or sha256 (64 hex digits)");
     tokens_[digest] = Caller{"token:" + name, *role};
   }
@@ -88,8 +90,8 @@ grpc::Status Authorizer::authorize(const grpc::ServerContext& ctx, Role needed, 
     return grpc::Status(grpc::UNAUTHENTICATED, "no client certificate or bearer token");
   if (out) *out = caller;
   if (static_cast<int>(caller.role) < static_cast<int>(needed))
-    return grpc::Status(grpc::PERMISSION_DENIED, caller.name + " has role " + role_name(caller.role) + "; this call needs " +
-                                                     role_name(needed));
+    return grpc::Status(grpc::PERMISSION_DENIED,
+                        caller.name + " has role " + role_name(caller.role) + "; this call needs " + role_name(needed));
   return grpc::Status::OK;
 }
 

@@ -31,7 +31,9 @@ void to_pb(const mesos::Task& t, pb::MesosTask* out) {
   out->set_agent_id(t.agent_id);
   out->set_state(mesos::task_state_name(t.state));
   out->set_has_health_check(t.has_health_check);
-  out->set_health(!t.healthy ? pb::MesosTask::HEALTH_UNREPORTED : *t.healthy ? pb::MesosTask::HEALTHY : pb::MesosTask::UNHEALTHY);
+  out->set_health(!t.healthy   ? pb::MesosTask::HEALTH_UNREPORTED
+                  : *t.healthy ? pb::MesosTask::HEALTHY
+                               : pb::MesosTask::UNHEALTHY);
   out->set_ready(t.ready());
   out->set_network(mesos::network_mode_name(t.network));
   out->set_network_name(t.network_name);
@@ -101,7 +103,8 @@ void MesosListenerService::fill_status(pb::ListenerStatus* s) const {
   s->set_heartbeat_interval_seconds(st.heartbeat_interval_seconds);
 }
 
-grpc::Status MesosListenerService::List(grpc::ServerContext* ctx, const pb::ListMesosRequest*, pb::ListMesosResponse* out) {
+grpc::Status MesosListenerService::List(grpc::ServerContext* ctx, const pb::ListMesosRequest*,
+                                        pb::ListMesosResponse* out) {
   Caller who;
   if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
   const mesos::ModelView v = model_.snapshot();

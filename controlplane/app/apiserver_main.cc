@@ -15,9 +15,9 @@
 #include "api/audit_log.h"
 #include "api/auth.h"
 #include "api/mesos_service.h"
+#include "crypto/secret_box.h"
 #include "mesos/mesos_model.h"
 #include "mesos/mesos_subscriber.h"
-#include "crypto/secret_box.h"
 #include "store/pool_store.h"
 #include "zk/zk_client.h"
 
@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
   app.add_option("--zk-root", store_opts.root, "root znode")->capture_default_str();
   app.add_option("--zk-digest-file", digest_file, "file with user:password: digest auth and ACLs on every node");
   app.add_option("--zk-session-timeout-ms", session_ms, "ZooKeeper session timeout")->capture_default_str();
-  app.add_option("--history", store_opts.history_limit, "pool versions kept for rollback")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--history", store_opts.history_limit, "pool versions kept for rollback")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   app.add_option("--listen", api.listen, "gRPC address host:port")->capture_default_str();
   app.add_option("--advertise", advertise,
                  "host[:port] clients dial, registered in ZooKeeper (default: the --listen host, or the host name "
@@ -61,8 +63,10 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", api.allow_insecure, "plaintext gRPC (tests and loopback only)");
   app.add_option("--tokens", tokens_file, "bearer tokens file (YAML: tokens: [{name, role, token|sha256}])");
   app.add_option("--anonymous-role", anonymous, "role of callers without certificate or token")
-      ->check(CLI::IsMember({"none", "viewer", "operator", "admin"}))->capture_default_str();
-  app.add_option("--secret-key-file", secret_key_file, "AES-256 key (32 bytes or 64 hex digits, mode 0600) for secrets at rest");
+      ->check(CLI::IsMember({"none", "viewer", "operator", "admin"}))
+      ->capture_default_str();
+  app.add_option("--secret-key-file", secret_key_file,
+                 "AES-256 key (32 bytes or 64 hex digits, mode 0600) for secrets at rest");
   app.add_option("--audit-log", audit_file, "append audit records here (default stderr)");
   app.add_option("--ready-file", ready_file, "write the listening port here once serving");
   app.add_option("--mesos", mesos_opts.master,
@@ -70,9 +74,11 @@ int main(int argc, char** argv) {
   app.add_option("--mesos-authorization-file", mesos_auth_file,
                  "file with the Authorization header value for the master (e.g. token=<JWT>)");
   app.add_option("--mesos-heartbeat-factor", mesos_opts.heartbeat_factor,
-                 "resubscribe after this many heartbeat intervals without an event")->capture_default_str();
+                 "resubscribe after this many heartbeat intervals without an event")
+      ->capture_default_str();
   app.add_option("--mesos-change-log", mesos_change_log, "model changes kept for Watch clients that fall behind")
-      ->capture_default_str()->check(CLI::Range(size_t{16}, size_t{1} << 24));
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{16}, size_t{1} << 24));
   CLI11_PARSE(app, argc, argv);
   zk_opts.session_timeout = std::chrono::milliseconds(session_ms);
   if (!api.tls_cert_file.empty() && api.tls_key_file.empty()) {
@@ -94,8 +100,10 @@ int main(int argc, char** argv) {
   try {
     if (!digest_file.empty()) zk_opts.digest = read_trimmed(digest_file);
     std::optional<SecretBox> box;
-    if (!secret_key_file.empty()) box.emplace(SecretBox::from_file(secret_key_file));
-    else std::fprintf(stderr, "edgelb-apiserver: no --secret-key-file: secrets and autoCertificate pools are refused\n");
+    if (!secret_key_file.empty())
+      box.emplace(SecretBox::from_file(secret_key_file));
+    else
+      std::fprintf(stderr, "edgelb-apiserver: no --secret-key-file: secrets and autoCertificate pools are refused\n");
     Authorizer auth(tokens_file, *parse_role(anonymous));
     AuditLog audit(audit_file);
     ZkClient zk(zk_opts);
@@ -124,15 +132,16 @@ int main(int argc, char** argv) {
     ::gethostname(hostname, sizeof hostname - 1);
     const AdvertisedAddress advertised = advertised_address(advertise, api.listen, server.port(), hostname);
     const std::string me = advertised.text();
-    zk.create_ephemeral(store_opts.root + "/apiservers/" + me,
-                        nlohmann::json{{"host", advertised.host},
-                                       {"port", advertised.port},
-                                       {"listen", api.listen},
-                                       {"hostname", hostname},
-                                       {"pid", ::getpid()}}
-                            .dump());
+    zk.create_ephemeral(store_opts.root + "/apiservers/" + me, nlohmann::json{{"host", advertised.host},
+                                                                              {"port", advertised.port},
+                                                                              {"listen", api.listen},
+                                                                              {"hostname", hostname},
+                                                                              {"pid", ::getpid()}}
+                                                                   .dump());
     std::fprintf(stderr, "edgelb-apiserver: serving edgelb.v1 on port %d (%s), ZooKeeper %s%s\n", server.port(),
-                 api.tls_cert_file.empty() ? "plaintext" : api.client_ca_file.empty() ? "TLS" : "mutual TLS",
+                 api.tls_cert_file.empty()    ? "plaintext"
+                 : api.client_ca_file.empty() ? "TLS"
+                                              : "mutual TLS",
                  zk_opts.hosts.c_str(), store_opts.root.c_str());
     if (!ready_file.empty()) std::ofstream(ready_file) << server.port() << "\n";
     std::thread stopper([&] {

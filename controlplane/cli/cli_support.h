@@ -3,8 +3,8 @@
 // error reporting with exit codes, and output helpers (aligned tables, JSON).
 #pragma once
 
-#include <grpcpp/grpcpp.h>
 #include <google/protobuf/message.h>
+#include <grpcpp/grpcpp.h>
 
 #include <memory>
 #include <string>

@@ -5,8 +5,8 @@
 // Exit codes: 0 ok, 2 usage, 3 invalid config (paths printed), 4 version conflict / already
 // exists / precondition, 5 not found, 6 apiserver or ZooKeeper unavailable, 7 not
 // authenticated or not allowed, 1 anything else.
-#include <grpcpp/grpcpp.h>
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -44,7 +44,8 @@ void write_file(const std::string& path, const std::string& data, bool secret) {
   out.close();
   std::filesystem::permissions(path, secret ? std::filesystem::perms::owner_read | std::filesystem::perms::owner_write
                                             : std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
-                                                  std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+                                                  std::filesystem::perms::group_read |
+                                                  std::filesystem::perms::others_read);
 }
 
 std::string when(int64_t ms) {
@@ -61,9 +62,10 @@ std::string when(int64_t ms) {
 void print_pool(const pb::Pool& p) {
   json c = json::parse(p.config_json());
   std::cout << "Summary:\n";
-  print_table({"  NAME", "APIVERSION", "COUNT", "ROLE", "VERSION", "UPDATED", "BY"},
-              {{"  " + p.name(), c.value("apiVersion", ""), c.contains("count") ? c["count"].dump() : "-",
-                c.value("role", "slave_public"), std::to_string(p.version()), when(p.updated_at_ms()), p.updated_by()}});
+  print_table(
+      {"  NAME", "APIVERSION", "COUNT", "ROLE", "VERSION", "UPDATED", "BY"},
+      {{"  " + p.name(), c.value("apiVersion", ""), c.contains("count") ? c["count"].dump() : "-",
+        c.value("role", "slave_public"), std::to_string(p.version()), when(p.updated_at_ms()), p.updated_by()}});
   const json hp = c.value("haproxy", json::object());
   std::vector<std::vector<std::string>> rows;
   for (const auto& f : hp.value("frontends", json::array())) {
@@ -71,9 +73,10 @@ void print_pool(const pb::Pool& p) {
                                            (f.contains("bindPort") ? f["bindPort"].dump() : ""));
     const json link = f.value("linkBackend", json::object());
     std::string backends = link.value("defaultBackend", "");
-    for (const auto& r : link.value("map", json::array())) backends += (backends.empty() ? "" : ",") + r.value("backend", "");
-    rows.push_back({"  " + name, f.value("protocol", ""), f.value("bindAddress", "*") + ":" +
-                                                              (f.contains("bindPort") ? f["bindPort"].dump() : ""),
+    for (const auto& r : link.value("map", json::array()))
+      backends += (backends.empty() ? "" : ",") + r.value("backend", "");
+    rows.push_back({"  " + name, f.value("protocol", ""),
+                    f.value("bindAddress", "*") + ":" + (f.contains("bindPort") ? f["bindPort"].dump() : ""),
                     backends});
   }
   std::cout << "\nFrontends:\n";
@@ -83,13 +86,16 @@ void print_pool(const pb::Pool& p) {
     std::string services;
     for (const auto& s : b.value("services", json::array())) {
       std::string sel;
-      if (s.contains("marathon")) sel = "marathon:" + s["marathon"].value("serviceID", s["marathon"].value("serviceIDPattern", ""));
+      if (s.contains("marathon"))
+        sel = "marathon:" + s["marathon"].value("serviceID", s["marathon"].value("serviceIDPattern", ""));
       else if (s.contains("mesos"))
         sel = "mesos:" + s["mesos"].value("frameworkName", s["mesos"].value("frameworkNamePattern", "")) + "/" +
               s["mesos"].value("taskName", s["mesos"].value("taskNamePattern", ""));
       const json ep = s.value("endpoint", json::object());
       if (sel.empty() && ep.value("type", "") == "ADDRESS") sel = "address:" + ep.value("address", "");
-      sel += ":" + (ep.contains("portName") ? ep["portName"].get<std::string>() : ep.contains("port") ? ep["port"].dump() : "all");
+      sel += ":" + (ep.contains("portName") ? ep["portName"].get<std::string>()
+                    : ep.contains("port")   ? ep["port"].dump()
+                                            : "all");
       services += (services.empty() ? "" : " ") + sel;
     }
     rows.push_back({"  " + b.value("name", ""), b.value("protocol", ""), b.value("balance", "roundrobin"), services});
@@ -112,8 +118,8 @@ void print_pool(const pb::Pool& p) {
       for (const auto& l : e.value("listeners", json::array()))
         listeners += (listeners.empty() ? "" : ",") + (l.contains("port") ? l["port"].dump() : "") + "->" +
                      l.value("linkFrontend", "");
-      rows.push_back({"  " + e.value("name", ""), e.value("type", ""), e.value("internal", false) ? "internal" : "internet-facing",
-                      listeners});
+      rows.push_back({"  " + e.value("name", ""), e.value("type", ""),
+                      e.value("internal", false) ? "internal" : "internet-facing", listeners});
     }
     std::cout << "\nCloud load balancers (AWS; accepted as configuration, not provisioned by this appliance):\n";
     print_table({"  NAME", "TYPE", "SCHEME", "LISTENERS"}, rows);
@@ -123,7 +129,9 @@ void print_pool(const pb::Pool& p) {
 pb::PoolWriteRequest write_request(const std::string& file) {
   pb::PoolWriteRequest req;
   req.set_config(read_file(file));
-  auto ends = [&](const char* e) { return file.size() >= strlen(e) && file.compare(file.size() - strlen(e), strlen(e), e) == 0; };
+  auto ends = [&](const char* e) {
+    return file.size() >= strlen(e) && file.compare(file.size() - strlen(e), strlen(e), e) == 0;
+  };
   req.set_format(ends(".json") ? pb::FORMAT_JSON : ends(".yaml") || ends(".yml") ? pb::FORMAT_YAML : pb::FORMAT_AUTO);
   return req;
 }
@@ -186,7 +194,8 @@ int main(int argc, char** argv) {
   app.add_option("--server", conn.server, "apiserver host:port (env EDGELB_SERVER)")->capture_default_str();
   app.add_option("--certs-dir", conn.certs_dir, "directory from `certs init` (env EDGELB_CERTS_DIR)");
   app.add_option("--as", conn.as_role, "which client certificate of --certs-dir to use")
-      ->check(CLI::IsMember({"admin", "operator", "viewer"}))->capture_default_str();
+      ->check(CLI::IsMember({"admin", "operator", "viewer"}))
+      ->capture_default_str();
   app.add_option("--ca", conn.ca, "CA certificate to verify the apiserver");
   app.add_option("--cert", conn.cert, "client certificate (mutual TLS)");
   app.add_option("--key", conn.key, "client private key");
@@ -246,7 +255,8 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "client and server versions");
   auto* certs = app.add_subcommand("certs", "certificates for mutual TLS");
   certs->require_subcommand(1);
-  auto* c_init = certs->add_subcommand("init", "make a CA, a server certificate and admin/operator/viewer client certificates");
+  auto* c_init =
+      certs->add_subcommand("init", "make a CA, a server certificate and admin/operator/viewer client certificates");
   std::string dir = "./edgelb-certs";
   std::vector<std::string> names = {"localhost"}, ips = {"127.0.0.1", "::1"};
   int days = 825;
@@ -270,7 +280,8 @@ int main(int argc, char** argv) {
       edgelb::cp::FieldErrors errors;
       auto doc = edgelb::cp::load_document_file(convert, errors);
       if (!doc) {
-        for (auto& e : errors) std::fprintf(stderr, "edgelbctl: %s%s%s\n", e.path.c_str(), e.path.empty() ? "" : ": ", e.reason.c_str());
+        for (auto& e : errors)
+          std::fprintf(stderr, "edgelbctl: %s%s%s\n", e.path.c_str(), e.path.empty() ? "" : ": ", e.reason.c_str());
         return 3;
       }
       std::cout << doc->dump(2) << "\n";
@@ -281,8 +292,10 @@ int main(int argc, char** argv) {
     auto ctx = context(conn);
     grpc::Status s;
     auto written = [&](const pb::PoolWriteReply& r, const char* verb) {
-      if (json_out) print_json(r);
-      else std::cout << "Successfully " << verb << " pool " << r.name() << " (version " << r.version() << ")\n";
+      if (json_out)
+        print_json(r);
+      else
+        std::cout << "Successfully " << verb << " pool " << r.name() << " (version " << r.version() << ")\n";
     };
     if (create->parsed() || update->parsed()) {
       pb::PoolWriteRequest req = write_request(file);
@@ -309,12 +322,15 @@ int main(int argc, char** argv) {
       pb::ValidateReply r;
       s = stub->ValidatePool(ctx.get(), write_request(file), &r);
       if (s.ok()) {
-        if (json_out) print_json(r);
-        else if (r.field_violations_size() == 0) std::cout << "pool " << r.name() << " is valid\n";
+        if (json_out)
+          print_json(r);
+        else if (r.field_violations_size() == 0)
+          std::cout << "pool " << r.name() << " is valid\n";
         else {
           std::fprintf(stderr, "edgelbctl: invalid pool configuration:\n");
           for (const auto& v : r.field_violations())
-            std::fprintf(stderr, "  %s: %s\n", v.field().empty() ? "(document)" : v.field().c_str(), v.description().c_str());
+            std::fprintf(stderr, "  %s: %s\n", v.field().empty() ? "(document)" : v.field().c_str(),
+                         v.description().c_str());
         }
         if (r.field_violations_size() > 0) return 3;
       }
@@ -322,12 +338,14 @@ int main(int argc, char** argv) {
       pb::ListPoolsReply r;
       s = stub->ListPools(ctx.get(), pb::ListPoolsRequest(), &r);
       if (s.ok() && list->parsed()) {
-        if (json_out) print_json(r);
+        if (json_out)
+          print_json(r);
         else {
           std::vector<std::vector<std::string>> rows;
           for (const auto& p : r.pools())
-            rows.push_back({p.name(), std::to_string(p.version()), std::to_string(p.frontends()), std::to_string(p.backends()),
-                            std::to_string(p.vips()), std::to_string(p.instances()), when(p.updated_at_ms()), p.updated_by()});
+            rows.push_back({p.name(), std::to_string(p.version()), std::to_string(p.frontends()),
+                            std::to_string(p.backends()), std::to_string(p.vips()), std::to_string(p.instances()),
+                            when(p.updated_at_ms()), p.updated_by()});
           print_table({"NAME", "VERSION", "FRONTENDS", "BACKENDS", "VIPS", "INSTANCES", "UPDATED", "BY"}, rows);
         }
       } else if (s.ok()) {
@@ -338,7 +356,8 @@ int main(int argc, char** argv) {
           req.set_name(p.name());
           pb::Pool full;
           if (auto gs = stub->GetPool(c.get(), req, &full); !gs.ok()) return report(gs, *c);
-          if (json_out) all.push_back(json::parse(full.config_json()));
+          if (json_out)
+            all.push_back(json::parse(full.config_json()));
           else {
             print_pool(full);
             std::cout << "\n";
@@ -352,8 +371,10 @@ int main(int argc, char** argv) {
       pb::Pool r;
       s = stub->GetPool(ctx.get(), req, &r);
       if (s.ok()) {
-        if (json_out) std::cout << r.config_json() << "\n";
-        else print_pool(r);
+        if (json_out)
+          std::cout << r.config_json() << "\n";
+        else
+          print_pool(r);
       }
     } else if (status->parsed()) {
       pb::GetPoolRequest req;
@@ -361,10 +382,12 @@ int main(int argc, char** argv) {
       pb::PoolStatus r;
       s = stub->GetPoolStatus(ctx.get(), req, &r);
       if (s.ok()) {
-        if (json_out) print_json(r);
+        if (json_out)
+          print_json(r);
         else {
-          std::cout << "pool " << r.name() << " version " << r.version() << ": " << r.health() << " (" << r.instances_size()
-                    << " instances, " << r.up_to_date() << " up to date, " << r.healthy() << " healthy)\n";
+          std::cout << "pool " << r.name() << " version " << r.version() << ": " << r.health() << " ("
+                    << r.instances_size() << " instances, " << r.up_to_date() << " up to date, " << r.healthy()
+                    << " healthy)\n";
           std::vector<std::vector<std::string>> rows;
           for (const auto& i : r.instances())
             rows.push_back({i.id(), i.host(), std::to_string(i.applied_version()), i.healthy() ? "yes" : "no",
@@ -378,7 +401,8 @@ int main(int argc, char** argv) {
       pb::PoolHistory r;
       s = stub->GetPoolHistory(ctx.get(), req, &r);
       if (s.ok()) {
-        if (json_out) print_json(r);
+        if (json_out)
+          print_json(r);
         else {
           std::vector<std::vector<std::string>> rows;
           for (const auto& v : r.versions())
@@ -400,8 +424,10 @@ int main(int argc, char** argv) {
       pb::TemplateReply r;
       s = t_show->parsed() ? stub->GetTemplate(ctx.get(), req, &r) : stub->DeleteTemplate(ctx.get(), req, &r);
       if (s.ok() && t_show->parsed()) {
-        if (json_out) print_json(r);
-        else std::cout << r.template_();
+        if (json_out)
+          print_json(r);
+        else
+          std::cout << r.template_();
       } else if (s.ok()) {
         std::cout << "Successfully deleted the template of pool " << pool << " (the default applies)\n";
       }
@@ -422,7 +448,8 @@ int main(int argc, char** argv) {
       pb::ListSecretsReply r;
       s = stub->ListSecrets(ctx.get(), pb::ListSecretsRequest(), &r);
       if (s.ok()) {
-        if (json_out) print_json(r);
+        if (json_out)
+          print_json(r);
         else {
           std::vector<std::vector<std::string>> rows;
           for (const auto& x : r.secrets())
@@ -434,16 +461,20 @@ int main(int argc, char** argv) {
       pb::PingReply r;
       s = stub->Ping(ctx.get(), pb::PingRequest(), &r);
       if (s.ok()) {
-        if (json_out) print_json(r);
-        else std::cout << r.message() << (r.zookeeper_connected() ? "" : " (ZooKeeper disconnected)") << "\n";
+        if (json_out)
+          print_json(r);
+        else
+          std::cout << r.message() << (r.zookeeper_connected() ? "" : " (ZooKeeper disconnected)") << "\n";
       }
     } else if (app.got_subcommand("version")) {
       pb::VersionReply r;
       s = stub->GetVersion(ctx.get(), pb::GetVersionRequest(), &r);
       if (s.ok()) {
-        if (json_out) print_json(r);
-        else std::cout << "edgelbctl " << EDGELB_VERSION << "\nedgelb-apiserver " << r.version() << " (" << r.api()
-                       << ", pool schema " << r.pool_schema() << ")\n";
+        if (json_out)
+          print_json(r);
+        else
+          std::cout << "edgelbctl " << EDGELB_VERSION << "\nedgelb-apiserver " << r.version() << " (" << r.api()
+                    << ", pool schema " << r.pool_schema() << ")\n";
       }
     }
     return report(s, *ctx);

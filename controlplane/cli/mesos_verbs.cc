@@ -19,7 +19,8 @@ std::string join(const google::protobuf::RepeatedPtrField<std::string>& v) {
 
 std::string ports(const pb::MesosTask& t) {
   std::string s;
-  for (const auto& p : t.ports()) s += (s.empty() ? "" : ",") + (p.name().empty() ? "" : p.name() + ":") + std::to_string(p.number());
+  for (const auto& p : t.ports())
+    s += (s.empty() ? "" : ",") + (p.name().empty() ? "" : p.name() + ":") + std::to_string(p.number());
   return s.empty() ? "-" : s;
 }
 
@@ -55,8 +56,8 @@ int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
                           t.agent_id(), t.network_name().empty() ? t.network() : t.network() + ":" + t.network_name(),
                           join(t.ip_addresses()), ports(t)});
         print_table({"TASK", "APP", "STATE", "READY", "AGENT", "NETWORK", "IPS", "PORTS"}, rows);
-        std::cout << "revision " << r.revision() << ", " << r.tasks_size() << " tasks, " << r.agents_size() << " agents, "
-                  << r.frameworks_size() << " frameworks\n";
+        std::cout << "revision " << r.revision() << ", " << r.tasks_size() << " tasks, " << r.agents_size()
+                  << " agents, " << r.frameworks_size() << " frameworks\n";
       }
     }
     return report(s, *ctx);
@@ -84,8 +85,10 @@ int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
 int run_endpoints(const MesosVerbs& v, const Connection& conn, bool json_out) {
   auto stub = pb::MesosListener::NewStub(channel(conn));
   pb::EndpointsRequest req;
-  if (!v.file.empty()) req.set_pool_config(read_file(v.file));
-  else req.set_pool(v.pool);
+  if (!v.file.empty())
+    req.set_pool_config(read_file(v.file));
+  else
+    req.set_pool(v.pool);
   req.set_include_not_ready(v.all);
   auto ctx = context(conn);
   pb::EndpointsResponse r;
@@ -121,9 +124,12 @@ void add_mesos_verbs(CLI::App& app, MesosVerbs* v) {
 }
 
 bool run_mesos_verbs(const MesosVerbs& v, const Connection& conn, bool json_out, int* exit) {
-  if (v.tasks && v.tasks->parsed()) *exit = run_tasks(v, conn, json_out);
-  else if (v.endpoints && v.endpoints->parsed()) *exit = run_endpoints(v, conn, json_out);
-  else return false;
+  if (v.tasks && v.tasks->parsed())
+    *exit = run_tasks(v, conn, json_out);
+  else if (v.endpoints && v.endpoints->parsed())
+    *exit = run_endpoints(v, conn, json_out);
+  else
+    return false;
   return true;
 }
 

@@ -28,7 +28,7 @@ using Ctx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 SecretBox::~SecretBox() { OPENSSL_cleanse(key_.data(), key_.size()); }
 
 SecretBox SecretBox::from_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("secret key file " + path + ": cannot stat");
   if (st.st_mode & 077)
     throw std::runtime_error("secret key file " + path + " is readable by group or others (chmod 600 it)");
@@ -80,7 +80,8 @@ std::string SecretBox::seal(const std::string& plaintext, const std::string& aad
       EVP_EncryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(ct.data()), &n,
-                        reinterpret_cast<const unsigned char*>(plaintext.data()), static_cast<int>(plaintext.size())) != 1 ||
+                        reinterpret_cast<const unsigned char*>(plaintext.data()),
+                        static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), nullptr, &n) != 1)
     throw std::runtime_error("secret seal: AES-256-GCM failed");
   unsigned char tag[kTagLen];
@@ -103,7 +104,8 @@ std::optional<std::string> SecretBox::open(const std::string& sealed, const std:
   if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &n, reinterpret_cast<const unsigned char*>(aad.data()),
                         static_cast<int>(aad.size())) != 1 ||
-      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(pt.data()), &n, ct, static_cast<int>(ct_len)) != 1 ||
+      EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(pt.data()), &n, ct, static_cast<int>(ct_len)) !=
+          1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagLen, tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), nullptr, &n) != 1) {
     OPENSSL_cleanse(pt.data(), pt.size());

@@ -11,7 +11,7 @@ namespace edgelb::cp {
 
 struct CertRequest {
   std::string common_name;
-  std::string organizational_unit;   // edgelb reads the client's role from here
+  std::string organizational_unit;  // edgelb reads the client's role from here
   std::vector<std::string> dns_names;
   std::vector<std::string> ip_addresses;
   int validity_days = 825;
@@ -20,7 +20,7 @@ struct CertRequest {
 };
 
 struct KeyAndCert {
-  std::string key_pem;   // PKCS#8 private key: a secret, never log it
+  std::string key_pem;  // PKCS#8 private key: a secret, never log it
   std::string cert_pem;
 };
 

@@ -40,7 +40,9 @@ int main(int argc, char** argv) {
     sim.start();
     if (!scenario.empty()) sim.apply_scenario(scenario);
     std::fprintf(stderr, "edgelb-mesos-sim: serving SUBSCRIBE on %s:%d (%s)\n", o.listen_host.c_str(), sim.port(),
-                 !o.zk.empty() ? o.zk.c_str() : o.leading ? "leader" : "follower");
+                 !o.zk.empty() ? o.zk.c_str()
+                 : o.leading   ? "leader"
+                               : "follower");
     if (!ready_file.empty()) std::ofstream(ready_file) << sim.port() << "\n";
     std::thread stopper([&] {
       int sig = 0;

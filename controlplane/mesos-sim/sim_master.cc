@@ -64,7 +64,8 @@ void SimMaster::apply_scenario(const std::string& file) {
   std::ifstream in(file);
   if (!in) throw std::runtime_error("cannot read scenario " + file);
   json ops = json::parse(in, nullptr, false);
-  if (ops.is_discarded() || !ops.is_array()) throw std::runtime_error("scenario " + file + ": expected a JSON array of operations");
+  if (ops.is_discarded() || !ops.is_array())
+    throw std::runtime_error("scenario " + file + ": expected a JSON array of operations");
   size_t i = 0;
   for (; i < ops.size() && !(ops[i].is_object() && ops[i].value("after_ms", 0) > 0); ++i) {
     try {
@@ -77,7 +78,8 @@ void SimMaster::apply_scenario(const std::string& file) {
   scenario_thread_ = std::thread([this, ops, i, file] {
     for (size_t k = i; k < ops.size() && !stopping_; ++k) {
       const int wait = ops[k].is_object() ? ops[k].value("after_ms", 0) : 0;
-      for (int slept = 0; slept < wait && !stopping_; slept += 10) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      for (int slept = 0; slept < wait && !stopping_; slept += 10)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
       try {
         apply_op(ops[k]);
       } catch (const std::exception& e) {
@@ -214,8 +216,10 @@ void SimMaster::start() {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       json e = json::parse(line, nullptr, false);
       if (e.is_discarded()) throw std::runtime_error(options_.replay_file + ":" + std::to_string(n) + ": invalid JSON");
-      if (n == 1 && e.value("type", "") == "SUBSCRIBED") state_.apply(e);  // the initial state
-      else replay_.push_back(std::move(e));
+      if (n == 1 && e.value("type", "") == "SUBSCRIBED")
+        state_.apply(e);  // the initial state
+      else
+        replay_.push_back(std::move(e));
     }
   }
   auto& s = *server_;
@@ -226,7 +230,8 @@ void SimMaster::start() {
     if (call.is_discarded() || !call.is_object()) return reply_error(res, 400, "Failed to parse body into Call");
     if (call.value("type", "") != "SUBSCRIBE") return reply_error(res, 400, "this simulator only serves SUBSCRIBE");
     const std::string accept = req.get_header_value("Accept");
-    if (!accept.empty() && accept.find("application/json") == std::string::npos && accept.find("*/*") == std::string::npos)
+    if (!accept.empty() && accept.find("application/json") == std::string::npos &&
+        accept.find("*/*") == std::string::npos)
       return reply_error(res, 406, "only application/json is served");
     bool leading;
     {
@@ -256,7 +261,8 @@ void SimMaster::start() {
           std::vector<std::string> out;
           {
             std::unique_lock lock(sub->mu);
-            const auto until = options_.heartbeat_seconds > 0 ? sub->next_heartbeat : Clock::now() + std::chrono::seconds(1);
+            const auto until =
+                options_.heartbeat_seconds > 0 ? sub->next_heartbeat : Clock::now() + std::chrono::seconds(1);
             sub->cv.wait_until(lock, until, [&] { return !sub->queue.empty() || sub->drop || stopping_; });
             if (sub->drop || stopping_) return false;
             if (sub->queue.empty() && options_.heartbeat_seconds > 0 && Clock::now() >= sub->next_heartbeat) {
@@ -353,8 +359,10 @@ void SimMaster::start() {
 
   s.Get("/sim/v1/status", [this](const httplib::Request&, httplib::Response& res) { reply_json(res, 200, status()); });
 
-  port_ = options_.port == 0 ? s.bind_to_any_port(options_.listen_host) : (s.bind_to_port(options_.listen_host, options_.port) ? options_.port : -1);
-  if (port_ <= 0) throw std::runtime_error("cannot listen on " + options_.listen_host + ":" + std::to_string(options_.port));
+  port_ = options_.port == 0 ? s.bind_to_any_port(options_.listen_host)
+                             : (s.bind_to_port(options_.listen_host, options_.port) ? options_.port : -1);
+  if (port_ <= 0)
+    throw std::runtime_error("cannot listen on " + options_.listen_host + ":" + std::to_string(options_.port));
   if (!options_.zk.empty()) {
     {
       std::lock_guard lock(mu_);
@@ -362,8 +370,10 @@ void SimMaster::start() {
     }
     zk_register();
   }
-  if (!replay_.empty()) replay_thread_ = std::thread([this] { replay_loop(); });
-  else replay_done_ = true;
+  if (!replay_.empty())
+    replay_thread_ = std::thread([this] { replay_loop(); });
+  else
+    replay_done_ = true;
 }
 
 void SimMaster::run() { server_->listen_after_bind(); }

@@ -37,14 +37,14 @@ namespace edgelb::mesos_sim {
 
 struct SimOptions {
   std::string listen_host = "127.0.0.1";
-  int port = 5050;                  // 0: pick one
-  double heartbeat_seconds = 15;    // 0: no heartbeats
-  std::string zk;                   // zk://host:port[,..]/path: register and elect through it
-  bool leading = true;              // without ZooKeeper: leading, or redirecting to `leader`
-  std::string leader;               // host:port of the leader when not leading
-  std::string replay_file;          // JSON lines: SUBSCRIBED first sets the state, the rest stream
+  int port = 5050;                // 0: pick one
+  double heartbeat_seconds = 15;  // 0: no heartbeats
+  std::string zk;                 // zk://host:port[,..]/path: register and elect through it
+  bool leading = true;            // without ZooKeeper: leading, or redirecting to `leader`
+  std::string leader;             // host:port of the leader when not leading
+  std::string replay_file;        // JSON lines: SUBSCRIBED first sets the state, the rest stream
   int replay_interval_ms = 10;
-  size_t chunk_bytes = 0;           // >0: split every record into HTTP chunks of this size
+  size_t chunk_bytes = 0;  // >0: split every record into HTTP chunks of this size
   std::string id = "edgelb-mesos-sim";
 };
 
@@ -59,7 +59,7 @@ class SimMaster {
   // "after_ms": the scenario waits that long before it (on a background thread from the first
   // such operation on; those before it are applied before this returns).
   void apply_scenario(const std::string& file);
-  void run();   // serves until stop()
+  void run();  // serves until stop()
   void stop();
 
  private:

@@ -39,7 +39,8 @@ void SimState::apply(const json& e) {
     for (const json& f : member(member(s, "get_frameworks"), "frameworks"))
       frameworks_[id_of(member(f, "framework_info"), "id")] = f;
     for (const json& a : member(member(s, "get_agents"), "agents")) agents_[id_of(member(a, "agent_info"), "id")] = a;
-    for (const json& t : member(member(s, "get_tasks"), "tasks")) tasks_[{id_of(t, "framework_id"), id_of(t, "task_id")}] = t;
+    for (const json& t : member(member(s, "get_tasks"), "tasks"))
+      tasks_[{id_of(t, "framework_id"), id_of(t, "task_id")}] = t;
   } else if (type == "TASK_ADDED") {
     const json& t = member(member(e, "task_added"), "task");
     tasks_[{id_of(t, "framework_id"), id_of(t, "task_id")}] = t;
@@ -105,7 +106,8 @@ json SimState::status_for(const json& task, const std::string& state, const json
   if (ips.is_array() && !ips.empty()) {
     json addrs = json::array();
     for (const json& ip : ips)
-      addrs.push_back({{"protocol", ip.get<std::string>().find(':') == std::string::npos ? "IPv4" : "IPv6"}, {"ip_address", ip}});
+      addrs.push_back(
+          {{"protocol", ip.get<std::string>().find(':') == std::string::npos ? "IPv4" : "IPv6"}, {"ip_address", ip}});
     json ni = {{"ip_addresses", addrs}};
     if (member(task, "sim_network_name").is_string()) ni["name"] = task["sim_network_name"];
     st["container_status"] = {{"network_infos", json::array({ni})}};
@@ -131,8 +133,8 @@ std::vector<json> SimState::add_task(const json& r) {
                  {"name", member(p, "name").is_string() ? p["name"] : json("default")},
                  {"protocol", member(p, "protocol").is_string() ? p["protocol"] : json("tcp")}};
     const std::string scope = member(p, "scope").is_string() ? p["scope"].get<std::string>()
-                              : network == "container"   ? "container"
-                                                         : "host";
+                              : network == "container"       ? "container"
+                                                             : "host";
     json labels = json::array({{{"key", "network-scope"}, {"value", scope}}});
     if (scope == "container") labels.push_back({{"key", "network-name"}, {"value", net_name}});
     port["labels"] = {{"labels", labels}};
@@ -141,17 +143,21 @@ std::vector<json> SimState::add_task(const json& r) {
   task["discovery"] = {{"visibility", "FRAMEWORK"}, {"name", task["name"]}, {"ports", {{"ports", ports}}}};
   json mappings = json::array();
   for (const json& m : member(r, "port_mappings").is_array() ? r["port_mappings"] : json::array())
-    mappings.push_back({{"host_port", m.value("host_port", 0)}, {"container_port", m.value("container_port", 0)},
+    mappings.push_back({{"host_port", m.value("host_port", 0)},
+                        {"container_port", m.value("container_port", 0)},
                         {"protocol", m.value("protocol", "tcp")}});
   json container = {{"type", "MESOS"}, {"mesos", json::object()}};
-  if (network == "bridge") container["network_infos"] = json::array({{{"name", "mesos-bridge"}, {"port_mappings", mappings}}});
-  else if (network == "container") container["network_infos"] = json::array({{{"name", net_name}}});
+  if (network == "bridge")
+    container["network_infos"] = json::array({{{"name", "mesos-bridge"}, {"port_mappings", mappings}}});
+  else if (network == "container")
+    container["network_infos"] = json::array({{{"name", net_name}}});
   task["container"] = container;
   if (member(r, "health_check").is_boolean() && r["health_check"].get<bool>())
     task["health_check"] = {{"type", "TCP"}, {"tcp", {{"port", 0}}}};
   // The simulator's own notes (not Mesos fields) for later status updates.
   task["sim_ips"] = member(r, "ips").is_array() ? r["ips"] : json::array();
-  if (network == "container" || network == "bridge") task["sim_network_name"] = network == "bridge" ? "mesos-bridge" : net_name;
+  if (network == "container" || network == "bridge")
+    task["sim_network_name"] = network == "bridge" ? "mesos-bridge" : net_name;
   if (!agents_.count(aid)) throw std::invalid_argument("unknown agent " + aid);
   if (!frameworks_.count(fid)) throw std::invalid_argument("unknown framework " + fid);
   tasks_[{fid, tid}] = task;
@@ -170,7 +176,8 @@ std::vector<json> SimState::update_task(const json& r, const std::string& state_
   if (it == tasks_.end()) throw std::invalid_argument("unknown task " + fid + "/" + tid);
   json& task = it->second;
   if (member(r, "ips").is_array()) task["sim_ips"] = r["ips"];
-  std::string state = state_in.empty() ? (member(r, "state").is_string() ? r["state"].get<std::string>() : task["state"].get<std::string>())
+  std::string state = state_in.empty() ? (member(r, "state").is_string() ? r["state"].get<std::string>()
+                                                                         : task["state"].get<std::string>())
                                        : state_in;
   json healthy = member(r, "healthy");
   if (!healthy.is_boolean()) {  // keep reporting the last health
@@ -195,7 +202,8 @@ std::vector<json> SimState::scale(const json& r) {
     throw std::invalid_argument("\"instances\" must be an integer in [0, 1000000]");
   const size_t want = inst.get<size_t>();
   std::vector<std::string> agents;
-  for (const json& a : member(r, "agents").is_array() ? r["agents"] : json::array()) agents.push_back(a.get<std::string>());
+  for (const json& a : member(r, "agents").is_array() ? r["agents"] : json::array())
+    agents.push_back(a.get<std::string>());
   if (agents.empty())
     for (const auto& [aid, a] : agents_) agents.push_back(aid);
   if (agents.empty()) throw std::invalid_argument("no agents to place tasks on");
@@ -231,7 +239,8 @@ std::vector<json> SimState::scale(const json& r) {
   }
   while (ids.size() > want) {  // newest first, as Marathon's default kill selection; update_task drops it from ids
     const std::string tid = ids.back();
-    for (json& e : update_task(json{{"framework_id", fid}, {"task_id", tid}}, "TASK_KILLED")) out.push_back(std::move(e));
+    for (json& e : update_task(json{{"framework_id", fid}, {"task_id", tid}}, "TASK_KILLED"))
+      out.push_back(std::move(e));
   }
   return out;
 }
@@ -248,7 +257,8 @@ std::vector<json> SimState::op(const json& r) {
   } else if (op == "remove_framework") {
     auto it = frameworks_.find(required(r, "id"));
     if (it == frameworks_.end()) throw std::invalid_argument("unknown framework " + r["id"].get<std::string>());
-    out.push_back({{"type", "FRAMEWORK_REMOVED"}, {"framework_removed", {{"framework_info", it->second["framework_info"]}}}});
+    out.push_back(
+        {{"type", "FRAMEWORK_REMOVED"}, {"framework_removed", {{"framework_info", it->second["framework_info"]}}}});
   } else if (op == "add_agent") {
     const std::string host = required(r, "hostname");
     const int port = member(r, "port").is_number_integer() ? r["port"].get<int>() : 5051;

@@ -92,8 +92,10 @@ void read_container(const json& c, Task* t) {
   if (infos.is_array() && !infos.empty()) {
     bool bridge = false;
     for (const json& ni : infos) {
-      if (string_or(ni, "name") == kMesosBridge || member(ni, "port_mappings").is_array()) bridge = true;
-      else if (t->network_name.empty()) t->network_name = virtual_network_name(ni);
+      if (string_or(ni, "name") == kMesosBridge || member(ni, "port_mappings").is_array())
+        bridge = true;
+      else if (t->network_name.empty())
+        t->network_name = virtual_network_name(ni);
       read_port_mappings(member(ni, "port_mappings"), &t->port_mappings);
     }
     if (type != "DOCKER") t->network = bridge ? NetworkMode::kBridge : NetworkMode::kContainer;
@@ -343,10 +345,8 @@ bool is_terminal(TaskState s) {
     case TaskState::kLost:
     case TaskState::kDropped:
     case TaskState::kGone:
-    case TaskState::kGoneByOperator:
-      return true;
-    default:
-      return false;
+    case TaskState::kGoneByOperator: return true;
+    default: return false;
   }
 }
 

@@ -20,7 +20,7 @@ bool decode_event(std::string_view json_text, Event* out, std::string* error);
 // The pieces, for GET_STATE / GET_TASKS responses and tests. Throw std::runtime_error.
 ClusterSnapshot decode_state(const nlohmann::json& get_state);
 Task decode_task(const nlohmann::json& task);
-Agent decode_agent(const nlohmann::json& agent);             // a master Agent ({agent_info, ...})
+Agent decode_agent(const nlohmann::json& agent);              // a master Agent ({agent_info, ...})
 Framework decode_framework(const nlohmann::json& framework);  // a master Framework ({framework_info, ...})
 
 }  // namespace edgelb::mesos

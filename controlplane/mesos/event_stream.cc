@@ -15,7 +15,10 @@ std::string excerpt(std::string_view record) {
 }  // namespace
 
 EventStream::EventStream(MesosModel& model, StreamCounters& counters, std::string context, Log log)
-    : model_(model), counters_(counters), context_(std::move(context)), log_(std::move(log)),
+    : model_(model),
+      counters_(counters),
+      context_(std::move(context)),
+      log_(std::move(log)),
       last_event_(std::chrono::steady_clock::now()) {}
 
 void EventStream::log_once(const std::string& kind, const std::string& message) {
@@ -41,7 +44,8 @@ void EventStream::finish() {
   if (!reset_ && !decoder_.at_boundary()) {
     counters_.truncated_records++;
     log_once("truncated records", "stream ended inside a record (" + std::to_string(decoder_.pending_bytes()) +
-                                      " bytes of it received, stream offset " + std::to_string(decoder_.offset()) + ")");
+                                      " bytes of it received, stream offset " + std::to_string(decoder_.offset()) +
+                                      ")");
   }
 }
 
@@ -51,8 +55,8 @@ void EventStream::on_record(std::string_view record) {
   std::string error;
   if (!decode_event(record, &event_, &error)) {
     counters_.invalid_records++;
-    log_once("invalid records", "record " + std::to_string(decoder_.records()) + " skipped: " + error + " in \"" +
-                                    excerpt(record) + "\"");
+    log_once("invalid records",
+             "record " + std::to_string(decoder_.records()) + " skipped: " + error + " in \"" + excerpt(record) + "\"");
     return;
   }
   if (!subscribed_ && event_.type != Event::Type::kSubscribed) {
@@ -68,9 +72,7 @@ void EventStream::on_record(std::string_view record) {
     counters_.subscribed++;
   }
   switch (model_.apply(event_)) {
-    case MesosModel::ApplyResult::kChanged:
-      counters_.events_applied++;
-      break;
+    case MesosModel::ApplyResult::kChanged: counters_.events_applied++; break;
     case MesosModel::ApplyResult::kUnknownTask:
       counters_.unknown_tasks++;
       log_once("unknown tasks", "TASK_UPDATED for unknown task " + event_.update.framework_id + "/" +

@@ -25,16 +25,16 @@
 namespace edgelb::mesos {
 
 struct StreamCounters {
-  std::atomic<uint64_t> records{0};           // RecordIO records received
-  std::atomic<uint64_t> events_applied{0};    // events that changed the model
-  std::atomic<uint64_t> subscribed{0};        // SUBSCRIBED snapshots applied
+  std::atomic<uint64_t> records{0};         // RecordIO records received
+  std::atomic<uint64_t> events_applied{0};  // events that changed the model
+  std::atomic<uint64_t> subscribed{0};      // SUBSCRIBED snapshots applied
   std::atomic<uint64_t> heartbeats{0};
   std::atomic<uint64_t> unknown_event_types{0};
-  std::atomic<uint64_t> unknown_tasks{0};     // TASK_UPDATED for a task the model does not have
-  std::atomic<uint64_t> invalid_records{0};   // not JSON, or not a valid event
-  std::atomic<uint64_t> framing_errors{0};    // bad record length: subscription reset
-  std::atomic<uint64_t> truncated_records{0}; // the stream ended inside a record
-  std::atomic<uint64_t> protocol_errors{0};   // first event not SUBSCRIBED: subscription reset
+  std::atomic<uint64_t> unknown_tasks{0};      // TASK_UPDATED for a task the model does not have
+  std::atomic<uint64_t> invalid_records{0};    // not JSON, or not a valid event
+  std::atomic<uint64_t> framing_errors{0};     // bad record length: subscription reset
+  std::atomic<uint64_t> truncated_records{0};  // the stream ended inside a record
+  std::atomic<uint64_t> protocol_errors{0};    // first event not SUBSCRIBED: subscription reset
 };
 
 class EventStream {

@@ -87,7 +87,8 @@ class ZkLocator : public MasterLocator {
     cp::ZkNode node;
     rc = zk_->get(path_ + "/" + child, &node);
     if (rc == ZNONODE) return {};  // the leader just went away; the watch fires again
-    if (rc != ZOK) throw std::runtime_error("mesos master group " + describe() + ": reading " + child + ": " + zerror(rc));
+    if (rc != ZOK)
+      throw std::runtime_error("mesos master group " + describe() + ": reading " + child + ": " + zerror(rc));
     json info = json::parse(node.data, nullptr, false);
     if (info.is_discarded())
       throw std::runtime_error("mesos master group " + describe() + ": " + child + " does not hold MasterInfo JSON");
@@ -119,7 +120,8 @@ std::string leading_child(const std::vector<std::string>& children) {
   for (const auto& c : children) {
     if (c.size() <= kPrefix.size() || c.compare(0, kPrefix.size(), kPrefix) != 0) continue;
     const std::string seq = c.substr(kPrefix.size());
-    if (!std::all_of(seq.begin(), seq.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) || seq.size() > 19) continue;
+    if (!std::all_of(seq.begin(), seq.end(), [](char ch) { return ch >= '0' && ch <= '9'; }) || seq.size() > 19)
+      continue;
     const unsigned long long n = std::stoull(seq);
     if (best.empty() || n < best_seq) {
       best = c;

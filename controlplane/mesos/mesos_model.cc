@@ -14,7 +14,8 @@ bool same(const std::shared_ptr<const V>& a, const V& b) {
 
 template <typename V>
 const V* find_sorted(const std::vector<std::shared_ptr<const V>>& list, const std::string& id) {
-  auto it = std::lower_bound(list.begin(), list.end(), id, [](const auto& p, const std::string& k) { return p->id < k; });
+  auto it =
+      std::lower_bound(list.begin(), list.end(), id, [](const auto& p, const std::string& k) { return p->id < k; });
   return it != list.end() && (*it)->id == id ? it->get() : nullptr;
 }
 
@@ -46,8 +47,10 @@ void MesosModel::upsert_task(Task t) {
   auto it = tasks_.find(key);
   if (it != tasks_.end() && *it->second == t) return;
   auto value = std::make_shared<const Task>(std::move(t));
-  if (it == tasks_.end()) tasks_.emplace(std::move(key), value);
-  else it->second = value;
+  if (it == tasks_.end())
+    tasks_.emplace(std::move(key), value);
+  else
+    it->second = value;
   record({0, Change::Kind::kTaskUpsert, std::move(value), nullptr, nullptr});
 }
 
@@ -102,9 +105,7 @@ MesosModel::ApplyResult MesosModel::apply(const Event& e) {
   std::lock_guard lock(mu_);
   const uint64_t before = revision_;
   switch (e.type) {
-    case Event::Type::kSubscribed:
-      resync(e.snapshot);
-      break;
+    case Event::Type::kSubscribed: resync(e.snapshot); break;
     case Event::Type::kTaskAdded:
       if (is_terminal(e.task.state)) {
         auto it = tasks_.find(TaskKey{e.task.framework_id, e.task.task_id});
@@ -181,10 +182,8 @@ MesosModel::ApplyResult MesosModel::apply(const Event& e) {
       }
       break;
     }
-    case Event::Type::kHeartbeat:
-      return ApplyResult::kUnchanged;
-    case Event::Type::kUnknown:
-      return ApplyResult::kIgnored;
+    case Event::Type::kHeartbeat: return ApplyResult::kUnchanged;
+    case Event::Type::kUnknown: return ApplyResult::kIgnored;
   }
   if (revision_ == before) return ApplyResult::kUnchanged;
   cv_.notify_all();

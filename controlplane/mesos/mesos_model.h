@@ -32,7 +32,14 @@ struct TaskKey {
 };
 
 struct Change {
-  enum class Kind : uint8_t { kTaskUpsert, kTaskRemove, kAgentUpsert, kAgentRemove, kFrameworkUpsert, kFrameworkRemove };
+  enum class Kind : uint8_t {
+    kTaskUpsert,
+    kTaskRemove,
+    kAgentUpsert,
+    kAgentRemove,
+    kFrameworkUpsert,
+    kFrameworkRemove
+  };
   uint64_t revision = 0;
   Kind kind = Kind::kTaskUpsert;
   // The new value (upserts) or the last value (removals); only the one matching `kind` is set.

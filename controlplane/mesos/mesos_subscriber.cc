@@ -44,7 +44,8 @@ void MesosSubscriber::mark_subscribed(const EventStream& stream) {
 }
 
 MesosSubscriber::MesosSubscriber(SubscriberOptions options, MesosModel& model)
-    : options_(std::move(options)), model_(model),
+    : options_(std::move(options)),
+      model_(model),
       locator_(make_master_locator(options_.master, options_.zk_session_timeout_ms)) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 }
@@ -52,8 +53,10 @@ MesosSubscriber::MesosSubscriber(SubscriberOptions options, MesosModel& model)
 MesosSubscriber::~MesosSubscriber() { stop(); }
 
 void MesosSubscriber::log(const std::string& msg) const {
-  if (options_.log) options_.log(msg);
-  else std::fprintf(stderr, "mesos-listener: %s\n", msg.c_str());
+  if (options_.log)
+    options_.log(msg);
+  else
+    std::fprintf(stderr, "mesos-listener: %s\n", msg.c_str());
 }
 
 void MesosSubscriber::set_error(const std::string& msg) {
@@ -114,8 +117,10 @@ void MesosSubscriber::run() {
       }
       if (reached) break;
     }
-    if (reached) failures = 0;
-    else ++failures;
+    if (reached)
+      failures = 0;
+    else
+      ++failures;
     if (!stopping_) sleep_backoff(reached ? 0 : failures);
   }
 }
@@ -130,12 +135,14 @@ std::string MesosSubscriber::subscribe_once(const std::string& base) {
   Transfer t;
   t.self = this;
   t.curl = curl;
-  t.stream = std::make_unique<EventStream>(model_, counters_, "mesos master " + base, [this](const std::string& m) { log(m); });
+  t.stream = std::make_unique<EventStream>(model_, counters_, "mesos master " + base,
+                                           [this](const std::string& m) { log(m); });
   static const char kBody[] = R"({"type":"SUBSCRIBE"})";
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Content-Type: application/json");
   headers = curl_slist_append(headers, "Accept: application/json");
-  if (!options_.authorization.empty()) headers = curl_slist_append(headers, ("Authorization: " + options_.authorization).c_str());
+  if (!options_.authorization.empty())
+    headers = curl_slist_append(headers, ("Authorization: " + options_.authorization).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, kBody);
@@ -180,15 +187,23 @@ std::string MesosSubscriber::subscribe_once(const std::string& base) {
   } else if (t.code == 200) {
     if (t.stream->subscribed()) locator_->leader_found(base);
     std::string why;
-    if (t.reset) why = t.stream->reset_reason();
-    else if (t.heartbeat_timeout) why = "no event within " + std::to_string(options_.heartbeat_factor) + " heartbeat intervals";
-    else if (t.leader_changed) why = "ZooKeeper names a new leader";
-    else if (stopping_) why = "stopping";
-    else if (rc != CURLE_OK) why = curl_easy_strerror(rc);
-    else why = "the master closed the stream";
+    if (t.reset)
+      why = t.stream->reset_reason();
+    else if (t.heartbeat_timeout)
+      why = "no event within " + std::to_string(options_.heartbeat_factor) + " heartbeat intervals";
+    else if (t.leader_changed)
+      why = "ZooKeeper names a new leader";
+    else if (stopping_)
+      why = "stopping";
+    else if (rc != CURLE_OK)
+      why = curl_easy_strerror(rc);
+    else
+      why = "the master closed the stream";
     if (!stopping_) t.stream->finish();
-    if (t.stream->subscribed() && !stopping_) log("subscription to " + base + " ended: " + why + "; resubscribing");
-    else if (!stopping_) set_error("mesos master " + base + ": stream ended before SUBSCRIBED: " + why);
+    if (t.stream->subscribed() && !stopping_)
+      log("subscription to " + base + " ended: " + why + "; resubscribing");
+    else if (!stopping_)
+      set_error("mesos master " + base + ": stream ended before SUBSCRIBED: " + why);
   } else if (rc != CURLE_OK && t.code == 0) {
     set_error("mesos master " + base + ": " + curl_easy_strerror(rc));
   } else {

@@ -29,11 +29,11 @@
 namespace edgelb::mesos {
 
 struct SubscriberOptions {
-  std::string master;               // zk://.../mesos or http://host:port[,...] (master_locator.h)
-  std::string authorization;        // Authorization header value (e.g. "token=<JWT>"); empty: none
+  std::string master;         // zk://.../mesos or http://host:port[,...] (master_locator.h)
+  std::string authorization;  // Authorization header value (e.g. "token=<JWT>"); empty: none
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{10000};
-  double heartbeat_factor = 3.0;    // missed intervals before the stream counts as dead
+  double heartbeat_factor = 3.0;            // missed intervals before the stream counts as dead
   double default_heartbeat_seconds = 15.0;  // when SUBSCRIBED carries no interval
   std::chrono::milliseconds connect_timeout{5000};
   int zk_session_timeout_ms = 10000;
@@ -41,14 +41,14 @@ struct SubscriberOptions {
 };
 
 struct SubscriberStatus {
-  bool subscribed = false;        // a stream is open and has delivered SUBSCRIBED
-  std::string leader;             // base URL of the master streaming to us (or last tried)
-  uint64_t subscriptions = 0;     // SUBSCRIBE requests that reached SUBSCRIBED
-  uint64_t attempts = 0;          // SUBSCRIBE requests sent
-  uint64_t redirects = 0;         // 307s followed
-  uint64_t unavailable = 0;       // 503s
+  bool subscribed = false;     // a stream is open and has delivered SUBSCRIBED
+  std::string leader;          // base URL of the master streaming to us (or last tried)
+  uint64_t subscriptions = 0;  // SUBSCRIBE requests that reached SUBSCRIBED
+  uint64_t attempts = 0;       // SUBSCRIBE requests sent
+  uint64_t redirects = 0;      // 307s followed
+  uint64_t unavailable = 0;    // 503s
   uint64_t heartbeat_timeouts = 0;
-  uint64_t leader_changes = 0;    // streams dropped because ZooKeeper named another leader
+  uint64_t leader_changes = 0;  // streams dropped because ZooKeeper named another leader
   std::string last_error;
   double heartbeat_interval_seconds = 0;
 };

@@ -43,7 +43,7 @@ const char* network_mode_name(NetworkMode m);
 struct DiscoveryPort {
   uint32_t number = 0;
   std::string name;
-  std::string protocol;   // "tcp", "udp", ... as given
+  std::string protocol;          // "tcp", "udp", ... as given
   bool container_scope = false;  // label network-scope=container (Marathon): number is a container port
   std::string network_name;      // label network-name
   bool scope_labelled = false;   // a network-scope label was given (else the task's network decides)
@@ -70,9 +70,9 @@ struct Task {
   // Read from TaskInfo.container and from statuses' container_status.network_infos[].name (SDK
   // framework tasks and Marathon pods name their overlay only there).
   std::string network_name;
-  std::vector<std::string> ip_addresses;  // container IPs (IPv4/IPv6) from the latest status with any
-  std::vector<DiscoveryPort> ports;       // TaskInfo.discovery.ports
-  std::vector<PortMapping> port_mappings; // Docker or Mesos CNI port mappings
+  std::vector<std::string> ip_addresses;   // container IPs (IPv4/IPv6) from the latest status with any
+  std::vector<DiscoveryPort> ports;        // TaskInfo.discovery.ports
+  std::vector<PortMapping> port_mappings;  // Docker or Mesos CNI port mappings
   std::vector<std::pair<std::string, std::string>> labels;
   // Marathon: the app or pod id ("/group/app") and the pod container name, recovered from the
   // task id (marathon_id.h). Set by the model only for tasks of a Marathon framework
@@ -143,12 +143,12 @@ struct Event {
     kUnknown,  // a type this build does not handle: ignored and counted
   };
   Type type = Type::kUnknown;
-  std::string type_name;  // as on the wire
-  ClusterSnapshot snapshot;     // kSubscribed
-  Task task;                    // kTaskAdded
-  TaskStatusUpdate update;      // kTaskUpdated
-  Agent agent;                  // kAgentAdded; kAgentRemoved: id only
-  Framework framework;          // kFramework*; kFrameworkRemoved: id and name
+  std::string type_name;     // as on the wire
+  ClusterSnapshot snapshot;  // kSubscribed
+  Task task;                 // kTaskAdded
+  TaskStatusUpdate update;   // kTaskUpdated
+  Agent agent;               // kAgentAdded; kAgentRemoved: id only
+  Framework framework;       // kFramework*; kFrameworkRemoved: id and name
 };
 
 }  // namespace edgelb::mesos

@@ -9,8 +9,9 @@ namespace {
 
 using json = nlohmann::json;
 
-void add_services(const json& services, const std::string& path, const std::string& backend, const std::string& protocol,
-                  const ModelView& view, bool include_not_ready, std::vector<ServiceEndpoints>* out) {
+void add_services(const json& services, const std::string& path, const std::string& backend,
+                  const std::string& protocol, const ModelView& view, bool include_not_ready,
+                  std::vector<ServiceEndpoints>* out) {
   if (!services.is_array()) return;
   for (size_t i = 0; i < services.size(); ++i) {
     const std::string p = idx(path + ".services", i);
@@ -42,7 +43,8 @@ std::vector<ServiceEndpoints> pool_endpoints(const json& pool, const ModelView& 
       if (backend.is_string() && backends.is_array()) {
         for (const json& b : backends)
           if (member(b, "name") == backend)
-            add_services(member(b, "services"), path, backend.get<std::string>(), protocol, view, include_not_ready, &out);
+            add_services(member(b, "services"), path, backend.get<std::string>(), protocol, view, include_not_ready,
+                         &out);
       } else {
         add_services(member(vips[v], "services"), path, "", protocol, view, include_not_ready, &out);
       }

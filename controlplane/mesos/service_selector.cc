@@ -62,7 +62,8 @@ bool serves_protocol(const std::string& listed, const std::string& protocol) {
 }
 
 ServiceSelector::ServiceSelector(const json& s, std::string protocol) : protocol_(std::move(protocol)) {
-  if (protocol_ != "tcp" && protocol_ != "udp") throw std::invalid_argument("protocol must be tcp or udp, got " + protocol_);
+  if (protocol_ != "tcp" && protocol_ != "udp")
+    throw std::invalid_argument("protocol must be tcp or udp, got " + protocol_);
   auto read = [](const json& obj, const char* exact, const char* pattern, const std::string& where) {
     Match m;
     m.exact = opt_string(obj, exact, where);
@@ -91,13 +92,19 @@ ServiceSelector::ServiceSelector(const json& s, std::string protocol) : protocol
 
   const json& ep = member(s, "endpoint");
   const std::string type = opt_string(ep, "type", "endpoint").value_or("AUTO_IP");
-  if (type == "AUTO_IP") type_ = EndpointType::kAutoIp;
-  else if (type == "AGENT_IP") type_ = EndpointType::kAgentIp;
-  else if (type == "CONTAINER_IP") type_ = EndpointType::kContainerIp;
-  else if (type == "ADDRESS") type_ = EndpointType::kAddress;
-  else throw std::invalid_argument("endpoint.type: unknown type \"" + type + "\"");
+  if (type == "AUTO_IP")
+    type_ = EndpointType::kAutoIp;
+  else if (type == "AGENT_IP")
+    type_ = EndpointType::kAgentIp;
+  else if (type == "CONTAINER_IP")
+    type_ = EndpointType::kContainerIp;
+  else if (type == "ADDRESS")
+    type_ = EndpointType::kAddress;
+  else
+    throw std::invalid_argument("endpoint.type: unknown type \"" + type + "\"");
   address_ = opt_string(ep, "address", "endpoint").value_or("");
-  if (type_ == EndpointType::kAddress && address_.empty()) throw std::invalid_argument("endpoint.address: required with type ADDRESS");
+  if (type_ == EndpointType::kAddress && address_.empty())
+    throw std::invalid_argument("endpoint.address: required with type ADDRESS");
   const json& port = member(ep, "port");
   if (port.is_number_integer()) {
     const int64_t n = port.get<int64_t>();
@@ -179,11 +186,8 @@ void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::
         for (const std::string& ip : t.ip_addresses) emit(ip, port);
         break;
       }
-      case EndpointType::kAddress:
-        emit(address_, p.number);
-        break;
-      case EndpointType::kAutoIp:
-        break;
+      case EndpointType::kAddress: emit(address_, p.number); break;
+      case EndpointType::kAutoIp: break;
     }
   }
 }

@@ -44,7 +44,7 @@ struct Endpoint {
   uint32_t port = 0;
   bool ipv6 = false;
   EndpointType type = EndpointType::kAgentIp;  // what AUTO_IP resolved to
-  std::string protocol = "tcp";                 // "tcp" or "udp"
+  std::string protocol = "tcp";                // "tcp" or "udp"
   std::string framework_id, task_id, task_name, app_id, container_name, agent_id, port_name;
   bool ready = false;
   bool operator==(const Endpoint&) const = default;

@@ -96,13 +96,13 @@ json plain_scalar(const std::string& s) {
 bool to_json(const YAML::Node& n, const std::string& path, json& out, FieldErrors& errors) {
   switch (n.Type()) {
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      out = nullptr;
-      return true;
+    case YAML::NodeType::Undefined: out = nullptr; return true;
     case YAML::NodeType::Scalar: {
       const std::string& tag = n.Tag();
-      if (tag == "!" || tag == "!!str" || tag == "tag:yaml.org,2002:str") out = n.Scalar();
-      else out = plain_scalar(n.Scalar());
+      if (tag == "!" || tag == "!!str" || tag == "tag:yaml.org,2002:str")
+        out = n.Scalar();
+      else
+        out = plain_scalar(n.Scalar());
       return true;
     }
     case YAML::NodeType::Sequence: {
@@ -144,8 +144,8 @@ std::optional<json> parse_yaml(const std::string& text, FieldErrors& errors) {
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(text);
     if (docs.size() != 1) {
-      errors.push_back({"", docs.empty() ? "empty document" : "expected one YAML document, found " +
-                                                                  std::to_string(docs.size())});
+      errors.push_back(
+          {"", docs.empty() ? "empty document" : "expected one YAML document, found " + std::to_string(docs.size())});
       return std::nullopt;
     }
     json out;
@@ -185,8 +185,10 @@ std::optional<nlohmann::json> load_document_file(const std::string& file, FieldE
     std::string e(ext);
     return file.size() >= e.size() && file.compare(file.size() - e.size(), e.size(), e) == 0;
   };
-  if (ends(".json")) f = DocumentFormat::kJson;
-  else if (ends(".yaml") || ends(".yml")) f = DocumentFormat::kYaml;
+  if (ends(".json"))
+    f = DocumentFormat::kJson;
+  else if (ends(".yaml") || ends(".yml"))
+    f = DocumentFormat::kYaml;
   FieldErrors local;
   auto doc = parse_document(ss.str(), f, local);
   for (auto& e : local) errors.push_back({e.path, file + ": " + e.reason});

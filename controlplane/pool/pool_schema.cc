@@ -18,13 +18,35 @@ struct B {
     n->kind = k;
     n->description = std::move(desc);
   }
-  B& nullable() { n->nullable = true; return *this; }
-  B& range(double lo, double hi) { n->min = lo; n->max = hi; return *this; }
-  B& at_least(double lo) { n->min = lo; return *this; }
-  B& values(std::vector<std::string> v) { n->one_of = std::move(v); return *this; }
-  B& def(std::string d) { n->default_text = std::move(d); return *this; }
-  B& field(std::string name, const B& child) { n->fields.emplace_back(std::move(name), child.n); return *this; }
-  B& of(const B& element) { n->element = element.n; return *this; }
+  B& nullable() {
+    n->nullable = true;
+    return *this;
+  }
+  B& range(double lo, double hi) {
+    n->min = lo;
+    n->max = hi;
+    return *this;
+  }
+  B& at_least(double lo) {
+    n->min = lo;
+    return *this;
+  }
+  B& values(std::vector<std::string> v) {
+    n->one_of = std::move(v);
+    return *this;
+  }
+  B& def(std::string d) {
+    n->default_text = std::move(d);
+    return *this;
+  }
+  B& field(std::string name, const B& child) {
+    n->fields.emplace_back(std::move(name), child.n);
+    return *this;
+  }
+  B& of(const B& element) {
+    n->element = element.n;
+    return *this;
+  }
   operator NodePtr() const { return n; }  // NOLINT: builder conversion
 };
 
@@ -54,18 +76,20 @@ B service_selector() {
                               .field("taskNamePattern", str("Task name regex"))
                               .field("taskID", str("Task ID, exact"))
                               .field("taskIDPattern", str("Task ID regex")))
-          .field("endpoint",
-                 obj("How to reach the selected tasks")
-                     .field("type", str("Address source")
-                                        .values({"AUTO_IP", "AGENT_IP", "CONTAINER_IP", "ADDRESS"})
-                                        .def("AUTO_IP"))
-                     .field("address", str("Address override (e.g. a VIP); only with type ADDRESS"))
-                     .field("port", std::move(i32("Port number").range(1, 65535)))
-                     .field("portName", str("Named port of the task"))
-                     .field("allPorts", boolean("Select all ports of the service when true"))
-                     .field("miscStr", str("Appended to the server line, e.g. `weight 20`"))
-                     .field("check", obj("Health checks").field("enabled", boolean("Enable the check"))
-                                                          .field("customStr", str("Custom check text")))));
+          .field(
+              "endpoint",
+              obj("How to reach the selected tasks")
+                  .field(
+                      "type",
+                      str("Address source").values({"AUTO_IP", "AGENT_IP", "CONTAINER_IP", "ADDRESS"}).def("AUTO_IP"))
+                  .field("address", str("Address override (e.g. a VIP); only with type ADDRESS"))
+                  .field("port", std::move(i32("Port number").range(1, 65535)))
+                  .field("portName", str("Named port of the task"))
+                  .field("allPorts", boolean("Select all ports of the service when true"))
+                  .field("miscStr", str("Appended to the server line, e.g. `weight 20`"))
+                  .field("check", obj("Health checks")
+                                      .field("enabled", boolean("Enable the check"))
+                                      .field("customStr", str("Custom check text")))));
 }
 
 B haproxy_block() {
@@ -75,27 +99,25 @@ B haproxy_block() {
       .field("bindPort", port("Port to bind"))
       .field("bindModifier", str("Extra text appended to the bind line"))
       .field("certificates", arr("TLS certificates: $AUTOCERT, $SECRETS/<file>, $ENVFILE/<file>", str("certificate")))
-      .field("redirectToHttps",
-             obj("Redirect HTTP to HTTPS :443").field(
-                 "except", arr("Matches still allowed over HTTP",
-                               obj("Match (fields ANDed)")
-                                   .field("host", str("Match host"))
-                                   .field("pathBeg", str("Match path prefix")))
-                               .def("[]")))
+      .field("redirectToHttps", obj("Redirect HTTP to HTTPS :443")
+                                    .field("except", arr("Matches still allowed over HTTP",
+                                                         obj("Match (fields ANDed)")
+                                                             .field("host", str("Match host"))
+                                                             .field("pathBeg", str("Match path prefix")))
+                                                         .def("[]")))
       .field("miscStrs", arr("Extra lines inserted before use_backend", str("line")))
       .field("protocol", str("Client-to-HAProxy protocol").values({"HTTP", "HTTPS", "TCP", "TLS"}))
-      .field("linkBackend",
-             obj("Which backends get traffic")
-                 .field("defaultBackend", str("Backend used when no map rule matches"))
-                 .field("map", arr("Ordered rules: backend plus at least one condition (ANDed)",
-                                   obj("Rule")
-                                       .field("backend", str("Target backend name"))
-                                       .field("hostEq", str("Host equals; lowercase"))
-                                       .field("hostReg", str("Host regex (PCRE2); lowercase"))
-                                       .field("pathBeg", str("Path prefix"))
-                                       .field("pathEnd", str("Path suffix"))
-                                       .field("pathReg", str("Path regex (PCRE2)")))
-                                   .def("[]")));
+      .field("linkBackend", obj("Which backends get traffic")
+                                .field("defaultBackend", str("Backend used when no map rule matches"))
+                                .field("map", arr("Ordered rules: backend plus at least one condition (ANDed)",
+                                                  obj("Rule")
+                                                      .field("backend", str("Target backend name"))
+                                                      .field("hostEq", str("Host equals; lowercase"))
+                                                      .field("hostReg", str("Host regex (PCRE2); lowercase"))
+                                                      .field("pathBeg", str("Path prefix"))
+                                                      .field("pathEnd", str("Path suffix"))
+                                                      .field("pathReg", str("Path regex (PCRE2)")))
+                                                  .def("[]")));
 
   B backend = obj("Backend");
   backend.field("name", str("Name that frontends refer to"))
@@ -107,25 +129,27 @@ B haproxy_block() {
                                 .field("sslHelloChk", boolean("SSL hello check"))
                                 .field("miscStr", str("Raw check text")))
       .field("miscStrs", arr("Extra lines inserted before server lines", str("line")))
-      .field("rewriteHttp",
-             obj("HTTP header manipulation (HTTP/HTTPS backends)")
-                 .field("host", str("Set the Host header value"))
-                 .field("path", obj("Rewrite the URL path (both fields needed)")
-                                    .field("fromPath", str("Prefix to replace"))
-                                    .field("toPath", str("Replacement")))
-                 .field("request", obj("Request rewrites")
-                                       .field("forwardfor", boolean("X-Forwarded-For").nullable())
-                                       .field("xForwardedPort", boolean("X-Forwarded-Port").nullable())
-                                       .field("xForwardedProtoHttpsIfTls",
-                                              boolean("X-Forwarded-Proto https if TLS").nullable())
-                                       .field("setHostHeader", boolean("Set Host header").nullable())
-                                       .field("rewritePath", boolean("Apply path rewrite").nullable()))
-                 .field("response", obj("Response rewrites")
-                                        .field("rewriteLocation", boolean("Rewrite the Location header").nullable()))
-                 .field("sticky", obj("Cookie-based sticky sessions")
-                                      .field("enabled", boolean("Enable stickiness").nullable())
-                                      .field("customStr", str("Custom cookie directive"))
-                                      .def("{} for the recommended defaults")))
+      .field(
+          "rewriteHttp",
+          obj("HTTP header manipulation (HTTP/HTTPS backends)")
+              .field("host", str("Set the Host header value"))
+              .field("path", obj("Rewrite the URL path (both fields needed)")
+                                 .field("fromPath", str("Prefix to replace"))
+                                 .field("toPath", str("Replacement")))
+              .field("request",
+                     obj("Request rewrites")
+                         .field("forwardfor", boolean("X-Forwarded-For").nullable())
+                         .field("xForwardedPort", boolean("X-Forwarded-Port").nullable())
+                         .field("xForwardedProtoHttpsIfTls", boolean("X-Forwarded-Proto https if TLS").nullable())
+                         .field("setHostHeader", boolean("Set Host header").nullable())
+                         .field("rewritePath", boolean("Apply path rewrite").nullable()))
+              .field(
+                  "response",
+                  obj("Response rewrites").field("rewriteLocation", boolean("Rewrite the Location header").nullable()))
+              .field("sticky", obj("Cookie-based sticky sessions")
+                                   .field("enabled", boolean("Enable stickiness").nullable())
+                                   .field("customStr", str("Custom cookie directive"))
+                                   .def("{} for the recommended defaults")))
       .field("services", arr("Backend service selectors", service_selector()));
 
   return std::move(obj("HAProxy config: stats/frontends/backends")
@@ -194,12 +218,11 @@ NodePtr build_pool_schema() {
       .field("disk", std::move(i32("Disk, MB").range(0, INT32_MAX)))
       .field("count", std::move(i32("Number of LB instances").range(0, INT32_MAX)).nullable())
       .field("constraints", str("Marathon-style placement constraints").nullable())
-      .field("ports", arr("Ports to pre-allocate", port("port"))
-                          .def("every frontends[].bindPort + stats.bindPort"))
+      .field("ports", arr("Ports to pre-allocate", port("port")).def("every frontends[].bindPort + stats.bindPort"))
       .field("items", i32("Listed in the reference with no description"))
-      .field("secrets", arr("Secrets to mount", obj("Secret")
-                                                    .field("secret", str("Secret name"))
-                                                    .field("file", str("File name, at $SECRETS/<file>"))))
+      .field("secrets",
+             arr("Secrets to mount",
+                 obj("Secret").field("secret", str("Secret name")).field("file", str("File name, at $SECRETS/<file>"))))
       .field("environmentVariables", B(Kind::kStringMap, "Task env vars; ELB_FILE_<X> values become $ENVFILE files"))
       .field("autoCertificate", boolean("Generate a self-signed certificate, available as $AUTOCERT").def("false"))
       .field("virtualNetworks", arr("Virtual networks to join",
@@ -207,9 +230,11 @@ NodePtr build_pool_schema() {
                                         .field("name", str("Network name"))
                                         .field("labels", B(Kind::kStringOrMap, "Labels for the network plugin"))))
       .field("haproxy", haproxy_block())
-      .field("poolHealthcheckGracePeriod", std::move(i32("Seconds failed checks are ignored after start").range(0, INT32_MAX)).def("180"))
+      .field("poolHealthcheckGracePeriod",
+             std::move(i32("Seconds failed checks are ignored after start").range(0, INT32_MAX)).def("180"))
       .field("poolHealthcheckInterval", std::move(i32("Healthcheck interval, seconds").range(1, INT32_MAX)).def("12"))
-      .field("poolHealthcheckMaxFail", std::move(i32("Consecutive failures before Mesos kills the task").range(1, INT32_MAX)).def("5"))
+      .field("poolHealthcheckMaxFail",
+             std::move(i32("Consecutive failures before Mesos kills the task").range(1, INT32_MAX)).def("5"))
       .field("poolhealthcheckTimeout", std::move(i32("Healthcheck timeout, seconds").range(1, INT32_MAX)))
       .field("cloudProvider", cloud_provider_block())
       .field("fastPath", fast_path_block());
@@ -318,7 +343,9 @@ void check_schema(const nlohmann::json& doc, const SchemaNode& s, const std::str
     if (!s.nullable) errors.push_back({path, std::string("must be ") + kind_name(s.kind) + ", not null"});
     return;
   }
-  auto type_error = [&] { errors.push_back({path, std::string("must be ") + kind_name(s.kind) + ", got " + doc.type_name()}); };
+  auto type_error = [&] {
+    errors.push_back({path, std::string("must be ") + kind_name(s.kind) + ", got " + doc.type_name()});
+  };
   switch (s.kind) {
     case Kind::kString:
       if (!doc.is_string()) return type_error();
@@ -351,7 +378,8 @@ void check_schema(const nlohmann::json& doc, const SchemaNode& s, const std::str
       return;
     case Kind::kArray:
       if (!doc.is_array()) return type_error();
-      for (size_t i = 0; i < doc.size(); ++i) check_schema(doc[i], *s.element, path + "[" + std::to_string(i) + "]", errors);
+      for (size_t i = 0; i < doc.size(); ++i)
+        check_schema(doc[i], *s.element, path + "[" + std::to_string(i) + "]", errors);
       return;
     case Kind::kStringMap:
     case Kind::kStringOrMap:

@@ -22,8 +22,8 @@ namespace edgelb::cp {
 struct SchemaNode {
   enum class Kind {
     kString,
-    kInt32,        // JSON integer within [min, max] (default the int32 range)
-    kNumber,       // any JSON number within [min, max]
+    kInt32,   // JSON integer within [min, max] (default the int32 range)
+    kNumber,  // any JSON number within [min, max]
     kBool,
     kObject,       // fixed fields; unknown keys are errors
     kArray,        // of `element`

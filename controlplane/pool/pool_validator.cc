@@ -51,14 +51,17 @@ class Validator {
   }
   void regex(const json& obj, const char* key, const std::string& path) {
     if (!obj.is_object() || !obj.contains(key) || !obj[key].is_string()) return;
-    if (auto e = pcre2_error(obj[key].get<std::string>())) error(path + "." + key, "invalid regular expression (PCRE2 " + *e + ")");
+    if (auto e = pcre2_error(obj[key].get<std::string>()))
+      error(path + "." + key, "invalid regular expression (PCRE2 " + *e + ")");
   }
 
   void top_level() {
     require(pool_, "apiVersion", "");
     require(pool_, "name", "");
     if (pool_.contains("name") && pool_["name"].is_string() && !valid_pool_name(pool_["name"].get<std::string>()))
-      error("name", "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
+      error("name",
+            "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at "
+            "most 63 characters");
     if (!has(pool_, "haproxy") && !has(pool_, "fastPath")) error("haproxy", "required (or a fastPath block)");
     const json& ports = member(pool_, "ports");
     if (ports.is_array()) {
@@ -111,7 +114,8 @@ class Validator {
       if (!secret_files_.count(file)) error(path, "no secrets[] entry has file \"" + file + "\"");
     } else if (ref.rfind(kEnv, 0) == 0) {
       std::string var = ref.substr(kEnv.size());
-      if (!env_files_.count(var)) error(path, "no environmentVariables entry named \"" + var + "\" (must start with ELB_FILE_)");
+      if (!env_files_.count(var))
+        error(path, "no environmentVariables entry named \"" + var + "\" (must start with ELB_FILE_)");
     } else {
       error(path, "must be $AUTOCERT, $SECRETS/<file> or $ENVFILE/<ELB_FILE_name>");
     }
@@ -127,13 +131,14 @@ class Validator {
     std::map<std::pair<std::string, int64_t>, size_t> binds;
     std::map<std::string, size_t> names;
     if (frontends.is_array())
-      for (size_t i = 0; i < frontends.size(); ++i) frontend(frontends[i], idx("haproxy.frontends", i), i, binds, names);
+      for (size_t i = 0; i < frontends.size(); ++i)
+        frontend(frontends[i], idx("haproxy.frontends", i), i, binds, names);
     const json& stats_port = member(member(hp, "stats"), "bindPort");
     if (stats_port.is_number_integer() && stats_port.get<int64_t>() != 0)
       for (const auto& [bind, i] : binds)
         if (bind.second == stats_port.get<int64_t>())
-          error("haproxy.stats.bindPort", "port " + std::to_string(bind.second) + " is also bound by haproxy.frontends[" +
-                                              std::to_string(i) + "]");
+          error("haproxy.stats.bindPort", "port " + std::to_string(bind.second) +
+                                              " is also bound by haproxy.frontends[" + std::to_string(i) + "]");
   }
 
   void frontend(const json& f, const std::string& p, size_t i, std::map<std::pair<std::string, int64_t>, size_t>& binds,
@@ -147,8 +152,8 @@ class Validator {
     std::string name = has(f, "name") ? string_or(f, "name") : default_frontend_name(f);
     if (!name.empty()) frontend_names_.insert(name);
     if (!name.empty() && !names.emplace(name, i).second)
-      error(p + (has(f, "name") ? ".name" : ""), "frontend name \"" + name + "\" is also used by haproxy.frontends[" +
-                                                     std::to_string(names[name]) + "]");
+      error(p + (has(f, "name") ? ".name" : ""),
+            "frontend name \"" + name + "\" is also used by haproxy.frontends[" + std::to_string(names[name]) + "]");
     if (f.contains("bindPort") && f["bindPort"].is_number_integer() && f["bindPort"].get<int64_t>() != 0) {
       int64_t port = f["bindPort"].get<int64_t>();
       std::string a = address == "0.0.0.0" || address == "::" ? "" : address;
@@ -228,11 +233,13 @@ class Validator {
       else if (name.find_first_of(" \t#") != std::string::npos)
         error(p + ".name", "must not contain spaces or '#'");
       backend_index_.emplace(name, i);
-      backend_modes_.emplace(name, has(b, "protocol") && b["protocol"].is_string() ? mode_of(b["protocol"].get<std::string>()) : "");
+      backend_modes_.emplace(
+          name, has(b, "protocol") && b["protocol"].is_string() ? mode_of(b["protocol"].get<std::string>()) : "");
     }
     if (has(b, "balance") && b["balance"].is_string()) {
-      static const std::set<std::string> kAlgorithms = {"roundrobin", "static-rr", "leastconn", "first", "source",
-                                                        "uri", "url_param", "hdr", "random", "rdp-cookie", "hash"};
+      static const std::set<std::string> kAlgorithms = {"roundrobin", "static-rr",  "leastconn", "first",
+                                                        "source",     "uri",        "url_param", "hdr",
+                                                        "random",     "rdp-cookie", "hash"};
       std::string algo = b["balance"].get<std::string>();
       algo = algo.substr(0, algo.find_first_of(" ("));
       if (!kAlgorithms.count(algo)) error(p + ".balance", "unknown HAProxy balance algorithm \"" + algo + "\"");
@@ -261,18 +268,22 @@ class Validator {
     for (const char* k : {"serviceIDPattern", "containerNamePattern"}) regex(marathon, k, p + ".marathon");
     for (const char* k : {"frameworkNamePattern", "frameworkIDPattern", "taskNamePattern", "taskIDPattern"})
       regex(mesos, k, p + ".mesos");
-    for (auto [exact, pattern] : {std::pair{"serviceID", "serviceIDPattern"}, {"containerName", "containerNamePattern"}})
+    for (auto [exact, pattern] :
+         {std::pair{"serviceID", "serviceIDPattern"}, {"containerName", "containerNamePattern"}})
       if (has(marathon, exact) && has(marathon, pattern))
         error(p + ".marathon." + pattern, std::string("given together with ") + exact + "; use one");
-    for (auto [exact, pattern] : {std::pair{"frameworkName", "frameworkNamePattern"}, {"frameworkID", "frameworkIDPattern"},
-                                  {"taskName", "taskNamePattern"}, {"taskID", "taskIDPattern"}})
+    for (auto [exact, pattern] : {std::pair{"frameworkName", "frameworkNamePattern"},
+                                  {"frameworkID", "frameworkIDPattern"},
+                                  {"taskName", "taskNamePattern"},
+                                  {"taskID", "taskIDPattern"}})
       if (has(mesos, exact) && has(mesos, pattern))
         error(p + ".mesos." + pattern, std::string("given together with ") + exact + "; use one");
     if (!ep.is_object()) {
       error(p + ".endpoint", "required (port, portName or allPorts)");
       return;
     }
-    int ways = has(ep, "port") + has(ep, "portName") + (member(ep, "allPorts").is_boolean() && ep["allPorts"].get<bool>());
+    int ways =
+        has(ep, "port") + has(ep, "portName") + (member(ep, "allPorts").is_boolean() && ep["allPorts"].get<bool>());
     if (ways == 0) error(p + ".endpoint", "needs one of port, portName, allPorts");
     if (ways > 1) error(p + ".endpoint", "port, portName and allPorts exclude each other");
     if (fixed_address && ways == 1 && !has(ep, "port"))
@@ -299,7 +310,8 @@ class Validator {
       require(elb, "type", p);
       const std::string name = string_or(elb, "name");
       if (!name.empty()) {
-        const bool charset = std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
+        const bool charset =
+            std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
         if (name.size() > 32 || !charset || name.front() == '-' || name.back() == '-')
           error(p + ".name", "must be at most 32 letters, digits and '-', not starting or ending with '-' (AWS)");
         else if (!names.emplace(name, i).second)
@@ -372,10 +384,12 @@ class Validator {
       if (hc.is_object()) {
         const std::string type = string_or(hc, "type", "TCP");
         if (has(hc, "path") && type != "HTTP") error(p + ".healthCheck.path", "only with type HTTP");
-        if (has(hc, "path") && string_or(hc, "path").rfind('/', 0) != 0) error(p + ".healthCheck.path", "must start with /");
+        if (has(hc, "path") && string_or(hc, "path").rfind('/', 0) != 0)
+          error(p + ".healthCheck.path", "must start with /");
         const json& interval = member(hc, "intervalSeconds");
         const json& timeout = member(hc, "timeoutSeconds");
-        if (interval.is_number_integer() && timeout.is_number_integer() && timeout.get<int64_t>() >= interval.get<int64_t>())
+        if (interval.is_number_integer() && timeout.is_number_integer() &&
+            timeout.get<int64_t>() >= interval.get<int64_t>())
           error(p + ".healthCheck.timeoutSeconds", "must be less than intervalSeconds");
       }
       // A frontend bound to exactly this address and port would never see its traffic.

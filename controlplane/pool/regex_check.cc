@@ -10,8 +10,8 @@ namespace edgelb::cp {
 std::optional<std::string> pcre2_error(const std::string& pattern) {
   int code = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0, &code, &offset,
-                                 nullptr);
+  pcre2_code* re =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), 0, &code, &offset, nullptr);
   if (re) {
     pcre2_code_free(re);
     return std::nullopt;
@@ -35,7 +35,8 @@ Pcre2Pattern::Pcre2Pattern(const std::string& pattern) : pattern_(pattern), code
 
 bool Pcre2Pattern::search(std::string_view subject) const {
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(code_->re, nullptr);
-  const int rc = pcre2_match(code_->re, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md, nullptr);
+  const int rc =
+      pcre2_match(code_->re, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, md, nullptr);
   pcre2_match_data_free(md);
   return rc >= 0;
 }

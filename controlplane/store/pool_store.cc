@@ -31,8 +31,8 @@ std::string version_node(int64_t v) {
 
 std::string b64(const std::string& in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
   out.resize(n);
   return out;
 }
@@ -72,8 +72,9 @@ bool valid_secret_name(const std::string& name) {
 }
 
 nlohmann::json PoolRecord::to_json() const {
-  json j = {{"name", name}, {"version", version}, {"config", config}, {"updatedBy", updated_by},
-            {"updatedAt", updated_at_ms}, {"txn", txn}};
+  json j = {
+      {"name", name}, {"version", version}, {"config", config}, {"updatedBy", updated_by}, {"updatedAt", updated_at_ms},
+      {"txn", txn}};
   if (rolled_back_from) j["rolledBackFrom"] = rolled_back_from;
   return j;
 }
@@ -154,8 +155,9 @@ static StoreResult missing_secret(const json& config, const std::string& znode) 
   const json& secrets = config["secrets"];
   for (size_t i = 0; i < secrets.size(); ++i)
     if (secrets[i].value("secret", "") == name)
-      return result(StoreResult::kInvalid, "invalid configuration", 0,
-                    {{"secrets[" + std::to_string(i) + "].secret", "no secret named \"" + name + "\" in the secret store"}});
+      return result(
+          StoreResult::kInvalid, "invalid configuration", 0,
+          {{"secrets[" + std::to_string(i) + "].secret", "no secret named \"" + name + "\" in the secret store"}});
   return result(StoreResult::kInvalid, "secret " + name + " is missing");
 }
 
@@ -218,12 +220,13 @@ StoreResult PoolStore::rollback(const std::string& name, int64_t to_version, int
     std::string kept;
     if (!hist.empty())
       kept = " (kept: " + std::to_string(hist.back().version) + ".." + std::to_string(hist.front().version) + ")";
-    return result(StoreResult::kNotFound, "version " + std::to_string(to_version) + " of pool " + name +
-                                              " is not in the history" + kept);
+    return result(StoreResult::kNotFound,
+                  "version " + std::to_string(to_version) + " of pool " + name + " is not in the history" + kept);
   }
   if (rc != ZOK) return unavailable(rc, "reading history of " + name);
   auto rec = PoolRecord::from_json(node.data);
-  if (!rec) return result(StoreResult::kFailedPrecondition, "history entry " + std::to_string(to_version) + " is unreadable");
+  if (!rec)
+    return result(StoreResult::kFailedPrecondition, "history entry " + std::to_string(to_version) + " is unreadable");
   return write_version(name, rec->config, expected_version, who, to_version);
 }
 
@@ -287,13 +290,16 @@ StoreResult PoolStore::remove(const std::string& name, int64_t expected_version,
     ZkNode node;
     int rc = zk_.get(base, &node);
     if (rc == ZNONODE)
-      return maybe_landed ? result(StoreResult::kOk, "deleted") : result(StoreResult::kNotFound, "no pool named " + name);
+      return maybe_landed ? result(StoreResult::kOk, "deleted")
+                          : result(StoreResult::kNotFound, "no pool named " + name);
     if (rc != ZOK) return unavailable(rc, "reading pool " + name);
     auto cur = PoolRecord::from_json(node.data);
     int64_t version = cur ? cur->version : 0;
     if (expected_version != 0 && version != expected_version)
-      return result(StoreResult::kConflict, "pool " + name + " is at version " + std::to_string(version) + ", not " +
-                                                std::to_string(expected_version), version);
+      return result(
+          StoreResult::kConflict,
+          "pool " + name + " is at version " + std::to_string(version) + ", not " + std::to_string(expected_version),
+          version);
     // The whole subtree, children before parents.
     std::vector<ZkOp> ops;
     std::function<bool(const std::string&)> collect = [&](const std::string& path) {
@@ -351,8 +357,12 @@ StoreResult PoolStore::list(std::vector<PoolSummary>* out) {
     if (!nodes[2 * i]) continue;  // deleted meanwhile
     auto rec = PoolRecord::from_json(nodes[2 * i]->data);
     if (!rec) continue;
-    PoolSummary s{names[i], rec->version, rec->updated_at_ms, rec->updated_by,
-                  array_size(rec->config, {"haproxy", "frontends"}), array_size(rec->config, {"haproxy", "backends"}),
+    PoolSummary s{names[i],
+                  rec->version,
+                  rec->updated_at_ms,
+                  rec->updated_by,
+                  array_size(rec->config, {"haproxy", "frontends"}),
+                  array_size(rec->config, {"haproxy", "backends"}),
                   array_size(rec->config, {"fastPath", "vips"}),
                   nodes[2 * i + 1] ? static_cast<size_t>(nodes[2 * i + 1]->stat.num_children) : 0};
     out->push_back(std::move(s));
@@ -412,16 +422,22 @@ StoreResult PoolStore::put_template(const std::string& pool, const std::string& 
     int rc = zk_.get(path, &cur);
     if (rc == ZOK && cur.data == text) return result(StoreResult::kOk, "template unchanged", cur.stat.version + 1);
     std::vector<ZkOp> ops = {ZkOp::check(pool_path(pool), -1)};
-    if (rc == ZOK) ops.push_back(ZkOp::set(path, text, cur.stat.version));
-    else if (rc == ZNONODE) ops.push_back(ZkOp::create(path, text));
-    else return unavailable(rc, "reading the template of " + pool);
+    if (rc == ZOK)
+      ops.push_back(ZkOp::set(path, text, cur.stat.version));
+    else if (rc == ZNONODE)
+      ops.push_back(ZkOp::create(path, text));
+    else
+      return unavailable(rc, "reading the template of " + pool);
     int failed = -1;
     rc = zk_.multi(ops, &failed);
-    if (rc == ZOK) return result(StoreResult::kOk, "template stored", ops[1].type == ZkOp::Type::kSet ? cur.stat.version + 2 : 1);
+    if (rc == ZOK)
+      return result(StoreResult::kOk, "template stored", ops[1].type == ZkOp::Type::kSet ? cur.stat.version + 2 : 1);
     if (rc == ZNONODE && failed == 0) return result(StoreResult::kNotFound, "no pool named " + pool);
     if (Clock::now() > deadline) return unavailable(rc, "storing the template of " + pool);
-    if (zk_outcome_unknown(rc)) zk_.wait_connected(std::chrono::seconds(5));
-    else if (rc != ZBADVERSION && rc != ZNODEEXISTS && rc != ZNONODE) return unavailable(rc, "storing the template of " + pool);
+    if (zk_outcome_unknown(rc))
+      zk_.wait_connected(std::chrono::seconds(5));
+    else if (rc != ZBADVERSION && rc != ZNODEEXISTS && rc != ZNONODE)
+      return unavailable(rc, "storing the template of " + pool);
   }
 }
 
@@ -449,12 +465,14 @@ StoreResult PoolStore::delete_template(const std::string& pool, const std::strin
 }
 
 StoreResult PoolStore::put_secret(const std::string& name, const std::string& value, const std::string&) {
-  if (!secrets_) return result(StoreResult::kFailedPrecondition, "secrets need the secret key (apiserver --secret-key-file)");
+  if (!secrets_)
+    return result(StoreResult::kFailedPrecondition, "secrets need the secret key (apiserver --secret-key-file)");
   if (!valid_secret_name(name))
     return result(StoreResult::kInvalid, "invalid secret name", 0, {{"name", "must match [A-Za-z0-9._-]{1,128}"}});
   if (value.size() > options_.max_secret_bytes)
     return result(StoreResult::kInvalid, "secret too large", 0,
-                  {{"value", std::to_string(value.size()) + " bytes, over the limit of " + std::to_string(options_.max_secret_bytes)}});
+                  {{"value", std::to_string(value.size()) + " bytes, over the limit of " +
+                                 std::to_string(options_.max_secret_bytes)}});
   const std::string path = secret_path(name);
   const std::string sealed = secrets_->seal(value, path);
   const auto deadline = Clock::now() + kWriteBudget;

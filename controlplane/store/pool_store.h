@@ -66,15 +66,15 @@ struct PoolSummary {
 };
 
 struct InstanceRegistration {
-  std::string id;          // znode name
-  nlohmann::json data;     // as the agent wrote it (host, appliedVersion, healthy, ...)
+  std::string id;       // znode name
+  nlohmann::json data;  // as the agent wrote it (host, appliedVersion, healthy, ...)
   int64_t registered_at_ms = 0;
   int64_t session = 0;
 };
 
 struct SecretInfo {
   std::string name;
-  size_t bytes = 0;        // plaintext size
+  size_t bytes = 0;  // plaintext size
   int64_t updated_at_ms = 0;
   int32_t version = 0;
 };
@@ -101,8 +101,7 @@ class PoolStore {
   StoreResult update(const std::string& name, const nlohmann::json& config, int64_t expected_version,
                      const std::string& who);
   StoreResult remove(const std::string& name, int64_t expected_version, const std::string& who);
-  StoreResult rollback(const std::string& name, int64_t to_version, int64_t expected_version,
-                       const std::string& who);
+  StoreResult rollback(const std::string& name, int64_t to_version, int64_t expected_version, const std::string& who);
 
   StoreResult get(const std::string& name, PoolRecord* out);
   StoreResult list(std::vector<PoolSummary>* out);

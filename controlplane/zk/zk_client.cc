@@ -185,7 +185,7 @@ void ZkClient::fire(int id) {
   if (w.children) {
     std::vector<std::string> kids;
     int rc = read([&](zhandle_t* zh) {
-      struct String_vector sv{};
+      struct String_vector sv {};
       int r = zoo_wget_children(zh, w.path.c_str(), &ZkClient::global_watcher, this, &sv);
       if (r == ZOK) {
         kids.clear();
@@ -198,8 +198,10 @@ void ZkClient::fire(int id) {
       }
       return r;
     });
-    if (rc == ZOK) w.on_children(kids);
-    else if (rc == ZNONODE) w.on_children(std::nullopt);
+    if (rc == ZOK)
+      w.on_children(kids);
+    else if (rc == ZNONODE)
+      w.on_children(std::nullopt);
   } else {
     ZkNode node;
     int rc = read([&](zhandle_t* zh) {
@@ -216,8 +218,10 @@ void ZkClient::fire(int id) {
       }
       return r;
     });
-    if (rc == ZOK) w.on_data(node);
-    else if (rc == ZNONODE) w.on_data(std::nullopt);
+    if (rc == ZOK)
+      w.on_data(node);
+    else if (rc == ZNONODE)
+      w.on_data(std::nullopt);
   }
 }
 
@@ -266,7 +270,9 @@ void ZkClient::on_connection_change(std::function<void(bool)> listener) {
   listeners_.push_back(std::move(listener));
 }
 
-struct ACL_vector* ZkClient::acl() { return acl_id_.empty() ? &ZOO_OPEN_ACL_UNSAFE : &acl_vector_; }
+struct ACL_vector* ZkClient::acl() {
+  return acl_id_.empty() ? &ZOO_OPEN_ACL_UNSAFE : &acl_vector_;
+}
 
 int ZkClient::get(const std::string& path, ZkNode* out) {
   return read([&](zhandle_t* zh) {
@@ -284,7 +290,7 @@ int ZkClient::get(const std::string& path, ZkNode* out) {
 
 int ZkClient::children(const std::string& path, std::vector<std::string>* out, ZkStat* stat) {
   return read([&](zhandle_t* zh) {
-    struct String_vector sv{};
+    struct String_vector sv {};
     struct Stat st;
     int rc = zoo_get_children2(zh, path.c_str(), 0, &sv, &st);
     if (rc == ZOK) {
@@ -329,8 +335,10 @@ int ZkClient::get_many(const std::vector<std::string>& paths, std::vector<std::o
       auto* s = static_cast<const Slot*>(data);
       Batch* batch = s->batch;
       std::lock_guard l(batch->mu);
-      if (rc == ZOK) (*batch->out)[s->index] = ZkNode{std::string(value, len > 0 ? len : 0), to_stat(*st)};
-      else if (rc != ZNONODE && batch->worst == ZOK) batch->worst = rc;
+      if (rc == ZOK)
+        (*batch->out)[s->index] = ZkNode{std::string(value, len > 0 ? len : 0), to_stat(*st)};
+      else if (rc != ZNONODE && batch->worst == ZOK)
+        batch->worst = rc;
       if (--batch->pending == 0) batch->cv.notify_all();
     };
     for (size_t i = 0; i < paths.size(); ++i) {

@@ -34,15 +34,15 @@
 namespace edgelb::cp {
 
 struct ZkOptions {
-  std::string hosts;                         // "127.0.0.1:2181,..."
+  std::string hosts;  // "127.0.0.1:2181,..."
   std::chrono::milliseconds session_timeout{10000};
   std::chrono::milliseconds operation_timeout{10000};  // how long a call may wait for a connection
-  std::string digest;                        // "user:password"; empty: no ACL, no auth
+  std::string digest;                                  // "user:password"; empty: no ACL, no auth
 };
 
 struct ZkStat {
-  int32_t version = 0;       // data version
-  int32_t cversion = 0;      // children version
+  int32_t version = 0;   // data version
+  int32_t cversion = 0;  // children version
   int32_t num_children = 0;
   int32_t data_length = 0;
   int64_t mtime_ms = 0;
@@ -61,9 +61,13 @@ struct ZkOp {
   std::string data;  // kCreate, kSet
   int version = -1;  // kDelete, kSet, kCheck: expected data version (-1: any)
   int flags = 0;     // kCreate: ZOO_EPHEMERAL, ZOO_SEQUENCE
-  static ZkOp create(std::string p, std::string d, int flags = 0) { return {Type::kCreate, std::move(p), std::move(d), -1, flags}; }
+  static ZkOp create(std::string p, std::string d, int flags = 0) {
+    return {Type::kCreate, std::move(p), std::move(d), -1, flags};
+  }
   static ZkOp remove(std::string p, int version = -1) { return {Type::kDelete, std::move(p), {}, version, 0}; }
-  static ZkOp set(std::string p, std::string d, int version) { return {Type::kSet, std::move(p), std::move(d), version, 0}; }
+  static ZkOp set(std::string p, std::string d, int version) {
+    return {Type::kSet, std::move(p), std::move(d), version, 0};
+  }
   static ZkOp check(std::string p, int version) { return {Type::kCheck, std::move(p), {}, version, 0}; }
 };
 
@@ -159,8 +163,8 @@ class ZkClient {
 
   ZkOptions options_;
   std::string acl_id_;  // "user:base64(sha1(user:password))"
-  struct ACL acl_entry_{};
-  struct ACL_vector acl_vector_{};
+  struct ACL acl_entry_ {};
+  struct ACL_vector acl_vector_ {};
   mutable std::shared_mutex handle_mu_;
   zhandle_t* zh_ = nullptr;
   std::atomic<bool> connected_{false};

@@ -89,30 +89,41 @@ bool parse_args(int argc, char** argv, Options& o) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--config") o.config = next();
-    else if (a == "--services") o.services = next();
-    else if (a == "--pcap-in") o.pcap_in = next();
-    else if (a == "--pcap-out") o.pcap_out = next();
-    else if (a == "--stats-json") o.stats_json = next();
-    else if (a == "--until-idle-ms") o.until_idle_ms = std::stol(next());
-    else if (a == "--duration") o.duration_s = std::stol(next());
-    else if (a == "--stats-interval") o.stats_interval_s = std::stol(next());
-    else if (a == "--file-prefix") o.file_prefix = next();
-    else if (a == "--control-socket") o.control_socket = next();
-    else if (a == "--no-huge") o.no_huge = true;
+    if (a == "--config")
+      o.config = next();
+    else if (a == "--services")
+      o.services = next();
+    else if (a == "--pcap-in")
+      o.pcap_in = next();
+    else if (a == "--pcap-out")
+      o.pcap_out = next();
+    else if (a == "--stats-json")
+      o.stats_json = next();
+    else if (a == "--until-idle-ms")
+      o.until_idle_ms = std::stol(next());
+    else if (a == "--duration")
+      o.duration_s = std::stol(next());
+    else if (a == "--stats-interval")
+      o.stats_interval_s = std::stol(next());
+    else if (a == "--file-prefix")
+      o.file_prefix = next();
+    else if (a == "--control-socket")
+      o.control_socket = next();
+    else if (a == "--no-huge")
+      o.no_huge = true;
     else if (a == "--pcap-kernel") {
       o.pcap_kernel_in = next();
       o.pcap_kernel_out = next();
-    }
-    else if (a == "--phase") {
+    } else if (a == "--phase") {
       Phase p;
       p.services = next();
       p.pcap_in = next();
       p.pcap_out = next();
       o.phases.push_back(p);
-    }
-    else if (a == "-h" || a == "--help") return false;
-    else throw std::invalid_argument("unknown argument " + a);
+    } else if (a == "-h" || a == "--help")
+      return false;
+    else
+      throw std::invalid_argument("unknown argument " + a);
   }
   return true;
 }
@@ -205,10 +216,14 @@ int main(int argc, char** argv) {
       } else {
         ex.enabled = false;
       }
-      cfg.ports = {PortConfig{"net_pcap0,rx_pcap=" + opt.pcap_in + ",tx_pcap=" + opt.pcap_out, std::nullopt, "auto", ex}};
+      cfg.ports = {
+          PortConfig{"net_pcap0,rx_pcap=" + opt.pcap_in + ",tx_pcap=" + opt.pcap_out, std::nullopt, "auto", ex}};
       for (size_t i = 0; i < opt.phases.size(); ++i)
         cfg.ports.push_back(PortConfig{"net_pcap" + std::to_string(i + 1) + ",rx_pcap=" + opt.phases[i].pcap_in +
-                                           ",tx_pcap=" + opt.phases[i].pcap_out, std::nullopt, "auto", {}});
+                                           ",tx_pcap=" + opt.phases[i].pcap_out,
+                                       std::nullopt,
+                                       "auto",
+                                       {}});
       if (opt.config.empty()) {
         cfg.workers = {1};
         cfg.eal.memory_mb = 256;
@@ -225,7 +240,8 @@ int main(int argc, char** argv) {
     if (cfg.ports.empty()) throw std::invalid_argument("no ports configured (ports: in the config, or --pcap-in)");
     if (cfg.services_file.empty()) throw std::invalid_argument("no service table (--services or services_file:)");
     for (uint32_t w : cfg.workers)
-      if (w == cfg.eal.main_lcore) throw std::invalid_argument("worker lcore " + std::to_string(w) + " is the main lcore");
+      if (w == cfg.eal.main_lcore)
+        throw std::invalid_argument("worker lcore " + std::to_string(w) + " is the main lcore");
 
     for (size_t i = 0; i < cfg.ports.size(); ++i) {
       auto& ex = cfg.ports[i].exception;
@@ -332,8 +348,8 @@ int main(int argc, char** argv) {
         }
         qs.push_back(q);
       }
-      workers.push_back(std::make_unique<Worker>(cfg.workers[i], std::move(qs), cfg.conntrack, cfg.forwarding, publisher,
-                                                 uint16_t(i), nworkers));
+      workers.push_back(std::make_unique<Worker>(cfg.workers[i], std::move(qs), cfg.conntrack, cfg.forwarding,
+                                                 publisher, uint16_t(i), nworkers));
     }
     if (!cfg.forwarding.nat_pool.empty() && nworkers > 1) {
       // NAT replies reach the worker owning their port through these rings.
@@ -355,8 +371,8 @@ int main(int argc, char** argv) {
         throw std::runtime_error("cannot launch worker on lcore " + std::to_string(w->lcore()));
     }
     std::fprintf(stderr, "edgelb-dataplane: %zu worker(s), %zu port(s), %zu service(s), table version %llu, %s\n",
-                 workers.size(), ports.size(), spec.services.size(),
-                 static_cast<unsigned long long>(spec.version), huge ? "hugepages" : "no hugepages");
+                 workers.size(), ports.size(), spec.services.size(), static_cast<unsigned long long>(spec.version),
+                 huge ? "hugepages" : "no hugepages");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgelb-dataplane: %s\n", e.what());
     rc = 1;
@@ -377,7 +393,8 @@ int main(int argc, char** argv) {
     }
     // Under the table lock: the snapshot cannot be freed by a concurrent publish meanwhile.
     return tables.read([&](const TableSpec&, const ServiceSnapshot* snap) {
-      auto js = stats_json(ws, snap, ps, {publisher.publishes(), publisher.last_grace_period_ns(), publisher.max_grace_period_ns()});
+      auto js = stats_json(ws, snap, ps,
+                           {publisher.publishes(), publisher.last_grace_period_ns(), publisher.max_grace_period_ns()});
       js["tsc_hz"] = rte_get_tsc_hz();
       return js;
     });
@@ -433,8 +450,10 @@ int main(int argc, char** argv) {
             std::string list;
             for (const auto& a : missing) list += " " + a.to_string();
             if (!missing.empty())
-              std::fprintf(stderr, "edgelb-dataplane: next hop MAC unknown for%s (resolving; their backends drop as no_next_hop)\n",
-                           list.c_str());
+              std::fprintf(
+                  stderr,
+                  "edgelb-dataplane: next hop MAC unknown for%s (resolving; their backends drop as no_next_hop)\n",
+                  list.c_str());
           }
         }
       } catch (const std::exception& e) {

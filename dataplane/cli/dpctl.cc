@@ -12,8 +12,8 @@
 //
 // Exit codes: 0 ok, 2 usage, 3 invalid argument (field paths printed), 4 version conflict or
 // stale, 5 not found, 6 unavailable (no dataplane on the socket), 1 anything else.
-#include <grpcpp/grpcpp.h>
 #include <google/protobuf/util/json_util.h>
+#include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -102,7 +102,8 @@ pb::Service load_one_service(const std::string& file, int* rc) {
   edgelb::TableSpec t = edgelb::parse_service_table(root, errors);
   if (!errors.empty()) {
     std::fprintf(stderr, "edgelb-dpctl: %s rejected:\n", file.c_str());
-    for (auto& e : errors) std::fprintf(stderr, "  %s: %s\n", e.path.substr(e.path.find('.') + 1).c_str(), e.reason.c_str());
+    for (auto& e : errors)
+      std::fprintf(stderr, "  %s: %s\n", e.path.substr(e.path.find('.') + 1).c_str(), e.reason.c_str());
     *rc = 3;
     return {};
   }
@@ -122,7 +123,9 @@ int main(int argc, char** argv) {
   auto* version = app.add_subcommand("version", "build and table version, health");
   auto* show = app.add_subcommand("show", "show services | stats | flows");
   std::string what;
-  show->add_option("what", what, "services, stats or flows")->required()->check(CLI::IsMember({"services", "stats", "flows"}));
+  show->add_option("what", what, "services, stats or flows")
+      ->required()
+      ->check(CLI::IsMember({"services", "stats", "flows"}));
   pb::ListFlowsRequest fq;
   std::string f_vip, f_client, f_backend, f_proto;
   uint32_t f_port = 0, f_limit = 0;
@@ -169,12 +172,13 @@ int main(int argc, char** argv) {
       pb::VersionReply r;
       st = stub->GetVersion(ctx.get(), {}, &r);
       if (!st.ok()) return report(st, *ctx);
-      if (json) print_json(r);
+      if (json)
+        print_json(r);
       else
         std::printf("edgelb-dataplane %s  table version %llu  publishes %llu  workers %u  %s  up %.1fs\n",
                     r.version().c_str(), static_cast<unsigned long long>(r.table_version()),
-                    static_cast<unsigned long long>(r.publishes()), r.workers(), r.serving() ? "serving" : "NOT SERVING",
-                    double(r.uptime_ms()) / 1000);
+                    static_cast<unsigned long long>(r.publishes()), r.workers(),
+                    r.serving() ? "serving" : "NOT SERVING", double(r.uptime_ms()) / 1000);
       return r.serving() ? 0 : 6;
     }
     if (*show && what == "services") {
@@ -221,10 +225,10 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(v.packets()), static_cast<unsigned long long>(v.bytes()),
                     static_cast<unsigned long long>(v.new_flows()), static_cast<unsigned long long>(v.active_flows()));
         for (const auto& b : v.backends())
-          std::printf("%-16s %-28s %12llu %14llu %10s %8llu  %s %s\n", "", ("  " + endpoint(b.address(), b.port())).c_str(),
-                      static_cast<unsigned long long>(b.packets()), static_cast<unsigned long long>(b.bytes()), "",
-                      static_cast<unsigned long long>(b.active_flows()), lower(pb::BackendState_Name(b.state())).c_str(),
-                      b.next_hop().c_str());
+          std::printf("%-16s %-28s %12llu %14llu %10s %8llu  %s %s\n", "",
+                      ("  " + endpoint(b.address(), b.port())).c_str(), static_cast<unsigned long long>(b.packets()),
+                      static_cast<unsigned long long>(b.bytes()), "", static_cast<unsigned long long>(b.active_flows()),
+                      lower(pb::BackendState_Name(b.state())).c_str(), b.next_hop().c_str());
       }
       bool header = false;
       for (const auto& [k, v] : r.drops())
@@ -254,8 +258,8 @@ int main(int argc, char** argv) {
         if (!f.nat_address().empty()) be += " (" + endpoint(f.nat_address(), f.nat_port()) + ")";
         std::printf("%-5u %-44s %-44s %-5s %-12s %-30s %9llu %9llu\n", f.lcore(),
                     endpoint(f.client(), f.client_port()).c_str(), endpoint(f.vip(), f.vip_port()).c_str(),
-                    proto_name(f.protocol()), f.state().c_str(), be.c_str(), static_cast<unsigned long long>(f.age_ms()),
-                    static_cast<unsigned long long>(f.expires_in_ms()));
+                    proto_name(f.protocol()), f.state().c_str(), be.c_str(),
+                    static_cast<unsigned long long>(f.age_ms()), static_cast<unsigned long long>(f.expires_in_ms()));
       }
       std::printf("%d flow(s)%s\n", r.flows_size(), r.truncated() ? " (truncated: more match; raise --limit)" : "");
       return 0;

@@ -8,18 +8,24 @@ namespace edgelb {
 DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<ValidationError>& errors) {
   YamlReader r(errors);
   DataplaneConfig c;
-  if (!r.check_map(root, "", {"eal", "workers", "ports", "nic_profiles_dir", "conntrack", "forwarding",
-                              "services_file", "stats", "run", "exception_path", "metrics", "control"}))
+  if (!r.check_map(root, "",
+                   {"eal", "workers", "ports", "nic_profiles_dir", "conntrack", "forwarding", "services_file", "stats",
+                    "run", "exception_path", "metrics", "control"}))
     return c;
-  if (const YAML::Node e = root["eal"]; e && r.check_map(e, "eal", {"file_prefix", "memory_mb", "hugepages",
-                                                                    "pci_allow", "main_lcore", "lcores", "extra_args"})) {
+  if (const YAML::Node e = root["eal"];
+      e && r.check_map(e, "eal",
+                       {"file_prefix", "memory_mb", "hugepages", "pci_allow", "main_lcore", "lcores", "extra_args"})) {
     c.eal.file_prefix = r.str(e, "file_prefix", "eal").value_or("");
     c.eal.memory_mb = static_cast<uint32_t>(r.uint(e, "memory_mb", "eal", 64, 1u << 20).value_or(1024));
     if (auto h = r.str(e, "hugepages", "eal")) {
-      if (*h == "auto") c.eal.hugepages = HugepageMode::kAuto;
-      else if (*h == "on" || *h == "true") c.eal.hugepages = HugepageMode::kOn;
-      else if (*h == "off" || *h == "false") c.eal.hugepages = HugepageMode::kOff;
-      else r.error("eal.hugepages", "must be auto, on or off");
+      if (*h == "auto")
+        c.eal.hugepages = HugepageMode::kAuto;
+      else if (*h == "on" || *h == "true")
+        c.eal.hugepages = HugepageMode::kOn;
+      else if (*h == "off" || *h == "false")
+        c.eal.hugepages = HugepageMode::kOff;
+      else
+        r.error("eal.hugepages", "must be auto, on or off");
     }
     c.eal.pci_allow = r.str_list(e, "pci_allow", "eal");
     c.eal.main_lcore = static_cast<uint32_t>(r.uint(e, "main_lcore", "eal", 0, 1023).value_or(0));
@@ -62,43 +68,57 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
         const auto addrs = r.str_list(ex, "addresses", ep);
         for (size_t k = 0; k < addrs.size(); ++k) {
           auto pf = IpPrefix::parse(addrs[k]);
-          if (!pf) r.error(ep + ".addresses[" + std::to_string(k) + "]", "'" + addrs[k] + "' is not an address/prefix");
-          else e.addresses.push_back(*pf);
+          if (!pf)
+            r.error(ep + ".addresses[" + std::to_string(k) + "]", "'" + addrs[k] + "' is not an address/prefix");
+          else
+            e.addresses.push_back(*pf);
         }
         const auto gws = r.str_list(ex, "gateways", ep);
         for (size_t k = 0; k < gws.size(); ++k) {
           auto a = IpAddress::parse(gws[k]);
-          if (!a) r.error(ep + ".gateways[" + std::to_string(k) + "]", "'" + gws[k] + "' is not an IP address");
-          else e.gateways.push_back(*a);
+          if (!a)
+            r.error(ep + ".gateways[" + std::to_string(k) + "]", "'" + gws[k] + "' is not an IP address");
+          else
+            e.gateways.push_back(*a);
         }
       }
       c.ports.push_back(std::move(pc));
     }
   }
   c.nic_profiles_dir = r.str(root, "nic_profiles_dir", "").value_or("");
-  if (const YAML::Node ct = root["conntrack"]; ct && r.check_map(ct, "conntrack", {"capacity", "tcp_syn_timeout_ms",
-        "tcp_established_timeout_ms", "tcp_closing_timeout_ms", "udp_timeout_ms", "syn_flood_threshold"})) {
+  if (const YAML::Node ct = root["conntrack"];
+      ct && r.check_map(ct, "conntrack",
+                        {"capacity", "tcp_syn_timeout_ms", "tcp_established_timeout_ms", "tcp_closing_timeout_ms",
+                         "udp_timeout_ms", "syn_flood_threshold"})) {
     auto& f = c.conntrack;
     f.capacity = r.uint(ct, "capacity", "conntrack", 8, 1ull << 34).value_or(f.capacity);
-    f.tcp_syn_timeout_ms = uint32_t(r.uint(ct, "tcp_syn_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_syn_timeout_ms));
-    f.tcp_established_timeout_ms = uint32_t(r.uint(ct, "tcp_established_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_established_timeout_ms));
-    f.tcp_closing_timeout_ms = uint32_t(r.uint(ct, "tcp_closing_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_closing_timeout_ms));
+    f.tcp_syn_timeout_ms =
+        uint32_t(r.uint(ct, "tcp_syn_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_syn_timeout_ms));
+    f.tcp_established_timeout_ms = uint32_t(
+        r.uint(ct, "tcp_established_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_established_timeout_ms));
+    f.tcp_closing_timeout_ms =
+        uint32_t(r.uint(ct, "tcp_closing_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_closing_timeout_ms));
     f.udp_timeout_ms = uint32_t(r.uint(ct, "udp_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.udp_timeout_ms));
-    f.syn_flood_threshold = uint32_t(r.uint(ct, "syn_flood_threshold", "conntrack", 0, UINT32_MAX).value_or(f.syn_flood_threshold));
+    f.syn_flood_threshold =
+        uint32_t(r.uint(ct, "syn_flood_threshold", "conntrack", 0, UINT32_MAX).value_or(f.syn_flood_threshold));
   }
-  if (const YAML::Node fw = root["forwarding"]; fw && r.check_map(fw, "forwarding", {"mtu", "maglev_table_size",
-        "max_services", "max_backends", "gue_port", "gateway_mac", "encap", "removed_backend_grace_ms", "nat"})) {
+  if (const YAML::Node fw = root["forwarding"];
+      fw && r.check_map(fw, "forwarding",
+                        {"mtu", "maglev_table_size", "max_services", "max_backends", "gue_port", "gateway_mac", "encap",
+                         "removed_backend_grace_ms", "nat"})) {
     auto& g = c.forwarding;
     g.mtu = uint16_t(r.uint(fw, "mtu", "forwarding", 576, 9600).value_or(g.mtu));
     g.maglev_size = uint32_t(r.uint(fw, "maglev_table_size", "forwarding", 3, 16'777'213).value_or(g.maglev_size));
-    if (!MaglevTable::is_prime(g.maglev_size)) r.error("forwarding.maglev_table_size", std::to_string(g.maglev_size) + " is not prime");
+    if (!MaglevTable::is_prime(g.maglev_size))
+      r.error("forwarding.maglev_table_size", std::to_string(g.maglev_size) + " is not prime");
     g.max_services = uint32_t(r.uint(fw, "max_services", "forwarding", 1, 65536).value_or(g.max_services));
     g.max_backends = uint32_t(r.uint(fw, "max_backends", "forwarding", 1, 65536).value_or(g.max_backends));
     g.gue_port = uint16_t(r.uint(fw, "gue_port", "forwarding", 1, 65535).value_or(g.gue_port));
     g.gateway_mac = r.mac(fw, "gateway_mac", "forwarding");
-    g.removed_backend_grace_ms = uint32_t(r.uint(fw, "removed_backend_grace_ms", "forwarding", 0, 86'400'000)
-                                              .value_or(g.removed_backend_grace_ms));
-    if (const YAML::Node en = fw["encap"]; en && r.check_map(en, "forwarding.encap", {"ipv4_source_prefix", "ipv6_source_prefix"})) {
+    g.removed_backend_grace_ms = uint32_t(
+        r.uint(fw, "removed_backend_grace_ms", "forwarding", 0, 86'400'000).value_or(g.removed_backend_grace_ms));
+    if (const YAML::Node en = fw["encap"];
+        en && r.check_map(en, "forwarding.encap", {"ipv4_source_prefix", "ipv6_source_prefix"})) {
       g.encap_source_v4 = r.prefix(en, "ipv4_source_prefix", "forwarding.encap");
       g.encap_source_v6 = r.prefix(en, "ipv6_source_prefix", "forwarding.encap");
       if (g.encap_source_v4 && !g.encap_source_v4->address.is_v4())
@@ -109,8 +129,10 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
     if (const YAML::Node nat = fw["nat"]; nat && r.check_map(nat, "forwarding.nat", {"pool", "port_min", "port_max"})) {
       const std::vector<std::string> pool = r.str_list(nat, "pool", "forwarding.nat");
       for (size_t i = 0; i < pool.size(); ++i) {
-        if (auto a = IpAddress::parse(pool[i])) g.nat_pool.push_back(*a);
-        else r.error("forwarding.nat.pool[" + std::to_string(i) + "]", "'" + pool[i] + "' is not an IPv4 or IPv6 address");
+        if (auto a = IpAddress::parse(pool[i]))
+          g.nat_pool.push_back(*a);
+        else
+          r.error("forwarding.nat.pool[" + std::to_string(i) + "]", "'" + pool[i] + "' is not an IPv4 or IPv6 address");
       }
       if (g.nat_pool.size() > 16) r.error("forwarding.nat.pool", "at most 16 addresses");
       g.nat_port_min = uint16_t(r.uint(nat, "port_min", "forwarding.nat", 1, 65535).value_or(g.nat_port_min));

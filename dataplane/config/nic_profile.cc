@@ -13,8 +13,8 @@ NicProfile load_nic_profile(const std::string& file) {
   YamlReader r(errors);
   NicProfile p;
   p.file = file;
-  if (r.check_map(root, "", {"name", "drivers", "description", "descriptors", "burst_size", "rss",
-                             "offloads", "mempool"})) {
+  if (r.check_map(root, "",
+                  {"name", "drivers", "description", "descriptors", "burst_size", "rss", "offloads", "mempool"})) {
     p.name = r.str(root, "name", "", true).value_or("");
     p.drivers = r.str_list(root, "drivers", "");
     if (p.drivers.empty()) r.error("drivers", "must list at least one driver name");
@@ -45,7 +45,8 @@ NicProfile load_nic_profile(const std::string& file) {
       p.rx_offloads = r.str_list(o, "rx", "offloads");
       p.tx_offloads = r.str_list(o, "tx", "offloads");
     }
-    if (const YAML::Node m = root["mempool"]; m && r.check_map(m, "mempool", {"mbufs_per_queue", "cache_size", "data_room"})) {
+    if (const YAML::Node m = root["mempool"];
+        m && r.check_map(m, "mempool", {"mbufs_per_queue", "cache_size", "data_room"})) {
       p.mbufs_per_queue = static_cast<uint32_t>(r.uint(m, "mbufs_per_queue", "mempool", 512, 1u << 22).value_or(8192));
       p.mempool_cache = static_cast<uint32_t>(r.uint(m, "cache_size", "mempool", 0, 512).value_or(256));
       p.mbuf_data_room = static_cast<uint16_t>(r.uint(m, "data_room", "mempool", 1024, 65535).value_or(2176));

@@ -17,7 +17,7 @@ struct NicProfile {
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
   uint16_t burst_size = 32;
-  std::vector<uint8_t> rss_key;             // empty: driver default
+  std::vector<uint8_t> rss_key;              // empty: driver default
   std::vector<std::string> rss_hash_fields;  // ipv4, ipv6, tcp, udp, ipv4_tcp, ...
   std::vector<std::string> rx_offloads;      // names as in RTE_ETH_RX_OFFLOAD_*, lower case
   std::vector<std::string> tx_offloads;

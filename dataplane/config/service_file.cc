@@ -18,8 +18,9 @@ TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationErro
   for (size_t i = 0; i < services.size(); ++i) {
     const YAML::Node s = services[i];
     const std::string p = "services[" + std::to_string(i) + "]";
-    if (!r.check_map(s, p, {"name", "vip", "port", "protocol", "forwarding", "gue_port",
-                            "maglev_table_size", "mss_clamp", "backends"}))
+    if (!r.check_map(s, p,
+                     {"name", "vip", "port", "protocol", "forwarding", "gue_port", "maglev_table_size", "mss_clamp",
+                      "backends"}))
       continue;
     ServiceSpec svc;
     svc.name = r.str(s, "name", p).value_or("");
@@ -27,13 +28,18 @@ TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationErro
     svc.port = static_cast<uint16_t>(r.uint(s, "port", p, 1, 65535, true).value_or(0));
     auto proto = r.str(s, "protocol", p, true);
     if (proto) {
-      if (*proto == "tcp") svc.protocol = 6;
-      else if (*proto == "udp") svc.protocol = 17;
-      else r.error(p + ".protocol", "must be tcp or udp, got '" + *proto + "'");
+      if (*proto == "tcp")
+        svc.protocol = 6;
+      else if (*proto == "udp")
+        svc.protocol = 17;
+      else
+        r.error(p + ".protocol", "must be tcp or udp, got '" + *proto + "'");
     }
     if (auto m = r.str(s, "forwarding", p)) {
-      if (auto mode = parse_forwarding_mode(*m)) svc.mode = *mode;
-      else r.error(p + ".forwarding", "must be dsr, ipip, gue, nat or l7, got '" + *m + "'");
+      if (auto mode = parse_forwarding_mode(*m))
+        svc.mode = *mode;
+      else
+        r.error(p + ".forwarding", "must be dsr, ipip, gue, nat or l7, got '" + *m + "'");
     }
     svc.gue_port = static_cast<uint16_t>(r.uint(s, "gue_port", p, 1, 65535).value_or(0));
     svc.maglev_size = static_cast<uint32_t>(r.uint(s, "maglev_table_size", p, 3, 16'777'213).value_or(0));
@@ -49,8 +55,10 @@ TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationErro
       be.port = static_cast<uint16_t>(r.uint(b, "port", bp, 1, 65535).value_or(0));
       be.weight = static_cast<uint32_t>(r.uint(b, "weight", bp, 0, 65535).value_or(1));
       if (auto st = r.str(b, "state", bp)) {
-        if (auto state = parse_backend_state(*st)) be.state = *state;
-        else r.error(bp + ".state", "must be up, drain or down, got '" + *st + "'");
+        if (auto state = parse_backend_state(*st))
+          be.state = *state;
+        else
+          r.error(bp + ".state", "must be up, drain or down, got '" + *st + "'");
       }
       be.mac = r.mac(b, "mac", bp);
       be.identity = r.str(b, "id", bp).value_or("");

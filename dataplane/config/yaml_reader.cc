@@ -27,7 +27,8 @@ YAML::Node load_yaml_file(const std::string& file) {
   }
 }
 
-bool YamlReader::check_map(const YAML::Node& node, const std::string& path, std::initializer_list<const char*> allowed) {
+bool YamlReader::check_map(const YAML::Node& node, const std::string& path,
+                           std::initializer_list<const char*> allowed) {
   if (!node.IsMap()) {
     error(path.empty() ? "(root)" : path, "must be a mapping");
     return false;
@@ -40,7 +41,8 @@ bool YamlReader::check_map(const YAML::Node& node, const std::string& path, std:
   return true;
 }
 
-std::optional<std::string> YamlReader::str(const YAML::Node& map, const char* key, const std::string& path, bool required) {
+std::optional<std::string> YamlReader::str(const YAML::Node& map, const char* key, const std::string& path,
+                                           bool required) {
   const YAML::Node n = map[key];
   if (!n) {
     if (required) error(child(path, key), "is required");
@@ -53,8 +55,8 @@ std::optional<std::string> YamlReader::str(const YAML::Node& map, const char* ke
   return n.as<std::string>();
 }
 
-std::optional<uint64_t> YamlReader::uint(const YAML::Node& map, const char* key, const std::string& path,
-                                         uint64_t min, uint64_t max, bool required) {
+std::optional<uint64_t> YamlReader::uint(const YAML::Node& map, const char* key, const std::string& path, uint64_t min,
+                                         uint64_t max, bool required) {
   auto s = str(map, key, path, required);
   if (!s) return std::nullopt;
   uint64_t v = 0;
@@ -67,8 +69,7 @@ std::optional<uint64_t> YamlReader::uint(const YAML::Node& map, const char* key,
     return std::nullopt;
   }
   if (v < min || v > max) {
-    error(child(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                                ", got " + *s);
+    error(child(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + *s);
     return std::nullopt;
   }
   return v;
@@ -83,7 +84,8 @@ std::optional<bool> YamlReader::boolean(const YAML::Node& map, const char* key, 
   return std::nullopt;
 }
 
-std::optional<IpAddress> YamlReader::ip(const YAML::Node& map, const char* key, const std::string& path, bool required) {
+std::optional<IpAddress> YamlReader::ip(const YAML::Node& map, const char* key, const std::string& path,
+                                        bool required) {
   auto s = str(map, key, path, required);
   if (!s) return std::nullopt;
   auto a = IpAddress::parse(*s);
@@ -116,8 +118,10 @@ std::vector<std::string> YamlReader::str_list(const YAML::Node& map, const char*
     return out;
   }
   for (size_t i = 0; i < n.size(); ++i) {
-    if (!n[i].IsScalar()) error(child(path, key) + "[" + std::to_string(i) + "]", "must be a string");
-    else out.push_back(n[i].as<std::string>());
+    if (!n[i].IsScalar())
+      error(child(path, key) + "[" + std::to_string(i) + "]", "must be a string");
+    else
+      out.push_back(n[i].as<std::string>());
   }
   return out;
 }

@@ -31,9 +31,10 @@ class YamlReader {
   void error(const std::string& path, const std::string& reason) { errors_.push_back({path, reason}); }
   // Reports keys of a map that are not in `allowed`; false if `node` is not a map.
   bool check_map(const YAML::Node& node, const std::string& path, std::initializer_list<const char*> allowed);
-  std::optional<std::string> str(const YAML::Node& map, const char* key, const std::string& path, bool required = false);
-  std::optional<uint64_t> uint(const YAML::Node& map, const char* key, const std::string& path,
-                               uint64_t min, uint64_t max, bool required = false);
+  std::optional<std::string> str(const YAML::Node& map, const char* key, const std::string& path,
+                                 bool required = false);
+  std::optional<uint64_t> uint(const YAML::Node& map, const char* key, const std::string& path, uint64_t min,
+                               uint64_t max, bool required = false);
   std::optional<bool> boolean(const YAML::Node& map, const char* key, const std::string& path);
   std::optional<IpAddress> ip(const YAML::Node& map, const char* key, const std::string& path, bool required = false);
   std::optional<IpPrefix> prefix(const YAML::Node& map, const char* key, const std::string& path);

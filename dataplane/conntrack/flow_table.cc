@@ -33,8 +33,7 @@ uint32_t bucket_count(uint64_t capacity) {
 size_t FlowTable::memory_size(uint64_t capacity) { return size_t(bucket_count(capacity)) * sizeof(Bucket); }
 
 FlowTable::FlowTable(const FlowTableConfig& cfg, void* memory)
-    : cfg_(cfg), table_(static_cast<Bucket*>(memory)), buckets_(bucket_count(cfg.capacity)),
-      owns_memory_(false) {
+    : cfg_(cfg), table_(static_cast<Bucket*>(memory)), buckets_(bucket_count(cfg.capacity)), owns_memory_(false) {
   if (!memory) throw std::invalid_argument("flow table memory is null");
 }
 
@@ -83,8 +82,10 @@ void FlowTable::refresh(int64_t slot, uint8_t tcp_flags, uint32_t now_ms) {
   const uint32_t w = slot % kWays;
   FlowEntry& e = bk.entries[w];
   if (e.state != FlowState::kUdp) {
-    if (tcp_flags & (wire::kTcpFin | wire::kTcpRst)) e.state = FlowState::kClosing;
-    else if (!(tcp_flags & wire::kTcpSyn) && e.state == FlowState::kSynSent) e.state = FlowState::kEstablished;
+    if (tcp_flags & (wire::kTcpFin | wire::kTcpRst))
+      e.state = FlowState::kClosing;
+    else if (!(tcp_flags & wire::kTcpSyn) && e.state == FlowState::kSynSent)
+      e.state = FlowState::kEstablished;
   }
   bk.deadline[w] = now_ms + timeout_for(e.state);
 }
@@ -104,8 +105,7 @@ bool FlowTable::admit(bool syn_only, uint32_t now_ms) {
     window_start_ms_ = now_ms;
   }
   ++window_syns_;
-  const bool flood = window_syns_ > cfg_.syn_flood_threshold ||
-                     previous_window_syns_ > cfg_.syn_flood_threshold;
+  const bool flood = window_syns_ > cfg_.syn_flood_threshold || previous_window_syns_ > cfg_.syn_flood_threshold;
   counters_.flood_active.set(flood ? 1 : 0);
   if (flood) {
     counters_.syn_not_tracked.add();
@@ -114,8 +114,8 @@ bool FlowTable::admit(bool syn_only, uint32_t now_ms) {
   return true;
 }
 
-int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref,
-                          uint8_t tcp_flags, bool is_tcp, uint32_t now_ms) {
+int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref, uint8_t tcp_flags, bool is_tcp,
+                          uint32_t now_ms) {
   enum class Reuse { kEmpty, kExpired, kEvict } how = Reuse::kEvict;
   const uint64_t b1 = bucket_of(hash), b2 = alt_bucket_of(hash);
   uint64_t b = b1;
@@ -130,7 +130,8 @@ int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_re
   }
   if (free1 || free2) {
     how = Reuse::kEmpty;
-    if (free1 >= free2) victim = uint32_t(first1);
+    if (free1 >= free2)
+      victim = uint32_t(first1);
     else {
       b = b2;
       victim = uint32_t(first2);
@@ -154,19 +155,26 @@ int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_re
     }
   }
   Bucket& bk = table_[b];
-  if (how == Reuse::kEmpty) counters_.occupancy.add();
-  else if (how == Reuse::kExpired) counters_.expired.add();
-  else counters_.evictions.add();
+  if (how == Reuse::kEmpty)
+    counters_.occupancy.add();
+  else if (how == Reuse::kExpired)
+    counters_.expired.add();
+  else
+    counters_.evictions.add();
 
   FlowEntry& e = bk.entries[victim];
   e.key = key;
   e.backend_ref = backend_ref;
   e.created_ms = now_ms;
   e.flags = 0;
-  if (!is_tcp) e.state = FlowState::kUdp;
-  else if (tcp_flags & (wire::kTcpFin | wire::kTcpRst)) e.state = FlowState::kClosing;
-  else if ((tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn) e.state = FlowState::kSynSent;
-  else e.state = FlowState::kEstablished;
+  if (!is_tcp)
+    e.state = FlowState::kUdp;
+  else if (tcp_flags & (wire::kTcpFin | wire::kTcpRst))
+    e.state = FlowState::kClosing;
+  else if ((tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn)
+    e.state = FlowState::kSynSent;
+  else
+    e.state = FlowState::kEstablished;
   bk.sig[victim] = signature(hash);
   bk.deadline[victim] = now_ms + timeout_for(e.state);
   counters_.inserts.add();

@@ -43,7 +43,7 @@ const char* flow_state_name(FlowState s);  // "udp", "syn_sent", "established", 
 
 struct FlowEntry {
   static constexpr uint8_t kNat = 1;  // flags: a full-NAT flow (nat_session is valid)
-  FlowKey key;           // 38 bytes
+  FlowKey key;                        // 38 bytes
   FlowState state;
   uint8_t flags;
   uint32_t backend_ref;  // ServiceSnapshot backend reference (slot | generation << 16)
@@ -94,8 +94,8 @@ class FlowTable {
   // Whether a new flow may be created; applies the SYN-flood guard (counts attempts).
   bool admit(bool syn_only, uint32_t now_ms);
   // Creates an entry, evicting if the bucket is full. Returns its slot.
-  int64_t insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref, uint8_t tcp_flags,
-                 bool is_tcp, uint32_t now_ms);
+  int64_t insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref, uint8_t tcp_flags, bool is_tcp,
+                 uint32_t now_ms);
   // Clears expired entries in the next `buckets` buckets; returns how many were cleared.
   uint32_t sweep(uint32_t now_ms, uint32_t buckets) {
     return sweep(now_ms, buckets, [](const FlowEntry&) {});
@@ -156,9 +156,7 @@ class FlowTable {
 
   static bool expired(uint32_t deadline, uint32_t now) { return int32_t(deadline - now) <= 0; }
   static uint32_t signature(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1u; }
-  uint64_t bucket_of(uint64_t hash) const {
-    return (uint64_t(static_cast<uint32_t>(hash)) * buckets_) >> 32;
-  }
+  uint64_t bucket_of(uint64_t hash) const { return (uint64_t(static_cast<uint32_t>(hash)) * buckets_) >> 32; }
   uint64_t alt_bucket_of(uint64_t hash) const {
     return (uint64_t(static_cast<uint32_t>(mix64(hash))) * buckets_) >> 32;
   }

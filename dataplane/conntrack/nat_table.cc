@@ -80,8 +80,10 @@ bool NatTable::owned_by(uint32_t session, const FlowKey& client, uint32_t now_ms
 void NatTable::refresh(uint32_t idx, uint8_t tcp_flags, uint32_t now_ms) {
   NatSession& s = sessions_[idx];
   if (s.state != FlowState::kUdp) {
-    if (tcp_flags & (wire::kTcpFin | wire::kTcpRst)) s.state = FlowState::kClosing;
-    else if (!(tcp_flags & wire::kTcpSyn) && s.state == FlowState::kSynSent) s.state = FlowState::kEstablished;
+    if (tcp_flags & (wire::kTcpFin | wire::kTcpRst))
+      s.state = FlowState::kClosing;
+    else if (!(tcp_flags & wire::kTcpSyn) && s.state == FlowState::kSynSent)
+      s.state = FlowState::kEstablished;
     else if ((tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn && s.state == FlowState::kClosing)
       s.state = FlowState::kSynSent;
   }

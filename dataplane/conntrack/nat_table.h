@@ -33,14 +33,14 @@ struct NatConfig {
 };
 
 struct NatSession {
-  FlowKey client;        // the client -> VIP key
+  FlowKey client;  // the client -> VIP key
   FlowState state;
   uint8_t in_use;
   uint16_t backend_port;
-  uint8_t client_mac[6]; // replies go back to the MAC the client's packets came from
+  uint8_t client_mac[6];  // replies go back to the MAC the client's packets came from
   uint8_t backend[16];
   uint32_t backend_ref;
-  uint32_t deadline;     // now_ms-relative expiry (wrapping)
+  uint32_t deadline;  // now_ms-relative expiry (wrapping)
   uint32_t created_ms;
 };
 
@@ -96,7 +96,7 @@ class NatTable {
   uint32_t ports_ = 0;  // per worker
   uint16_t base_ = 0;
   std::vector<NatSession> sessions_;
-  std::vector<uint32_t> hand_;  // per pool address: next port offset to try
+  std::vector<uint32_t> hand_;                    // per pool address: next port offset to try
   std::vector<std::vector<uint32_t>> by_family_;  // [0] IPv4 pool indexes, [1] IPv6
   uint32_t sweep_cursor_ = 0;
   NatCounters counters_;

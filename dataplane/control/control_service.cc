@@ -7,8 +7,8 @@
 #include <chrono>
 #include <filesystem>
 
-#include "control/spec_codec.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
+#include "control/spec_codec.h"
 
 #ifndef EDGELB_VERSION
 #define EDGELB_VERSION "unknown"
@@ -50,12 +50,9 @@ grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::
       out->set_version(o.version);
       out->set_changed(o.kind == ChangeOutcome::kApplied);
       return grpc::Status::OK;
-    case ChangeOutcome::kStale:
-      return fail(ctx, grpc::FAILED_PRECONDITION, request_paths(o.errors, prefix), o.version);
-    case ChangeOutcome::kConflict:
-      return fail(ctx, grpc::ABORTED, o.errors, o.version);
-    case ChangeOutcome::kNotFound:
-      return fail(ctx, grpc::NOT_FOUND, o.errors, o.version);
+    case ChangeOutcome::kStale: return fail(ctx, grpc::FAILED_PRECONDITION, request_paths(o.errors, prefix), o.version);
+    case ChangeOutcome::kConflict: return fail(ctx, grpc::ABORTED, o.errors, o.version);
+    case ChangeOutcome::kNotFound: return fail(ctx, grpc::NOT_FOUND, o.errors, o.version);
     case ChangeOutcome::kInvalid:
       return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, prefix, index, service_path), o.version);
   }
@@ -133,15 +130,16 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   grpc::Status DeleteService(grpc::ServerContext* ctx, const pb::DeleteServiceRequest* req,
                              pb::ChangeReply* out) override {
     if (req->name().empty()) return fail(ctx, grpc::INVALID_ARGUMENT, {{"name", "is required"}}, live_version());
-    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
-      for (auto it = t.services.begin(); it != t.services.end(); ++it)
-        if (it->name == req->name()) {
-          t.services.erase(it);
-          return {};
-        }
-      *not_found = true;
-      return {{"name", "no service named '" + req->name() + "'"}};
-    });
+    auto o =
+        tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
+          for (auto it = t.services.begin(); it != t.services.end(); ++it)
+            if (it->name == req->name()) {
+              t.services.erase(it);
+              return {};
+            }
+          *not_found = true;
+          return {{"name", "no service named '" + req->name() + "'"}};
+        });
     return reply(ctx, o, "table", -1, "", out);
   }
 
@@ -156,21 +154,22 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     if (!req->has_weight() && req->state() == pb::BACKEND_STATE_UNSPECIFIED)
       errors.push_back({"weight", "set weight or state (or both)"});
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
-    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
-      for (auto& s : t.services) {
-        if (s.name != req->service()) continue;
-        for (auto& b : s.backends) {
-          if (!backend_matches(b, s, req->backend())) continue;
-          if (req->has_weight()) b.weight = req->weight();
-          if (req->state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = *state;
-          return {};
-        }
-        *not_found = true;
-        return {{"backend", "service '" + s.name + "' has no backend '" + req->backend() + "'"}};
-      }
-      *not_found = true;
-      return {{"service", "no service named '" + req->service() + "'"}};
-    });
+    auto o =
+        tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
+          for (auto& s : t.services) {
+            if (s.name != req->service()) continue;
+            for (auto& b : s.backends) {
+              if (!backend_matches(b, s, req->backend())) continue;
+              if (req->has_weight()) b.weight = req->weight();
+              if (req->state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = *state;
+              return {};
+            }
+            *not_found = true;
+            return {{"backend", "service '" + s.name + "' has no backend '" + req->backend() + "'"}};
+          }
+          *not_found = true;
+          return {{"service", "no service named '" + req->service() + "'"}};
+        });
     return reply(ctx, o, "table", -1, "", out);
   }
 
@@ -234,7 +233,8 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status ListFlows(grpc::ServerContext* ctx, const pb::ListFlowsRequest* req, pb::ListFlowsResponse* out) override {
+  grpc::Status ListFlows(grpc::ServerContext* ctx, const pb::ListFlowsRequest* req,
+                         pb::ListFlowsResponse* out) override {
     std::vector<ValidationError> errors;
     FlowQuery q;
     if (auto a = filter_address(req->vip(), "vip", errors)) q.vip = *a;
@@ -242,11 +242,15 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     if (auto a = filter_address(req->backend(), "backend", errors)) q.backend = *a;
     if (req->port() > 65535) errors.push_back({"port", "must be 0-65535"});
     q.port = uint16_t(req->port());
-    if (req->protocol() == pb::TCP) q.protocol = 6;
-    else if (req->protocol() == pb::UDP) q.protocol = 17;
-    else if (req->protocol() != pb::PROTOCOL_UNSPECIFIED) errors.push_back({"protocol", "must be TCP, UDP or unset"});
+    if (req->protocol() == pb::TCP)
+      q.protocol = 6;
+    else if (req->protocol() == pb::UDP)
+      q.protocol = 17;
+    else if (req->protocol() != pb::PROTOCOL_UNSPECIFIED)
+      errors.push_back({"protocol", "must be TCP, UDP or unset"});
     if (req->limit() > kMaxFlowLimit)
-      errors.push_back({"limit", "must be at most " + std::to_string(kMaxFlowLimit) + ", got " + std::to_string(req->limit())});
+      errors.push_back(
+          {"limit", "must be at most " + std::to_string(kMaxFlowLimit) + ", got " + std::to_string(req->limit())});
     q.limit = req->limit() ? req->limit() : kDefaultFlowLimit;
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
     FlowListing listing;
@@ -256,7 +260,9 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     for (const auto& r : listing.flows) {
       auto* f = out->add_flows();
       const auto fam = IpFamily(r.key.family);
-      auto addr = [&](const uint8_t* b) { return (fam == IpFamily::kV4 ? IpAddress::v4(b) : IpAddress::v6(b)).to_string(); };
+      auto addr = [&](const uint8_t* b) {
+        return (fam == IpFamily::kV4 ? IpAddress::v4(b) : IpAddress::v6(b)).to_string();
+      };
       f->set_lcore(r.lcore);
       f->set_client(addr(r.key.src));
       f->set_client_port(r.key.src_port);
@@ -285,8 +291,8 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     out->set_publishes(hooks_.publishes ? hooks_.publishes() : 0);
     out->set_workers(hooks_.workers);
     out->set_serving(hooks_.serving() && live);
-    out->set_uptime_ms(uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::steady_clock::now() - started_).count()));
+    out->set_uptime_ms(uint64_t(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count()));
     return grpc::Status::OK;
   }
 
@@ -305,8 +311,10 @@ ControlServer::ControlServer(const std::string& path, TableManager& tables, Cont
   std::error_code ec;
   const fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  if (fs::is_socket(p, ec)) fs::remove(p, ec);
-  else if (fs::exists(p, ec)) throw std::runtime_error("control socket path " + path + " exists and is not a socket");
+  if (fs::is_socket(p, ec))
+    fs::remove(p, ec);
+  else if (fs::exists(p, ec))
+    throw std::runtime_error("control socket path " + path + " exists and is not a socket");
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder b;
   b.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());

@@ -21,10 +21,10 @@ class Server;
 namespace edgelb {
 
 struct ControlHooks {
-  std::function<nlohmann::json()> stats;                            // the stats document
-  std::function<bool(const FlowQuery&, FlowListing*)> list_flows;   // false: a worker timed out
-  std::function<bool()> serving;                                    // workers running
-  std::function<uint64_t()> publishes;                              // tables published so far
+  std::function<nlohmann::json()> stats;                           // the stats document
+  std::function<bool(const FlowQuery&, FlowListing*)> list_flows;  // false: a worker timed out
+  std::function<bool()> serving;                                   // workers running
+  std::function<uint64_t()> publishes;                             // tables published so far
   uint32_t workers = 0;
 };
 

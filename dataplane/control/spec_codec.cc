@@ -51,15 +51,22 @@ ServiceSpec decode_service(const pb::Service& m, const std::string& p, std::vect
   ServiceSpec s;
   s.name = m.name();
   if (m.name().empty()) err("name", "is required");
-  if (auto a = IpAddress::parse(m.vip())) s.vip = *a;
-  else err("vip", "'" + m.vip() + "' is not an IPv4 or IPv6 address");
+  if (auto a = IpAddress::parse(m.vip()))
+    s.vip = *a;
+  else
+    err("vip", "'" + m.vip() + "' is not an IPv4 or IPv6 address");
   if (m.port() < 1 || m.port() > 65535) err("port", "must be 1-65535, got " + std::to_string(m.port()));
   s.port = uint16_t(m.port());
-  if (m.protocol() == pb::TCP) s.protocol = 6;
-  else if (m.protocol() == pb::UDP) s.protocol = 17;
-  else err("protocol", "must be TCP or UDP");
-  if (auto mode = decode_mode(m.forwarding())) s.mode = *mode;
-  else err("forwarding", "unknown forwarding mode " + std::to_string(m.forwarding()));
+  if (m.protocol() == pb::TCP)
+    s.protocol = 6;
+  else if (m.protocol() == pb::UDP)
+    s.protocol = 17;
+  else
+    err("protocol", "must be TCP or UDP");
+  if (auto mode = decode_mode(m.forwarding()))
+    s.mode = *mode;
+  else
+    err("forwarding", "unknown forwarding mode " + std::to_string(m.forwarding()));
   if (m.gue_port() > 65535) err("gue_port", "must be 0-65535");
   s.gue_port = uint16_t(m.gue_port());
   s.maglev_size = m.maglev_table_size();
@@ -69,17 +76,23 @@ ServiceSpec decode_service(const pb::Service& m, const std::string& p, std::vect
     const pb::Backend& b = m.backends(j);
     const std::string bp = "backends[" + std::to_string(j) + "]";
     BackendSpec be;
-    if (auto a = IpAddress::parse(b.address())) be.address = *a;
-    else err(bp + ".address", "'" + b.address() + "' is not an IPv4 or IPv6 address");
+    if (auto a = IpAddress::parse(b.address()))
+      be.address = *a;
+    else
+      err(bp + ".address", "'" + b.address() + "' is not an IPv4 or IPv6 address");
     if (b.port() > 65535) err(bp + ".port", "must be 0-65535, got " + std::to_string(b.port()));
     be.port = uint16_t(b.port());
     be.weight = b.has_weight() ? b.weight() : 1;
     if (be.weight > 65535) err(bp + ".weight", "must be 0-65535, got " + std::to_string(be.weight));
-    if (auto st = decode_backend_state(b.state())) be.state = *st;
-    else err(bp + ".state", "unknown backend state " + std::to_string(b.state()));
+    if (auto st = decode_backend_state(b.state()))
+      be.state = *st;
+    else
+      err(bp + ".state", "unknown backend state " + std::to_string(b.state()));
     if (!b.mac().empty()) {
-      if (auto mac = MacAddress::parse(b.mac())) be.mac = *mac;
-      else err(bp + ".mac", "'" + b.mac() + "' is not a MAC address");
+      if (auto mac = MacAddress::parse(b.mac()))
+        be.mac = *mac;
+      else
+        err(bp + ".mac", "'" + b.mac() + "' is not a MAC address");
     }
     be.identity = b.id();
     s.backends.push_back(std::move(be));

@@ -21,8 +21,10 @@ IpAddress encap_source(const IpPrefix& prefix, uint64_t flow_hash) {
   for (int bit = 0; bit < usable; ++bit) {
     const int byte = last - bit / 8;
     const uint8_t mask = uint8_t(1u << (bit % 8));
-    if ((flow_hash >> bit) & 1) a.bytes[byte] |= mask;
-    else a.bytes[byte] &= uint8_t(~mask);
+    if ((flow_hash >> bit) & 1)
+      a.bytes[byte] |= mask;
+    else
+      a.bytes[byte] &= uint8_t(~mask);
   }
   return a;
 }
@@ -36,8 +38,8 @@ uint8_t inner_traffic_class(const uint8_t* ip, uint8_t family) {
 
 }  // namespace
 
-DropReason encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend,
-                       bool gue, uint16_t gue_port, uint64_t flow_hash, const EncapSettings& s) {
+DropReason encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend, bool gue,
+                       uint16_t gue_port, uint64_t flow_hash, const EncapSettings& s) {
   const bool outer_v4 = backend.address.is_v4();
   const IpPrefix* src_prefix = outer_v4 ? s.source_v4 : s.source_v6;
   if (!src_prefix) return DropReason::kNoNextHop;  // unreachable after validation
@@ -86,7 +88,7 @@ DropReason encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEnt
     store_be16(udp + 2, gue_port);
     store_be16(udp + 4, static_cast<uint16_t>(payload_len));
     store_be16(udp + 6, 0);
-    if (!outer_v4) {  // RFC 8200: UDP over IPv6 carries a checksum
+    if (!outer_v4) {                                // RFC 8200: UDP over IPv6 carries a checksum
       uint64_t sum = checksum_partial(ip + 8, 32);  // source + destination
       sum += payload_len;
       sum += wire::kProtoUdp;

@@ -50,8 +50,8 @@ bool clamp_tcp_mss(PacketView& pkt, const ParsedPacket& pp, uint16_t mss) {
   if (hdr_len <= 20 || pp.l4_offset + hdr_len > l3_end || pp.l4_offset + hdr_len > pkt.len) return false;
   for (uint32_t off = 20; off < hdr_len;) {
     const uint8_t kind = tcp[off];
-    if (kind == 0) break;           // end of options
-    if (kind == 1) {                // NOP
+    if (kind == 0) break;  // end of options
+    if (kind == 1) {       // NOP
       ++off;
       continue;
     }

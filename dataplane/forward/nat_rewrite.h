@@ -13,8 +13,8 @@
 namespace edgelb {
 
 // Replaces source and destination address (4 or 16 bytes, the packet's family) and ports.
-void nat_rewrite(PacketView& pkt, const ParsedPacket& pp, const uint8_t* src, uint16_t src_port,
-                 const uint8_t* dst, uint16_t dst_port);
+void nat_rewrite(PacketView& pkt, const ParsedPacket& pp, const uint8_t* src, uint16_t src_port, const uint8_t* dst,
+                 uint16_t dst_port);
 
 // TCP SYN (or SYN-ACK) carrying an MSS option larger than `mss`: lowers it to `mss` and
 // fixes the checksum. Returns whether the packet changed. Malformed options are left alone.

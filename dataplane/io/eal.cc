@@ -43,8 +43,10 @@ std::vector<std::string> eal_arguments(const std::string& program, const EalConf
     if (!list.empty()) list += ',';
     list += std::to_string(l);
   }
-  if (eal.lcores.empty()) a.insert(a.end(), {"-l", list});
-  else a.insert(a.end(), {"--lcores", eal.lcores});
+  if (eal.lcores.empty())
+    a.insert(a.end(), {"-l", list});
+  else
+    a.insert(a.end(), {"--lcores", eal.lcores});
   a.insert(a.end(), {"--main-lcore", std::to_string(eal.main_lcore)});
   a.push_back("--file-prefix=" + (eal.file_prefix.empty() ? "edgelb-dp-" + std::to_string(getpid()) : eal.file_prefix));
   if (eal.pci_allow.empty()) {

@@ -23,18 +23,28 @@ const FlagName kRxOffloads[] = {
     {"timestamp", RTE_ETH_RX_OFFLOAD_TIMESTAMP},   {"outer_ipv4_cksum", RTE_ETH_RX_OFFLOAD_OUTER_IPV4_CKSUM},
 };
 const FlagName kTxOffloads[] = {
-    {"vlan_insert", RTE_ETH_TX_OFFLOAD_VLAN_INSERT}, {"ipv4_cksum", RTE_ETH_TX_OFFLOAD_IPV4_CKSUM},
-    {"udp_cksum", RTE_ETH_TX_OFFLOAD_UDP_CKSUM},     {"tcp_cksum", RTE_ETH_TX_OFFLOAD_TCP_CKSUM},
-    {"multi_segs", RTE_ETH_TX_OFFLOAD_MULTI_SEGS},   {"mbuf_fast_free", RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE},
-    {"outer_ipv4_cksum", RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM}, {"outer_udp_cksum", RTE_ETH_TX_OFFLOAD_OUTER_UDP_CKSUM},
+    {"vlan_insert", RTE_ETH_TX_OFFLOAD_VLAN_INSERT},
+    {"ipv4_cksum", RTE_ETH_TX_OFFLOAD_IPV4_CKSUM},
+    {"udp_cksum", RTE_ETH_TX_OFFLOAD_UDP_CKSUM},
+    {"tcp_cksum", RTE_ETH_TX_OFFLOAD_TCP_CKSUM},
+    {"multi_segs", RTE_ETH_TX_OFFLOAD_MULTI_SEGS},
+    {"mbuf_fast_free", RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE},
+    {"outer_ipv4_cksum", RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM},
+    {"outer_udp_cksum", RTE_ETH_TX_OFFLOAD_OUTER_UDP_CKSUM},
 };
 const FlagName kRssFields[] = {
-    {"ipv4", RTE_ETH_RSS_IPV4},           {"ipv6", RTE_ETH_RSS_IPV6},
-    {"ipv4_tcp", RTE_ETH_RSS_NONFRAG_IPV4_TCP}, {"ipv4_udp", RTE_ETH_RSS_NONFRAG_IPV4_UDP},
-    {"ipv4_other", RTE_ETH_RSS_NONFRAG_IPV4_OTHER}, {"ipv6_tcp", RTE_ETH_RSS_NONFRAG_IPV6_TCP},
-    {"ipv6_udp", RTE_ETH_RSS_NONFRAG_IPV6_UDP}, {"ipv6_other", RTE_ETH_RSS_NONFRAG_IPV6_OTHER},
-    {"frag_ipv4", RTE_ETH_RSS_FRAG_IPV4},   {"frag_ipv6", RTE_ETH_RSS_FRAG_IPV6},
-    {"tcp", RTE_ETH_RSS_TCP},             {"udp", RTE_ETH_RSS_UDP},
+    {"ipv4", RTE_ETH_RSS_IPV4},
+    {"ipv6", RTE_ETH_RSS_IPV6},
+    {"ipv4_tcp", RTE_ETH_RSS_NONFRAG_IPV4_TCP},
+    {"ipv4_udp", RTE_ETH_RSS_NONFRAG_IPV4_UDP},
+    {"ipv4_other", RTE_ETH_RSS_NONFRAG_IPV4_OTHER},
+    {"ipv6_tcp", RTE_ETH_RSS_NONFRAG_IPV6_TCP},
+    {"ipv6_udp", RTE_ETH_RSS_NONFRAG_IPV6_UDP},
+    {"ipv6_other", RTE_ETH_RSS_NONFRAG_IPV6_OTHER},
+    {"frag_ipv4", RTE_ETH_RSS_FRAG_IPV4},
+    {"frag_ipv6", RTE_ETH_RSS_FRAG_IPV6},
+    {"tcp", RTE_ETH_RSS_TCP},
+    {"udp", RTE_ETH_RSS_UDP},
 };
 
 template <size_t N>
@@ -81,10 +91,11 @@ PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& pro
   if (int rc = rte_eth_dev_info_get(p.port_id, &info); rc != 0) fail(p.name, "dev_info_get", rc);
   p.driver = info.driver_name ? info.driver_name : "";
 
-  const NicProfile* prof = cfg.profile == "auto" ? find_profile_for_driver(profiles, p.driver)
-                                                 : find_profile_by_name(profiles, cfg.profile);
+  const NicProfile* prof =
+      cfg.profile == "auto" ? find_profile_for_driver(profiles, p.driver) : find_profile_by_name(profiles, cfg.profile);
   if (!prof) {
-    if (cfg.profile != "auto") throw std::runtime_error("port " + p.name + ": no NIC profile named '" + cfg.profile + "'");
+    if (cfg.profile != "auto")
+      throw std::runtime_error("port " + p.name + ": no NIC profile named '" + cfg.profile + "'");
     p.warnings.push_back("no NIC profile for driver " + p.driver + "; using built-in defaults");
     p.profile = NicProfile{};
     p.profile.name = "default";
@@ -122,12 +133,15 @@ PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& pro
   std::string degraded;
   conf.rxmode.offloads = want_rx & info.rx_offload_capa;
   conf.txmode.offloads = want_tx & info.tx_offload_capa;
-  if (want_rx & ~info.rx_offload_capa) degraded += " rx offloads [" + names_of(kRxOffloads, want_rx & ~info.rx_offload_capa) + "]";
-  if (want_tx & ~info.tx_offload_capa) degraded += " tx offloads [" + names_of(kTxOffloads, want_tx & ~info.tx_offload_capa) + "]";
+  if (want_rx & ~info.rx_offload_capa)
+    degraded += " rx offloads [" + names_of(kRxOffloads, want_rx & ~info.rx_offload_capa) + "]";
+  if (want_tx & ~info.tx_offload_capa)
+    degraded += " tx offloads [" + names_of(kTxOffloads, want_tx & ~info.tx_offload_capa) + "]";
   std::vector<uint8_t> key = np.rss_key;
   if (workers > 1 && want_rss) {
     uint64_t rss = want_rss & info.flow_type_rss_offloads;
-    if (rss != want_rss) degraded += " rss fields [" + names_of(kRssFields, want_rss & ~info.flow_type_rss_offloads) + "]";
+    if (rss != want_rss)
+      degraded += " rss fields [" + names_of(kRssFields, want_rss & ~info.flow_type_rss_offloads) + "]";
     if (rss) {
       conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
       conf.rx_adv_conf.rss_conf.rss_hf = rss;
@@ -153,8 +167,7 @@ PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& pro
   const int socket = rte_eth_dev_socket_id(p.port_id) < 0 ? 0 : rte_eth_dev_socket_id(p.port_id);
   const uint32_t mbufs = std::max<uint32_t>(np.mbufs_per_queue * workers, (nrx + ntx) * workers + 1024);
   const std::string pool_name = "mp_" + std::to_string(p.port_id);
-  p.pool = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, np.mempool_cache, 0,
-                                   uint16_t(np.mbuf_data_room), socket);
+  p.pool = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, np.mempool_cache, 0, uint16_t(np.mbuf_data_room), socket);
   if (!p.pool) fail(p.name, "mempool of " + std::to_string(mbufs) + " mbufs", rte_errno);
 
   for (uint16_t q = 0; q < workers; ++q) {
@@ -172,7 +185,8 @@ PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& pro
   rte_eth_macaddr_get(p.port_id, &mac);
   std::copy(mac.addr_bytes, mac.addr_bytes + 6, p.mac.bytes.begin());
   if (cfg.mac) p.mac = *cfg.mac;
-  for (const auto& w : p.warnings) std::fprintf(stderr, "edgelb-dataplane: warning: port %s: %s\n", p.name.c_str(), w.c_str());
+  for (const auto& w : p.warnings)
+    std::fprintf(stderr, "edgelb-dataplane: warning: port %s: %s\n", p.name.c_str(), w.c_str());
   return p;
 }
 

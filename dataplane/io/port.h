@@ -18,10 +18,10 @@ namespace edgelb {
 
 struct PortRuntime {
   uint16_t port_id = 0;
-  std::string name;     // ethdev name (vdev name or PCI address)
-  std::string driver;   // rte_eth_dev_info.driver_name
+  std::string name;    // ethdev name (vdev name or PCI address)
+  std::string driver;  // rte_eth_dev_info.driver_name
   NicProfile profile;
-  MacAddress mac;       // source MAC for rewritten frames
+  MacAddress mac;  // source MAC for rewritten frames
   uint16_t queues = 0;
   rte_mempool* pool = nullptr;
   std::vector<std::string> warnings;  // degradations applied (also printed once)

@@ -20,7 +20,7 @@ struct mnl_socket;
 namespace edgelb {
 
 struct NeighborEvent {
-  bool removed = false;     // RTM_DELNEIGH, or a state without a usable address (FAILED, ...)
+  bool removed = false;  // RTM_DELNEIGH, or a state without a usable address (FAILED, ...)
   int ifindex = 0;
   IpAddress address;
   std::optional<MacAddress> mac;
@@ -51,8 +51,8 @@ class Netlink {
 
  private:
   void request(std::vector<char>& buf, const std::string& what, int tolerated_errno = 0);
-  mnl_socket* nl_ = nullptr;       // requests
-  mnl_socket* events_ = nullptr;   // RTNLGRP_NEIGH notifications
+  mnl_socket* nl_ = nullptr;      // requests
+  mnl_socket* events_ = nullptr;  // RTNLGRP_NEIGH notifications
   uint32_t seq_ = 1;
 };
 

@@ -25,14 +25,18 @@ struct Families {
     all.push_back(MetricFamily{"edgelb_" + name, help, type, {}});
     return all.back();
   }
-  std::vector<MetricFamily> take() { return {std::make_move_iterator(all.begin()), std::make_move_iterator(all.end())}; }
+  std::vector<MetricFamily> take() {
+    return {std::make_move_iterator(all.begin()), std::make_move_iterator(all.end())};
+  }
 };
 
 void sample(MetricFamily& f, double v, std::vector<ClientMetric::Label> labels = {}) {
   ClientMetric m;
   m.label = std::move(labels);
-  if (f.type == MetricType::Counter) m.counter.value = v;
-  else m.gauge.value = v;
+  if (f.type == MetricType::Counter)
+    m.counter.value = v;
+  else
+    m.gauge.value = v;
   f.metric.push_back(std::move(m));
 }
 
@@ -48,8 +52,8 @@ std::vector<MetricFamily> families(const json& st) {
   sample(fs.add("forwarded_packets_total", "Packets balanced to a backend", MetricType::Counter), num(t, "forwarded"));
   auto& drops = fs.add("drops_total", "Dropped packets by reason", MetricType::Counter);
   for (auto& [reason, v] : t["drops"].items()) sample(drops, v.get<double>(), {{"reason", reason}});
-  auto& punted = fs.add("punted_total", "Packets handed to the kernel by reason (before the rate limit)",
-                        MetricType::Counter);
+  auto& punted =
+      fs.add("punted_total", "Packets handed to the kernel by reason (before the rate limit)", MetricType::Counter);
   for (auto& [reason, v] : t["punted"].items()) sample(punted, v.get<double>(), {{"reason", reason}});
   auto& ex = fs.add("exception_path_packets_total", "Exception path packets by direction", MetricType::Counter);
   sample(ex, num(st["exception_path"], "to_kernel_packets"), {{"direction", "to_kernel"}});
@@ -58,8 +62,8 @@ std::vector<MetricFamily> families(const json& st) {
   sample(fs.add("table_version", "Version of the live service table", MetricType::Gauge), num(st, "table_version"));
   const json& rcu = st["rcu"];
   sample(fs.add("rcu_publishes_total", "Service tables published", MetricType::Counter), num(rcu, "publishes"));
-  auto& grace = fs.add("rcu_publish_to_quiescent_seconds",
-                       "Publish to all-workers-quiescent (grace period) latency", MetricType::Gauge);
+  auto& grace = fs.add("rcu_publish_to_quiescent_seconds", "Publish to all-workers-quiescent (grace period) latency",
+                       MetricType::Gauge);
   sample(grace, num(rcu, "last_grace_period_ns") / 1e9, {{"which", "last"}});
   sample(grace, num(rcu, "max_grace_period_ns") / 1e9, {{"which", "max"}});
   auto& busy = fs.add("worker_busy_ratio", "Share of loop cycles spent on received packets", MetricType::Gauge);
@@ -74,16 +78,18 @@ std::vector<MetricFamily> families(const json& st) {
   auto& vp = fs.add("vip_packets_total", "Packets per VIP", MetricType::Counter);
   auto& vb = fs.add("vip_bytes_total", "Bytes per VIP", MetricType::Counter);
   auto& vn = fs.add("vip_new_flows_total", "New flows per VIP", MetricType::Counter);
-  auto& va = fs.add("vip_active_flows", "Tracked flows per VIP (as of the last conntrack sweep pass)", MetricType::Gauge);
+  auto& va =
+      fs.add("vip_active_flows", "Tracked flows per VIP (as of the last conntrack sweep pass)", MetricType::Gauge);
   auto& ba = fs.add("backend_active_flows", "Tracked flows per backend (as of the last conntrack sweep pass)",
                     MetricType::Gauge);
   auto& bp = fs.add("backend_packets_total", "Packets per backend", MetricType::Counter);
   auto& bb = fs.add("backend_bytes_total", "Bytes per backend", MetricType::Counter);
   auto& bu = fs.add("backend_up", "1 when the backend takes new flows (up), 0 for drain/down", MetricType::Gauge);
   for (const auto& s : st["services"]) {
-    std::vector<ClientMetric::Label> l = {{"service", s["name"]},
-                                          {"vip", s["vip"].get<std::string>() + ":" + std::to_string(s["port"].get<int>())},
-                                          {"protocol", s["protocol"]}};
+    std::vector<ClientMetric::Label> l = {
+        {"service", s["name"]},
+        {"vip", s["vip"].get<std::string>() + ":" + std::to_string(s["port"].get<int>())},
+        {"protocol", s["protocol"]}};
     sample(vp, num(s, "packets"), l);
     sample(vb, num(s, "bytes"), l);
     sample(vn, num(s, "new_flows"), l);

@@ -11,12 +11,12 @@
 namespace edgelb {
 
 struct FlowKey {
-  uint8_t src[16];  // client address (IPv4 in the first 4 bytes, rest zero)
-  uint8_t dst[16];  // VIP address
+  uint8_t src[16];    // client address (IPv4 in the first 4 bytes, rest zero)
+  uint8_t dst[16];    // VIP address
   uint16_t src_port;  // host byte order
   uint16_t dst_port;
   uint8_t proto;
-  uint8_t family;   // 4 or 6
+  uint8_t family;  // 4 or 6
 
   bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(FlowKey)) == 0; }
 };

@@ -29,8 +29,10 @@ std::string IpAddress::to_string() const {
     }
     return s;
   }
-  if (family == IpFamily::kV6) inet_ntop(AF_INET6, bytes.data(), out, sizeof out);
-  else return "none";
+  if (family == IpFamily::kV6)
+    inet_ntop(AF_INET6, bytes.data(), out, sizeof out);
+  else
+    return "none";
   return out;
 }
 
@@ -65,8 +67,8 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) {
 
 std::string MacAddress::to_string() const {
   char out[18];
-  std::snprintf(out, sizeof out, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2],
-                bytes[3], bytes[4], bytes[5]);
+  std::snprintf(out, sizeof out, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2], bytes[3], bytes[4],
+                bytes[5]);
   return out;
 }
 

@@ -18,8 +18,7 @@ struct L3Info {
 };
 
 bool is_ipv6_ext_header(uint8_t nh) {
-  return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 || nh == 135 || nh == 139 ||
-         nh == 140;
+  return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
 }
 
 // Walks the IPv6 extension header chain. `p` points at the IPv6 header, `avail` bytes exist.
@@ -96,8 +95,7 @@ bool is_icmp_error(IpFamily fam, uint8_t type) {
 // Parses the packet quoted inside an ICMP error (same family as the outer packet).
 bool parse_icmp_inner(const uint8_t* p, uint32_t avail, IpFamily fam, FlowKey* inner) {
   L3Info l3;
-  DropReason r = fam == IpFamily::kV4 ? parse_ipv4(p, avail, false, &l3)
-                                      : walk_ipv6(p, avail, false, &l3);
+  DropReason r = fam == IpFamily::kV4 ? parse_ipv4(p, avail, false, &l3) : walk_ipv6(p, avail, false, &l3);
   if (r != DropReason::kNone) return false;
   fill_addresses(p, fam, inner);
   inner->proto = l3.proto;
@@ -165,8 +163,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
         return DropReason::kTcpBadHeader;
       }
       uint32_t doff = (l4[12] >> 4) * 4u;
-      if (doff < wire::kTcpMinHeaderLen || (!l3.fragment && doff > l4_avail))
-        return DropReason::kTcpBadHeader;
+      if (doff < wire::kTcpMinHeaderLen || (!l3.fragment && doff > l4_avail)) return DropReason::kTcpBadHeader;
       out->key.src_port = load_be16(l4);
       out->key.dst_port = load_be16(l4 + 2);
       out->tcp_flags = l4[13];
@@ -179,8 +176,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
         return DropReason::kUdpBadHeader;
       }
       uint32_t ulen = load_be16(l4 + 4);
-      if (!l3.fragment && (ulen < wire::kUdpHeaderLen || ulen > l4_avail))
-        return DropReason::kUdpBadHeader;
+      if (!l3.fragment && (ulen < wire::kUdpHeaderLen || ulen > l4_avail)) return DropReason::kUdpBadHeader;
       out->key.src_port = load_be16(l4);
       out->key.dst_port = load_be16(l4 + 2);
       out->has_ports = true;
@@ -200,8 +196,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
         out->icmp_error = parse_icmp_inner(l4 + 8, l4_avail - 8, fam, &out->inner);
       break;
     }
-    default:
-      break;
+    default: break;
   }
   return DropReason::kNone;
 }

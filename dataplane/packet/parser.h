@@ -17,15 +17,15 @@ struct ParsedPacket {
   uint16_t l3_len = 0;            // IP packet length as its header declares (<= frame)
   uint16_t l4_offset = 0;         // first byte after IP header + extension headers
   uint8_t vlan_count = 0;
-  uint8_t l4_proto = 0;           // final protocol after IPv6 extension headers
+  uint8_t l4_proto = 0;  // final protocol after IPv6 extension headers
   uint8_t tcp_flags = 0;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
-  bool fragment = false;          // any fragment (first or later)
-  bool has_ports = false;         // key carries TCP/UDP ports
-  bool icmp_error = false;        // ICMP error whose inner header parsed (see inner)
-  FlowKey key{};                  // outer 5-tuple (ports 0 when absent)
-  FlowKey inner{};                // ICMP error: the offending packet's tuple as it was sent
+  bool fragment = false;    // any fragment (first or later)
+  bool has_ports = false;   // key carries TCP/UDP ports
+  bool icmp_error = false;  // ICMP error whose inner header parsed (see inner)
+  FlowKey key{};            // outer 5-tuple (ports 0 when absent)
+  FlowKey inner{};          // ICMP error: the offending packet's tuple as it was sent
 };
 
 DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out);

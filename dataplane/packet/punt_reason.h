@@ -7,11 +7,11 @@
 
 namespace edgelb {
 
-#define EDGELB_PUNT_REASONS(X)                                                                \
-  X(kArp, "arp")                      /* ARP requests and replies */                           \
-  X(kLinkScope, "link_scope")         /* broadcast, multicast, IPv6 link-local (ND, ...) */     \
-  X(kLocalAddress, "local_address")   /* to a host or VIP address, not an L4 service */        \
-  X(kL7Vip, "l7_vip")                 /* to an L7 VIP (HAProxy frontend) */
+#define EDGELB_PUNT_REASONS(X)                                                            \
+  X(kArp, "arp")                    /* ARP requests and replies */                        \
+  X(kLinkScope, "link_scope")       /* broadcast, multicast, IPv6 link-local (ND, ...) */ \
+  X(kLocalAddress, "local_address") /* to a host or VIP address, not an L4 service */     \
+  X(kL7Vip, "l7_vip")               /* to an L7 VIP (HAProxy frontend) */
 
 enum class PuntReason : uint8_t {
 #define EDGELB_PUNT_ENUM(name, text) name,

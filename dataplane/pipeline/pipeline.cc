@@ -29,7 +29,8 @@ FlowKey reverse(const FlowKey& inner) {
 // Broadcast, multicast and IPv6 link-local destinations: neighbour discovery, routing
 // protocols and the like, which belong to the kernel.
 bool is_link_scope(const FlowKey& k) {
-  if (k.family == 4) return (k.dst[0] & 0xf0) == 0xe0 || (k.dst[0] == 255 && k.dst[1] == 255 && k.dst[2] == 255 && k.dst[3] == 255);
+  if (k.family == 4)
+    return (k.dst[0] & 0xf0) == 0xe0 || (k.dst[0] == 255 && k.dst[1] == 255 && k.dst[2] == 255 && k.dst[3] == 255);
   return k.dst[0] == 0xff || (k.dst[0] == 0xfe && (k.dst[1] & 0xc0) == 0x80);
 }
 
@@ -116,8 +117,8 @@ const BackendEntry* Pipeline::pick_backend(const ServiceSnapshot& snap, const Se
   return &snap.backend(svc.backend_refs[idx]);
 }
 
-DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
-                         uint32_t now_ms, Work& w) {
+DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
+                         Work& w) {
   if (EDGELB_UNLIKELY(w.nat_reply)) return nat_reply(pkt, snap, port_mac, now_ms, w);
   const ServiceEntry& svc = *w.svc;
   const bool tcp = w.key.proto == wire::kProtoTcp;
@@ -128,8 +129,7 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
   if (EDGELB_LIKELY(slot != FlowTable::kNotFound)) {
     FlowEntry& e = flows_.entry(slot);
     const BackendEntry& cur = snap.backend(e.backend_ref);
-    const bool valid = cur.ref == e.backend_ref && cur.state != BackendState::kDown &&
-                       cur.service_slot == svc.slot;
+    const bool valid = cur.ref == e.backend_ref && cur.state != BackendState::kDown && cur.service_slot == svc.slot;
     const bool syn_reuse = tcp && !w.too_big && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn &&
                            e.state == FlowState::kClosing;
     if (EDGELB_LIKELY(valid && !syn_reuse)) {
@@ -252,8 +252,8 @@ DropReason Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, con
   return DropReason::kNone;
 }
 
-void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
-                             const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms) {
+void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts, const ServiceSnapshot* snap,
+                             const MacAddress& port_mac, uint32_t now_ms) {
   if (EDGELB_UNLIKELY(!snap)) {
     for (uint16_t i = 0; i < n; ++i) {
       verdicts[i] = DropReason::kNoSnapshot;
@@ -263,11 +263,12 @@ void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
   }
   for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, work_[i]);
   for (uint16_t i = 0; i < n; ++i) {
-    if (EDGELB_LIKELY(verdicts[i] == DropReason::kNone))
-      verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
+    if (EDGELB_LIKELY(verdicts[i] == DropReason::kNone)) verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
     if (EDGELB_UNLIKELY(verdicts[i] != DropReason::kNone)) {
-      if (verdicts[i] == DropReason::kPunt) stats_.punted[size_t(work_[i].punt)].add();
-      else if (verdicts[i] != DropReason::kHandoff) stats_.drop(verdicts[i]);
+      if (verdicts[i] == DropReason::kPunt)
+        stats_.punted[size_t(work_[i].punt)].add();
+      else if (verdicts[i] != DropReason::kHandoff)
+        stats_.drop(verdicts[i]);
     }
   }
 }

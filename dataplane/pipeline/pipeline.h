@@ -45,14 +45,13 @@ class Pipeline {
   Pipeline(FlowTable& flows, WorkerStats& stats, NatTable* nat = nullptr) : flows_(flows), stats_(stats), nat_(nat) {}
 
   // `verdicts[i]` receives the verdict of `pkts[i]`. n <= kMaxBurst.
-  void process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts,
-                     const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms);
+  void process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts, const ServiceSnapshot* snap,
+                     const MacAddress& port_mac, uint32_t now_ms);
 
   // For a kHandoff verdict of packet i of the last burst: the worker index to hand it to.
   uint16_t handoff_target(uint16_t i) const { return work_[i].handoff; }
 
-  DropReason process(PacketView& pkt, const ServiceSnapshot* snap, const MacAddress& port_mac,
-                     uint32_t now_ms) {
+  DropReason process(PacketView& pkt, const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms) {
     DropReason v;
     process_burst(&pkt, 1, &v, snap, port_mac, now_ms);
     return v;
@@ -63,12 +62,12 @@ class Pipeline {
     ParsedPacket pp;
     const ServiceEntry* svc;
     uint64_t hash;
-    FlowKey key;        // conntrack key (reversed inner tuple for ICMP too-big)
-    bool too_big;       // ICMP frag-needed / packet-too-big about a VIP flow
-    bool nat_reply;     // a reply to a NAT pool address this worker owns
-    int8_t pool_idx;    // with nat_reply: which pool address
-    uint16_t handoff;   // set with a kHandoff verdict
-    PuntReason punt;    // set with a kPunt verdict
+    FlowKey key;       // conntrack key (reversed inner tuple for ICMP too-big)
+    bool too_big;      // ICMP frag-needed / packet-too-big about a VIP flow
+    bool nat_reply;    // a reply to a NAT pool address this worker owns
+    int8_t pool_idx;   // with nat_reply: which pool address
+    uint16_t handoff;  // set with a kHandoff verdict
+    PuntReason punt;   // set with a kPunt verdict
   };
 
   DropReason punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
@@ -79,8 +78,7 @@ class Pipeline {
                        Work& w);
 
   DropReason classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
-  DropReason act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
-                 uint32_t now_ms, Work& w);
+  DropReason act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
   const BackendEntry* pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash);
 
   FlowTable& flows_;

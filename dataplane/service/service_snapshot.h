@@ -40,9 +40,9 @@ struct ServiceEntry {
   uint8_t protocol = 0;
   ForwardingMode mode = ForwardingMode::kDsr;
   uint16_t gue_port = 0;
-  uint16_t mss_clamp = 0;               // NAT: clamp SYN MSS options to this (0: off)
-  uint32_t slot = 0;                    // stable per VIP; indexes per-VIP counters
-  std::vector<uint32_t> backend_refs;   // Maglev entry index -> backend reference
+  uint16_t mss_clamp = 0;              // NAT: clamp SYN MSS options to this (0: off)
+  uint32_t slot = 0;                   // stable per VIP; indexes per-VIP counters
+  std::vector<uint32_t> backend_refs;  // Maglev entry index -> backend reference
   std::shared_ptr<const MaglevTable> maglev;
 };
 
@@ -78,9 +78,7 @@ class ServiceSnapshot {
       if (uint8_t(v.address.family) == family && std::memcmp(v.address.bytes.data(), addr, 16) == 0) return v.kind;
     }
   }
-  bool is_vip_address(const uint8_t* addr, uint8_t family) const {
-    return address_kind(addr, family) & kVipAddress;
-  }
+  bool is_vip_address(const uint8_t* addr, uint8_t family) const { return address_kind(addr, family) & kVipAddress; }
   // The entry in `ref`'s slot (compare its ref to tell whether it is still the same backend);
   // an empty entry for slots this table does not have.
   const BackendEntry& backend(uint32_t ref) const {

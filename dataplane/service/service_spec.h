@@ -39,9 +39,9 @@ struct ServiceSpec {
   uint16_t port = 0;
   uint8_t protocol = 0;  // 6 (TCP) or 17 (UDP)
   ForwardingMode mode = ForwardingMode::kDsr;
-  uint16_t gue_port = 0;      // 0: the global GUE port
-  uint32_t maglev_size = 0;   // 0: the global table size
-  uint16_t mss_clamp = 0;     // NAT: clamp the MSS option of TCP SYNs (both ways); 0: off
+  uint16_t gue_port = 0;     // 0: the global GUE port
+  uint32_t maglev_size = 0;  // 0: the global table size
+  uint16_t mss_clamp = 0;    // NAT: clamp the MSS option of TCP SYNs (both ways); 0: off
   std::vector<BackendSpec> backends;
   bool operator==(const ServiceSpec&) const = default;
 };
@@ -54,7 +54,7 @@ struct ForwardingGlobals {
   std::optional<MacAddress> gateway_mac;  // next hop for tunnelled backends without a MAC
   // This host's own addresses (the exception interfaces'): traffic to them is punted.
   std::vector<IpAddress> local_addresses;
-  uint16_t mtu = 1500;                    // largest IP packet the dataplane emits
+  uint16_t mtu = 1500;  // largest IP packet the dataplane emits
   uint32_t maglev_size = 65537;
   uint32_t max_services = 1024;
   uint32_t max_backends = 65536;

@@ -92,8 +92,8 @@ std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) co
       bool pool_has_family = false;
       for (const auto& a : globals_.nat_pool) pool_has_family = pool_has_family || a.family == s.vip.family;
       if (!pool_has_family)
-        err(p + ".forwarding", std::string("nat needs an ") + (s.vip.is_v6() ? "IPv6" : "IPv4") +
-                                   " address in forwarding.nat.pool");
+        err(p + ".forwarding",
+            std::string("nat needs an ") + (s.vip.is_v6() ? "IPv6" : "IPv4") + " address in forwarding.nat.pool");
     }
     if (s.mss_clamp && s.mode != ForwardingMode::kNat) err(p + ".mss_clamp", "applies to nat services only");
     if (s.mss_clamp && (s.mss_clamp < 536 || s.mss_clamp > 9000)) err(p + ".mss_clamp", "must be 536-9000");
@@ -112,8 +112,7 @@ std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) co
         if (b.address.family != s.vip.family)
           err(bp + ".address", "NAT needs the backend in the VIP's address family (no NAT64)");
       } else if (s.mode == ForwardingMode::kDsr) {
-        if (b.address.family != s.vip.family)
-          err(bp + ".address", "DSR needs the backend in the VIP's address family");
+        if (b.address.family != s.vip.family) err(bp + ".address", "DSR needs the backend in the VIP's address family");
         if (b.port != 0 && b.port != s.port)
           err(bp + ".port", "DSR cannot change the destination port (backend port must equal the VIP port)");
       } else {
@@ -229,8 +228,9 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     e.mss_clamp = s.mss_clamp;
     auto sit = service_slots_.find(vkey);
     if (sit == service_slots_.end())
-      sit = service_slots_.emplace(vkey, take_slot(service_alloc_.generation, service_alloc_.free_slots,
-                                                   service_alloc_.next)).first;
+      sit = service_slots_
+                .emplace(vkey, take_slot(service_alloc_.generation, service_alloc_.free_slots, service_alloc_.next))
+                .first;
     e.slot = sit->second;
 
     const uint32_t msize = s.maglev_size ? s.maglev_size : globals_.maglev_size;

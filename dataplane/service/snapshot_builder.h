@@ -12,8 +12,8 @@
 
 #include <chrono>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,7 +77,7 @@ class SnapshotBuilder {
     BackendEntry entry;
     std::chrono::steady_clock::time_point until;
   };
-  std::map<std::string, Retired> retired_;  // VIP key + identity -> retired backend
+  std::map<std::string, Retired> retired_;   // VIP key + identity -> retired backend
   std::vector<BackendEntry> last_backends_;  // of the last successful build
   size_t last_maglev_builds_ = 0;
 };

@@ -18,17 +18,15 @@ void SnapshotPublisher::publish(std::unique_ptr<ServiceSnapshot> next) {
   ServiceSnapshot* old = rcu_xchg_pointer(&current_, raw);
   auto t0 = std::chrono::steady_clock::now();
   urcu_qsbr_synchronize_rcu();
-  auto ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::steady_clock::now() - t0).count());
+  auto ns =
+      uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   last_grace_ns_.store(ns, std::memory_order_relaxed);
   if (ns > max_grace_ns_.load(std::memory_order_relaxed)) max_grace_ns_.store(ns, std::memory_order_relaxed);
   publishes_.fetch_add(1, std::memory_order_relaxed);
   delete old;
 }
 
-const ServiceSnapshot* SnapshotPublisher::reader_current() const {
-  return rcu_dereference(current_);
-}
+const ServiceSnapshot* SnapshotPublisher::reader_current() const { return rcu_dereference(current_); }
 
 void SnapshotPublisher::reader_register() { urcu_qsbr_register_thread(); }
 void SnapshotPublisher::reader_unregister() { urcu_qsbr_unregister_thread(); }

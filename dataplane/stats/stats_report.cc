@@ -85,12 +85,19 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
     drop_total += drops[r];
   }
   out["table_version"] = snap ? snap->version : 0;
-  out["totals"] = {{"rx_packets", rx}, {"rx_bytes", rxb}, {"tx_packets", tx}, {"tx_bytes", txb},
-                   {"forwarded", fwd}, {"rebalanced", reb}, {"icmp_too_big_steered", icmp},
-                   {"drops_total", drop_total}, {"drops", jd},
+  out["totals"] = {{"rx_packets", rx},
+                   {"rx_bytes", rxb},
+                   {"tx_packets", tx},
+                   {"tx_bytes", txb},
+                   {"forwarded", fwd},
+                   {"rebalanced", reb},
+                   {"icmp_too_big_steered", icmp},
+                   {"drops_total", drop_total},
+                   {"drops", jd},
                    {"busy_ratio", total ? double(busy) / double(total) : 0.0},
                    {"cycles_per_packet", processed ? double(busy) / double(processed) : 0.0},
-                   {"flows", occupancy}, {"flow_capacity", capacity}};
+                   {"flows", occupancy},
+                   {"flow_capacity", capacity}};
   json jpu = json::object();
   uint64_t punt_total = 0;
   for (size_t r = 0; r < kPuntReasonCount; ++r) {
@@ -99,11 +106,12 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   }
   out["totals"]["punted_total"] = punt_total;
   out["totals"]["punted"] = jpu;
-  out["exception_path"] = {{"to_kernel_packets", to_k}, {"to_kernel_bytes", to_kb},
-                           {"from_kernel_packets", from_k}, {"from_kernel_bytes", from_kb}};
-  out["nat"] = {{"sessions_active", nat_active}, {"sessions_allocated", nat_alloc},
-                {"ports_exhausted", nat_exhausted}, {"replies", nat_replies},
-                {"handoffs_out", hand_out}, {"handoffs_in", hand_in}};
+  out["exception_path"] = {{"to_kernel_packets", to_k},
+                           {"to_kernel_bytes", to_kb},
+                           {"from_kernel_packets", from_k},
+                           {"from_kernel_bytes", from_kb}};
+  out["nat"] = {{"sessions_active", nat_active}, {"sessions_allocated", nat_alloc}, {"ports_exhausted", nat_exhausted},
+                {"replies", nat_replies},        {"handoffs_out", hand_out},        {"handoffs_in", hand_in}};
   out["workers"] = jw;
 
   json js = json::array();
@@ -135,13 +143,22 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
           bp += w.stats->backend[backend_slot(ref)].packets.get();
           bb += w.stats->backend[backend_slot(ref)].bytes.get();
         }
-        jb.push_back({{"address", be.address.to_string()}, {"port", be.port}, {"state", backend_state_name(be.state)},
+        jb.push_back({{"address", be.address.to_string()},
+                      {"port", be.port},
+                      {"state", backend_state_name(be.state)},
                       {"next_hop", be.has_next_hop ? be.next_hop.to_string() : std::string("unknown")},
-                      {"packets", bp}, {"bytes", bb}, {"active_flows", active[backend_slot(ref)]}});
+                      {"packets", bp},
+                      {"bytes", bb},
+                      {"active_flows", active[backend_slot(ref)]}});
       }
-      js.push_back({{"name", svc.name}, {"vip", svc.vip.to_string()}, {"port", svc.port},
-                    {"protocol", svc.protocol == 6 ? "tcp" : "udp"}, {"forwarding", forwarding_mode_name(svc.mode)},
-                    {"packets", pk}, {"bytes", by}, {"new_flows", nf},
+      js.push_back({{"name", svc.name},
+                    {"vip", svc.vip.to_string()},
+                    {"port", svc.port},
+                    {"protocol", svc.protocol == 6 ? "tcp" : "udp"},
+                    {"forwarding", forwarding_mode_name(svc.mode)},
+                    {"packets", pk},
+                    {"bytes", by},
+                    {"new_flows", nf},
                     {"active_flows", svc.slot < service_active.size() ? service_active[svc.slot] : 0},
                     {"backends", jb}});
     }
@@ -149,12 +166,22 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   out["services"] = js;
   json jp = json::array();
   for (const auto& p : ports)
-    jp.push_back({{"name", p.name}, {"driver", p.driver}, {"profile", p.profile}, {"mac", p.mac},
-                  {"ipackets", p.ipackets}, {"opackets", p.opackets}, {"ibytes", p.ibytes}, {"obytes", p.obytes},
-                  {"imissed", p.imissed}, {"ierrors", p.ierrors}, {"oerrors", p.oerrors},
-                  {"rx_nombuf", p.rx_nombuf}, {"warnings", p.warnings}});
+    jp.push_back({{"name", p.name},
+                  {"driver", p.driver},
+                  {"profile", p.profile},
+                  {"mac", p.mac},
+                  {"ipackets", p.ipackets},
+                  {"opackets", p.opackets},
+                  {"ibytes", p.ibytes},
+                  {"obytes", p.obytes},
+                  {"imissed", p.imissed},
+                  {"ierrors", p.ierrors},
+                  {"oerrors", p.oerrors},
+                  {"rx_nombuf", p.rx_nombuf},
+                  {"warnings", p.warnings}});
   out["ports"] = jp;
-  out["rcu"] = {{"publishes", rcu.publishes}, {"last_grace_period_ns", rcu.last_grace_ns},
+  out["rcu"] = {{"publishes", rcu.publishes},
+                {"last_grace_period_ns", rcu.last_grace_ns},
                 {"max_grace_period_ns", rcu.max_grace_ns}};
   return out;
 }

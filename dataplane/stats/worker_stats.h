@@ -23,15 +23,17 @@ struct BackendCounters {
 
 struct alignas(64) WorkerStats {
   WorkerStats(uint32_t max_services, uint32_t max_backends)
-      : max_services(max_services), max_backends(max_backends),
-        vip(new VipCounters[max_services]), backend(new BackendCounters[max_backends]) {}
+      : max_services(max_services),
+        max_backends(max_backends),
+        vip(new VipCounters[max_services]),
+        backend(new BackendCounters[max_backends]) {}
 
   Counter rx_packets, rx_bytes, tx_packets, tx_bytes;
-  Counter forwarded;  // packets the pipeline sent toward a backend
+  Counter forwarded;   // packets the pipeline sent toward a backend
   Counter rebalanced;  // tracked flows moved because their backend went down or away
   Counter icmp_too_big_steered;
   Counter drops[kDropReasonCount];
-  Counter punted[kPuntReasonCount];   // pipeline verdicts, before the rate limit
+  Counter punted[kPuntReasonCount];  // pipeline verdicts, before the rate limit
   // Exception path: frames handed to the kernel port / frames the kernel sent to the wire.
   Counter to_kernel_packets, to_kernel_bytes, from_kernel_packets, from_kernel_bytes;
   // Full NAT: replies translated back to clients; replies passed to / taken from other workers.

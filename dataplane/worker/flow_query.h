@@ -23,8 +23,7 @@ struct FlowQuery {
 
   bool matches_key(const FlowKey& k) const {
     auto same = [&](const IpAddress& a, const uint8_t* b) {
-      return a.family == IpFamily::kNone ||
-             (uint8_t(a.family) == k.family && std::memcmp(a.bytes.data(), b, 16) == 0);
+      return a.family == IpFamily::kNone || (uint8_t(a.family) == k.family && std::memcmp(a.bytes.data(), b, 16) == 0);
     };
     return same(vip, k.dst) && same(client, k.src) && (port == 0 || port == k.dst_port) &&
            (protocol == 0 || protocol == k.proto);
@@ -33,14 +32,14 @@ struct FlowQuery {
 
 struct FlowRecord {
   uint32_t lcore = 0;
-  FlowKey key{};          // client -> VIP
+  FlowKey key{};  // client -> VIP
   FlowState state = FlowState::kUdp;
   bool backend_known = false;  // false: its backend left the table
   IpAddress backend;
   uint16_t backend_port = 0;
   uint32_t age_ms = 0;
   uint32_t expires_in_ms = 0;
-  bool nat = false;            // NAT flow: the source the backend sees
+  bool nat = false;  // NAT flow: the source the backend sees
   IpAddress nat_address;
   uint16_t nat_port = 0;
 };

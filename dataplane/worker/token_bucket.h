@@ -12,8 +12,7 @@ class TokenBucket {
   TokenBucket() = default;
   // rate_per_s == 0 means unlimited.
   TokenBucket(uint64_t rate_per_s, uint64_t burst, uint64_t tsc_hz, uint64_t now_tsc)
-      : rate_(rate_per_s), burst_(burst ? burst : 1), hz_(tsc_hz ? tsc_hz : 1), last_(now_tsc),
-        tokens_(burst_ * hz_) {}
+      : rate_(rate_per_s), burst_(burst ? burst : 1), hz_(tsc_hz ? tsc_hz : 1), last_(now_tsc), tokens_(burst_ * hz_) {}
 
   // Takes one token at time `now_tsc`; false when the bucket is empty.
   bool take(uint64_t now_tsc) {

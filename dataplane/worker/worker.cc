@@ -58,8 +58,8 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   stats_ = std::make_unique<WorkerStats>(limits.max_services, limits.max_backends);
   active_tally_.assign(limits.max_backends, 0);
   if (!limits.nat_pool.empty())
-    nat_ = std::make_unique<NatTable>(NatConfig{limits.nat_pool, limits.nat_port_min, limits.nat_port_max, index, count},
-                                      conntrack);
+    nat_ = std::make_unique<NatTable>(
+        NatConfig{limits.nat_pool, limits.nat_port_min, limits.nat_port_max, index, count}, conntrack);
   pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_, nat_.get());
   for (auto& q : queues_) {
     q.tx_buffer = make_tx_buffer(socket, q.burst_size, tx_unsent, stats_.get());
@@ -76,15 +76,18 @@ Worker::~Worker() {
     rte_free(q.kernel_tx_buffer);
   }
   flows_.reset();
-  if (flow_mem_dpdk_) rte_free(flow_mem_);
-  else std::free(flow_mem_);
+  if (flow_mem_dpdk_)
+    rte_free(flow_mem_);
+  else
+    std::free(flow_mem_);
 }
 
 void Worker::count_active_flows(size_t slots) {
   tallied_passes_ = flows_->sweep_passes();
   // Slots are never taken away from later tables, so the current table's count bounds them.
   for (size_t i = 0; i < slots && i < active_tally_.size(); ++i) {
-    if (active_tally_[i] || stats_->backend[i].active_flows.get()) stats_->backend[i].active_flows.set(active_tally_[i]);
+    if (active_tally_[i] || stats_->backend[i].active_flows.get())
+      stats_->backend[i].active_flows.set(active_tally_[i]);
     active_tally_[i] = 0;
   }
 }
@@ -293,7 +296,8 @@ int Worker::run() {
       if (slot < active_tally_.size()) ++active_tally_[slot];
     });
     if (nat_) nat_->sweep(now_ms, received ? 4 : 128);
-    if (EDGELB_UNLIKELY(flows_->sweep_passes() != tallied_passes_)) count_active_flows(snap ? snap->backends.size() : 0);
+    if (EDGELB_UNLIKELY(flows_->sweep_passes() != tallied_passes_))
+      count_active_flows(snap ? snap->backends.size() : 0);
     if (EDGELB_UNLIKELY(dump_state_.load(std::memory_order_acquire) == kPosted)) serve_flow_query(snap, now_ms);
 
     const uint64_t spent = rte_rdtsc() - t0;

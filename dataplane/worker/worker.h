@@ -37,7 +37,7 @@ namespace edgelb {
 struct WorkerQueue {
   uint16_t port_id = 0;
   uint16_t queue_id = 0;
-  MacAddress port_mac;        // source MAC of frames sent
+  MacAddress port_mac;  // source MAC of frames sent
   uint16_t burst_size = 32;
   rte_eth_dev_tx_buffer* tx_buffer = nullptr;  // owned by the Worker
   // Optional gate (owned by the caller): the queue is polled only while it reads true.
@@ -47,10 +47,10 @@ struct WorkerQueue {
   bool has_kernel = false;
   uint16_t kernel_port_id = 0;
   uint16_t kernel_queue_id = 0;
-  uint64_t punt_rate_pps = 0;   // this worker's share; 0: unlimited
+  uint64_t punt_rate_pps = 0;  // this worker's share; 0: unlimited
   uint64_t punt_burst = 0;
   rte_eth_dev_tx_buffer* kernel_tx_buffer = nullptr;  // owned by the Worker
-  TokenBucket punt_bucket;                              // set up by the Worker from the two above
+  TokenBucket punt_bucket;                            // set up by the Worker from the two above
 };
 
 class Worker {

@@ -41,10 +41,10 @@ std::unique_ptr<ServiceSnapshot> make_table(ForwardingMode mode) {
 // A 64-byte TCP/IPv4 frame toward the VIP from flow `f`.
 void write_frame(uint8_t* p, uint64_t f) {
   static const uint8_t tmpl[64] = {
-      0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0xaa, 0x08, 0x00,                         // Ethernet
-      0x45, 0, 0, 46, 0, 0, 0, 0, 64, 6, 0, 0, 198, 18, 0, 1, 198, 18, 1, 10,           // IPv4
-      0, 0, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x10, 0xff, 0xff, 0, 0, 0, 0,          // TCP
-      0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+      0x02, 0, 0, 0,  0, 0x01, 0x02, 0, 0,  0, 0, 0xaa, 0x08, 0x00,                              // Ethernet
+      0x45, 0, 0, 46, 0, 0,    0,    0, 64, 6, 0, 0,    198,  18,   0,    1,    198, 18, 1, 10,  // IPv4
+      0,    0, 0, 80, 0, 0,    0,    0, 0,  0, 0, 0,    0x50, 0x10, 0xff, 0xff, 0,   0,  0, 0,   // TCP
+      0,    0, 0, 0,  0, 0,    0,    0, 0,  0};
   std::memcpy(p, tmpl, 64);
   store_be32(p + 26, 0xc6128000u | uint32_t(f >> 16));  // 198.18.128.0/17 + flow bits
   store_be16(p + 34, uint16_t(f));
@@ -100,7 +100,8 @@ void run_pipeline(benchmark::State& state, ForwardingMode mode) {
   }
   state.SetItemsProcessed(int64_t(packets));
   state.counters["cycles_per_packet"] = double(cycles) / double(packets);
-  state.counters["ns_per_packet"] = benchmark::Counter(double(packets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_packet"] =
+      benchmark::Counter(double(packets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["live_flows"] = double(flows.counters().occupancy.get());
   state.counters["evictions"] = double(flows.counters().evictions.get());
   state.counters["new_flows_during_run"] = double(stats.vip[0].new_flows.get()) - double(nflows);
@@ -108,12 +109,19 @@ void run_pipeline(benchmark::State& state, ForwardingMode mode) {
 
 void BM_Pipeline(benchmark::State& s) { run_pipeline(s, ForwardingMode::kDsr); }
 void BM_PipelineGue(benchmark::State& s) { run_pipeline(s, ForwardingMode::kGue); }
-BENCHMARK(BM_Pipeline)->Arg(1'000)->Arg(100'000)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kNanosecond)->MinTime(1.0);
+BENCHMARK(BM_Pipeline)
+    ->Arg(1'000)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kNanosecond)
+    ->MinTime(1.0);
 BENCHMARK(BM_PipelineGue)->Arg(1'000)->Arg(1'000'000)->Unit(benchmark::kNanosecond)->MinTime(0.5);
 
 void BM_MaglevBuild(benchmark::State& state) {
   std::vector<MaglevBackend> b;
-  for (int64_t i = 0; i < state.range(0); ++i) b.push_back({"10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":80", 1});
+  for (int64_t i = 0; i < state.range(0); ++i)
+    b.push_back({"10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256) + ":80", 1});
   for (auto _ : state) benchmark::DoNotOptimize(MaglevTable::build(b, 65537));
 }
 BENCHMARK(BM_MaglevBuild)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);

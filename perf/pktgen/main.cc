@@ -57,7 +57,8 @@ Vip parse_vip(const std::string& s) {
   // ADDR:PORT/PROTO, IPv6 addresses contain ':' so split at the last one.
   auto slash = s.rfind('/');
   auto colon = s.rfind(':', slash);
-  if (slash == std::string::npos || colon == std::string::npos) throw std::invalid_argument("--vip " + s + ": want ADDR:PORT/tcp|udp");
+  if (slash == std::string::npos || colon == std::string::npos)
+    throw std::invalid_argument("--vip " + s + ": want ADDR:PORT/tcp|udp");
   auto a = IpAddress::parse(s.substr(0, colon));
   if (!a) throw std::invalid_argument("--vip " + s + ": bad address");
   std::string proto = s.substr(slash + 1);
@@ -73,22 +74,36 @@ Options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--port") o.port = next();
-    else if (a == "--vip") o.vips.push_back(parse_vip(next()));
-    else if (a == "--flows") o.flows = std::stoull(next());
-    else if (a == "--size") o.size = std::stoul(next());
-    else if (a == "--syn-ratio") o.syn_ratio = std::stod(next());
-    else if (a == "--rate-pps") o.rate_pps = std::stoull(next());
-    else if (a == "--duration") o.duration_s = std::stoul(next());
-    else if (a == "--lcore") o.lcore = std::stoul(next());
-    else if (a == "--dst-mac") o.dst_mac = next();
-    else if (a == "--json") o.json = next();
-    else if (a == "--file-prefix") o.file_prefix = next();
-    else if (a == "--no-huge") o.no_huge = true;
-    else throw std::invalid_argument("unknown argument " + a);
+    if (a == "--port")
+      o.port = next();
+    else if (a == "--vip")
+      o.vips.push_back(parse_vip(next()));
+    else if (a == "--flows")
+      o.flows = std::stoull(next());
+    else if (a == "--size")
+      o.size = std::stoul(next());
+    else if (a == "--syn-ratio")
+      o.syn_ratio = std::stod(next());
+    else if (a == "--rate-pps")
+      o.rate_pps = std::stoull(next());
+    else if (a == "--duration")
+      o.duration_s = std::stoul(next());
+    else if (a == "--lcore")
+      o.lcore = std::stoul(next());
+    else if (a == "--dst-mac")
+      o.dst_mac = next();
+    else if (a == "--json")
+      o.json = next();
+    else if (a == "--file-prefix")
+      o.file_prefix = next();
+    else if (a == "--no-huge")
+      o.no_huge = true;
+    else
+      throw std::invalid_argument("unknown argument " + a);
   }
   if (o.port.empty() || o.vips.empty()) throw std::invalid_argument("--port and at least one --vip are required");
-  if (o.duration_s == 0 || o.duration_s > 120) throw std::invalid_argument("--duration must be 1..120 s (bounded load)");
+  if (o.duration_s == 0 || o.duration_s > 120)
+    throw std::invalid_argument("--duration must be 1..120 s (bounded load)");
   if (o.flows == 0 || o.flows > (1ull << 26)) throw std::invalid_argument("--flows must be 1..67108864");
   if (o.size < 64 || o.size > 1514) throw std::invalid_argument("--size must be 64..1514");
   return o;
@@ -122,8 +137,22 @@ uint32_t build(uint8_t* p, const Options& o, const MacAddress& src_mac, const Ma
     store_be16(ip + 4, uint16_t(ip_len - 40));
     ip[6] = v.proto;
     ip[7] = 64;
-    const uint8_t src[16] = {0x20, 0x01, 0x0d, 0xb8, 0x80, 0, 0, 0, 0, 0, 0, 0,
-                             uint8_t(host >> 24), uint8_t(host >> 16), uint8_t(host >> 8), uint8_t(host)};
+    const uint8_t src[16] = {0x20,
+                             0x01,
+                             0x0d,
+                             0xb8,
+                             0x80,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             0,
+                             uint8_t(host >> 24),
+                             uint8_t(host >> 16),
+                             uint8_t(host >> 8),
+                             uint8_t(host)};
     std::memcpy(ip + 8, src, 16);
     std::memcpy(ip + 24, v.addr.bytes.data(), 16);
   }
@@ -150,11 +179,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "edgelb-pktgen: %s\n", e.what());
     return 2;
   }
-  std::vector<std::string> args = {argv[0], "-l", std::to_string(o.lcore), "--no-pci", "--no-telemetry",
-                                   "--log-level=warning", "--vdev", o.port,
-                                   "--file-prefix=" + (o.file_prefix.empty() ? "edgelb-pktgen-" + std::to_string(getpid()) : o.file_prefix)};
-  if (o.no_huge) args.insert(args.end(), {"--no-huge", "-m", "512"});
-  else args.insert(args.end(), {"-m", "512", "--huge-unlink"});
+  std::vector<std::string> args = {
+      argv[0],
+      "-l",
+      std::to_string(o.lcore),
+      "--no-pci",
+      "--no-telemetry",
+      "--log-level=warning",
+      "--vdev",
+      o.port,
+      "--file-prefix=" + (o.file_prefix.empty() ? "edgelb-pktgen-" + std::to_string(getpid()) : o.file_prefix)};
+  if (o.no_huge)
+    args.insert(args.end(), {"--no-huge", "-m", "512"});
+  else
+    args.insert(args.end(), {"-m", "512", "--huge-unlink"});
   std::vector<char*> av;
   for (auto& s : args) av.push_back(s.data());
   if (rte_eal_init(int(av.size()), av.data()) < 0) {
@@ -246,8 +284,13 @@ int main(int argc, char** argv) {
       received += r;
       if (r) rte_pktmbuf_free_bulk(rx, r);
     }
-    summary = {{"sent", sent}, {"received", received}, {"seconds", secs}, {"frame_bytes", o.size},
-               {"flows", o.flows}, {"tx_mpps", sent / secs / 1e6}, {"rx_mpps", received / secs / 1e6},
+    summary = {{"sent", sent},
+               {"received", received},
+               {"seconds", secs},
+               {"frame_bytes", o.size},
+               {"flows", o.flows},
+               {"tx_mpps", sent / secs / 1e6},
+               {"rx_mpps", received / secs / 1e6},
                {"loss", sent ? double(sent - std::min(sent, received)) / double(sent) : 0.0},
                {"rx_bytes", rx_bytes}};
     rte_eth_dev_stop(port);

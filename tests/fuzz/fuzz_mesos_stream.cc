@@ -41,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (v.tasks.size() != tasks.size() || v.agents.size() != agents.size() || v.frameworks.size() != frameworks.size())
     __builtin_trap();
   for (const auto& t : v.tasks)
-    if (auto it = tasks.find({t->framework_id, t->task_id}); it == tasks.end() || !(*it->second == *t)) __builtin_trap();
+    if (auto it = tasks.find({t->framework_id, t->task_id}); it == tasks.end() || !(*it->second == *t))
+      __builtin_trap();
   for (const auto& a : v.agents)
     if (auto it = agents.find(a->id); it == agents.end() || !(*it->second == *a)) __builtin_trap();
   for (const auto& f : v.frameworks)

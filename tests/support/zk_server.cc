@@ -89,10 +89,9 @@ void ZkServer::start() {
     ::unsetenv("LD_PRELOAD");
     const std::string logdir = "-Dzookeeper.log.dir=" + dir_;
     const std::string cfg = dir_ + "/zoo.cfg";
-    ::execl("/usr/bin/java", "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar", logdir.c_str(),
-            "-Dzookeeper.root.logger=WARN,CONSOLE", "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg.c_str(),
-            static_cast<char*>(nullptr));
+    ::execl("/usr/bin/java", "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp",
+            "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar", logdir.c_str(), "-Dzookeeper.root.logger=WARN,CONSOLE",
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

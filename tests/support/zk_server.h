@@ -6,8 +6,8 @@
 
 #include <zookeeper/zookeeper.h>
 
-#include <string>
 #include <sys/types.h>
+#include <string>
 
 namespace edgelb::test {
 

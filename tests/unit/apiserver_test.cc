@@ -73,8 +73,10 @@ class ApiTest : public ::testing::Test {
     write("server.crt", pki_->server.cert_pem);
     write("server.key", pki_->server.key_pem);
     write("ca.crt", pki_->ca.cert_pem);
-    write("tokens.yaml", "tokens:\n  - {name: ci, role: operator, token: t-operator}\n"
-                         "  - {name: ro, role: viewer, sha256: " + sha256_hex("t-viewer") + "}\n");
+    write("tokens.yaml",
+          "tokens:\n  - {name: ci, role: operator, token: t-operator}\n"
+          "  - {name: ro, role: viewer, sha256: " +
+              sha256_hex("t-viewer") + "}\n");
     ZkOptions zo;
     zo.hosts = zk_server_->hosts();
     zk_ = std::make_unique<ZkClient>(zo);
@@ -348,7 +350,9 @@ TEST_F(ApiTest, StatusReportsRegisteredInstances) {
   c = ctx();
   ASSERT_TRUE(op->UpdatePool(c.get(), pool_request("web", 2), &w).ok());
   const std::string dir = store_->pool_path("web") + "/instances/";
-  ASSERT_EQ(zk_->create_ephemeral(dir + "a", R"({"host":"198.18.0.1","appliedVersion":2,"healthy":true,"state":"running"})"), ZOK);
+  ASSERT_EQ(
+      zk_->create_ephemeral(dir + "a", R"({"host":"198.18.0.1","appliedVersion":2,"healthy":true,"state":"running"})"),
+      ZOK);
   ASSERT_EQ(zk_->create_ephemeral(dir + "b", R"({"host":"198.18.0.2","appliedVersion":1,"healthy":true})"), ZOK);
   pb::GetPoolRequest g;
   g.set_name("web");

@@ -33,7 +33,8 @@ services:
     backends:
       - {address: 2001:db8:3::1, weight: 3, state: drain, mac: "02:00:00:00:02:01", id: b1}
       - {address: 198.18.3.2, port: 443}
-)"), errors);
+)"),
+                                  errors);
   ASSERT_TRUE(errors.empty()) << errors[0].path << errors[0].reason;
   ASSERT_EQ(spec.services.size(), 1u);
   const auto& s = spec.services[0];
@@ -59,10 +60,10 @@ services:
       - {address: nope, weight: -1, state: sleepy, mac: "zz"}
       - port: 5
 )");
-  for (const char* want : {"services[0].vip", "services[0].port", "services[0].protocol", "services[0].forwarding",
-                           "services[0].colour", "services[0].backends[0].address", "services[0].backends[0].weight",
-                           "services[0].backends[0].state", "services[0].backends[0].mac",
-                           "services[0].backends[1].address"})
+  for (const char* want :
+       {"services[0].vip", "services[0].port", "services[0].protocol", "services[0].forwarding", "services[0].colour",
+        "services[0].backends[0].address", "services[0].backends[0].weight", "services[0].backends[0].state",
+        "services[0].backends[0].mac", "services[0].backends[1].address"})
     EXPECT_TRUE(p.count(want)) << want;
 }
 
@@ -91,7 +92,8 @@ workers: [1, 2]
 ports: [{device: "net_null0", mac: "02:00:00:00:00:01"}]
 conntrack: {capacity: 1000, syn_flood_threshold: 5}
 forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.18.254.0/24}}
-)"), errors);
+)"),
+                                  errors);
   ASSERT_TRUE(errors.empty()) << errors[0].path << errors[0].reason;
   EXPECT_EQ(c.workers, (std::vector<uint32_t>{1, 2}));
   EXPECT_EQ(c.eal.hugepages, HugepageMode::kOff);
@@ -106,7 +108,8 @@ TEST(DataplaneConfig, RejectsPciSneakingIn) {
   parse_dataplane_config(YAML::Load(R"(
 eal: {extra_args: ["-a", "0000:00:03.0"]}
 forwarding: {maglev_table_size: 1000, encap: {ipv4_source_prefix: "2001:db8::/64"}}
-)"), errors);
+)"),
+                         errors);
   std::set<std::string> p;
   for (auto& e : errors) p.insert(e.path);
   EXPECT_TRUE(p.count("eal.extra_args"));

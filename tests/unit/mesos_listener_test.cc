@@ -66,7 +66,8 @@ struct Fed {
 std::string task_summary(const ModelView& v) {
   std::string s;
   for (const auto& t : v.tasks)
-    s += t->framework_id + "/" + t->task_id + " " + task_state_name(t->state) + " " + std::to_string(t->ip_addresses.size()) + "\n";
+    s += t->framework_id + "/" + t->task_id + " " + task_state_name(t->state) + " " +
+         std::to_string(t->ip_addresses.size()) + "\n";
   return s;
 }
 
@@ -163,11 +164,16 @@ TEST(RecordIo, FramingErrorsAreStickyAndSayWhere) {
 TEST(EventDecoder, EveryDocumentationFixture) {
   // Valid as documented.
   std::map<std::string, Event::Type> ok = {
-      {"agent_removed.json", Event::Type::kAgentRemoved},     {"framework_added.json", Event::Type::kFrameworkAdded},
-      {"framework_removed.json", Event::Type::kFrameworkRemoved}, {"framework_updated.json", Event::Type::kFrameworkUpdated},
-      {"task_added.json", Event::Type::kTaskAdded},           {"task_updated.json", Event::Type::kTaskUpdated},
-      {"subscribe_request.json", Event::Type::kUnknown},       {"get_master_response.json", Event::Type::kUnknown},
-      {"get_state_response.json", Event::Type::kUnknown},     {"get_tasks_response.json", Event::Type::kUnknown},
+      {"agent_removed.json", Event::Type::kAgentRemoved},
+      {"framework_added.json", Event::Type::kFrameworkAdded},
+      {"framework_removed.json", Event::Type::kFrameworkRemoved},
+      {"framework_updated.json", Event::Type::kFrameworkUpdated},
+      {"task_added.json", Event::Type::kTaskAdded},
+      {"task_updated.json", Event::Type::kTaskUpdated},
+      {"subscribe_request.json", Event::Type::kUnknown},
+      {"get_master_response.json", Event::Type::kUnknown},
+      {"get_state_response.json", Event::Type::kUnknown},
+      {"get_tasks_response.json", Event::Type::kUnknown},
   };
   // Invalid JSON as documented: a placeholder, trailing commas, a doubled brace.
   std::map<std::string, std::string> bad = {
@@ -223,8 +229,9 @@ TEST(EventDecoder, EveryDocumentationFixture) {
   Task t = decode_task(tasks[0]);
   EXPECT_EQ(t.state, TaskState::kRunning);
   EXPECT_EQ(t.ip_addresses, std::vector<std::string>{"127.0.1.1"});
-  EXPECT_EQ(master_url_from_info(json::parse(slurp(kMesos + "/doc/get_master_response.json"))["get_master"]["master_info"]),
-            "http://127.0.1.1:34626");
+  EXPECT_EQ(
+      master_url_from_info(json::parse(slurp(kMesos + "/doc/get_master_response.json"))["get_master"]["master_info"]),
+      "http://127.0.1.1:34626");
 }
 
 TEST(EventDecoder, StrictCopiesAndRealCaptures) {
@@ -268,7 +275,9 @@ TEST(EventDecoder, ErrorsNameThePath) {
   EXPECT_EQ(error, "$: an event must be a JSON object");
   EXPECT_FALSE(decode_event(R"({"type":"TASK_ADDED","task_added":{"task":{"name":"x"}}})", &e, &error));
   EXPECT_EQ(error, "$.task_added.task.task_id.value: required string missing");
-  EXPECT_FALSE(decode_event(R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"f"},"status":{"task_id":{"value":"t"}},"state":"TASK_NAPPING"}})", &e, &error));
+  EXPECT_FALSE(decode_event(
+      R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"f"},"status":{"task_id":{"value":"t"}},"state":"TASK_NAPPING"}})",
+      &e, &error));
   EXPECT_EQ(error, "$.task_updated.state: unknown task state \"TASK_NAPPING\"");
   EXPECT_FALSE(decode_event(R"({"type":"AGENT_ADDED","agent_added":{}})", &e, &error));
   EXPECT_EQ(error, "$.agent_added.agent: required object missing");
@@ -286,7 +295,8 @@ class RecordedStream : public ::testing::Test {
   std::vector<std::string> eps(const json& service, bool all = false) {
     std::vector<std::string> out;
     for (const Endpoint& e : ServiceSelector(service).endpoints(fed.model.snapshot(), all))
-      out.push_back((e.ipv6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port) + " " + endpoint_type_name(e.type));
+      out.push_back((e.ipv6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port) + " " +
+                    endpoint_type_name(e.type));
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -314,8 +324,9 @@ TEST_F(RecordedStream, EndpointsForSelectors) {
   EXPECT_EQ(eps(R"({"marathon":{"serviceID":"/docker-on-bridge"},"endpoint":{"portName":"http"}})"_json),
             std::vector<std::string>{"172.17.0.4:20560 AGENT_IP"});
   // ... and its container side through the port mapping.
-  EXPECT_EQ(eps(R"({"marathon":{"serviceID":"docker-on-bridge"},"endpoint":{"portName":"http","type":"CONTAINER_IP"}})"_json),
-            std::vector<std::string>{"172.18.0.2:8080 CONTAINER_IP"});
+  EXPECT_EQ(
+      eps(R"({"marathon":{"serviceID":"docker-on-bridge"},"endpoint":{"portName":"http","type":"CONTAINER_IP"}})"_json),
+      std::vector<std::string>{"172.18.0.2:8080 CONTAINER_IP"});
   // Overlay (network-scope=container): the container IP.
   EXPECT_EQ(eps(R"({"marathon":{"serviceID":"/docker-on-dcos"},"endpoint":{"portName":"http"}})"_json),
             std::vector<std::string>{"9.0.2.130:8080 CONTAINER_IP"});
@@ -326,17 +337,21 @@ TEST_F(RecordedStream, EndpointsForSelectors) {
   EXPECT_EQ(eps(R"({"marathon":{"serviceID":"/ucr-on-host"},"endpoint":{"portName":"http"}})"_json),
             std::vector<std::string>{"172.17.0.3:10323 AGENT_IP"});
   // UCR bridge: CNI port mapping 15263 -> 8080.
-  EXPECT_EQ(eps(R"({"marathon":{"serviceID":"/ucr-on-bridge"},"endpoint":{"portName":"http","type":"CONTAINER_IP"}})"_json),
-            std::vector<std::string>{"172.31.254.3:8080 CONTAINER_IP"});
+  EXPECT_EQ(
+      eps(R"({"marathon":{"serviceID":"/ucr-on-bridge"},"endpoint":{"portName":"http","type":"CONTAINER_IP"}})"_json),
+      std::vector<std::string>{"172.31.254.3:8080 CONTAINER_IP"});
   // Pods need their container named.
   EXPECT_TRUE(eps(R"({"marathon":{"serviceID":"/pod-on-host"},"endpoint":{"portName":"http"}})"_json).empty());
-  EXPECT_EQ(eps(R"({"marathon":{"serviceIDPattern":"^/pod-","containerName":"app"},"endpoint":{"portName":"http"}})"_json),
-            (std::vector<std::string>{"172.17.0.3:2254 AGENT_IP", "172.17.0.4:28064 AGENT_IP", "9.0.1.3:8080 CONTAINER_IP"}));
+  EXPECT_EQ(
+      eps(R"({"marathon":{"serviceIDPattern":"^/pod-","containerName":"app"},"endpoint":{"portName":"http"}})"_json),
+      (std::vector<std::string>{"172.17.0.3:2254 AGENT_IP", "172.17.0.4:28064 AGENT_IP", "9.0.1.3:8080 CONTAINER_IP"}));
   // Mesos selectors: framework name, task name; AGENT_IP with a fixed port; ADDRESS.
-  EXPECT_EQ(eps(R"({"mesos":{"frameworkName":"marathon","taskNamePattern":"^none-on-host$"},"endpoint":{"port":13977,"type":"AGENT_IP"}})"_json),
-            std::vector<std::string>{"172.17.0.4:13977 AGENT_IP"});
-  EXPECT_EQ(eps(R"({"mesos":{"taskID":"docker-on-host.116271db-2630-11e8-af52-70b3d5800001"},"endpoint":{"port":80,"type":"ADDRESS","address":"198.18.0.9"}})"_json),
-            std::vector<std::string>{"198.18.0.9:80 ADDRESS"});
+  EXPECT_EQ(
+      eps(R"({"mesos":{"frameworkName":"marathon","taskNamePattern":"^none-on-host$"},"endpoint":{"port":13977,"type":"AGENT_IP"}})"_json),
+      std::vector<std::string>{"172.17.0.4:13977 AGENT_IP"});
+  EXPECT_EQ(
+      eps(R"({"mesos":{"taskID":"docker-on-host.116271db-2630-11e8-af52-70b3d5800001"},"endpoint":{"port":80,"type":"ADDRESS","address":"198.18.0.9"}})"_json),
+      std::vector<std::string>{"198.18.0.9:80 ADDRESS"});
   EXPECT_TRUE(eps(R"({"mesos":{"frameworkName":"metronome"},"endpoint":{"allPorts":true}})"_json).empty());
   // Every named http port of every app (not the pods): 8 apps have one; none-on-dcos and
   // ucr-on-dcos only have an unassigned "default" port 0.
@@ -379,7 +394,11 @@ TEST(EventStreamModel, EverySplitPositionGivesTheSameModel) {
       R"({"agent_info":{"hostname":"172.17.0.4","id":{"value":"30257977-0153-499d-a5b0-35afd842ef4d-S0"}}},)"
       R"({"agent_info":{"hostname":"172.17.0.3","id":{"value":"30257977-0153-499d-a5b0-35afd842ef4d-S1"}}}]}},)"
       R"("heartbeat_interval_seconds":15.0}})",
-      lines[1], lines[2], lines[4], lines[6], lines[3]};
+      lines[1],
+      lines[2],
+      lines[4],
+      lines[6],
+      lines[3]};
   records.push_back(slurp(kMesos + "/doc-strict/agent_added.json"));
   records.push_back(slurp(kMesos + "/doc-strict/heartbeat.json"));
   records.push_back(slurp(kMesos + "/doc/framework_added.json"));
@@ -408,10 +427,12 @@ TEST(EventStreamBadInput, CountedLoggedOnceAndTheModelKeepsItsState) {
   const uint64_t rev = f.model.revision();
   const std::string before = task_summary(f.model.snapshot());
   // Invalid JSON (twice), an event that is not valid, an unknown task, an unknown type.
-  EXPECT_EQ(f.feed(framed({"{not json", "{\"type\":", R"({"type":"TASK_ADDED","task_added":{}})",
-                           R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"f"},"status":{"task_id":{"value":"ghost"}},"state":"TASK_RUNNING"}})",
-                           R"({"type":"NEW_THING"})"})),
-            EventStream::Result::kOk);
+  EXPECT_EQ(
+      f.feed(framed(
+          {"{not json", "{\"type\":", R"({"type":"TASK_ADDED","task_added":{}})",
+           R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"f"},"status":{"task_id":{"value":"ghost"}},"state":"TASK_RUNNING"}})",
+           R"({"type":"NEW_THING"})"})),
+      EventStream::Result::kOk);
   EXPECT_EQ(f.counters.invalid_records, 3u);
   EXPECT_EQ(f.counters.unknown_tasks, 1u);
   EXPECT_EQ(f.counters.unknown_event_types, 1u);
@@ -511,14 +532,19 @@ TEST(ServiceSelector, ReadinessHealthAndPortMappings) {
   };
   EXPECT_EQ(render(ServiceSelector(sel).endpoints(one_task(t, a))), "198.19.0.5:8080 2001:db8::5:8080 ");
   // AGENT_IP on a container port: through the port mapping to the host port.
-  EXPECT_EQ(render(ServiceSelector(R"({"marathon":{"serviceID":"/web"},"endpoint":{"portName":"http","type":"AGENT_IP"}})"_json)
+  EXPECT_EQ(render(ServiceSelector(
+                       R"({"marathon":{"serviceID":"/web"},"endpoint":{"portName":"http","type":"AGENT_IP"}})"_json)
                        .endpoints(one_task(t, a))),
             "198.18.0.1:31001 ");
   // ... and none for a container port without a mapping.
-  EXPECT_EQ(render(ServiceSelector(R"({"marathon":{"serviceID":"/web"},"endpoint":{"portName":"admin","type":"AGENT_IP"}})"_json)
+  EXPECT_EQ(render(ServiceSelector(
+                       R"({"marathon":{"serviceID":"/web"},"endpoint":{"portName":"admin","type":"AGENT_IP"}})"_json)
                        .endpoints(one_task(t, a))),
             "");
-  EXPECT_EQ(ServiceSelector(R"({"marathon":{"serviceID":"/web"},"endpoint":{"allPorts":true}})"_json).endpoints(one_task(t, a)).size(), 4u);
+  EXPECT_EQ(ServiceSelector(R"({"marathon":{"serviceID":"/web"},"endpoint":{"allPorts":true}})"_json)
+                .endpoints(one_task(t, a))
+                .size(),
+            4u);
   // A health check without a report yet: not ready. Unhealthy: not ready. Healthy: ready.
   t.has_health_check = true;
   EXPECT_EQ(render(ServiceSelector(sel).endpoints(one_task(t, a))), "");
@@ -554,8 +580,10 @@ TEST(ServiceSelector, UnusableSelectorsSayWhy) {
   };
   EXPECT_EQ(why(R"({"endpoint":{"port":1}})"), "needs a marathon or mesos selector");
   EXPECT_EQ(why(R"({"marathon":{"serviceID":"/a"},"endpoint":{}})"), "endpoint: needs one of port, portName, allPorts");
-  EXPECT_EQ(why(R"({"marathon":{"serviceID":"/a"},"endpoint":{"port":1,"type":"SOMEWHERE"}})"), "endpoint.type: unknown type \"SOMEWHERE\"");
-  EXPECT_NE(why(R"({"marathon":{"serviceIDPattern":"("},"endpoint":{"port":1}})").find("marathon.serviceIDPattern: invalid pattern"),
+  EXPECT_EQ(why(R"({"marathon":{"serviceID":"/a"},"endpoint":{"port":1,"type":"SOMEWHERE"}})"),
+            "endpoint.type: unknown type \"SOMEWHERE\"");
+  EXPECT_NE(why(R"({"marathon":{"serviceIDPattern":"("},"endpoint":{"port":1}})")
+                .find("marathon.serviceIDPattern: invalid pattern"),
             std::string::npos);
 }
 
@@ -593,12 +621,14 @@ TEST(PoolEndpoints, BackendsAndFastPathVips) {
 const std::string kEmptySubscribed = R"({"type":"SUBSCRIBED","subscribed":{"get_state":{}}})";
 std::string framework_added(const std::string& id, const std::string& name) {
   return json{{"type", "FRAMEWORK_ADDED"},
-              {"framework_added", {{"framework", {{"framework_info", {{"id", {{"value", id}}}, {"name", name}}}, {"active", true}}}}}}
+              {"framework_added",
+               {{"framework", {{"framework_info", {{"id", {{"value", id}}}, {"name", name}}}, {"active", true}}}}}}
       .dump();
 }
 std::string agent_added(const std::string& id, const std::string& ip) {
-  return json{{"type", "AGENT_ADDED"},
-              {"agent_added", {{"agent", {{"agent_info", {{"id", {{"value", id}}}, {"hostname", ip}, {"port", 5051}}}}}}}}
+  return json{
+      {"type", "AGENT_ADDED"},
+      {"agent_added", {{"agent", {{"agent_info", {{"id", {{"value", id}}}, {"hostname", ip}, {"port", 5051}}}}}}}}
       .dump();
 }
 // A running task with discovery ports [{number, name, protocol}] and, when `network` is given, a
@@ -616,7 +646,8 @@ std::string task_added(const std::string& fw, const std::string& id, const std::
         {{{"task_id", {{"value", id}}},
           {"state", "TASK_RUNNING"},
           {"container_status",
-           {{"network_infos", json::array({{{"name", network}, {"ip_addresses", json::array({{{"ip_address", ip}}})}}})}}}}});
+           {{"network_infos",
+             json::array({{{"name", network}, {"ip_addresses", json::array({{{"ip_address", ip}}})}}})}}}}});
   return json{{"type", "TASK_ADDED"}, {"task_added", {{"task", task}}}}.dump();
 }
 std::string endpoints_text(const std::vector<Endpoint>& eps) {
@@ -630,23 +661,26 @@ TEST(RealInputRegression, AutoIpUsesTheVirtualNetworkNamedOnlyInTheStatus) {
   Fed f;
   const json http = json::array({{{"number", 8080}, {"name", "http"}, {"protocol", "tcp"}}});
   ASSERT_EQ(f.feed(framed({kEmptySubscribed, framework_added("fw-sdk", "hello-world"), agent_added("a1", "198.18.1.1"),
-                           task_added("fw-sdk", "hello-0-server__4f3c1a2e-0000-4000-8000-000000000001", "hello-0-server",
-                                      http, "dcos", "198.19.7.5")})),
+                           task_added("fw-sdk", "hello-0-server__4f3c1a2e-0000-4000-8000-000000000001",
+                                      "hello-0-server", http, "dcos", "198.19.7.5")})),
             EventStream::Result::kOk);
   ModelView v = f.model.snapshot();
   ASSERT_EQ(v.tasks.size(), 1u);
   EXPECT_EQ(v.tasks[0]->network, NetworkMode::kContainer);
   EXPECT_EQ(v.tasks[0]->network_name, "dcos");
-  const json sel = R"({"mesos":{"frameworkName":"hello-world","taskNamePattern":"^hello-.*-server$"},"endpoint":{"portName":"http"}})"_json;
+  const json sel =
+      R"({"mesos":{"frameworkName":"hello-world","taskNamePattern":"^hello-.*-server$"},"endpoint":{"portName":"http"}})"_json;
   EXPECT_EQ(endpoints_text(ServiceSelector(sel).endpoints(v)), "198.19.7.5:8080/tcp CONTAINER_IP\n");
   // The same when the network arrives with a later TASK_UPDATED (TASK_ADDED is staged, no status).
   Fed g;
   json staged = json::parse(task_added("fw-sdk", "hello-1-server__0", "hello-1-server", http));
   staged["task_added"]["task"]["state"] = "TASK_STAGING";
-  const std::string update = R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"fw-sdk"},"state":"TASK_RUNNING",
+  const std::string update =
+      R"({"type":"TASK_UPDATED","task_updated":{"framework_id":{"value":"fw-sdk"},"state":"TASK_RUNNING",
       "status":{"task_id":{"value":"hello-1-server__0"},"state":"TASK_RUNNING","agent_id":{"value":"a1"},
       "container_status":{"network_infos":[{"name":"dcos","ip_addresses":[{"protocol":"IPv4","ip_address":"198.19.7.6"}]}]}}}})";
-  ASSERT_EQ(g.feed(framed({kEmptySubscribed, framework_added("fw-sdk", "hello-world"), agent_added("a1", "198.18.1.1"), staged.dump(), update})),
+  ASSERT_EQ(g.feed(framed({kEmptySubscribed, framework_added("fw-sdk", "hello-world"), agent_added("a1", "198.18.1.1"),
+                           staged.dump(), update})),
             EventStream::Result::kOk);
   EXPECT_EQ(endpoints_text(ServiceSelector(sel).endpoints(g.model.snapshot())), "198.19.7.6:8080/tcp CONTAINER_IP\n");
   // A host-network task reports its agent's IP with no network name: AUTO_IP stays AGENT_IP.
@@ -660,13 +694,14 @@ TEST(RealInputRegression, AutoIpUsesTheVirtualNetworkNamedOnlyInTheStatus) {
 TEST(RealInputRegression, OnlyMarathonFrameworkTasksHaveMarathonAppIds) {
   Fed f;
   const json http = json::array({{{"number", 31000}, {"name", "http"}, {"protocol", "tcp"}}});
-  ASSERT_EQ(f.feed(framed({kEmptySubscribed, agent_added("a1", "198.18.1.1"),
-                           // Tasks before their framework: ids appear once the framework is known.
-                           task_added("fw-m", "web.instance-00000000-0000-4000-8000-000000000001._app.1", "web", http),
-                           framework_added("fw-m", "marathon"), framework_added("fw-sdk", "kafka"),
-                           task_added("fw-sdk", "kafka-0-broker__4f3c1a2e-0000-4000-8000-000000000001", "kafka-0-broker", http),
-                           framework_added("fw-mom", "marathon-user"),
-                           task_added("fw-mom", "team_api.instance-00000000-0000-4000-8000-000000000002._app.1", "api", http)})),
+  ASSERT_EQ(f.feed(framed(
+                {kEmptySubscribed, agent_added("a1", "198.18.1.1"),
+                 // Tasks before their framework: ids appear once the framework is known.
+                 task_added("fw-m", "web.instance-00000000-0000-4000-8000-000000000001._app.1", "web", http),
+                 framework_added("fw-m", "marathon"), framework_added("fw-sdk", "kafka"),
+                 task_added("fw-sdk", "kafka-0-broker__4f3c1a2e-0000-4000-8000-000000000001", "kafka-0-broker", http),
+                 framework_added("fw-mom", "marathon-user"),
+                 task_added("fw-mom", "team_api.instance-00000000-0000-4000-8000-000000000002._app.1", "api", http)})),
             EventStream::Result::kOk);
   ModelView v = f.model.snapshot();
   std::map<std::string, std::string> app;
@@ -686,9 +721,10 @@ TEST(RealInputRegression, ProtocolsAreKeptApartAndEndpointsAreNotDuplicated) {
                                   {{"number", 53}, {"name", "dns"}, {"protocol", "udp"}},
                                   {{"number", 8125}, {"name", "statsd"}, {"protocol", "udp"}},
                                   {{"number", 5353}, {"name", "mdns"}, {"protocol", "udp,tcp"}}});
-  ASSERT_EQ(f.feed(framed({kEmptySubscribed, framework_added("fw-m", "marathon"), agent_added("a1", "198.18.1.1"),
-                           task_added("fw-m", "dns.instance-00000000-0000-4000-8000-000000000001._app.1", "dns", ports)})),
-            EventStream::Result::kOk);
+  ASSERT_EQ(
+      f.feed(framed({kEmptySubscribed, framework_added("fw-m", "marathon"), agent_added("a1", "198.18.1.1"),
+                     task_added("fw-m", "dns.instance-00000000-0000-4000-8000-000000000001._app.1", "dns", ports)})),
+      EventStream::Result::kOk);
   const json pool = R"({"name":"p","haproxy":{"backends":[
       {"name":"dns-tcp","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"portName":"dns"}}]},
       {"name":"all","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"allPorts":true}}]}]},
@@ -718,11 +754,12 @@ TEST(RealInputRegression, AddressEndpointWithoutSelectorIsOneFixedServer) {
 }
 
 TEST(MasterLocator, GroupChildrenInfoAndRedirects) {
-  EXPECT_EQ(leading_child({"log_replicas", "json.info_0000000012", "info_0000000001", "json.info_0000000007",
-                           "json.info_x"}),
-            "json.info_0000000007");
+  EXPECT_EQ(
+      leading_child({"log_replicas", "json.info_0000000012", "info_0000000001", "json.info_0000000007", "json.info_x"}),
+      "json.info_0000000007");
   EXPECT_EQ(leading_child({"log_replicas"}), "");
-  EXPECT_EQ(master_url_from_info(R"({"address":{"hostname":"m1","ip":"198.18.0.2","port":5050}})"_json), "http://198.18.0.2:5050");
+  EXPECT_EQ(master_url_from_info(R"({"address":{"hostname":"m1","ip":"198.18.0.2","port":5050}})"_json),
+            "http://198.18.0.2:5050");
   EXPECT_EQ(master_url_from_info(R"({"hostname":"m1","port":5050})"_json), "http://m1:5050");
   EXPECT_EQ(master_url_from_info(R"({"ip":16842879,"port":34626})"_json), "http://127.0.1.1:34626");
   EXPECT_EQ(master_url_from_info(R"({"address":{"ip":"2001:db8::2","port":5050}})"_json), "http://[2001:db8::2]:5050");

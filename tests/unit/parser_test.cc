@@ -9,7 +9,9 @@ namespace {
 using test::frame;
 using test::L4;
 
-DropReason parse(const std::vector<uint8_t>& f, ParsedPacket* pp) { return parse_packet(f.data(), uint32_t(f.size()), pp); }
+DropReason parse(const std::vector<uint8_t>& f, ParsedPacket* pp) {
+  return parse_packet(f.data(), uint32_t(f.size()), pp);
+}
 
 TEST(Parser, Ipv4Tcp) {
   ParsedPacket pp;
@@ -157,26 +159,156 @@ std::vector<uint8_t> base6() { return frame("2001:db8::1", "2001:db8:1::10", L4{
 const Malformed kMalformed[] = {
     {"empty", [] { return std::vector<uint8_t>{}; }, DropReason::kL2Truncated},
     {"13_bytes", [] { return std::vector<uint8_t>(13, 0xff); }, DropReason::kL2Truncated},
-    {"vlan_cut", [] { auto f = base4(); f[12] = 0x81; f[13] = 0; f.resize(16); return f; }, DropReason::kL2Truncated},
-    {"arp", [] { auto f = base4(); f[12] = 0x08; f[13] = 0x06; return f; }, DropReason::kNonIp},
-    {"ipv4_no_header", [] { auto f = base4(); f.resize(20); return f; }, DropReason::kIpv4Truncated},
-    {"ipv4_version6", [] { auto f = base4(); f[14] = 0x65; return f; }, DropReason::kIpv4BadVersion},
-    {"ipv4_ihl4", [] { auto f = base4(); f[14] = 0x44; return f; }, DropReason::kIpv4BadIhl},
-    {"ipv4_ihl_beyond_frame", [] { auto f = base4(); f[14] = 0x4f; f.resize(40); return f; }, DropReason::kIpv4Truncated},
-    {"ipv4_total_len_big", [] { auto f = base4(); store_be16(&f[16], 1500); return f; }, DropReason::kIpv4BadTotalLength},
-    {"ipv4_total_len_small", [] { auto f = base4(); store_be16(&f[16], 10); return f; }, DropReason::kIpv4BadTotalLength},
-    {"tcp_truncated", [] { auto f = base4(); store_be16(&f[16], 30); f.resize(44); return f; }, DropReason::kTcpBadHeader},
-    {"tcp_doff_small", [] { auto f = base4(); f[46] = 0x40; return f; }, DropReason::kTcpBadHeader},
-    {"tcp_doff_big", [] { auto f = base4(); f[46] = 0xf0; return f; }, DropReason::kTcpBadHeader},
-    {"udp_len_big", [] { auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17}); store_be16(&f[38], 100); return f; }, DropReason::kUdpBadHeader},
-    {"udp_len_small", [] { auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17}); store_be16(&f[38], 4); return f; }, DropReason::kUdpBadHeader},
-    {"udp_truncated", [] { auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17}); store_be16(&f[16], 24); f.resize(38); return f; }, DropReason::kUdpBadHeader},
-    {"icmp_truncated", [] { auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 1}); store_be16(&f[16], 24); f.resize(38); return f; }, DropReason::kIcmpTruncated},
-    {"ipv6_no_header", [] { auto f = base6(); f.resize(40); return f; }, DropReason::kIpv6Truncated},
-    {"ipv6_version4", [] { auto f = base6(); f[14] = 0x40; return f; }, DropReason::kIpv6BadVersion},
-    {"ipv6_payload_big", [] { auto f = base6(); store_be16(&f[18], 9000); return f; }, DropReason::kIpv6BadPayloadLength},
-    {"ipv6_ext_truncated", [] { auto f = base6(); f[20] = 0; store_be16(&f[18], 4); f.resize(58); return f; }, DropReason::kIpv6ExtHeaderTruncated},
-    {"ipv6_ext_len_beyond", [] { auto f = base6(); f[20] = 60; f[55] = 200; return f; }, DropReason::kIpv6ExtHeaderTruncated},
+    {"vlan_cut",
+     [] {
+       auto f = base4();
+       f[12] = 0x81;
+       f[13] = 0;
+       f.resize(16);
+       return f;
+     },
+     DropReason::kL2Truncated},
+    {"arp",
+     [] {
+       auto f = base4();
+       f[12] = 0x08;
+       f[13] = 0x06;
+       return f;
+     },
+     DropReason::kNonIp},
+    {"ipv4_no_header",
+     [] {
+       auto f = base4();
+       f.resize(20);
+       return f;
+     },
+     DropReason::kIpv4Truncated},
+    {"ipv4_version6",
+     [] {
+       auto f = base4();
+       f[14] = 0x65;
+       return f;
+     },
+     DropReason::kIpv4BadVersion},
+    {"ipv4_ihl4",
+     [] {
+       auto f = base4();
+       f[14] = 0x44;
+       return f;
+     },
+     DropReason::kIpv4BadIhl},
+    {"ipv4_ihl_beyond_frame",
+     [] {
+       auto f = base4();
+       f[14] = 0x4f;
+       f.resize(40);
+       return f;
+     },
+     DropReason::kIpv4Truncated},
+    {"ipv4_total_len_big",
+     [] {
+       auto f = base4();
+       store_be16(&f[16], 1500);
+       return f;
+     },
+     DropReason::kIpv4BadTotalLength},
+    {"ipv4_total_len_small",
+     [] {
+       auto f = base4();
+       store_be16(&f[16], 10);
+       return f;
+     },
+     DropReason::kIpv4BadTotalLength},
+    {"tcp_truncated",
+     [] {
+       auto f = base4();
+       store_be16(&f[16], 30);
+       f.resize(44);
+       return f;
+     },
+     DropReason::kTcpBadHeader},
+    {"tcp_doff_small",
+     [] {
+       auto f = base4();
+       f[46] = 0x40;
+       return f;
+     },
+     DropReason::kTcpBadHeader},
+    {"tcp_doff_big",
+     [] {
+       auto f = base4();
+       f[46] = 0xf0;
+       return f;
+     },
+     DropReason::kTcpBadHeader},
+    {"udp_len_big",
+     [] {
+       auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17});
+       store_be16(&f[38], 100);
+       return f;
+     },
+     DropReason::kUdpBadHeader},
+    {"udp_len_small",
+     [] {
+       auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17});
+       store_be16(&f[38], 4);
+       return f;
+     },
+     DropReason::kUdpBadHeader},
+    {"udp_truncated",
+     [] {
+       auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17});
+       store_be16(&f[16], 24);
+       f.resize(38);
+       return f;
+     },
+     DropReason::kUdpBadHeader},
+    {"icmp_truncated",
+     [] {
+       auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 1});
+       store_be16(&f[16], 24);
+       f.resize(38);
+       return f;
+     },
+     DropReason::kIcmpTruncated},
+    {"ipv6_no_header",
+     [] {
+       auto f = base6();
+       f.resize(40);
+       return f;
+     },
+     DropReason::kIpv6Truncated},
+    {"ipv6_version4",
+     [] {
+       auto f = base6();
+       f[14] = 0x40;
+       return f;
+     },
+     DropReason::kIpv6BadVersion},
+    {"ipv6_payload_big",
+     [] {
+       auto f = base6();
+       store_be16(&f[18], 9000);
+       return f;
+     },
+     DropReason::kIpv6BadPayloadLength},
+    {"ipv6_ext_truncated",
+     [] {
+       auto f = base6();
+       f[20] = 0;
+       store_be16(&f[18], 4);
+       f.resize(58);
+       return f;
+     },
+     DropReason::kIpv6ExtHeaderTruncated},
+    {"ipv6_ext_len_beyond",
+     [] {
+       auto f = base6();
+       f[20] = 60;
+       f[55] = 200;
+       return f;
+     },
+     DropReason::kIpv6ExtHeaderTruncated},
 };
 
 class MalformedTest : public ::testing::TestWithParam<Malformed> {};
@@ -204,16 +336,17 @@ TEST(Parser, EveryTruncationOfValidFramesIsSafe) {
       std::copy(f.begin(), f.begin() + n, mem);
       ParsedPacket pp;
       DropReason r = parse_packet(mem, uint32_t(n), &pp);
-      if (n < f.size()) EXPECT_NE(r, DropReason::kNone) << "truncated at " << n;
-      else EXPECT_EQ(r, DropReason::kNone);
+      if (n < f.size())
+        EXPECT_NE(r, DropReason::kNone) << "truncated at " << n;
+      else
+        EXPECT_EQ(r, DropReason::kNone);
       delete[] mem;
     }
   }
 }
 
 TEST(DropReasons, AllNamed) {
-  for (size_t i = 0; i < kDropReasonCount; ++i)
-    EXPECT_NE(drop_reason_name(DropReason(i)), "unknown") << i;
+  for (size_t i = 0; i < kDropReasonCount; ++i) EXPECT_NE(drop_reason_name(DropReason(i)), "unknown") << i;
 }
 
 }  // namespace

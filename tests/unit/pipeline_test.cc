@@ -78,7 +78,10 @@ class PipelineTest : public ::testing::Test {
   }
   DropReason run(Buffer& b, uint32_t now = 1000) { return pipeline_.process(b.view, snap_.get(), kPortMac, now); }
   // Backend a frame went to: the DSR destination MAC's last byte or the outer IPv4 dst.
-  static std::string dsr_backend(const Buffer& b) { return MacAddress{{b.view.data[0], b.view.data[1], b.view.data[2], b.view.data[3], b.view.data[4], b.view.data[5]}}.to_string(); }
+  static std::string dsr_backend(const Buffer& b) {
+    return MacAddress{{b.view.data[0], b.view.data[1], b.view.data[2], b.view.data[3], b.view.data[4], b.view.data[5]}}
+        .to_string();
+  }
 
   FlowTable flows_;
   WorkerStats stats_;
@@ -241,12 +244,15 @@ TEST_F(PipelineTest, EncapTooBigAndNoHeadroom) {
 }
 
 TEST_F(PipelineTest, FlowsStickAndSpread) {
-  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1", "198.18.2.2", "198.18.2.3", "198.18.2.4"})});
+  apply(
+      {service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1", "198.18.2.2", "198.18.2.3", "198.18.2.4"})});
   std::map<std::string, int> spread;
   std::map<int, std::string> first;
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 400; ++i) {
-      Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(10000 + i), .dport = 80, .tcp_flags = round ? uint8_t(0x10) : uint8_t(0x02)}));
+      Buffer b(
+          frame("198.18.0.1", "198.18.1.10",
+                L4{.sport = uint16_t(10000 + i), .dport = 80, .tcp_flags = round ? uint8_t(0x10) : uint8_t(0x02)}));
       ASSERT_EQ(run(b), DropReason::kNone);
       auto be = dsr_backend(b);
       if (round == 0) {
@@ -366,7 +372,8 @@ TEST_F(PipelineTest, IcmpTooBigFollowsTheFlow) {
     auto owner = dsr_backend(b);
     auto quoted = test::ip_packet(ip("198.18.1.10"), ip("198.18.0.7"), L4{.proto = 6, .sport = 80, .dport = sport});
     quoted.resize(28);
-    Buffer icmp(frame("198.18.100.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 3, .icmp_code = 4, .icmp_inner = quoted}));
+    Buffer icmp(
+        frame("198.18.100.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 3, .icmp_code = 4, .icmp_inner = quoted}));
     ASSERT_EQ(run(icmp), DropReason::kNone);
     EXPECT_EQ(dsr_backend(icmp), owner);
   }

@@ -157,9 +157,12 @@ TEST_F(StoreTest, ConcurrentUpdatesAreResolvedByCompareAndSet) {
         PoolRecord cur;
         ASSERT_TRUE(store_->get("web", &cur).ok());
         auto r = store_->update("web", pool_config(counter_of(cur.config) + 1), cur.version, "t" + std::to_string(t));
-        if (r.ok()) done++;
-        else if (r.code == StoreResult::kConflict) conflicts++;
-        else FAIL() << r.message;
+        if (r.ok())
+          done++;
+        else if (r.code == StoreResult::kConflict)
+          conflicts++;
+        else
+          FAIL() << r.message;
       }
     });
   for (auto& t : threads) t.join();
@@ -188,7 +191,8 @@ TEST_F(StoreTest, SecretsAreEncryptedAtRestAndCheckedByPools) {
   EXPECT_EQ(secrets[0].bytes, pem.size());
 
   json cfg = pool_config();
-  cfg["secrets"] = json::array({{{"secret", "web-tls"}, {"file", "web.pem"}}, {{"secret", "missing"}, {"file", "m.pem"}}});
+  cfg["secrets"] =
+      json::array({{{"secret", "web-tls"}, {"file", "web.pem"}}, {{"secret", "missing"}, {"file", "m.pem"}}});
   auto r = store_->create("web", cfg, "alice");
   EXPECT_EQ(r.code, StoreResult::kInvalid);
   ASSERT_EQ(r.errors.size(), 1u);

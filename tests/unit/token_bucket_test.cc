@@ -6,7 +6,7 @@ namespace edgelb {
 namespace {
 
 TEST(TokenBucket, BurstThenRate) {
-  const uint64_t hz = 1'000'000;  // 1 tick = 1 us
+  const uint64_t hz = 1'000'000;   // 1 tick = 1 us
   TokenBucket b(1000, 10, hz, 0);  // 1000/s, burst 10
   int ok = 0;
   for (int i = 0; i < 50; ++i) ok += b.take(0);
