@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "common/field_error.h"
+#include "dataplane/rpc/field_error.h"
 #include "store/pool_store.h"
 
 namespace edgelb::cp {

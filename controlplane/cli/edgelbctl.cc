@@ -277,7 +277,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (show->parsed() && !convert.empty()) {
-      edgelb::cp::FieldErrors errors;
+      edgelb::FieldErrors errors;
       auto doc = edgelb::cp::load_document_file(convert, errors);
       if (!doc) {
         for (auto& e : errors)

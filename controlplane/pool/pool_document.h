@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "common/field_error.h"
+#include "dataplane/rpc/field_error.h"
 
 namespace edgelb::cp {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "common/field_error.h"
+#include "dataplane/rpc/field_error.h"
 
 namespace edgelb::cp {
 

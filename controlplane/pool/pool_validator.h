@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-#include "common/field_error.h"
+#include "dataplane/rpc/field_error.h"
 
 namespace edgelb::cp {
 

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "common/field_error.h"
 #include "crypto/secret_box.h"
+#include "dataplane/rpc/field_error.h"
 #include "zk/zk_client.h"
 
 namespace edgelb::cp {

@@ -139,7 +139,7 @@ std::string find_profiles_dir(const std::string& configured) {
   throw std::runtime_error("cannot find nic-profiles/; set nic_profiles_dir or EDGELB_NIC_PROFILES");
 }
 
-void print_errors(const std::string& what, const std::vector<edgelb::ValidationError>& errors) {
+void print_errors(const std::string& what, const std::vector<edgelb::FieldError>& errors) {
   std::fprintf(stderr, "edgelb-dataplane: %s rejected (%zu error(s)):\n", what.c_str(), errors.size());
   for (const auto& e : errors) std::fprintf(stderr, "  %s: %s\n", e.path.c_str(), e.reason.c_str());
 }

@@ -98,7 +98,7 @@ std::unique_ptr<grpc::ClientContext> context() {
 pb::Service load_one_service(const std::string& file, int* rc) {
   YAML::Node root;
   root["services"].push_back(edgelb::load_yaml_file(file));
-  std::vector<edgelb::ValidationError> errors;
+  std::vector<edgelb::FieldError> errors;
   edgelb::TableSpec t = edgelb::parse_service_table(root, errors);
   if (!errors.empty()) {
     std::fprintf(stderr, "edgelb-dpctl: %s rejected:\n", file.c_str());

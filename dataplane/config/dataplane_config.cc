@@ -5,7 +5,7 @@
 
 namespace edgelb {
 
-DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<ValidationError>& errors) {
+DataplaneConfig parse_dataplane_config(const YAML::Node& root, FieldErrors& errors) {
   YamlReader r(errors);
   DataplaneConfig c;
   if (!r.check_map(root, "",
@@ -167,7 +167,7 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<Valid
 
 DataplaneConfig load_dataplane_config(const std::string& file) {
   YAML::Node root = load_yaml_file(file);
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   DataplaneConfig c = parse_dataplane_config(root, errors);
   if (!errors.empty()) throw ConfigError(file, std::move(errors));
   return c;

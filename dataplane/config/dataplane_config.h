@@ -71,6 +71,6 @@ struct DataplaneConfig {
 
 // Throws ConfigError listing every problem.
 DataplaneConfig load_dataplane_config(const std::string& file);
-DataplaneConfig parse_dataplane_config(const YAML::Node& root, std::vector<ValidationError>& errors);
+DataplaneConfig parse_dataplane_config(const YAML::Node& root, FieldErrors& errors);
 
 }  // namespace edgelb

@@ -9,7 +9,7 @@ namespace edgelb {
 
 NicProfile load_nic_profile(const std::string& file) {
   YAML::Node root = load_yaml_file(file);
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   YamlReader r(errors);
   NicProfile p;
   p.file = file;

@@ -4,7 +4,7 @@
 
 namespace edgelb {
 
-TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationError>& errors) {
+TableSpec parse_service_table(const YAML::Node& root, FieldErrors& errors) {
   YamlReader r(errors);
   TableSpec spec;
   if (!r.check_map(root, "", {"version", "services"})) return spec;
@@ -71,7 +71,7 @@ TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationErro
 
 TableSpec load_service_file(const std::string& file) {
   YAML::Node root = load_yaml_file(file);
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   TableSpec spec = parse_service_table(root, errors);
   if (!errors.empty()) throw ConfigError(file, std::move(errors));
   return spec;

@@ -20,6 +20,6 @@ namespace edgelb {
 
 TableSpec load_service_file(const std::string& file);
 // Parses an already-loaded node; appends problems to `errors`.
-TableSpec parse_service_table(const YAML::Node& root, std::vector<ValidationError>& errors);
+TableSpec parse_service_table(const YAML::Node& root, FieldErrors& errors);
 
 }  // namespace edgelb

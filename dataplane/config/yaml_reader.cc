@@ -6,7 +6,7 @@
 namespace edgelb {
 
 namespace {
-std::string join_errors(const std::string& file, const std::vector<ValidationError>& errors) {
+std::string join_errors(const std::string& file, const FieldErrors& errors) {
   std::string s = file + ": " + std::to_string(errors.size()) + " error(s)";
   for (const auto& e : errors) s += "\n  " + e.path + ": " + e.reason;
   return s;
@@ -14,7 +14,7 @@ std::string join_errors(const std::string& file, const std::vector<ValidationErr
 std::string child(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
 }  // namespace
 
-ConfigError::ConfigError(const std::string& file, std::vector<ValidationError> errors)
+ConfigError::ConfigError(const std::string& file, FieldErrors errors)
     : std::runtime_error(join_errors(file, errors)), errors_(std::move(errors)) {}
 
 YAML::Node load_yaml_file(const std::string& file) {

@@ -1,4 +1,4 @@
-// Small helpers for strict YAML reading: every problem becomes a ValidationError with the
+// Small helpers for strict YAML reading: every problem becomes a FieldError with the
 // path of the offending node; unknown keys are errors. Control-side only.
 #pragma once
 
@@ -17,16 +17,16 @@ namespace edgelb {
 // Thrown by loaders when a file cannot be used; what() lists every error, one per line.
 class ConfigError : public std::runtime_error {
  public:
-  ConfigError(const std::string& file, std::vector<ValidationError> errors);
-  const std::vector<ValidationError>& errors() const { return errors_; }
+  ConfigError(const std::string& file, FieldErrors errors);
+  const FieldErrors& errors() const { return errors_; }
 
  private:
-  std::vector<ValidationError> errors_;
+  FieldErrors errors_;
 };
 
 class YamlReader {
  public:
-  explicit YamlReader(std::vector<ValidationError>& errors) : errors_(errors) {}
+  explicit YamlReader(FieldErrors& errors) : errors_(errors) {}
 
   void error(const std::string& path, const std::string& reason) { errors_.push_back({path, reason}); }
   // Reports keys of a map that are not in `allowed`; false if `node` is not a map.
@@ -42,7 +42,7 @@ class YamlReader {
   std::vector<std::string> str_list(const YAML::Node& map, const char* key, const std::string& path);
 
  private:
-  std::vector<ValidationError>& errors_;
+  FieldErrors& errors_;
 };
 
 // Loads a YAML file, turning syntax errors into a ConfigError.

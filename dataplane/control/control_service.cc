@@ -22,15 +22,14 @@ constexpr uint32_t kMaxFlowLimit = 10000;
 constexpr uint32_t kDefaultFlowLimit = 100;
 constexpr uint32_t kFlowListTimeoutMs = 2000;
 
-std::string join_errors(const std::vector<ValidationError>& errors) {
+std::string join_errors(const FieldErrors& errors) {
   std::string msg;
   for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e.path + ": " + e.reason;
   return msg;
 }
 
 // A status with readable text and the machine-readable ErrorDetails trailer.
-grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::vector<ValidationError>& errors,
-                  uint64_t live_version) {
+grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldErrors& errors, uint64_t live_version) {
   pb::ErrorDetails d;
   for (const auto& e : errors) {
     auto* v = d.add_field_violations();
@@ -80,8 +79,7 @@ bool backend_matches(const BackendSpec& b, const ServiceSpec& svc, const std::st
   return a && *a == b.address && port_text == std::to_string(port);
 }
 
-std::optional<IpAddress> filter_address(const std::string& text, const std::string& field,
-                                        std::vector<ValidationError>& errors) {
+std::optional<IpAddress> filter_address(const std::string& text, const std::string& field, FieldErrors& errors) {
   if (text.empty()) return IpAddress{};
   if (auto a = IpAddress::parse(text)) return a;
   errors.push_back({field, "'" + text + "' is not an IPv4 or IPv6 address"});
@@ -98,7 +96,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   Service(TableManager& tables, ControlHooks hooks) : tables_(tables), hooks_(std::move(hooks)) {}
 
   grpc::Status ApplyState(grpc::ServerContext* ctx, const pb::ApplyStateRequest* req, pb::ChangeReply* out) override {
-    std::vector<ValidationError> errors;
+    FieldErrors errors;
     if (!req->has_state()) errors.push_back({"state", "is required"});
     TableSpec spec = decode_state(req->state(), "state", errors);
     if (spec.version == 0 && req->has_state()) errors.push_back({"state.version", "must be at least 1"});
@@ -108,12 +106,12 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
 
   grpc::Status UpsertService(grpc::ServerContext* ctx, const pb::UpsertServiceRequest* req,
                              pb::ChangeReply* out) override {
-    std::vector<ValidationError> errors;
+    FieldErrors errors;
     if (!req->has_service()) errors.push_back({"service", "is required"});
     ServiceSpec svc = decode_service(req->service(), "service", errors);
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
     long index = -1;
-    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool*) -> std::vector<ValidationError> {
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool*) -> FieldErrors {
       for (size_t i = 0; i < t.services.size(); ++i)
         if (t.services[i].name == svc.name) {
           t.services[i] = svc;
@@ -130,21 +128,20 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   grpc::Status DeleteService(grpc::ServerContext* ctx, const pb::DeleteServiceRequest* req,
                              pb::ChangeReply* out) override {
     if (req->name().empty()) return fail(ctx, grpc::INVALID_ARGUMENT, {{"name", "is required"}}, live_version());
-    auto o =
-        tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
-          for (auto it = t.services.begin(); it != t.services.end(); ++it)
-            if (it->name == req->name()) {
-              t.services.erase(it);
-              return {};
-            }
-          *not_found = true;
-          return {{"name", "no service named '" + req->name() + "'"}};
-        });
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> FieldErrors {
+      for (auto it = t.services.begin(); it != t.services.end(); ++it)
+        if (it->name == req->name()) {
+          t.services.erase(it);
+          return {};
+        }
+      *not_found = true;
+      return {{"name", "no service named '" + req->name() + "'"}};
+    });
     return reply(ctx, o, "table", -1, "", out);
   }
 
   grpc::Status SetBackend(grpc::ServerContext* ctx, const pb::SetBackendRequest* req, pb::ChangeReply* out) override {
-    std::vector<ValidationError> errors;
+    FieldErrors errors;
     if (req->service().empty()) errors.push_back({"service", "is required"});
     if (req->backend().empty()) errors.push_back({"backend", "is required"});
     if (req->has_weight() && req->weight() > 65535)
@@ -154,22 +151,21 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     if (!req->has_weight() && req->state() == pb::BACKEND_STATE_UNSPECIFIED)
       errors.push_back({"weight", "set weight or state (or both)"});
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
-    auto o =
-        tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> std::vector<ValidationError> {
-          for (auto& s : t.services) {
-            if (s.name != req->service()) continue;
-            for (auto& b : s.backends) {
-              if (!backend_matches(b, s, req->backend())) continue;
-              if (req->has_weight()) b.weight = req->weight();
-              if (req->state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = *state;
-              return {};
-            }
-            *not_found = true;
-            return {{"backend", "service '" + s.name + "' has no backend '" + req->backend() + "'"}};
-          }
-          *not_found = true;
-          return {{"service", "no service named '" + req->service() + "'"}};
-        });
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> FieldErrors {
+      for (auto& s : t.services) {
+        if (s.name != req->service()) continue;
+        for (auto& b : s.backends) {
+          if (!backend_matches(b, s, req->backend())) continue;
+          if (req->has_weight()) b.weight = req->weight();
+          if (req->state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = *state;
+          return {};
+        }
+        *not_found = true;
+        return {{"backend", "service '" + s.name + "' has no backend '" + req->backend() + "'"}};
+      }
+      *not_found = true;
+      return {{"service", "no service named '" + req->service() + "'"}};
+    });
     return reply(ctx, o, "table", -1, "", out);
   }
 
@@ -235,7 +231,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
 
   grpc::Status ListFlows(grpc::ServerContext* ctx, const pb::ListFlowsRequest* req,
                          pb::ListFlowsResponse* out) override {
-    std::vector<ValidationError> errors;
+    FieldErrors errors;
     FlowQuery q;
     if (auto a = filter_address(req->vip(), "vip", errors)) q.vip = *a;
     if (auto a = filter_address(req->client(), "client", errors)) q.client = *a;

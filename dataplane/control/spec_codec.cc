@@ -46,7 +46,7 @@ std::optional<BackendState> decode_backend_state(int s) {
 
 pb::Protocol encode_protocol(uint8_t p) { return p == 6 ? pb::TCP : p == 17 ? pb::UDP : pb::PROTOCOL_UNSPECIFIED; }
 
-ServiceSpec decode_service(const pb::Service& m, const std::string& p, std::vector<ValidationError>& errors) {
+ServiceSpec decode_service(const pb::Service& m, const std::string& p, FieldErrors& errors) {
   auto err = [&](const std::string& field, const std::string& reason) { errors.push_back({p + "." + field, reason}); };
   ServiceSpec s;
   s.name = m.name();
@@ -100,7 +100,7 @@ ServiceSpec decode_service(const pb::Service& m, const std::string& p, std::vect
   return s;
 }
 
-TableSpec decode_state(const pb::ServiceState& m, const std::string& p, std::vector<ValidationError>& errors) {
+TableSpec decode_state(const pb::ServiceState& m, const std::string& p, FieldErrors& errors) {
   TableSpec t;
   t.version = m.version();
   for (int i = 0; i < m.services_size(); ++i)
@@ -137,8 +137,7 @@ pb::ServiceState encode_state(const TableSpec& t) {
   return m;
 }
 
-std::vector<ValidationError> request_paths(std::vector<ValidationError> errors, const std::string& prefix, long index,
-                                           const std::string& service_path) {
+FieldErrors request_paths(FieldErrors errors, const std::string& prefix, long index, const std::string& service_path) {
   const std::string mine = "services[" + std::to_string(index) + "]";
   for (auto& e : errors) {
     if (index >= 0 && e.path.compare(0, mine.size(), mine) == 0)

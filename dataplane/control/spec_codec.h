@@ -15,8 +15,8 @@ namespace edgelb {
 
 namespace pb = edgelb::dataplane::v1;
 
-ServiceSpec decode_service(const pb::Service& m, const std::string& path, std::vector<ValidationError>& errors);
-TableSpec decode_state(const pb::ServiceState& m, const std::string& path, std::vector<ValidationError>& errors);
+ServiceSpec decode_service(const pb::Service& m, const std::string& path, FieldErrors& errors);
+TableSpec decode_state(const pb::ServiceState& m, const std::string& path, FieldErrors& errors);
 
 pb::Service encode_service(const ServiceSpec& s);
 pb::ServiceState encode_state(const TableSpec& t);
@@ -30,7 +30,7 @@ std::optional<BackendState> decode_backend_state(int s);
 
 // Rewrites SnapshotBuilder paths ("services[3].port") for a request: `services[index]` becomes
 // `service_path` when index matches, and everything gets `prefix` in front otherwise.
-std::vector<ValidationError> request_paths(std::vector<ValidationError> errors, const std::string& prefix,
-                                           long index = -1, const std::string& service_path = "");
+FieldErrors request_paths(FieldErrors errors, const std::string& prefix, long index = -1,
+                          const std::string& service_path = "");
 
 }  // namespace edgelb

@@ -15,7 +15,7 @@ void TableManager::set_on_publish(std::function<void(const TableSpec&)> hook) {
   on_publish_ = std::move(hook);
 }
 
-std::vector<ValidationError> TableManager::apply_locked(const TableSpec& spec) {
+FieldErrors TableManager::apply_locked(const TableSpec& spec) {
   BuildResult r = builder_.build(spec);
   if (!r.errors.empty()) return r.errors;
   publisher_.publish(std::move(r.snapshot));
@@ -25,7 +25,7 @@ std::vector<ValidationError> TableManager::apply_locked(const TableSpec& spec) {
   return {};
 }
 
-std::vector<ValidationError> TableManager::apply(const TableSpec& spec) {
+FieldErrors TableManager::apply(const TableSpec& spec) {
   std::lock_guard lk(mu_);
   return apply_locked(spec);
 }

@@ -32,7 +32,7 @@ struct ChangeOutcome {
   };
   Kind kind = kApplied;
   uint64_t version = 0;  // the live version after the call
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
 };
 
 class TableManager {
@@ -45,7 +45,7 @@ class TableManager {
   void set_on_publish(std::function<void(const TableSpec&)> hook);
 
   // Validates, builds and publishes `spec`. Returns the problems (nothing published) or empty.
-  std::vector<ValidationError> apply(const TableSpec& spec);
+  FieldErrors apply(const TableSpec& spec);
   // Versioned apply of the whole state: a newer version is validated and published; the live
   // version with identical content is a no-op (kUnchanged); an older version, or the live
   // version with different content, is kStale.
@@ -53,7 +53,7 @@ class TableManager {
   // Edits a copy of the live state with `edit` and publishes it as live version + 1.
   // `edit` returns problems (kInvalid) or sets *not_found (kNotFound); an edit that leaves the
   // state equal to the live one is kUnchanged. expected_version 0 accepts any live version.
-  using Edit = std::function<std::vector<ValidationError>(TableSpec& spec, bool* not_found)>;
+  using Edit = std::function<FieldErrors(TableSpec& spec, bool* not_found)>;
   ChangeOutcome modify(uint64_t expected_version, const Edit& edit);
   // Rebuilds the live spec (next hops may have changed) and publishes it; no-op before the
   // first apply().
@@ -68,7 +68,7 @@ class TableManager {
   const ForwardingGlobals& globals() const { return builder_.globals(); }
 
  private:
-  std::vector<ValidationError> apply_locked(const TableSpec& spec);
+  FieldErrors apply_locked(const TableSpec& spec);
   std::mutex mu_;
   SnapshotBuilder builder_;
   SnapshotPublisher& publisher_;

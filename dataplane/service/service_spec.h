@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "rpc/field_error.h"
+
 #include "packet/ip_address.h"
 
 namespace edgelb {
@@ -73,12 +75,6 @@ struct TableSpec {
   uint64_t version = 0;
   std::vector<ServiceSpec> services;
   bool operator==(const TableSpec&) const = default;
-};
-
-// One problem found in a TableSpec: where (e.g. "services[2].backends[0].weight") and why.
-struct ValidationError {
-  std::string path;
-  std::string reason;
 };
 
 }  // namespace edgelb

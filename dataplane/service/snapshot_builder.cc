@@ -66,8 +66,8 @@ std::string vip_key_of(const std::string& bkey) { return bkey.substr(0, kVipKeyS
 
 SnapshotBuilder::SnapshotBuilder(ForwardingGlobals globals) : globals_(std::move(globals)) {}
 
-std::vector<ValidationError> SnapshotBuilder::validate(const TableSpec& spec) const {
-  std::vector<ValidationError> errs;
+FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
+  FieldErrors errs;
   auto err = [&](std::string path, std::string reason) { errs.push_back({std::move(path), std::move(reason)}); };
   if (spec.services.size() > globals_.max_services)
     err("services", "has " + std::to_string(spec.services.size()) + " services; the limit is " +

@@ -37,7 +37,7 @@ class NextHopResolver {
 
 struct BuildResult {
   std::unique_ptr<ServiceSnapshot> snapshot;  // null when errors is non-empty
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
 };
 
 class SnapshotBuilder {
@@ -45,7 +45,7 @@ class SnapshotBuilder {
   explicit SnapshotBuilder(ForwardingGlobals globals);
 
   BuildResult build(const TableSpec& spec);
-  std::vector<ValidationError> validate(const TableSpec& spec) const;
+  FieldErrors validate(const TableSpec& spec) const;
   const ForwardingGlobals& globals() const { return globals_; }
   // Optional, not owned; must outlive the builder. Consulted for backends without a `mac`.
   void set_resolver(const NextHopResolver* r) { resolver_ = r; }

@@ -11,7 +11,7 @@ namespace edgelb {
 namespace {
 
 std::set<std::string> paths_of(const std::string& yaml) {
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   parse_service_table(YAML::Load(yaml), errors);
   std::set<std::string> p;
   for (auto& e : errors) p.insert(e.path);
@@ -19,7 +19,7 @@ std::set<std::string> paths_of(const std::string& yaml) {
 }
 
 TEST(ServiceFile, ParsesAllFields) {
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   auto spec = parse_service_table(YAML::Load(R"(
 version: 9
 services:
@@ -85,7 +85,7 @@ TEST(ServiceFile, LoadErrorsNameTheFile) {
 }
 
 TEST(DataplaneConfig, DefaultsAndOverrides) {
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   auto c = parse_dataplane_config(YAML::Load(R"(
 eal: {file_prefix: t1, memory_mb: 256, hugepages: "off"}
 workers: [1, 2]
@@ -104,7 +104,7 @@ forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.
 }
 
 TEST(DataplaneConfig, RejectsPciSneakingIn) {
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   parse_dataplane_config(YAML::Load(R"(
 eal: {extra_args: ["-a", "0000:00:03.0"]}
 forwarding: {maglev_table_size: 1000, encap: {ipv4_source_prefix: "2001:db8::/64"}}

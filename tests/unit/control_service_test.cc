@@ -270,7 +270,7 @@ TEST(SpecCodec, RoundTripsEveryField) {
   b.identity = "task-1";
   s.backends.push_back(b);
   t.services.push_back(s);
-  std::vector<ValidationError> errors;
+  FieldErrors errors;
   TableSpec back = decode_state(encode_state(t), "state", errors);
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(back, t);

@@ -10,8 +10,11 @@
 #include "pool/pool_schema.h"
 #include "pool/pool_validator.h"
 
-namespace edgelb::cp {
+namespace edgelb {
 void PrintTo(const FieldError& e, std::ostream* os) { *os << "{\"" << e.path << "\", \"" << e.reason << "\"}"; }
+}  // namespace edgelb
+
+namespace edgelb::cp {
 namespace {
 
 using nlohmann::json;
