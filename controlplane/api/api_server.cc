@@ -9,6 +9,7 @@
 
 #include "api/grpc_errors.h"
 #include "api/proto/edgelb.grpc.pb.h"
+#include "dataplane/rpc/reflection_v1.h"
 #include "pool/pool_document.h"
 #include "pool/pool_validator.h"
 
@@ -366,21 +367,32 @@ ApiServer::ApiServer(const ApiServerOptions& o, PoolStore& store, const Authoriz
         "apiserver: no TLS certificate configured (use --tls-cert/--tls-key, or --insecure for tests)");
   }
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();  // v1alpha
   grpc::ServerBuilder b;
+  rpc::enable_reflection_v1(b);
   b.AddListeningPort(o.listen, creds, &port_);
   b.RegisterService(service_.get());
   for (grpc::Service* extra : o.extra_services) b.RegisterService(extra);
   extra_ = o.extra_services;
   server_ = b.BuildAndStart();
   if (!server_ || port_ == 0) throw std::runtime_error("apiserver: cannot listen on " + o.listen);
+  if (!o.health_listen.empty()) {
+    // Only the default health service: nothing else is reachable without credentials.
+    grpc::ServerBuilder hb;
+    hb.AddListeningPort(o.health_listen, grpc::InsecureServerCredentials(), &health_port_);
+    health_server_ = hb.BuildAndStart();
+    if (!health_server_ || health_port_ == 0)
+      throw std::runtime_error("apiserver: cannot listen on " + o.health_listen + " (health probes)");
+  }
   set_serving(store.zk().connected());
 }
 
 ApiServer::~ApiServer() { shutdown(); }
 
 void ApiServer::set_serving(bool serving) {
-  if (auto* h = server_->GetHealthCheckService()) {
+  for (grpc::Server* s : {server_.get(), health_server_.get()}) {
+    grpc::HealthCheckServiceInterface* h = s ? s->GetHealthCheckService() : nullptr;
+    if (!h) continue;
     h->SetServingStatus(serving);
     h->SetServingStatus("edgelb.v1.EdgeLB", serving);
     if (!extra_.empty()) h->SetServingStatus("edgelb.v1.MesosListener", serving);
@@ -390,6 +402,7 @@ void ApiServer::set_serving(bool serving) {
 void ApiServer::wait() { server_->Wait(); }
 
 void ApiServer::shutdown() {
+  if (health_server_) health_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
 }
 

@@ -1,6 +1,7 @@
 #include "api/grpc_errors.h"
 
 #include "api/proto/edgelb.pb.h"
+#include "dataplane/rpc/rpc_error.h"
 
 namespace edgelb::cp {
 
@@ -13,10 +14,7 @@ grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::st
     v->set_description(e.reason);
   }
   d.set_current_version(current_version);
-  ctx->AddTrailingMetadata("edgelb-error-details-bin", d.SerializeAsString());
-  std::string text = message;
-  if (!errors.empty()) text += ": " + join(errors);
-  return grpc::Status(code, text);
+  return rpc::error_status(ctx, code, message, errors, &d);
 }
 
 grpc::StatusCode code_of(StoreResult::Code c) {

@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
   app.add_option("--advertise", advertise,
                  "host[:port] clients dial, registered in ZooKeeper (default: the --listen host, or the host name "
                  "when listening on a wildcard address)");
+  app.add_option("--health-listen", api.health_listen,
+                 "host:port of a plaintext listener serving only grpc.health.v1 (probes without a client certificate)");
   app.add_option("--tls-cert", api.tls_cert_file, "server certificate (PEM)");
   app.add_option("--tls-key", api.tls_key_file, "server private key (PEM)");
   app.add_option("--client-ca", api.client_ca_file, "CA for client certificates: enables mutual TLS");
@@ -143,6 +145,8 @@ int main(int argc, char** argv) {
                  : api.client_ca_file.empty() ? "TLS"
                                               : "mutual TLS",
                  zk_opts.hosts.c_str(), store_opts.root.c_str());
+    if (server.health_port())
+      std::fprintf(stderr, "edgelb-apiserver: grpc.health.v1 probes (plaintext) on port %d\n", server.health_port());
     if (!ready_file.empty()) std::ofstream(ready_file) << server.port() << "\n";
     std::thread stopper([&] {
       int sig = 0;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api/proto/edgelb.pb.h"
+#include "dataplane/rpc/rpc_error.h"
 
 namespace edgelb::cli {
 
@@ -50,37 +51,21 @@ std::unique_ptr<grpc::ClientContext> context(const Connection& c) {
   return ctx;
 }
 
-int exit_code(grpc::StatusCode code) {
-  switch (code) {
-    case grpc::OK: return 0;
-    case grpc::INVALID_ARGUMENT: return 3;
-    case grpc::ABORTED:
-    case grpc::ALREADY_EXISTS:
-    case grpc::FAILED_PRECONDITION: return 4;
-    case grpc::NOT_FOUND: return 5;
-    case grpc::UNAVAILABLE:
-    case grpc::DEADLINE_EXCEEDED: return 6;
-    case grpc::UNAUTHENTICATED:
-    case grpc::PERMISSION_DENIED: return 7;
-    default: return 1;
-  }
-}
+int exit_code(grpc::StatusCode code) { return rpc::exit_code(code); }
 
 // Prints a failed call: its field paths when the server sent them, its message otherwise.
-int report(const grpc::Status& s, const grpc::ClientContext& ctx) {
+int report(const grpc::Status& s, const grpc::ClientContext&) {
   if (s.ok()) return 0;
-  const auto& md = ctx.GetServerTrailingMetadata();
+  const rpc::CallError e = rpc::read_error(s);
   pb::ErrorDetails d;
-  bool details = false;
-  if (auto it = md.find("edgelb-error-details-bin"); it != md.end())
-    details = d.ParseFromString(std::string(it->second.data(), it->second.size()));
-  if (details && d.field_violations_size() > 0) {
-    std::string head = s.error_message().substr(0, s.error_message().find(": "));
+  const bool details = rpc::read_error_detail(s, &d);
+  if (!e.violations.empty()) {
+    std::string head = e.message.substr(0, e.message.find(": "));
     std::fprintf(stderr, "edgelbctl: %s:\n", head.c_str());
-    for (const auto& v : d.field_violations())
-      std::fprintf(stderr, "  %s: %s\n", v.field().empty() ? "(document)" : v.field().c_str(), v.description().c_str());
+    for (const auto& v : e.violations)
+      std::fprintf(stderr, "  %s: %s\n", v.path.empty() ? "(document)" : v.path.c_str(), v.reason.c_str());
   } else {
-    std::fprintf(stderr, "edgelbctl: %s\n", s.error_message().c_str());
+    std::fprintf(stderr, "edgelbctl: %s\n", e.message.c_str());
   }
   if (details && d.current_version() > 0 && s.error_code() == grpc::ABORTED)
     std::fprintf(stderr, "edgelbctl: the current version is %lld\n", static_cast<long long>(d.current_version()));

@@ -23,23 +23,12 @@
 #include "config/yaml_reader.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
+#include "rpc/rpc_error.h"
 
 namespace {
 
 namespace pb = edgelb::dataplane::v1;
-
-int exit_code(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::OK: return 0;
-    case grpc::INVALID_ARGUMENT: return 3;
-    case grpc::ABORTED:
-    case grpc::FAILED_PRECONDITION: return 4;
-    case grpc::NOT_FOUND: return 5;
-    case grpc::UNAVAILABLE:
-    case grpc::DEADLINE_EXCEEDED: return 6;
-    default: return 1;
-  }
-}
+namespace rpc = edgelb::rpc;
 
 const char* code_name(grpc::StatusCode c) {
   switch (c) {
@@ -53,21 +42,17 @@ const char* code_name(grpc::StatusCode c) {
 }
 
 // Prints the error: its field violations when the server sent them, else its message.
-int report(const grpc::Status& s, const grpc::ClientContext& ctx) {
-  if (s.ok()) return 0;
-  const auto& md = ctx.GetServerTrailingMetadata();
+int report(const grpc::Status& s, const grpc::ClientContext&) {
+  const rpc::CallError e = rpc::read_error(s);
   pb::ErrorDetails d;
-  if (auto it = md.find("edgelb-error-details-bin");
-      it != md.end() && d.ParseFromString(std::string(it->second.data(), it->second.size())) &&
-      d.field_violations_size() > 0) {
+  if (!e.violations.empty() && rpc::read_error_detail(s, &d)) {
     std::fprintf(stderr, "edgelb-dpctl: %s (still serving version %llu):\n", code_name(s.error_code()),
                  static_cast<unsigned long long>(d.live_version()));
-    for (const auto& v : d.field_violations())
-      std::fprintf(stderr, "  %s: %s\n", v.field().c_str(), v.description().c_str());
+    for (const auto& v : e.violations) std::fprintf(stderr, "  %s: %s\n", v.path.c_str(), v.reason.c_str());
   } else {
-    std::fprintf(stderr, "edgelb-dpctl: %s: %s\n", code_name(s.error_code()), s.error_message().c_str());
+    std::fprintf(stderr, "edgelb-dpctl: %s: %s\n", code_name(s.error_code()), e.message.c_str());
   }
-  return exit_code(s);
+  return rpc::exit_code(s.error_code());
 }
 
 void print_json(const google::protobuf::Message& m) {

@@ -9,6 +9,7 @@
 
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
+#include "rpc/rpc_error.h"
 
 #ifndef EDGELB_VERSION
 #define EDGELB_VERSION "unknown"
@@ -22,13 +23,8 @@ constexpr uint32_t kMaxFlowLimit = 10000;
 constexpr uint32_t kDefaultFlowLimit = 100;
 constexpr uint32_t kFlowListTimeoutMs = 2000;
 
-std::string join_errors(const FieldErrors& errors) {
-  std::string msg;
-  for (const auto& e : errors) msg += (msg.empty() ? "" : "; ") + e.path + ": " + e.reason;
-  return msg;
-}
-
-// A status with readable text and the machine-readable ErrorDetails trailer.
+// A status with readable text and the machine-readable details (rpc/rpc_error.h): the field
+// violations, and ErrorDetails with the version still serving.
 grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldErrors& errors, uint64_t live_version) {
   pb::ErrorDetails d;
   for (const auto& e : errors) {
@@ -37,8 +33,7 @@ grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldEr
     v->set_description(e.reason);
   }
   d.set_live_version(live_version);
-  ctx->AddTrailingMetadata("edgelb-error-details-bin", d.SerializeAsString());
-  return grpc::Status(code, join_errors(errors) + " (live version " + std::to_string(live_version) + ")");
+  return rpc::error_status(ctx, code, "live version " + std::to_string(live_version), errors, &d);
 }
 
 grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::string& prefix, long index,

@@ -2,6 +2,7 @@
 // bearer tokens, each role's allowed and denied calls, errors a program can act on (field
 // paths, current version), every shared pool fixture stored and read back identical, health,
 // reflection and the audit trail.
+#include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -14,7 +15,12 @@
 #include "api/api_server.h"
 #include "api/proto/edgelb.grpc.pb.h"
 #include "crypto/x509_issuer.h"
+#include "dataplane/rpc/rpc_error.h"
 #include "fixtures.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "pool/pool_document.h"
 #include "zk_server.h"
 
@@ -93,9 +99,10 @@ class ApiTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void write(const std::string& name, const std::string& data) { std::ofstream(dir_ + "/" + name) << data; }
-  void start(bool mutual) {
+  void start(bool mutual, bool health_probe = false) {
     ApiServerOptions o;
     o.listen = "127.0.0.1:0";
+    if (health_probe) o.health_listen = "127.0.0.1:0";
     o.tls_cert_file = dir_ + "/server.crt";
     o.tls_key_file = dir_ + "/server.key";
     if (mutual) o.client_ca_file = dir_ + "/ca.crt";
@@ -441,6 +448,151 @@ TEST_F(ApiTest, HealthAndReflectionAreServed) {
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
+}
+
+// Reflection v1 (and v1alpha) describe every service, grpc.health.v1.Health included: a
+// reflection client can call Health without compiled-in protos.
+TEST_F(ApiTest, ReflectionV1DescribesEveryServiceIncludingHealth) {
+  start(true);
+  namespace rv1 = grpc::reflection::v1;
+  auto reflection = rv1::ServerReflection::NewStub(channel(&pki_->viewer));
+  grpc::ClientContext c;
+  c.set_deadline(std::chrono::system_clock::now() + 10s);
+  auto stream = reflection->ServerReflectionInfo(&c);
+  auto ask = [&](const rv1::ServerReflectionRequest& q) {
+    rv1::ServerReflectionResponse r;
+    EXPECT_TRUE(stream->Write(q));
+    EXPECT_TRUE(stream->Read(&r));
+    return r;
+  };
+  rv1::ServerReflectionRequest q;
+  q.set_list_services("");
+  std::set<std::string> names;
+  const rv1::ServerReflectionResponse listed = ask(q);
+  for (const auto& s : listed.list_services_response().service()) names.insert(s.name());
+  for (const char* want : {"edgelb.v1.EdgeLB", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                           "grpc.reflection.v1alpha.ServerReflection"})
+    EXPECT_TRUE(names.count(want)) << want;
+  q.set_file_containing_symbol("grpc.health.v1.Health");
+  auto r = ask(q);
+  ASSERT_EQ(r.message_response_case(), rv1::ServerReflectionResponse::kFileDescriptorResponse)
+      << r.error_response().error_message();
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(r.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.package(), "grpc.health.v1");
+  ASSERT_EQ(file.service_size(), 1);
+  EXPECT_EQ(file.service(0).name(), "Health");
+  EXPECT_EQ(file.service(0).method_size(), 2);  // Check, Watch
+  q.set_file_containing_symbol("edgelb.v1.EdgeLB.CreatePool");
+  r = ask(q);
+  ASSERT_EQ(r.message_response_case(), rv1::ServerReflectionResponse::kFileDescriptorResponse);
+  ASSERT_TRUE(file.ParseFromString(r.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.package(), "edgelb.v1");
+  q.set_file_containing_symbol("edgelb.v1.NoSuchThing");
+  r = ask(q);
+  EXPECT_EQ(r.error_response().error_code(), grpc::NOT_FOUND);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  // v1alpha (gRPC's own plugin) finds the Health descriptor too; it used to say "Symbol not found".
+  grpc::GenericStub generic(channel(&pki_->viewer));
+  grpc::CompletionQueue cq;
+  void* tag;
+  bool ok;
+  grpc::ClientContext ac;
+  ac.set_deadline(std::chrono::system_clock::now() + 10s);
+  auto raw = generic.PrepareCall(&ac, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  raw->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  const std::string symbol = "grpc.health.v1.Health";
+  grpc::Slice msg(std::string("\x22") + static_cast<char>(symbol.size()) + symbol);  // field 4
+  grpc::ByteBuffer req(&msg, 1);
+  raw->Write(req, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  raw->WritesDone(reinterpret_cast<void*>(3));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  grpc::ByteBuffer resp;
+  raw->Read(&resp, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(cq.Next(&tag, &ok) && ok);
+  EXPECT_NE(bytes_of(resp).find("grpc/health/v1/health.proto"), std::string::npos);
+  EXPECT_EQ(bytes_of(resp).find("not found"), std::string::npos);
+  grpc::Status status;
+  raw->Finish(&status, reinterpret_cast<void*>(5));
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+// Load balancers and orchestrators probe without a client certificate: the plaintext probe
+// port answers grpc.health.v1 and nothing else.
+TEST_F(ApiTest, HealthProbePortNeedsNoClientCertificate) {
+  start(true, /*health_probe=*/true);
+  ASSERT_NE(server_->health_port(), 0);
+  auto probe =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->health_port()), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(probe);
+  auto check = [&](const std::string& service) {
+    grpc::health::v1::HealthCheckRequest q;
+    q.set_service(service);
+    grpc::health::v1::HealthCheckResponse r;
+    auto c = ctx();
+    EXPECT_TRUE(health->Check(c.get(), q, &r).ok());
+    return r.status();
+  };
+  EXPECT_EQ(check(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(check("edgelb.v1.EdgeLB"), grpc::health::v1::HealthCheckResponse::SERVING);
+  server_->set_serving(false);
+  EXPECT_EQ(check(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  // Nothing else is served there.
+  auto api = pb::EdgeLB::NewStub(probe);
+  pb::ListPoolsReply l;
+  auto c = ctx();
+  EXPECT_EQ(api->ListPools(c.get(), {}, &l).error_code(), grpc::UNIMPLEMENTED);
+  // The TLS port still needs a client certificate.
+  auto anonymous = stub(nullptr);
+  c = ctx();
+  EXPECT_FALSE(anonymous->ListPools(c.get(), {}, &l).ok());
+}
+
+// Field violations also travel as google.rpc.Status details in grpc-status-details-bin, the
+// trailer generic clients and gateways read, next to edgelb's own trailer.
+TEST_F(ApiTest, FieldViolationsTravelAsGoogleRpcStatusDetails) {
+  start(true);
+  auto op = stub(&pki_->op);
+  pb::PoolWriteRequest bad;
+  bad.set_config(R"({"apiVersion":"V1","name":"Bad_Name","haproxy":{}})");
+  pb::PoolWriteReply w;
+  auto c = ctx();
+  grpc::Status s = op->CreatePool(c.get(), bad, &w);
+  ASSERT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  google::rpc::Status standard;
+  ASSERT_TRUE(standard.ParseFromString(s.error_details()));
+  EXPECT_EQ(standard.code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(standard.message(), s.error_message());
+  ASSERT_GE(standard.details_size(), 1);
+  EXPECT_EQ(standard.details(0).type_url(), "type.googleapis.com/google.rpc.BadRequest");
+  google::rpc::BadRequest violations;
+  ASSERT_TRUE(standard.details(0).UnpackTo(&violations));
+  const pb::ErrorDetails legacy = details(*c);
+  ASSERT_EQ(violations.field_violations_size(), legacy.field_violations_size());
+  ASSERT_GE(violations.field_violations_size(), 2);
+  for (int i = 0; i < violations.field_violations_size(); ++i) {
+    EXPECT_EQ(violations.field_violations(i).field(), legacy.field_violations(i).field());
+    EXPECT_EQ(violations.field_violations(i).description(), legacy.field_violations(i).description());
+  }
+  // The client helpers read them back, with edgelb's detail (the current version).
+  const rpc::CallError e = rpc::read_error(s);
+  EXPECT_EQ(e.violations.size(), static_cast<size_t>(legacy.field_violations_size()));
+  ASSERT_TRUE(op->CreatePool((c = ctx()).get(), pool_request("web"), &w).ok());
+  pb::PoolWriteRequest stale = pool_request("web", 2);
+  stale.set_expected_version(7);
+  s = op->UpdatePool((c = ctx()).get(), stale, &w);
+  ASSERT_EQ(s.error_code(), grpc::ABORTED);
+  pb::ErrorDetails d;
+  ASSERT_TRUE(rpc::read_error_detail(s, &d));
+  EXPECT_EQ(d.current_version(), 1);
+  EXPECT_EQ(rpc::exit_code(s.error_code()), 4);
 }
 
 }  // namespace

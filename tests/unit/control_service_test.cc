@@ -8,6 +8,7 @@
 #include "control/control_service.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
+#include "rpc/rpc_error.h"
 
 namespace edgelb {
 namespace {
@@ -132,6 +133,15 @@ TEST_F(ControlServiceTest, InvalidStateNamesEveryFieldAndKeepsServing) {
   EXPECT_THAT(fields(details_), ElementsAre("state.services[0].vip", "state.services[0].backends[0].mac",
                                             "state.services[0].backends[1].weight"));
   EXPECT_THAT(st.error_message(), HasSubstr("state.services[0].backends[1].weight: must be 0-65535, got 70000"));
+  // The same violations in the standard grpc-status-details-bin (google.rpc.BadRequest), with
+  // ErrorDetails (the version still serving) beside them.
+  const rpc::CallError e = rpc::read_error(st);
+  ASSERT_EQ(e.violations.size(), 3u);
+  EXPECT_EQ(e.violations[2].path, "state.services[0].backends[1].weight");
+  EXPECT_EQ(e.violations[2].reason, "must be 0-65535, got 70000");
+  pb::ErrorDetails standard;
+  ASSERT_TRUE(rpc::read_error_detail(st, &standard));
+  EXPECT_EQ(standard.live_version(), 1u);
   st = apply(2, {web(), dsr6}, &r);  // semantic (builder) error, with the request's path
   EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(fields(details_), ElementsAre("state.services[1].backends[0].address"));
