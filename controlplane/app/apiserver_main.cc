@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "edgelb-apiserver: waiting for ZooKeeper at %s\n", zk_opts.hosts.c_str());
     PoolStore store(zk, store_opts, box ? &*box : nullptr);
     store.init();
+    store.start_summary_cache();  // ListPools from memory, kept current by watches
     // The mesos-listener (optional): model + SUBSCRIBE client + edgelb.v1.MesosListener.
     mesos::MesosModel model(mesos_change_log);
     std::unique_ptr<mesos::MesosSubscriber> subscriber;

@@ -49,15 +49,6 @@ StoreResult result(StoreResult::Code code, std::string message, int64_t version 
 // How long a write keeps trying to find out whether it landed, and to land.
 constexpr auto kWriteBudget = std::chrono::seconds(30);
 
-size_t array_size(const json& config, std::initializer_list<const char*> path) {
-  const json* node = &config;
-  for (const char* k : path) {
-    if (!node->is_object() || !node->contains(k)) return 0;
-    node = &(*node)[k];
-  }
-  return node->is_array() ? node->size() : 0;
-}
-
 }  // namespace
 
 std::string new_txn_id() {
@@ -180,7 +171,10 @@ StoreResult PoolStore::create(const std::string& name, const json& config, const
   for (;;) {
     int failed = -1;
     int rc = zk_.multi(ops, &failed);
-    if (rc == ZOK) return result(StoreResult::kOk, "created", 1);
+    if (rc == ZOK) {
+      written(name, data);
+      return result(StoreResult::kOk, "created", 1);
+    }
     if (rc == ZNODEEXISTS && failed == 0) {
       PoolRecord cur;
       auto g = get(name, &cur);
@@ -198,7 +192,10 @@ StoreResult PoolStore::create(const std::string& name, const json& config, const
     int g = zk_.get(base, &node);
     if (g == ZOK) {
       auto cur = PoolRecord::from_json(node.data);
-      if (cur && cur->txn == rec.txn) return result(StoreResult::kOk, "created", 1);
+      if (cur && cur->txn == rec.txn) {
+        written(name, node.data);
+        return result(StoreResult::kOk, "created", 1);
+      }
       return result(StoreResult::kAlreadyExists, "pool " + name + " already exists", cur ? cur->version : 0);
     }
   }
@@ -243,7 +240,10 @@ StoreResult PoolStore::write_version(const std::string& name, const json& config
     if (rc != ZOK) return unavailable(rc, "reading pool " + name);
     auto cur = PoolRecord::from_json(node.data);
     if (!cur) return result(StoreResult::kFailedPrecondition, "stored record of pool " + name + " is unreadable");
-    if (maybe_landed && cur->txn == txn) return result(StoreResult::kOk, "updated", cur->version);
+    if (maybe_landed && cur->txn == txn) {
+      written(name, node.data);
+      return result(StoreResult::kOk, "updated", cur->version);
+    }
     if (expected_version != 0 && cur->version != expected_version)
       return result(StoreResult::kConflict,
                     "pool " + name + " is at version " + std::to_string(cur->version) + ", not " +
@@ -267,7 +267,10 @@ StoreResult PoolStore::write_version(const std::string& name, const json& config
     for (auto& op : secret_checks(config)) ops.push_back(std::move(op));
     int failed = -1;
     rc = zk_.multi(ops, &failed);
-    if (rc == ZOK) return result(StoreResult::kOk, "updated", rec.version);
+    if (rc == ZOK) {
+      written(name, data);
+      return result(StoreResult::kOk, "updated", rec.version);
+    }
     if (rc == ZNONODE && failed >= static_cast<int>(first_check)) return missing_secret(config, ops[failed].path);
     if (Clock::now() > deadline) return unavailable(rc, "updating pool " + name);
     if (zk_outcome_unknown(rc)) {
@@ -289,9 +292,11 @@ StoreResult PoolStore::remove(const std::string& name, int64_t expected_version,
   for (;;) {
     ZkNode node;
     int rc = zk_.get(base, &node);
-    if (rc == ZNONODE)
-      return maybe_landed ? result(StoreResult::kOk, "deleted")
-                          : result(StoreResult::kNotFound, "no pool named " + name);
+    if (rc == ZNONODE) {
+      if (!maybe_landed) return result(StoreResult::kNotFound, "no pool named " + name);
+      deleted(name);
+      return result(StoreResult::kOk, "deleted");
+    }
     if (rc != ZOK) return unavailable(rc, "reading pool " + name);
     auto cur = PoolRecord::from_json(node.data);
     int64_t version = cur ? cur->version : 0;
@@ -315,7 +320,10 @@ StoreResult PoolStore::remove(const std::string& name, int64_t expected_version,
     if (!collect(base)) return unavailable(ZCONNECTIONLOSS, "listing pool " + name);
     ops.push_back(ZkOp::remove(base, node.stat.version));
     rc = zk_.multi(ops);
-    if (rc == ZOK) return result(StoreResult::kOk, "deleted", version);
+    if (rc == ZOK) {
+      deleted(name);
+      return result(StoreResult::kOk, "deleted", version);
+    }
     if (Clock::now() > deadline) return unavailable(rc, "deleting pool " + name);
     if (zk_outcome_unknown(rc)) {
       maybe_landed = true;
@@ -338,7 +346,20 @@ StoreResult PoolStore::get(const std::string& name, PoolRecord* out) {
   return result(StoreResult::kOk, "", out->version);
 }
 
+void PoolStore::start_summary_cache() {
+  if (!summary_cache_) summary_cache_ = std::make_unique<PoolSummaryCache>(zk_, options_.root + "/pools");
+}
+
+void PoolStore::written(const std::string& name, const std::string& record_json) {
+  if (summary_cache_) summary_cache_->put(name, record_json);
+}
+
+void PoolStore::deleted(const std::string& name) {
+  if (summary_cache_) summary_cache_->forget(name);
+}
+
 StoreResult PoolStore::list(std::vector<PoolSummary>* out) {
+  if (summary_cache_ && summary_cache_->list(out)) return {};
   std::vector<std::string> names;
   int rc = zk_.children(options_.root + "/pools", &names);
   out->clear();
@@ -355,17 +376,8 @@ StoreResult PoolStore::list(std::vector<PoolSummary>* out) {
   if (rc != ZOK) return unavailable(rc, "reading pools");
   for (size_t i = 0; i < names.size(); ++i) {
     if (!nodes[2 * i]) continue;  // deleted meanwhile
-    auto rec = PoolRecord::from_json(nodes[2 * i]->data);
-    if (!rec) continue;
-    PoolSummary s{names[i],
-                  rec->version,
-                  rec->updated_at_ms,
-                  rec->updated_by,
-                  array_size(rec->config, {"haproxy", "frontends"}),
-                  array_size(rec->config, {"haproxy", "backends"}),
-                  array_size(rec->config, {"fastPath", "vips"}),
-                  nodes[2 * i + 1] ? static_cast<size_t>(nodes[2 * i + 1]->stat.num_children) : 0};
-    out->push_back(std::move(s));
+    const size_t instances = nodes[2 * i + 1] ? static_cast<size_t>(nodes[2 * i + 1]->stat.num_children) : 0;
+    if (auto s = summarize_record(names[i], nodes[2 * i]->data, instances)) out->push_back(std::move(*s));
   }
   return {};
 }

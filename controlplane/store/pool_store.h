@@ -23,12 +23,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "crypto/secret_box.h"
 #include "dataplane/rpc/field_error.h"
+#include "store/pool_summary.h"
+#include "store/pool_summary_cache.h"
 #include "zk/zk_client.h"
 
 namespace edgelb::cp {
@@ -54,15 +57,6 @@ struct PoolRecord {
   std::string txn;               // transaction id of the write that made this version
   nlohmann::json to_json() const;
   static std::optional<PoolRecord> from_json(const std::string& text);
-};
-
-struct PoolSummary {
-  std::string name;
-  int64_t version = 0;
-  int64_t updated_at_ms = 0;
-  std::string updated_by;
-  size_t frontends = 0, backends = 0, vips = 0;
-  size_t instances = 0;
 };
 
 struct InstanceRegistration {
@@ -104,7 +98,13 @@ class PoolStore {
   StoreResult rollback(const std::string& name, int64_t to_version, int64_t expected_version, const std::string& who);
 
   StoreResult get(const std::string& name, PoolRecord* out);
+  // Every pool, sorted by name: from the summary cache once it is complete, else read from
+  // ZooKeeper (two pipelined reads per pool).
   StoreResult list(std::vector<PoolSummary>* out);
+  // Keeps pool summaries in memory from watches (PoolSummaryCache), for list(). Call once, after
+  // init(); this store's own writes update the cache at once.
+  void start_summary_cache();
+  const PoolSummaryCache* summary_cache() const { return summary_cache_.get(); }
   StoreResult history(const std::string& name, std::vector<PoolRecord>* out);
   StoreResult instances(const std::string& name, std::vector<InstanceRegistration>* out);
   // The pool's autoCertificate (PEM certificate only; the key stays sealed).
@@ -138,9 +138,14 @@ class PoolStore {
   // Every child of `dir`, sorted by name, read in one pipelined batch.
   int read_children(const std::string& dir, std::vector<std::string>* names, std::vector<std::optional<ZkNode>>* nodes);
 
+  // After a successful write of pool `name`: the summary cache takes the record (or drops it).
+  void written(const std::string& name, const std::string& record_json);
+  void deleted(const std::string& name);
+
   ZkClient& zk_;
   StoreOptions options_;
   const SecretBox* secrets_;
+  std::unique_ptr<PoolSummaryCache> summary_cache_;
 };
 
 // A random 128-bit transaction id, hex.

@@ -91,6 +91,7 @@ class ApiTest : public ::testing::Test {
     so.root = "/api-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
     store_ = std::make_unique<PoolStore>(*zk_, so, &box_);
     store_->init();
+    store_->start_summary_cache();  // as edgelb-apiserver runs it
     auth_ = std::make_unique<Authorizer>(dir_ + "/tokens.yaml", Role::kNone);
     audit_ = std::make_unique<AuditLog>(dir_ + "/audit.log");
   }

@@ -322,6 +322,81 @@ TEST_F(StoreTest, SessionExpiryReopensRearmsWatchesAndRecreatesEphemerals) {
   zk_->forget_ephemeral(inst);
 }
 
+// ListPools' summary cache: the same answer as reading ZooKeeper, this store's own writes at
+// once, another writer's changes through the watches, and a rebuild after the session expires
+// or ZooKeeper restarts.
+TEST_F(StoreTest, SummaryCacheAnswersLikeZooKeeperAndFollowsOtherWriters) {
+  for (const char* n : {"a", "b", "c"}) ASSERT_TRUE(store_->create(n, pool_config(0), "alice").ok());
+  // A second client with its own store (no cache): the reference answer and another writer.
+  ZkClient other_zk(opts_);
+  ASSERT_TRUE(other_zk.wait_connected(10s));
+  PoolStore other(other_zk, store_->options(), &box_);
+  auto reference = [&] {
+    std::vector<PoolSummary> v;
+    EXPECT_TRUE(other.list(&v).ok());
+    return v;
+  };
+  store_->start_summary_cache();
+  const PoolSummaryCache& cache = *store_->summary_cache();
+  auto cached = [&] {
+    std::vector<PoolSummary> v;
+    return cache.list(&v) ? std::optional(v) : std::nullopt;
+  };
+  // Waits until the cache answers and agrees with ZooKeeper.
+  auto converges = [&] {
+    for (int i = 0; i < 300; ++i) {
+      if (auto v = cached(); v && *v == reference()) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(converges());
+  ASSERT_EQ(cached()->size(), 3u);
+
+  // This store's writes are listed by its very next call.
+  ASSERT_TRUE(store_->create("d", pool_config(0), "bob").ok());
+  ASSERT_TRUE(store_->update("a", pool_config(1), 1, "bob").ok());
+  std::vector<PoolSummary> now;
+  ASSERT_TRUE(store_->list(&now).ok());
+  ASSERT_EQ(now.size(), 4u);
+  EXPECT_EQ(now[0].version, 2);
+  EXPECT_EQ(now[0].updated_by, "bob");
+  ASSERT_TRUE(store_->remove("d", 0, "bob").ok());
+  ASSERT_TRUE(store_->list(&now).ok());
+  EXPECT_EQ(now.size(), 3u);
+
+  // Another writer: create, update, delete, an instance registering.
+  ASSERT_TRUE(other.create("e", pool_config(0), "carol").ok());
+  ASSERT_TRUE(other.update("b", pool_config(5), 1, "carol").ok());
+  ASSERT_TRUE(other.remove("c", 0, "carol").ok());
+  ASSERT_EQ(other_zk.create_ephemeral(other.pool_path("a") + "/instances/node-1", "{}"), ZOK);
+  ASSERT_TRUE(converges());
+  EXPECT_EQ(cached()->size(), 3u);
+  EXPECT_EQ((*cached())[0].instances, 1u);
+  EXPECT_EQ((*cached())[1].updated_by, "carol");
+
+  // Session expiry: rebuilt from scratch, and meanwhile answers still come from ZooKeeper.
+  const uint64_t rebuilds = cache.rebuilds();
+  server_->expire_session(zk_->client_id());
+  ASSERT_TRUE(other.update("e", pool_config(1), 1, "carol").ok());
+  ASSERT_TRUE(converges());
+  EXPECT_GT(cache.rebuilds(), rebuilds);
+  ASSERT_TRUE(store_->list(&now).ok());
+  EXPECT_EQ(now, reference());
+
+  // ZooKeeper restarts: the same.
+  const uint64_t before_restart = cache.rebuilds();
+  server_->stop();
+  std::this_thread::sleep_for(500ms);
+  server_->start();
+  ASSERT_TRUE(zk_->wait_connected(15s));
+  ASSERT_TRUE(other.update("b", pool_config(6), 2, "dave").ok());
+  ASSERT_TRUE(converges());
+  EXPECT_GT(cache.rebuilds(), before_restart);
+  EXPECT_EQ((*cached())[1].updated_by, "dave");
+  other_zk.forget_ephemeral(other.pool_path("a") + "/instances/node-1");
+}
+
 // ZooKeeper dies (SIGKILL) and comes back while writers are busy: every call that reported
 // success is in ZooKeeper exactly once, nothing is half-written, and history matches.
 TEST_F(StoreTest, ZooKeeperRestartMidOperationsLeavesNoPartialWrites) {
