@@ -23,11 +23,13 @@
 #include "crypto/secret_box.h"
 #include "crypto/x509_issuer.h"
 #include "pool/pool_document.h"
+#include "pool/pool_model.h"
 #include "pool/pool_schema.h"
 
 namespace {
 
 namespace pb = edgelb::v1;
+namespace cp = edgelb::cp;
 using nlohmann::json;
 using namespace edgelb::cli;
 
@@ -58,68 +60,62 @@ std::string when(int64_t ms) {
   return buf;
 }
 
+std::string shown(const cp::Match& m) { return m.exact.value_or(m.pattern.value_or("")); }
+
+// One selector as "marathon:/app:http", "mesos:kafka/broker-.*:9092" or "address:host:443".
+std::string describe(const cp::ServiceSelectorSpec& s) {
+  std::string sel;
+  if (s.marathon())
+    sel = "marathon:" + shown(s.service_id);
+  else if (s.selects_tasks())
+    sel = "mesos:" + shown(s.framework_name) + "/" + shown(s.task_name);
+  else
+    sel = "address:" + s.address;
+  return sel + ":" + (!s.port_name.empty() ? s.port_name : s.port ? std::to_string(*s.port) : "all");
+}
+
 // Edge-LB's `show` layout: the pool, then its frontends and backends.
 void print_pool(const pb::Pool& p) {
-  json c = json::parse(p.config_json());
+  const json c = json::parse(p.config_json());
+  const cp::PoolModel pool = cp::PoolModel::from_json(c);
   std::cout << "Summary:\n";
-  print_table(
-      {"  NAME", "APIVERSION", "COUNT", "ROLE", "VERSION", "UPDATED", "BY"},
-      {{"  " + p.name(), c.value("apiVersion", ""), c.contains("count") ? c["count"].dump() : "-",
-        c.value("role", "slave_public"), std::to_string(p.version()), when(p.updated_at_ms()), p.updated_by()}});
-  const json hp = c.value("haproxy", json::object());
+  print_table({"  NAME", "APIVERSION", "COUNT", "ROLE", "VERSION", "UPDATED", "BY"},
+              {{"  " + p.name(), c.value("apiVersion", ""), pool.count ? std::to_string(*pool.count) : "-", pool.role,
+                std::to_string(p.version()), when(p.updated_at_ms()), p.updated_by()}});
   std::vector<std::vector<std::string>> rows;
-  for (const auto& f : hp.value("frontends", json::array())) {
-    std::string name = f.value("name", "frontend_" + f.value("bindAddress", std::string("0.0.0.0")) + "_" +
-                                           (f.contains("bindPort") ? f["bindPort"].dump() : ""));
-    const json link = f.value("linkBackend", json::object());
-    std::string backends = link.value("defaultBackend", "");
-    for (const auto& r : link.value("map", json::array()))
-      backends += (backends.empty() ? "" : ",") + r.value("backend", "");
-    rows.push_back({"  " + name, f.value("protocol", ""),
-                    f.value("bindAddress", "*") + ":" + (f.contains("bindPort") ? f["bindPort"].dump() : ""),
-                    backends});
+  for (const cp::Frontend& f : pool.frontends) {
+    std::string backends = f.default_backend;
+    for (const cp::LinkRule& r : f.rules) backends += (backends.empty() ? "" : ",") + r.backend;
+    rows.push_back({"  " + f.name, cp::pool_protocol_name(f.protocol),
+                    (f.bind_address.empty() ? "*" : f.bind_address) + ":" + std::to_string(f.bind_port), backends});
   }
   std::cout << "\nFrontends:\n";
   print_table({"  NAME", "PROTOCOL", "BIND", "BACKENDS"}, rows);
   rows.clear();
-  for (const auto& b : hp.value("backends", json::array())) {
+  for (const cp::Backend& b : pool.backends) {
     std::string services;
-    for (const auto& s : b.value("services", json::array())) {
-      std::string sel;
-      if (s.contains("marathon"))
-        sel = "marathon:" + s["marathon"].value("serviceID", s["marathon"].value("serviceIDPattern", ""));
-      else if (s.contains("mesos"))
-        sel = "mesos:" + s["mesos"].value("frameworkName", s["mesos"].value("frameworkNamePattern", "")) + "/" +
-              s["mesos"].value("taskName", s["mesos"].value("taskNamePattern", ""));
-      const json ep = s.value("endpoint", json::object());
-      if (sel.empty() && ep.value("type", "") == "ADDRESS") sel = "address:" + ep.value("address", "");
-      sel += ":" + (ep.contains("portName") ? ep["portName"].get<std::string>()
-                    : ep.contains("port")   ? ep["port"].dump()
-                                            : "all");
-      services += (services.empty() ? "" : " ") + sel;
-    }
-    rows.push_back({"  " + b.value("name", ""), b.value("protocol", ""), b.value("balance", "roundrobin"), services});
+    for (const cp::ServiceSelectorSpec& s : b.services) services += (services.empty() ? "" : " ") + describe(s);
+    rows.push_back(
+        {"  " + b.name, cp::pool_protocol_name(b.protocol), b.balance.empty() ? "roundrobin" : b.balance, services});
   }
   std::cout << "\nBackends:\n";
   print_table({"  NAME", "PROTOCOL", "BALANCE", "SERVICES"}, rows);
-  if (c.contains("fastPath")) {
+  if (!pool.vips.empty()) {
     rows.clear();
-    for (const auto& v : c["fastPath"].value("vips", json::array()))
-      rows.push_back({"  " + v.value("address", "") + ":" + (v.contains("port") ? v["port"].dump() : ""),
-                      v.value("protocol", "TCP"), v.value("forwarding", "DSR"), v.value("backend", "(own services)")});
+    for (const cp::FastPathVip& v : pool.vips)
+      rows.push_back({"  " + v.address + ":" + std::to_string(v.port),
+                      v.protocol == cp::VipProtocol::kUdp ? "UDP" : "TCP", cp::forwarding_name(v.forwarding),
+                      v.backend.empty() ? "(own services)" : v.backend});
     std::cout << "\nFast-path VIPs:\n";
     print_table({"  VIP", "PROTOCOL", "FORWARDING", "BACKEND"}, rows);
   }
-  const json elbs = c.value("cloudProvider", json::object()).value("aws", json::object()).value("elbs", json::array());
-  if (!elbs.empty()) {
+  if (!pool.cloud_load_balancers.empty()) {
     rows.clear();
-    for (const auto& e : elbs) {
+    for (const cp::CloudLoadBalancer& e : pool.cloud_load_balancers) {
       std::string listeners;
-      for (const auto& l : e.value("listeners", json::array()))
-        listeners += (listeners.empty() ? "" : ",") + (l.contains("port") ? l["port"].dump() : "") + "->" +
-                     l.value("linkFrontend", "");
-      rows.push_back({"  " + e.value("name", ""), e.value("type", ""),
-                      e.value("internal", false) ? "internal" : "internet-facing", listeners});
+      for (const auto& [port, frontend] : e.listeners)
+        listeners += (listeners.empty() ? "" : ",") + std::to_string(port) + "->" + frontend;
+      rows.push_back({"  " + e.name, e.type, e.internal ? "internal" : "internet-facing", listeners});
     }
     std::cout << "\nCloud load balancers (AWS; accepted as configuration, not provisioned by this appliance):\n";
     print_table({"  NAME", "TYPE", "SCHEME", "LISTENERS"}, rows);

@@ -7,12 +7,9 @@
 namespace edgelb::mesos {
 namespace {
 
-using json = nlohmann::json;
-
-void add_services(const json& services, const std::string& path, const std::string& backend,
-                  const std::string& protocol, const ModelView& view, bool include_not_ready,
-                  std::vector<ServiceEndpoints>* out) {
-  if (!services.is_array()) return;
+void add_services(const std::vector<cp::ServiceSelectorSpec>& services, const std::string& path,
+                  const std::string& backend, const std::string& protocol, const ModelView& view,
+                  bool include_not_ready, std::vector<ServiceEndpoints>* out) {
   for (size_t i = 0; i < services.size(); ++i) {
     const std::string p = idx(path + ".services", i);
     try {
@@ -26,29 +23,22 @@ void add_services(const json& services, const std::string& path, const std::stri
 
 }  // namespace
 
-std::vector<ServiceEndpoints> pool_endpoints(const json& pool, const ModelView& view, bool include_not_ready) {
+std::vector<ServiceEndpoints> pool_endpoints(const nlohmann::json& pool, const ModelView& view,
+                                             bool include_not_ready) {
+  return pool_endpoints(cp::PoolModel::from_json(pool), view, include_not_ready);
+}
+
+std::vector<ServiceEndpoints> pool_endpoints(const cp::PoolModel& pool, const ModelView& view, bool include_not_ready) {
   std::vector<ServiceEndpoints> out;
-  const json& backends = member(member(pool, "haproxy"), "backends");
-  if (backends.is_array())
-    for (size_t b = 0; b < backends.size(); ++b)
-      add_services(member(backends[b], "services"), idx("haproxy.backends", b),
-                   member(backends[b], "name").is_string() ? backends[b]["name"].get<std::string>() : "", "tcp", view,
-                   include_not_ready, &out);
-  const json& vips = member(member(pool, "fastPath"), "vips");
-  if (vips.is_array())
-    for (size_t v = 0; v < vips.size(); ++v) {
-      const std::string path = idx("fastPath.vips", v);
-      const json& backend = member(vips[v], "backend");
-      const std::string protocol = string_or(vips[v], "protocol", "TCP") == "UDP" ? "udp" : "tcp";
-      if (backend.is_string() && backends.is_array()) {
-        for (const json& b : backends)
-          if (member(b, "name") == backend)
-            add_services(member(b, "services"), path, backend.get<std::string>(), protocol, view, include_not_ready,
-                         &out);
-      } else {
-        add_services(member(vips[v], "services"), path, "", protocol, view, include_not_ready, &out);
-      }
-    }
+  // HAProxy backends take TCP ports; a fastPath VIP takes ports of its own protocol.
+  for (size_t b = 0; b < pool.backends.size(); ++b)
+    add_services(pool.backends[b].services, idx("haproxy.backends", b), pool.backends[b].name, "tcp", view,
+                 include_not_ready, &out);
+  for (size_t v = 0; v < pool.vips.size(); ++v) {
+    const cp::FastPathVip& vip = pool.vips[v];
+    add_services(pool.vip_services(vip), idx("fastPath.vips", v), vip.backend,
+                 vip.protocol == cp::VipProtocol::kUdp ? "udp" : "tcp", view, include_not_ready, &out);
+  }
   return out;
 }
 

@@ -21,6 +21,9 @@ struct ServiceEndpoints {
 
 // Throws std::invalid_argument("<path>: <reason>") for a selector it cannot use (the pool
 // validator rejects those before they are stored).
+std::vector<ServiceEndpoints> pool_endpoints(const cp::PoolModel& pool, const ModelView& view,
+                                             bool include_not_ready = false);
+// The same for a pool's JSON (cp::PoolModel::from_json first).
 std::vector<ServiceEndpoints> pool_endpoints(const nlohmann::json& pool, const ModelView& view,
                                              bool include_not_ready = false);
 

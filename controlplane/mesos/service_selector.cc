@@ -2,19 +2,10 @@
 
 #include <stdexcept>
 
-#include "common/json_access.h"
-
 namespace edgelb::mesos {
 namespace {
 
 using json = nlohmann::json;
-
-std::optional<std::string> opt_string(const json& j, const char* key, const std::string& where) {
-  const json& v = member(j, key);
-  if (v.is_null()) return std::nullopt;
-  if (!v.is_string()) throw std::invalid_argument(where + "." + key + ": must be a string");
-  return v.get<std::string>();
-}
 
 // A port the endpoint kind resolves: number, its name, and whether it is a container port.
 struct PortRef {
@@ -32,16 +23,6 @@ std::optional<uint32_t> map_port(const Task& t, uint32_t number, bool from_conta
 }
 
 }  // namespace
-
-const char* endpoint_type_name(EndpointType t) {
-  switch (t) {
-    case EndpointType::kAutoIp: return "AUTO_IP";
-    case EndpointType::kAgentIp: return "AGENT_IP";
-    case EndpointType::kContainerIp: return "CONTAINER_IP";
-    case EndpointType::kAddress: return "ADDRESS";
-  }
-  return "AUTO_IP";
-}
 
 bool ServiceSelector::Match::operator()(const std::string& value) const {
   if (exact) return value == *exact;
@@ -61,70 +42,36 @@ bool serves_protocol(const std::string& listed, const std::string& protocol) {
   return false;
 }
 
-ServiceSelector::ServiceSelector(const json& s, std::string protocol) : protocol_(std::move(protocol)) {
+ServiceSelector::ServiceSelector(const json& service, std::string protocol)
+    : ServiceSelector(cp::selector_from_json(service), std::move(protocol)) {}
+
+ServiceSelector::ServiceSelector(const cp::ServiceSelectorSpec& spec, std::string protocol)
+    : spec_(spec), protocol_(std::move(protocol)) {
   if (protocol_ != "tcp" && protocol_ != "udp")
     throw std::invalid_argument("protocol must be tcp or udp, got " + protocol_);
-  auto read = [](const json& obj, const char* exact, const char* pattern, const std::string& where) {
+  auto compile = [](const cp::Match& given, const std::string& where) {
     Match m;
-    m.exact = opt_string(obj, exact, where);
-    if (auto p = opt_string(obj, pattern, where)) {
+    m.exact = given.exact;
+    if (given.pattern) {
       try {
-        m.pattern.emplace(*p);
+        m.pattern.emplace(*given.pattern);
       } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument(where + "." + pattern + ": " + e.what());
+        throw std::invalid_argument(where + ": " + e.what());
       }
     }
     return m;
   };
-  const json& marathon = member(s, "marathon");
-  const json& mesos = member(s, "mesos");
-  service_id_ = read(marathon, "serviceID", "serviceIDPattern", "marathon");
-  if (service_id_.exact && (service_id_.exact->empty() || (*service_id_.exact)[0] != '/'))
-    service_id_.exact = "/" + *service_id_.exact;
-  container_name_ = read(marathon, "containerName", "containerNamePattern", "marathon");
-  marathon_ = service_id_.given() || container_name_.given();
-  framework_name_ = read(mesos, "frameworkName", "frameworkNamePattern", "mesos");
-  framework_id_ = read(mesos, "frameworkID", "frameworkIDPattern", "mesos");
-  task_name_ = read(mesos, "taskName", "taskNamePattern", "mesos");
-  task_id_ = read(mesos, "taskID", "taskIDPattern", "mesos");
-  const bool selects_tasks =
-      marathon_ || framework_name_.given() || framework_id_.given() || task_name_.given() || task_id_.given();
-
-  const json& ep = member(s, "endpoint");
-  const std::string type = opt_string(ep, "type", "endpoint").value_or("AUTO_IP");
-  if (type == "AUTO_IP")
-    type_ = EndpointType::kAutoIp;
-  else if (type == "AGENT_IP")
-    type_ = EndpointType::kAgentIp;
-  else if (type == "CONTAINER_IP")
-    type_ = EndpointType::kContainerIp;
-  else if (type == "ADDRESS")
-    type_ = EndpointType::kAddress;
-  else
-    throw std::invalid_argument("endpoint.type: unknown type \"" + type + "\"");
-  address_ = opt_string(ep, "address", "endpoint").value_or("");
-  if (type_ == EndpointType::kAddress && address_.empty())
-    throw std::invalid_argument("endpoint.address: required with type ADDRESS");
-  const json& port = member(ep, "port");
-  if (port.is_number_integer()) {
-    const int64_t n = port.get<int64_t>();
-    if (n < 0 || n > 65535) throw std::invalid_argument("endpoint.port: out of range");
-    port_ = static_cast<uint32_t>(n);
-  }
-  port_name_ = opt_string(ep, "portName", "endpoint").value_or("");
-  all_ports_ = member(ep, "allPorts").is_boolean() && ep["allPorts"].get<bool>();
-  if (!port_ && port_name_.empty() && !all_ports_)
-    throw std::invalid_argument("endpoint: needs one of port, portName, allPorts");
-  if (!selects_tasks) {
-    if (type_ != EndpointType::kAddress) throw std::invalid_argument("needs a marathon or mesos selector");
-    if (!port_) throw std::invalid_argument("endpoint.port: required with type ADDRESS and no selector");
-    fixed_address_ = true;
-  }
+  service_id_ = compile(spec.service_id, "marathon.serviceIDPattern");
+  container_name_ = compile(spec.container_name, "marathon.containerNamePattern");
+  framework_name_ = compile(spec.framework_name, "mesos.frameworkNamePattern");
+  framework_id_ = compile(spec.framework_id, "mesos.frameworkIDPattern");
+  task_name_ = compile(spec.task_name, "mesos.taskNamePattern");
+  task_id_ = compile(spec.task_id, "mesos.taskIDPattern");
 }
 
 bool ServiceSelector::selects(const Task& t, const ModelView& view) const {
-  if (fixed_address_) return false;
-  if (marathon_) {
+  if (spec_.fixed_address()) return false;
+  if (spec_.marathon()) {
     if (t.app_id.empty() || !service_id_(t.app_id)) return false;
     // A pod's tasks are its containers: Edge-LB requires naming the container.
     if (!t.container_name.empty() && !container_name_.given()) return false;
@@ -140,17 +87,17 @@ bool ServiceSelector::selects(const Task& t, const ModelView& view) const {
 void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::vector<Endpoint>* out) const {
   const bool on_virtual_network = t.network == NetworkMode::kContainer;
   std::vector<PortRef> ports;
-  if (port_) {
-    ports.push_back({*port_, "", on_virtual_network});
+  if (spec_.port) {
+    ports.push_back({*spec_.port, "", on_virtual_network});
   } else {
     for (const DiscoveryPort& p : t.ports)
-      if ((all_ports_ || p.name == port_name_) && p.number != 0 && serves_protocol(p.protocol, protocol_))
+      if ((spec_.all_ports || p.name == spec_.port_name) && p.number != 0 && serves_protocol(p.protocol, protocol_))
         ports.push_back({p.number, p.name, p.container_scope || (!p.scope_labelled && on_virtual_network)});
   }
   const size_t first = out->size();
   const Agent* agent = view.agent(t.agent_id);
   for (const PortRef& p : ports) {
-    EndpointType kind = type_;
+    EndpointType kind = spec_.type;
     if (kind == EndpointType::kAutoIp) kind = p.container_scope ? EndpointType::kContainerIp : EndpointType::kAgentIp;
     Endpoint e;
     e.type = kind;
@@ -176,7 +123,7 @@ void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::
       case EndpointType::kAgentIp: {
         if (!agent || agent->address().empty()) break;  // agent not known (yet)
         std::optional<uint32_t> port = p.number;
-        if (p.container_scope && !port_) port = map_port(t, p.number, /*from_container=*/true);
+        if (p.container_scope && !spec_.port) port = map_port(t, p.number, /*from_container=*/true);
         if (port) emit(agent->address(), *port);
         break;
       }
@@ -186,7 +133,7 @@ void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::
         for (const std::string& ip : t.ip_addresses) emit(ip, port);
         break;
       }
-      case EndpointType::kAddress: emit(address_, p.number); break;
+      case EndpointType::kAddress: emit(spec_.address, p.number); break;
       case EndpointType::kAutoIp: break;
     }
   }
@@ -194,11 +141,11 @@ void ServiceSelector::task_endpoints(const Task& t, const ModelView& view, std::
 
 std::vector<Endpoint> ServiceSelector::endpoints(const ModelView& view, bool include_not_ready) const {
   std::vector<Endpoint> out;
-  if (fixed_address_) {
+  if (spec_.fixed_address()) {
     Endpoint e;
-    e.address = address_;
-    e.port = *port_;
-    e.ipv6 = address_.find(':') != std::string::npos;
+    e.address = spec_.address;
+    e.port = *spec_.port;
+    e.ipv6 = spec_.address.find(':') != std::string::npos;
     e.type = EndpointType::kAddress;
     e.protocol = protocol_;
     e.ready = true;

@@ -33,11 +33,13 @@
 #include <nlohmann/json.hpp>
 
 #include "mesos/mesos_model.h"
+#include "pool/pool_model.h"
 #include "pool/regex_check.h"
 
 namespace edgelb::mesos {
 
-enum class EndpointType { kAutoIp, kAgentIp, kContainerIp, kAddress };
+using cp::endpoint_type_name;
+using cp::EndpointType;
 
 struct Endpoint {
   std::string address;  // IPv4, IPv6 (no brackets) or a host name
@@ -52,8 +54,10 @@ struct Endpoint {
 
 class ServiceSelector {
  public:
-  // `service` is one pool backend services[] entry (already validated); `protocol` is "tcp" or
-  // "udp". Throws std::invalid_argument naming the field when it cannot be used.
+  // `spec` is one services[] entry of a pool model; `protocol` is "tcp" or "udp". Throws
+  // std::invalid_argument naming the field when a pattern does not compile.
+  explicit ServiceSelector(const cp::ServiceSelectorSpec& spec, std::string protocol = "tcp");
+  // The same from a services[] entry's JSON (cp::selector_from_json).
   explicit ServiceSelector(const nlohmann::json& service, std::string protocol = "tcp");
 
   bool selects(const Task& t, const ModelView& view) const;
@@ -68,17 +72,9 @@ class ServiceSelector {
     bool given() const { return exact || pattern; }
     bool operator()(const std::string& value) const;
   };
+  cp::ServiceSelectorSpec spec_;
   Match service_id_, container_name_, framework_name_, framework_id_, task_name_, task_id_;
-  bool marathon_ = false;
-  bool fixed_address_ = false;  // ADDRESS without a selector: one server, no tasks
   std::string protocol_;
-  EndpointType type_ = EndpointType::kAutoIp;
-  std::string address_;
-  std::optional<uint32_t> port_;
-  std::string port_name_;
-  bool all_ports_ = false;
 };
-
-const char* endpoint_type_name(EndpointType t);
 
 }  // namespace edgelb::mesos

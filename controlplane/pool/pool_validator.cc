@@ -366,8 +366,7 @@ class Validator {
       const std::string key = address + "|" + std::to_string(port) + "|" + protocol;
       if (!address.empty() && port && !keys.emplace(key, i).second)
         error(p, "same address, port and protocol as fastPath.vips[" + std::to_string(keys[key]) + "]");
-      std::string name = has(v, "name") ? string_or(v, "name")
-                                        : pool_name + "-" + address + "-" + std::to_string(port) + "-" + protocol;
+      std::string name = has(v, "name") ? string_or(v, "name") : default_vip_name(pool_name, address, port, protocol);
       if (has(v, "name") && !names.emplace(name, i).second)
         error(p + ".name", "duplicate of fastPath.vips[" + std::to_string(names[name]) + "].name");
       const bool by_backend = has(v, "backend"), by_services = has(v, "services");
@@ -417,6 +416,11 @@ std::string default_frontend_name(const nlohmann::json& f) {
                          ? std::to_string(f["bindPort"].get<int64_t>())
                          : "";
   return "frontend_" + string_or(f, "bindAddress", "0.0.0.0") + "_" + port;
+}
+
+std::string default_vip_name(const std::string& pool, const std::string& address, int64_t port,
+                             const std::string& protocol) {
+  return pool + "-" + address + "-" + std::to_string(port) + "-" + protocol;
 }
 
 bool valid_pool_name(const std::string& name) {

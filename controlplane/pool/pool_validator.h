@@ -23,6 +23,9 @@ FieldErrors validate_pool(const nlohmann::json& pool, const PoolContext& ctx = {
 
 // The frontend name Edge-LB uses when none is given: frontend_<bindAddress>_<bindPort>.
 std::string default_frontend_name(const nlohmann::json& frontend);
+// A fastPath VIP's name when none is given: <pool>-<address>-<port>-<protocol>.
+std::string default_vip_name(const std::string& pool, const std::string& address, int64_t port,
+                             const std::string& protocol);
 
 // Whether `name` is a valid pool name (a DNS label: lowercase letters, digits, '-', 1..63).
 bool valid_pool_name(const std::string& name);

@@ -591,8 +591,8 @@ TEST(PoolEndpoints, BackendsAndFastPathVips) {
   Fed f;
   ASSERT_EQ(f.feed(framed(stream_lines())), EventStream::Result::kOk);
   const json pool = R"({"name":"p","haproxy":{"backends":[
-      {"name":"web","services":[{"marathon":{"serviceID":"/docker-on-host"},"endpoint":{"portName":"http"}}]},
-      {"name":"api","services":[{"marathon":{"serviceID":"/ucr-on-host"},"endpoint":{"portName":"http"}},
+      {"name":"web","protocol":"TCP","services":[{"marathon":{"serviceID":"/docker-on-host"},"endpoint":{"portName":"http"}}]},
+      {"name":"api","protocol":"TCP","services":[{"marathon":{"serviceID":"/ucr-on-host"},"endpoint":{"portName":"http"}},
                                 {"marathon":{"serviceID":"/nothing"},"endpoint":{"portName":"http"}}]}]},
     "fastPath":{"vips":[{"address":"198.18.0.10","port":80,"backend":"web"},
                         {"address":"198.18.0.11","port":8080,"protocol":"TCP","services":[{"mesos":{"taskNamePattern":"^docker-on-dcos$"},"endpoint":{"portName":"http"}}]}]}})"_json;
@@ -609,9 +609,11 @@ TEST(PoolEndpoints, BackendsAndFastPathVips) {
   EXPECT_EQ(r[4].path, "fastPath.vips[1].services[0]");
   ASSERT_EQ(r[4].endpoints.size(), 1u);
   EXPECT_EQ(r[4].endpoints[0].address, "9.0.2.130");
-  EXPECT_THROW(pool_endpoints(R"({"haproxy":{"backends":[{"name":"x","services":[{"endpoint":{"port":1}}]}]}})"_json,
-                              f.model.snapshot()),
-               std::invalid_argument);
+  EXPECT_THROW(
+      pool_endpoints(
+          R"({"haproxy":{"backends":[{"name":"x","protocol":"TCP","services":[{"endpoint":{"port":1}}]}]}})"_json,
+          f.model.snapshot()),
+      std::invalid_argument);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -726,8 +728,8 @@ TEST(RealInputRegression, ProtocolsAreKeptApartAndEndpointsAreNotDuplicated) {
                      task_added("fw-m", "dns.instance-00000000-0000-4000-8000-000000000001._app.1", "dns", ports)})),
       EventStream::Result::kOk);
   const json pool = R"({"name":"p","haproxy":{"backends":[
-      {"name":"dns-tcp","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"portName":"dns"}}]},
-      {"name":"all","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"allPorts":true}}]}]},
+      {"name":"dns-tcp","protocol":"TCP","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"portName":"dns"}}]},
+      {"name":"all","protocol":"TCP","services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"allPorts":true}}]}]},
     "fastPath":{"vips":[{"address":"198.18.0.10","port":53,"protocol":"UDP","backend":"dns-tcp"},
                         {"address":"198.18.0.10","port":8125,"protocol":"UDP",
                          "services":[{"marathon":{"serviceID":"/dns"},"endpoint":{"portName":"statsd"}}]}]}})"_json;
@@ -740,7 +742,7 @@ TEST(RealInputRegression, ProtocolsAreKeptApartAndEndpointsAreNotDuplicated) {
 }
 
 TEST(RealInputRegression, AddressEndpointWithoutSelectorIsOneFixedServer) {
-  const json pool = R"({"name":"p","haproxy":{"backends":[{"name":"ext","services":[
+  const json pool = R"({"name":"p","haproxy":{"backends":[{"name":"ext","protocol":"TCP","services":[
       {"endpoint":{"type":"ADDRESS","address":"api.example.com","port":443}},
       {"endpoint":{"type":"ADDRESS","address":"2001:db8::10","port":8443}}]}]}})"_json;
   auto r = pool_endpoints(pool, ModelView{});
