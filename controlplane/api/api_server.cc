@@ -9,6 +9,7 @@
 
 #include "api/grpc_errors.h"
 #include "api/proto/edgelb.grpc.pb.h"
+#include "common/read_file.h"
 #include "dataplane/rpc/reflection_v1.h"
 #include "pool/pool_document.h"
 #include "pool/pool_validator.h"
@@ -18,14 +19,6 @@ namespace {
 
 namespace pb = edgelb::v1;
 using nlohmann::json;
-
-std::string read_file(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string(what) + " " + path + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 DocumentFormat format_of(pb::Format f) {
   return f == pb::FORMAT_JSON   ? DocumentFormat::kJson

@@ -14,47 +14,10 @@ namespace edgelb::cli {
 
 namespace pb = edgelb::v1;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::shared_ptr<grpc::Channel> channel(const Connection& c) {
-  std::shared_ptr<grpc::ChannelCredentials> creds;
-  grpc::ChannelArguments args;
-  if (c.insecure) {
-    creds = grpc::InsecureChannelCredentials();
-  } else {
-    grpc::SslCredentialsOptions ssl;
-    std::string ca = c.ca, cert = c.cert, key = c.key;
-    if (!c.certs_dir.empty()) {
-      if (ca.empty()) ca = c.certs_dir + "/ca.crt";
-      if (cert.empty()) cert = c.certs_dir + "/" + c.as_role + ".crt";
-      if (key.empty()) key = c.certs_dir + "/" + c.as_role + ".key";
-    }
-    if (!ca.empty()) ssl.pem_root_certs = read_file(ca);
-    if (!cert.empty()) ssl.pem_cert_chain = read_file(cert);
-    if (!key.empty()) ssl.pem_private_key = read_file(key);
-    creds = grpc::SslCredentials(ssl);
-    if (!c.server_name.empty()) args.SetSslTargetNameOverride(c.server_name);
-  }
-  return grpc::CreateCustomChannel(c.server, creds, args);
-}
-
-std::unique_ptr<grpc::ClientContext> context(const Connection& c) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(c.timeout_s));
-  if (!c.token.empty()) ctx->AddMetadata("authorization", "Bearer " + c.token);
-  return ctx;
-}
-
 int exit_code(grpc::StatusCode code) { return rpc::exit_code(code); }
 
 // Prints a failed call: its field paths when the server sent them, its message otherwise.
-int report(const grpc::Status& s, const grpc::ClientContext&) {
+int report(const grpc::Status& s) {
   if (s.ok()) return 0;
   const rpc::CallError e = rpc::read_error(s);
   pb::ErrorDetails d;

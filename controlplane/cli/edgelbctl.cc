@@ -284,8 +284,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (int rc = 0; run_mesos_verbs(mesos_verbs, conn, json_out, &rc)) return rc;
-    auto stub = pb::EdgeLB::NewStub(channel(conn));
-    auto ctx = context(conn);
+    auto stub = pb::EdgeLB::NewStub(cp::api_channel(conn));
+    auto ctx = cp::api_context(conn);
     grpc::Status s;
     auto written = [&](const pb::PoolWriteReply& r, const char* verb) {
       if (json_out)
@@ -347,11 +347,11 @@ int main(int argc, char** argv) {
       } else if (s.ok()) {
         json all = json::array();
         for (const auto& p : r.pools()) {
-          auto c = context(conn);
+          auto c = cp::api_context(conn);
           pb::GetPoolRequest req;
           req.set_name(p.name());
           pb::Pool full;
-          if (auto gs = stub->GetPool(c.get(), req, &full); !gs.ok()) return report(gs, *c);
+          if (auto gs = stub->GetPool(c.get(), req, &full); !gs.ok()) return report(gs);
           if (json_out)
             all.push_back(json::parse(full.config_json()));
           else {
@@ -473,7 +473,7 @@ int main(int argc, char** argv) {
                     << ", pool schema " << r.pool_schema() << ")\n";
       }
     }
-    return report(s, *ctx);
+    return report(s);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "edgelbctl: %s\n", e.what());
     return 1;

@@ -40,9 +40,9 @@ void print_status(const pb::ListenerStatus& s) {
 }
 
 int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
-  auto stub = pb::MesosListener::NewStub(channel(conn));
+  auto stub = pb::MesosListener::NewStub(cp::api_channel(conn));
   if (!v.watch) {
-    auto ctx = context(conn);
+    auto ctx = cp::api_context(conn);
     pb::ListMesosResponse r;
     grpc::Status s = stub->List(ctx.get(), pb::ListMesosRequest(), &r);
     if (s.ok()) {
@@ -60,11 +60,11 @@ int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
                   << " agents, " << r.frameworks_size() << " frameworks\n";
       }
     }
-    return report(s, *ctx);
+    return report(s);
   }
   // Watch: one JSON line per batch (no deadline: streams until --max-batches or interrupted).
-  grpc::ClientContext ctx;
-  if (!conn.token.empty()) ctx.AddMetadata("authorization", "Bearer " + conn.token);
+  auto stream_ctx = cp::api_stream_context(conn);
+  grpc::ClientContext& ctx = *stream_ctx;
   pb::WatchMesosRequest req;
   req.set_after_revision(v.from_revision);
   auto reader = stub->Watch(&ctx, req);
@@ -79,18 +79,18 @@ int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
   }
   grpc::Status s = reader->Finish();
   if (s.error_code() == grpc::CANCELLED && v.max_batches > 0 && batches >= v.max_batches) return 0;
-  return report(s, ctx);
+  return report(s);
 }
 
 int run_endpoints(const MesosVerbs& v, const Connection& conn, bool json_out) {
-  auto stub = pb::MesosListener::NewStub(channel(conn));
+  auto stub = pb::MesosListener::NewStub(cp::api_channel(conn));
   pb::EndpointsRequest req;
   if (!v.file.empty())
     req.set_pool_config(read_file(v.file));
   else
     req.set_pool(v.pool);
   req.set_include_not_ready(v.all);
-  auto ctx = context(conn);
+  auto ctx = cp::api_context(conn);
   pb::EndpointsResponse r;
   grpc::Status s = stub->Endpoints(ctx.get(), req, &r);
   if (s.ok()) {
@@ -107,7 +107,7 @@ int run_endpoints(const MesosVerbs& v, const Connection& conn, bool json_out) {
       if (!r.status().subscribed()) print_status(r.status());
     }
   }
-  return report(s, *ctx);
+  return report(s);
 }
 
 }  // namespace

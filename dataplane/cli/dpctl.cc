@@ -21,6 +21,7 @@
 
 #include "config/service_file.h"
 #include "config/yaml_reader.h"
+#include "control/control_client.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
 #include "rpc/rpc_error.h"
@@ -42,15 +43,15 @@ const char* code_name(grpc::StatusCode c) {
 }
 
 // Prints the error: its field violations when the server sent them, else its message.
-int report(const grpc::Status& s, const grpc::ClientContext&) {
-  const rpc::CallError e = rpc::read_error(s);
-  pb::ErrorDetails d;
-  if (!e.violations.empty() && rpc::read_error_detail(s, &d)) {
+// Prints a failed call: its field violations and the version still serving when the server
+// sent them, its message otherwise; returns the exit code.
+int report(const grpc::Status& s, const edgelb::FieldErrors& violations = {}, uint64_t live_version = 0) {
+  if (!violations.empty()) {
     std::fprintf(stderr, "edgelb-dpctl: %s (still serving version %llu):\n", code_name(s.error_code()),
-                 static_cast<unsigned long long>(d.live_version()));
-    for (const auto& v : e.violations) std::fprintf(stderr, "  %s: %s\n", v.path.c_str(), v.reason.c_str());
+                 static_cast<unsigned long long>(live_version));
+    for (const auto& v : violations) std::fprintf(stderr, "  %s: %s\n", v.path.c_str(), v.reason.c_str());
   } else {
-    std::fprintf(stderr, "edgelb-dpctl: %s: %s\n", code_name(s.error_code()), e.message.c_str());
+    std::fprintf(stderr, "edgelb-dpctl: %s: %s\n", code_name(s.error_code()), s.error_message().c_str());
   }
   return rpc::exit_code(s.error_code());
 }
@@ -72,12 +73,6 @@ std::string lower(const std::string& s) {
 }
 std::string endpoint(const std::string& a, uint32_t port) {
   return (a.find(':') != std::string::npos ? "[" + a + "]" : a) + ":" + std::to_string(port);
-}
-
-std::unique_ptr<grpc::ClientContext> context() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return c;
 }
 
 pb::Service load_one_service(const std::string& file, int* rc) {
@@ -147,16 +142,14 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
-  auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
-  auto stub = pb::DataplaneControl::NewStub(channel);
-  auto ctx = context();
+  edgelb::ControlClient client(socket);
   grpc::Status st;
 
   try {
     if (*version) {
       pb::VersionReply r;
-      st = stub->GetVersion(ctx.get(), {}, &r);
-      if (!st.ok()) return report(st, *ctx);
+      st = client.get_version(&r);
+      if (!st.ok()) return report(st);
       if (json)
         print_json(r);
       else
@@ -168,8 +161,8 @@ int main(int argc, char** argv) {
     }
     if (*show && what == "services") {
       pb::ServiceState r;
-      st = stub->GetServices(ctx.get(), {}, &r);
-      if (!st.ok()) return report(st, *ctx);
+      st = client.get_services(&r);
+      if (!st.ok()) return report(st);
       if (json) return print_json(r), 0;
       std::printf("table version %llu\n", static_cast<unsigned long long>(r.version()));
       std::printf("%-16s %-28s %-5s %-6s %s\n", "SERVICE", "VIP", "PROTO", "MODE", "BACKENDS (weight/state)");
@@ -185,8 +178,8 @@ int main(int argc, char** argv) {
     }
     if (*show && what == "stats") {
       pb::Stats r;
-      st = stub->GetStats(ctx.get(), {}, &r);
-      if (!st.ok()) return report(st, *ctx);
+      st = client.get_stats(&r);
+      if (!st.ok()) return report(st);
       if (json) {
         std::cout << r.json() << "\n";
         return 0;
@@ -233,8 +226,8 @@ int main(int argc, char** argv) {
       fq.set_backend(f_backend);
       fq.set_limit(f_limit);
       pb::ListFlowsResponse r;
-      st = stub->ListFlows(ctx.get(), fq, &r);
-      if (!st.ok()) return report(st, *ctx);
+      st = client.list_flows(fq, &r);
+      if (!st.ok()) return report(st);
       if (json) return print_json(r), 0;
       std::printf("%-5s %-44s %-44s %-5s %-12s %-30s %9s %9s\n", "LCORE", "CLIENT", "VIP", "PROTO", "STATE",
                   "BACKEND (NAT SOURCE)", "AGE_MS", "TTL_MS");
@@ -249,36 +242,29 @@ int main(int argc, char** argv) {
       std::printf("%d flow(s)%s\n", r.flows_size(), r.truncated() ? " (truncated: more match; raise --limit)" : "");
       return 0;
     }
-    pb::ChangeReply r;
+    edgelb::ControlOutcome o;
     if (*apply) {
-      pb::ApplyStateRequest req;
-      *req.mutable_state() = edgelb::encode_state(edgelb::load_service_file(file));
-      if (version_override) req.mutable_state()->set_version(version_override);
-      st = stub->ApplyState(ctx.get(), req, &r);
+      pb::ServiceState state = edgelb::encode_state(edgelb::load_service_file(file));
+      if (version_override) state.set_version(version_override);
+      o = client.apply_state(state);
     } else if (*upsert) {
-      pb::UpsertServiceRequest req;
       int rc = 0;
-      *req.mutable_service() = load_one_service(file, &rc);
+      pb::Service service = load_one_service(file, &rc);
       if (rc) return rc;
-      req.set_expected_version(expected);
-      st = stub->UpsertService(ctx.get(), req, &r);
+      o = client.upsert_service(service, expected);
     } else if (*del) {
-      pb::DeleteServiceRequest req;
-      req.set_name(name);
-      req.set_expected_version(expected);
-      st = stub->DeleteService(ctx.get(), req, &r);
+      o = client.delete_service(name, expected);
     } else if (*setb) {
-      pb::SetBackendRequest req;
-      req.set_service(name);
-      req.set_backend(backend);
-      if (weight) req.set_weight(*weight);
-      if (!state.empty()) req.set_state(state == "up" ? pb::UP : state == "drain" ? pb::DRAIN : pb::DOWN);
-      req.set_expected_version(expected);
-      st = stub->SetBackend(ctx.get(), req, &r);
+      std::optional<edgelb::BackendState> st_value;
+      if (!state.empty())
+        st_value = state == "up"      ? edgelb::BackendState::kUp
+                   : state == "drain" ? edgelb::BackendState::kDrain
+                                      : edgelb::BackendState::kDown;
+      o = client.set_backend(name, backend, weight, st_value, expected);
     }
-    if (!st.ok()) return report(st, *ctx);
-    std::printf("%s: live version %llu\n", r.changed() ? "applied" : "unchanged",
-                static_cast<unsigned long long>(r.version()));
+    if (!o.ok()) return report(o.status, o.violations, o.version);
+    std::printf("%s: live version %llu\n", o.changed ? "applied" : "unchanged",
+                static_cast<unsigned long long>(o.version));
     return 0;
   } catch (const edgelb::ConfigError& e) {
     std::fprintf(stderr, "edgelb-dpctl: %s\n", e.what());

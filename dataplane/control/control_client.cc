@@ -1,0 +1,99 @@
+#include "control/control_client.h"
+
+#include "control/spec_codec.h"
+#include "rpc/rpc_error.h"
+
+namespace edgelb {
+
+ControlClient::ControlClient(const std::string& socket_path, std::chrono::milliseconds deadline)
+    : stub_(pb::DataplaneControl::NewStub(
+          grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials()))),
+      deadline_(deadline) {}
+
+std::unique_ptr<grpc::ClientContext> ControlClient::context() const {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + deadline_);
+  return c;
+}
+
+ControlOutcome ControlClient::outcome(const grpc::Status& s, const pb::ChangeReply& reply) const {
+  ControlOutcome o;
+  o.status = s;
+  if (s.ok()) {
+    o.version = reply.version();
+    o.changed = reply.changed();
+    return o;
+  }
+  o.violations = rpc::read_error(s).violations;
+  pb::ErrorDetails d;
+  if (rpc::read_error_detail(s, &d)) o.version = d.live_version();
+  return o;
+}
+
+ControlOutcome ControlClient::apply_state(const TableSpec& state) { return apply_state(encode_state(state)); }
+
+ControlOutcome ControlClient::apply_state(const pb::ServiceState& state) {
+  pb::ApplyStateRequest req;
+  *req.mutable_state() = state;
+  pb::ChangeReply r;
+  auto ctx = context();
+  return outcome(stub_->ApplyState(ctx.get(), req, &r), r);
+}
+
+ControlOutcome ControlClient::upsert_service(const ServiceSpec& service, uint64_t expected_version) {
+  return upsert_service(encode_service(service), expected_version);
+}
+
+ControlOutcome ControlClient::upsert_service(const pb::Service& service, uint64_t expected_version) {
+  pb::UpsertServiceRequest req;
+  *req.mutable_service() = service;
+  req.set_expected_version(expected_version);
+  pb::ChangeReply r;
+  auto ctx = context();
+  return outcome(stub_->UpsertService(ctx.get(), req, &r), r);
+}
+
+ControlOutcome ControlClient::delete_service(const std::string& name, uint64_t expected_version) {
+  pb::DeleteServiceRequest req;
+  req.set_name(name);
+  req.set_expected_version(expected_version);
+  pb::ChangeReply r;
+  auto ctx = context();
+  return outcome(stub_->DeleteService(ctx.get(), req, &r), r);
+}
+
+ControlOutcome ControlClient::set_backend(const std::string& service, const std::string& backend,
+                                          std::optional<uint32_t> weight, std::optional<BackendState> state,
+                                          uint64_t expected_version) {
+  pb::SetBackendRequest req;
+  req.set_service(service);
+  req.set_backend(backend);
+  if (weight) req.set_weight(*weight);
+  if (state) req.set_state(encode_backend_state(*state));
+  req.set_expected_version(expected_version);
+  pb::ChangeReply r;
+  auto ctx = context();
+  return outcome(stub_->SetBackend(ctx.get(), req, &r), r);
+}
+
+grpc::Status ControlClient::get_version(pb::VersionReply* out) {
+  auto ctx = context();
+  return stub_->GetVersion(ctx.get(), {}, out);
+}
+
+grpc::Status ControlClient::get_services(pb::ServiceState* out) {
+  auto ctx = context();
+  return stub_->GetServices(ctx.get(), {}, out);
+}
+
+grpc::Status ControlClient::get_stats(pb::Stats* out) {
+  auto ctx = context();
+  return stub_->GetStats(ctx.get(), {}, out);
+}
+
+grpc::Status ControlClient::list_flows(const pb::ListFlowsRequest& query, pb::ListFlowsResponse* out) {
+  auto ctx = context();
+  return stub_->ListFlows(ctx.get(), query, out);
+}
+
+}  // namespace edgelb

@@ -1,0 +1,61 @@
+// The client of edgelb-dataplane's local control service (control_service.h,
+// dataplane_control.proto), shipped by the service's owner as Katran ships KatranLb and VPP
+// lb_api: one channel to the unix socket, one blocking call per method with a deadline, and
+// every change's outcome decoded — the live version, whether anything changed, and the
+// server's field violations (rpc/rpc_error.h). Used by edgelb-dpctl, the control benchmark
+// and the agent. Thread-safe: calls may run concurrently.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "control/proto/dataplane_control.grpc.pb.h"
+#include "rpc/field_error.h"
+#include "service/service_spec.h"
+
+namespace edgelb {
+
+struct ControlOutcome {
+  grpc::Status status;
+  uint64_t version = 0;    // the live version: after the change, or the one still serving when refused
+  bool changed = false;    // applied and published (false: the same state again)
+  FieldErrors violations;  // why a change was refused (request paths)
+  bool ok() const { return status.ok(); }
+};
+
+class ControlClient {
+ public:
+  // `socket_path` as in the dataplane config's control.socket. Connects lazily (gRPC).
+  explicit ControlClient(const std::string& socket_path, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+  // Changes. apply_state is versioned and idempotent (state.version); the others take the
+  // version they expect to change (0: any).
+  ControlOutcome apply_state(const TableSpec& state);
+  ControlOutcome apply_state(const dataplane::v1::ServiceState& state);
+  ControlOutcome upsert_service(const ServiceSpec& service, uint64_t expected_version);
+  ControlOutcome upsert_service(const dataplane::v1::Service& service, uint64_t expected_version);
+  ControlOutcome delete_service(const std::string& name, uint64_t expected_version);
+  // `backend`: address, address:port, [v6]:port or its id; nullopt leaves that field as it is.
+  ControlOutcome set_backend(const std::string& service, const std::string& backend, std::optional<uint32_t> weight,
+                             std::optional<BackendState> state, uint64_t expected_version);
+
+  // Reads.
+  grpc::Status get_version(dataplane::v1::VersionReply* out);
+  grpc::Status get_services(dataplane::v1::ServiceState* out);
+  grpc::Status get_stats(dataplane::v1::Stats* out);
+  grpc::Status list_flows(const dataplane::v1::ListFlowsRequest& query, dataplane::v1::ListFlowsResponse* out);
+
+ private:
+  std::unique_ptr<grpc::ClientContext> context() const;
+  ControlOutcome outcome(const grpc::Status& s, const dataplane::v1::ChangeReply& reply) const;
+
+  std::unique_ptr<dataplane::v1::DataplaneControl::Stub> stub_;
+  std::chrono::milliseconds deadline_;
+};
+
+}  // namespace edgelb
