@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -33,6 +34,16 @@ int report(const grpc::Status& s) {
   if (details && d.current_version() > 0 && s.error_code() == grpc::ABORTED)
     std::fprintf(stderr, "edgelbctl: the current version is %lld\n", static_cast<long long>(d.current_version()));
   return exit_code(s.error_code());
+}
+
+std::string when(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 void print_json(const google::protobuf::Message& m) {

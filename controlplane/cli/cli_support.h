@@ -23,6 +23,8 @@ int exit_code(grpc::StatusCode code);
 // Prints a failed call (field paths when the server sent them) and returns its exit code.
 int report(const grpc::Status& s);
 void print_json(const google::protobuf::Message& m);
+// A time in ms since the epoch as UTC ISO 8601 ("-" for 0).
+std::string when(int64_t ms);
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace edgelb::cli
