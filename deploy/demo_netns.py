@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-from appliance import HOST4, VIP4, VIP6, Appliance, backend_addr  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.appliance import HOST4, VIP4, VIP6, Appliance, backend_addr  # noqa: E402
 
 binary, seconds = sys.argv[1], min(int(sys.argv[2]), 60)
 a = Appliance(binary, "/tmp/edgelb-demo-netns", "edemo%d" % (os.getpid() % 10000))
@@ -22,7 +22,7 @@ try:
     ping = a.client_run("ping", "-c", "2", "-W", "2", HOST4)
     print("== client -> appliance host address %s (ARP + ICMP via the TAP exception path): %s" %
           (HOST4, ping.stdout.strip().splitlines()[-2] if ping.returncode == 0 else "FAILED"))
-    load = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration", "http_load.py")
+    load = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support", "http_load.py")
     r = a.client_run("/usr/bin/python3", load, "%s,[%s]" % (VIP4, VIP6), str(seconds), "4", timeout=seconds + 30)
     res = json.loads(r.stdout)
     total = res["ok"] or 1

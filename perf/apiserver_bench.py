@@ -11,8 +11,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-import edgelbctl_e2e as e2e  # noqa: E402  (ZooKeeper and apiserver start-up, shared with the e2e test)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support import apiserver, processes, zookeeper  # noqa: E402
 
 
 def main():
@@ -23,7 +23,6 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--pools", type=int, default=1000)
     a = ap.parse_args()
-    args = argparse.Namespace(apiserver=f"{a.build}/controlplane/edgelb-apiserver")
     work = tempfile.mkdtemp(prefix="edgelb-apiserver-bench-")
     try:
         certs = f"{work}/certs"
@@ -32,9 +31,9 @@ def main():
         with open(f"{work}/secret.key", "wb") as f:
             f.write(os.urandom(32))
         os.chmod(f"{work}/secret.key", 0o600)
-        zk = e2e.ZooKeeper(work)
+        zk = zookeeper.ZooKeeper(work)
         zk.start()
-        _, port = e2e.start_apiserver(args, work, zk, certs)
+        _, port = apiserver.start_apiserver(f"{a.build}/controlplane/edgelb-apiserver", work, zk, certs)
         r = subprocess.run([f"{a.build}/perf/edgelb-apiserver-bench", "--server", f"127.0.0.1:{port}", "--certs-dir",
                             certs, "--seconds", str(a.seconds), "--list-pools", str(a.pools)],
                            capture_output=True, text=True, timeout=600)
@@ -42,10 +41,7 @@ def main():
             sys.exit("apiserver bench failed: " + r.stderr)
         res = json.loads(r.stdout.strip().splitlines()[-1])
     finally:
-        for p in e2e.procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        processes.kill_all()
         shutil.rmtree(work, ignore_errors=True)
     res["setup"] = {"zookeeper": "standalone 3.8 (Debian), loopback, tickTime 250 ms, fsync on",
                     "transport": "gRPC over mutual TLS on loopback", "cpus": os.cpu_count(),

@@ -19,8 +19,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l4_memif import hugepages, pktgen, run_dataplane  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.dataplane_run import hugepages, pktgen, run_dataplane  # noqa: E402
 
 VIP = "198.18.1.10"
 

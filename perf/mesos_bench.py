@@ -15,8 +15,8 @@ import tempfile
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
-import edgelbctl_e2e as e2e  # noqa: E402  (ZooKeeper start-up and process cleanup, shared with the tests)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support import processes, zookeeper  # noqa: E402
 
 FW = "f1e2d3c4-0000-4000-8000-000000000001-0001"
 
@@ -31,7 +31,7 @@ def bench(build, *a):
 def start(cmd, work, name):
     ready = f"{work}/{name}.port"
     p = subprocess.Popen(cmd + ["--ready-file", ready], stdout=open(f"{work}/{name}.log", "w"), stderr=subprocess.STDOUT)
-    e2e.procs.append(p)
+    processes.procs.append(p)
     deadline = time.time() + 30
     while not (os.path.exists(ready) and open(ready).read().strip()):
         if p.poll() is not None or time.time() > deadline:
@@ -53,7 +53,7 @@ def main():
     try:
         decode = bench(a.build, "--mode", "decode", "--stream", a.stream, "--seconds", "2")
         memory = [bench(a.build, "--mode", "memory", "--tasks", str(n)) for n in (1000, a.tasks, 10 * a.tasks)]
-        zk = e2e.ZooKeeper(work)
+        zk = zookeeper.ZooKeeper(work)
         zk.start()
         sim = start([f"{a.build}/controlplane/edgelb-mesos-sim", "--port", "0", "--heartbeat", "15"], work, "sim")
         ops = [{"op": "add_framework", "id": FW, "name": "marathon"}]
@@ -78,7 +78,7 @@ def main():
         lat = bench(a.build, "--mode", "latency", "--server", f"127.0.0.1:{api}", "--sim", f"http://127.0.0.1:{sim}",
                     "--framework", FW, "--samples", str(a.samples))
     finally:
-        for p in reversed(e2e.procs):
+        for p in reversed(processes.procs):
             if p.poll() is None:
                 p.kill()
                 p.wait()

@@ -17,8 +17,8 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from l4_memif import BUILD, hugepages, pktgen, run_dataplane  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support.dataplane_run import BUILD, hugepages, pktgen, run_dataplane  # noqa: E402
 
 
 def run(work, tag, seconds, flows, rate, updates, huge):

@@ -7,10 +7,10 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from appliance import (CLIENT4, CLIENT6, HOST4, HOST6, NAT_POOL4, NAT_POOL6, VIP4, VIP6, Appliance,  # noqa: E402
-                       backend_addr)
-from netns import sh, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.appliance import (CLIENT4, CLIENT6, HOST4, HOST6, NAT_POOL4, NAT_POOL6, VIP4, VIP6,  # noqa: E402
+                               Appliance, backend_addr)
+from support.netns import sh, wait_for  # noqa: E402
 
 CASES = {}
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -118,7 +118,7 @@ def start_load_and_slow_request(a):
     """A 9 s, 4-client HTTP load on VIP4, and one long response (8 s) that lands on b1 or b2
     while those are drained and removed: it must finish on its backend (with
     removed_backend_grace_ms 0 it would move to b3 and be reset)."""
-    load = a.net.start(a.client, "/usr/bin/python3", os.path.join(HERE, "http_load.py"), VIP4, "9", "4",
+    load = a.net.start(a.client, "/usr/bin/python3", os.path.join(HERE, "..", "support", "http_load.py"), VIP4, "9", "4",
                        stdout=subprocess.PIPE)
     slow = a.net.start(a.client, "curl", "-sS", "--max-time", "20", "-D", "-", "http://%s/slow/80" % VIP4,
                        stdout=subprocess.PIPE)

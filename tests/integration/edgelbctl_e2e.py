@@ -11,76 +11,19 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-procs = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def ruok(port):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-            s.sendall(b"ruok")
-            return s.recv(4) == b"imok"
-    except OSError:
-        return False
-
-
-class ZooKeeper:
-    def __init__(self, work):
-        self.work = work
-        self.port = free_port()
-        os.makedirs(f"{work}/zk", exist_ok=True)
-        with open(f"{work}/zk.cfg", "w") as f:
-            f.write(f"tickTime=250\ndataDir={work}/zk\nclientPort={self.port}\nclientPortAddress=127.0.0.1\n"
-                    "admin.enableServer=false\n4lw.commands.whitelist=ruok\n")
-        self.proc = None
-
-    def start(self):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ASAN")}
-        self.proc = subprocess.Popen(
-            ["java", "-Xmx256m", "-XX:+UseSerialGC", "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
-             "-Dzookeeper.root.logger=WARN,CONSOLE", "org.apache.zookeeper.server.quorum.QuorumPeerMain",
-             f"{self.work}/zk.cfg"], stdout=open(f"{self.work}/zk.log", "a"), stderr=subprocess.STDOUT, env=env)
-        procs.append(self.proc)
-        deadline = time.time() + 60
-        while not ruok(self.port):
-            assert self.proc.poll() is None, "zookeeper exited: " + open(f"{self.work}/zk.log").read()[-2000:]
-            assert time.time() < deadline, "zookeeper did not start"
-            time.sleep(0.05)
-
-    def stop(self):
-        self.proc.kill()
-        self.proc.wait()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.apiserver import start_apiserver as start_apiserver_binary  # noqa: E402
+from support.processes import kill_all  # noqa: E402
+from support.zookeeper import ZooKeeper  # noqa: E402
 
 
 def start_apiserver(args, work, zk, certs):
-    ready = f"{work}/apiserver.port"
-    if os.path.exists(ready):
-        os.remove(ready)
-    p = subprocess.Popen(
-        [args.apiserver, "--zk", f"127.0.0.1:{zk.port}", "--listen", "127.0.0.1:0", "--tls-cert", f"{certs}/server.crt",
-         "--tls-key", f"{certs}/server.key", "--client-ca", f"{certs}/ca.crt", "--secret-key-file", f"{work}/secret.key",
-         "--audit-log", f"{work}/audit.log", "--ready-file", ready],
-        stdout=open(f"{work}/apiserver.log", "a"), stderr=subprocess.STDOUT)
-    procs.append(p)
-    deadline = time.time() + 30
-    while not os.path.exists(ready) or not open(ready).read().strip():
-        assert p.poll() is None, "apiserver exited: " + open(f"{work}/apiserver.log").read()[-2000:]
-        assert time.time() < deadline, "apiserver did not start"
-        time.sleep(0.05)
-    return p, int(open(ready).read())
+    return start_apiserver_binary(args.apiserver, work, zk, certs)
 
 
 def main():
@@ -94,10 +37,7 @@ def main():
         run(args, work)
         print("edgelbctl e2e: ok")
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        kill_all()
         shutil.rmtree(work, ignore_errors=True)
 
 

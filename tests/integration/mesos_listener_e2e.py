@@ -19,8 +19,9 @@ import tempfile
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from edgelbctl_e2e import ZooKeeper, procs  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from support.processes import procs  # noqa: E402
+from support.zookeeper import ZooKeeper  # noqa: E402
 
 args = None
 work = None

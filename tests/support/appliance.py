@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from netns import Net, sh, wait_for
+from .netns import Net, sh, wait_for
 
 HOST4, HOST6 = "198.18.0.2", "2001:db8::2"
 CLIENT4, CLIENT6 = "198.18.0.10", "2001:db8::10"

@@ -1,0 +1,45 @@
+"""A real ZooKeeper server (Debian `zookeeper`, standalone, loopback only) for tests and
+benchmarks: its own data directory under `work`, a free port, started in about a second."""
+import os
+import socket
+import subprocess
+import time
+
+from .processes import free_port, procs
+
+
+def ruok(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(b"ruok")
+            return s.recv(4) == b"imok"
+    except OSError:
+        return False
+
+
+class ZooKeeper:
+    def __init__(self, work):
+        self.work = work
+        self.port = free_port()
+        os.makedirs(f"{work}/zk", exist_ok=True)
+        with open(f"{work}/zk.cfg", "w") as f:
+            f.write(f"tickTime=250\ndataDir={work}/zk\nclientPort={self.port}\nclientPortAddress=127.0.0.1\n"
+                    "admin.enableServer=false\n4lw.commands.whitelist=ruok\n")
+        self.proc = None
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ASAN")}
+        self.proc = subprocess.Popen(
+            ["java", "-Xmx256m", "-XX:+UseSerialGC", "-cp", "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar",
+             "-Dzookeeper.root.logger=WARN,CONSOLE", "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+             f"{self.work}/zk.cfg"], stdout=open(f"{self.work}/zk.log", "a"), stderr=subprocess.STDOUT, env=env)
+        procs.append(self.proc)
+        deadline = time.time() + 60
+        while not ruok(self.port):
+            assert self.proc.poll() is None, "zookeeper exited: " + open(f"{self.work}/zk.log").read()[-2000:]
+            assert time.time() < deadline, "zookeeper did not start"
+            time.sleep(0.05)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
