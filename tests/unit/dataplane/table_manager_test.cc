@@ -1,0 +1,152 @@
+// The single table writer, directly: apply() publishes or keeps serving, apply_state() is
+// versioned and idempotent, modify() edits the live state under an expected version, rebuild()
+// follows next-hop changes, and the publish hook sees exactly what went live.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "control/table_manager.h"
+
+namespace edgelb {
+namespace {
+
+IpAddress ip(const char* text) { return *IpAddress::parse(text); }
+
+ServiceSpec web(const char* backend_mac = "02:00:00:00:02:01") {
+  ServiceSpec s;
+  s.name = "web";
+  s.vip = ip("198.18.0.100");
+  s.port = 80;
+  s.protocol = 6;
+  BackendSpec b;
+  b.address = ip("198.18.1.1");
+  if (backend_mac) b.mac = MacAddress::parse(backend_mac);
+  s.backends.push_back(b);
+  return s;
+}
+
+TableSpec table(uint64_t version, std::vector<ServiceSpec> services) {
+  TableSpec t;
+  t.version = version;
+  t.services = std::move(services);
+  return t;
+}
+
+// Next hops the test sets, counting lookups.
+struct Resolver : NextHopResolver {
+  std::map<std::string, MacAddress> macs;
+  mutable int lookups = 0;
+  std::optional<MacAddress> next_hop(const IpAddress& d) const override {
+    ++lookups;
+    auto it = macs.find(d.to_string());
+    return it == macs.end() ? std::nullopt : std::optional(it->second);
+  }
+};
+
+class TableManagerTest : public ::testing::Test {
+ protected:
+  uint64_t live_version() {
+    return tables_.read([](const TableSpec& t, const ServiceSnapshot* s) { return s ? s->version : t.version; });
+  }
+  SnapshotPublisher publisher_;
+  TableManager tables_{ForwardingGlobals{}, publisher_};
+};
+
+TEST_F(TableManagerTest, ApplyPublishesOrKeepsServing) {
+  std::vector<uint64_t> hooked;
+  tables_.set_on_publish([&](const TableSpec& t) { hooked.push_back(t.version); });
+  EXPECT_EQ(tables_.apply(table(3, {web()})), FieldErrors{});
+  EXPECT_EQ(live_version(), 3u);
+  ServiceSpec bad = web();
+  bad.port = 0;  // a VIP needs a port
+  EXPECT_FALSE(tables_.apply(table(4, {bad})).empty());
+  EXPECT_EQ(live_version(), 3u);  // nothing changed
+  EXPECT_EQ(publisher_.publishes(), 1u);
+  EXPECT_EQ(hooked, std::vector<uint64_t>{3});
+  // apply() is the operator's file: an older version still publishes.
+  EXPECT_EQ(tables_.apply(table(2, {web()})), FieldErrors{});
+  EXPECT_EQ(live_version(), 2u);
+}
+
+TEST_F(TableManagerTest, ApplyStateIsVersionedAndIdempotent) {
+  EXPECT_EQ(tables_.apply_state(table(5, {web()})).kind, ChangeOutcome::kApplied);
+  EXPECT_EQ(tables_.apply_state(table(5, {web()})).kind, ChangeOutcome::kUnchanged);
+  EXPECT_EQ(publisher_.publishes(), 1u);
+  ChangeOutcome o = tables_.apply_state(table(5, {web("02:00:00:00:02:09")}));
+  EXPECT_EQ(o.kind, ChangeOutcome::kStale);
+  ASSERT_EQ(o.errors.size(), 1u);
+  EXPECT_EQ(o.errors[0].path, "version");
+  EXPECT_EQ(tables_.apply_state(table(4, {web()})).kind, ChangeOutcome::kStale);
+  ServiceSpec bad = web();
+  bad.protocol = 1;
+  o = tables_.apply_state(table(6, {bad}));
+  EXPECT_EQ(o.kind, ChangeOutcome::kInvalid);
+  EXPECT_EQ(o.version, 5u);
+  o = tables_.apply_state(table(6, {web("02:00:00:00:02:09")}));
+  EXPECT_EQ(o.kind, ChangeOutcome::kApplied);
+  EXPECT_EQ(o.version, 6u);
+  EXPECT_EQ(live_version(), 6u);
+}
+
+TEST_F(TableManagerTest, ModifyEditsTheLiveStateUnderAnExpectedVersion) {
+  ASSERT_EQ(tables_.apply_state(table(10, {web()})).kind, ChangeOutcome::kApplied);
+  auto set_weight = [](uint32_t w) {
+    return [w](TableSpec& t, bool*) {
+      t.services[0].backends[0].weight = w;
+      return FieldErrors{};
+    };
+  };
+  ChangeOutcome o = tables_.modify(9, set_weight(5));
+  EXPECT_EQ(o.kind, ChangeOutcome::kConflict);
+  EXPECT_EQ(o.errors[0].path, "expected_version");
+  o = tables_.modify(10, set_weight(5));
+  EXPECT_EQ(o.kind, ChangeOutcome::kApplied);
+  EXPECT_EQ(o.version, 11u);
+  EXPECT_EQ(tables_.modify(0, set_weight(5)).kind, ChangeOutcome::kUnchanged);  // any version; same state
+  EXPECT_EQ(tables_
+                .modify(0,
+                        [](TableSpec&, bool* nf) {
+                          *nf = true;
+                          return FieldErrors{{"name", "no service named x"}};
+                        })
+                .kind,
+            ChangeOutcome::kNotFound);
+  o = tables_.modify(0, [](TableSpec&, bool*) { return FieldErrors{{"weight", "too big"}}; });
+  EXPECT_EQ(o.kind, ChangeOutcome::kInvalid);
+  o = tables_.modify(0, [](TableSpec& t, bool*) {
+    t.services[0].port = 0;  // the builder refuses it
+    return FieldErrors{};
+  });
+  EXPECT_EQ(o.kind, ChangeOutcome::kInvalid);
+  EXPECT_EQ(live_version(), 11u);
+  EXPECT_EQ(tables_.read([](const TableSpec& t, const ServiceSnapshot*) { return t.services[0].backends[0].weight; }),
+            5u);
+}
+
+TEST_F(TableManagerTest, RebuildFollowsTheResolver) {
+  tables_.rebuild();  // before any table: nothing to do
+  EXPECT_EQ(publisher_.publishes(), 0u);
+  Resolver r;
+  tables_.set_resolver(&r);
+  ASSERT_EQ(tables_.apply(table(1, {web(nullptr)})), FieldErrors{});  // no MAC: the resolver's
+  auto has_next_hop = [&] {
+    return tables_.read([](const TableSpec&, const ServiceSnapshot* s) {
+      for (const BackendEntry& b : s->backends)
+        if (b.ref && b.address == ip("198.18.1.1")) return b.has_next_hop;
+      ADD_FAILURE() << "backend 198.18.1.1 is not in the snapshot";
+      return false;
+    });
+  };
+  const int lookups = r.lookups;
+  EXPECT_GT(lookups, 0);
+  EXPECT_FALSE(has_next_hop());
+  r.macs["198.18.1.1"] = *MacAddress::parse("02:00:00:00:02:07");
+  tables_.rebuild();
+  EXPECT_GT(r.lookups, lookups);
+  EXPECT_EQ(publisher_.publishes(), 2u);
+  EXPECT_TRUE(has_next_hop());
+  EXPECT_EQ(live_version(), 1u);  // same table, new snapshot
+}
+
+}  // namespace
+}  // namespace edgelb
