@@ -160,7 +160,7 @@ B haproxy_block() {
                        .field("backends", arr("Backends", backend)));
 }
 
-// edgelb's own block: L4 VIPs served by the DPDK fast path (docs/pool-config.md).
+// edgelb's own block: L4 VIPs served by the DPDK fast path (docs/apiserver.md, "Pool configuration").
 B fast_path_block() {
   B health = obj("Backend health check for the fast path");
   health.field("type", str("Check kind").values({"TCP", "HTTP", "NONE"}).def("TCP"))

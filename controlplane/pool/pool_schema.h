@@ -1,6 +1,6 @@
 // The pool configuration schema: Edge-LB's V2 pool schema, field for field
 // (tests/fixtures/edgelb-pools/v2-schema.md), plus edgelb's optional `fastPath` block
-// (docs/pool-config.md). One declarative tree drives both the structural check (types,
+// (docs/apiserver.md, "Pool configuration"). One declarative tree drives both the structural check (types,
 // nullability, ranges, enums, unknown fields) and `edgelbctl show --reference`.
 // Semantic checks (cross references, regexes, certificates) are pool_validator's.
 // The tree is built once and immutable: thread-safe.

@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "config/service_file.h"
-#include "stats/stats_report.h"
+#include "control/stats_report.h"
 
 namespace edgelb {
 namespace {

@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "stats/stats_report.h"
+#include "control/stats_report.h"
 
 namespace edgelb {
 namespace {

@@ -50,7 +50,7 @@ class Dataplane {
   // Control service, workers (waits for their lcores), final statistics, ports. Idempotent.
   void stop();
 
-  // The statistics document (stats/stats_report.h), aggregated from every worker and port.
+  // The statistics document (control/stats_report.h), aggregated from every worker and port.
   nlohmann::json stats();
   const nlohmann::json& final_stats() const { return final_stats_; }
   uint64_t packets_in() const;  // received from the wire and from the kernel, all workers

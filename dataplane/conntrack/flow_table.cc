@@ -53,15 +53,7 @@ FlowTable::~FlowTable() {
   if (owns_memory_) std::free(table_);
 }
 
-uint32_t FlowTable::timeout_for(FlowState s) const {
-  switch (s) {
-    case FlowState::kSynSent: return cfg_.tcp_syn_timeout_ms;
-    case FlowState::kEstablished: return cfg_.tcp_established_timeout_ms;
-    case FlowState::kClosing: return cfg_.tcp_closing_timeout_ms;
-    case FlowState::kUdp: break;
-  }
-  return cfg_.udp_timeout_ms;
-}
+uint32_t FlowTable::timeout_for(FlowState s) const { return flow_timeout_ms(cfg_, s); }
 
 int64_t FlowTable::find(const FlowKey& key, uint64_t hash, uint32_t now_ms) const {
   const uint32_t sig = signature(hash);

@@ -41,6 +41,17 @@ struct FlowTableConfig {
 enum class FlowState : uint8_t { kUdp = 0, kSynSent = 1, kEstablished = 2, kClosing = 3 };
 const char* flow_state_name(FlowState s);  // "udp", "syn_sent", "established", "closing"
 
+// How long an idle flow (or NAT session) in state `s` lives: the one place for both tables.
+inline uint32_t flow_timeout_ms(const FlowTableConfig& cfg, FlowState s) {
+  switch (s) {
+    case FlowState::kSynSent: return cfg.tcp_syn_timeout_ms;
+    case FlowState::kEstablished: return cfg.tcp_established_timeout_ms;
+    case FlowState::kClosing: return cfg.tcp_closing_timeout_ms;
+    case FlowState::kUdp: break;
+  }
+  return cfg.udp_timeout_ms;
+}
+
 struct FlowEntry {
   static constexpr uint8_t kNat = 1;  // flags: a full-NAT flow (nat_session is valid)
   FlowKey key;                        // 38 bytes

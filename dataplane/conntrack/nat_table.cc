@@ -25,15 +25,7 @@ int NatTable::pool_index(const uint8_t* addr, uint8_t family) const {
   return -1;
 }
 
-uint32_t NatTable::timeout_for(FlowState s) const {
-  switch (s) {
-    case FlowState::kSynSent: return timeouts_.tcp_syn_timeout_ms;
-    case FlowState::kEstablished: return timeouts_.tcp_established_timeout_ms;
-    case FlowState::kClosing: return timeouts_.tcp_closing_timeout_ms;
-    case FlowState::kUdp: break;
-  }
-  return timeouts_.udp_timeout_ms;
-}
+uint32_t NatTable::timeout_for(FlowState s) const { return flow_timeout_ms(timeouts_, s); }
 
 int64_t NatTable::allocate(const FlowKey& client, uint64_t hash, uint32_t backend_ref, const IpAddress& backend,
                            uint16_t backend_port, const uint8_t* client_mac, uint32_t now_ms) {

@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "conntrack/flow_query.h"
 #include "control/table_manager.h"
-#include "worker/flow_query.h"
 
 namespace grpc {
 class Server;

@@ -2,9 +2,7 @@
 
 #include "forward/forwarder.h"
 #include "forward/nat_rewrite.h"
-
-#define EDGELB_LIKELY(x) __builtin_expect(!!(x), 1)
-#define EDGELB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#include "packet/likely.h"
 
 namespace edgelb {
 namespace {

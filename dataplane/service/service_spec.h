@@ -16,7 +16,7 @@ namespace edgelb {
 
 // kL7: the VIP is an HAProxy frontend on this host; the dataplane punts its traffic to the
 // kernel (no backends here). kNat: full NAT (DNAT to the backend, SNAT to the NAT pool), so
-// replies come back through the dataplane (see pipeline/nat_table.h).
+// replies come back through the dataplane (see conntrack/nat_table.h).
 enum class ForwardingMode : uint8_t { kDsr, kIpip, kGue, kL7, kNat };
 enum class BackendState : uint8_t { kUp, kDrain, kDown };
 

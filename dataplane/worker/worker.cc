@@ -7,7 +7,6 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
-#include <sys/mman.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -15,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-#define EDGELB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#include "packet/likely.h"
 
 namespace edgelb {
 
@@ -48,13 +47,8 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   const int socket = int(rte_lcore_to_socket_id(lcore)) < 0 ? SOCKET_ID_ANY : int(rte_lcore_to_socket_id(lcore));
   flow_mem_ = rte_zmalloc_socket("flow_table", bytes, 64, socket);
   flow_mem_dpdk_ = flow_mem_ != nullptr;
-  if (!flow_mem_) {  // EAL memory too small for the table: use the heap (THP where available)
-    flow_mem_ = std::aligned_alloc(2 << 20, (bytes + (2 << 20) - 1) & ~size_t((2 << 20) - 1));
-    if (!flow_mem_) throw std::runtime_error("flow table: cannot allocate " + std::to_string(bytes) + " bytes");
-    madvise(flow_mem_, bytes, MADV_HUGEPAGE);
-    std::memset(flow_mem_, 0, bytes);
-  }
-  flows_ = std::make_unique<FlowTable>(conntrack, flow_mem_);
+  // EAL memory too small for the table: the table's own heap allocation (THP where available).
+  flows_ = flow_mem_ ? std::make_unique<FlowTable>(conntrack, flow_mem_) : std::make_unique<FlowTable>(conntrack);
   stats_ = std::make_unique<WorkerStats>(limits.max_services, limits.max_backends);
   active_tally_.assign(limits.max_backends, 0);
   if (!limits.nat_pool.empty())
@@ -76,10 +70,7 @@ Worker::~Worker() {
     rte_free(q.kernel_tx_buffer);
   }
   flows_.reset();
-  if (flow_mem_dpdk_)
-    rte_free(flow_mem_);
-  else
-    std::free(flow_mem_);
+  rte_free(flow_mem_);  // null when the table allocated its own
 }
 
 void Worker::count_active_flows(size_t slots) {
@@ -93,66 +84,33 @@ void Worker::count_active_flows(size_t slots) {
 }
 
 void Worker::serve_flow_query(const ServiceSnapshot* snap, uint32_t now_ms) {
-  int posted = kPosted;
-  if (!dump_state_.compare_exchange_strong(posted, kScanning, std::memory_order_acq_rel)) return;
-  constexpr uint32_t kBucketsPerLoop = 2048;  // ~16K entries: tens of microseconds
-  const FlowQuery& q = dump_query_;
-  FlowListing& out = dump_result_;
-  dump_cursor_ = flows_->scan(dump_cursor_, kBucketsPerLoop, now_ms, [&](const FlowEntry& e, uint32_t expires_in) {
-    if (out.truncated || !q.matches_key(e.key)) return;
-    FlowRecord r;
-    r.lcore = lcore_;
-    r.key = e.key;
-    r.state = e.state;
+  flow_mailbox_.serve(*flows_, now_ms, [&](const FlowEntry& e, uint32_t expires_in, FlowRecord* r) {
+    r->lcore = lcore_;
+    r->key = e.key;
+    r->state = e.state;
     if ((e.flags & FlowEntry::kNat) && nat_ && nat_->owned_by(e.nat_session, e.key, now_ms)) {
-      r.nat = true;
-      r.nat_address = nat_->pool_address(e.nat_session);
-      r.nat_port = nat_->port_of(e.nat_session);
-      r.age_ms = now_ms - nat_->session(e.nat_session).created_ms;
+      r->nat = true;
+      r->nat_address = nat_->pool_address(e.nat_session);
+      r->nat_port = nat_->port_of(e.nat_session);
+      r->age_ms = now_ms - nat_->session(e.nat_session).created_ms;
     } else {
-      r.age_ms = (e.flags & FlowEntry::kNat) ? 0 : now_ms - e.created_ms;
+      r->age_ms = (e.flags & FlowEntry::kNat) ? 0 : now_ms - e.created_ms;
     }
-    r.expires_in_ms = expires_in;
+    r->expires_in_ms = expires_in;
     if (snap) {
       const BackendEntry& be = snap->backend(e.backend_ref);
       if (be.ref == e.backend_ref) {
-        r.backend_known = true;
-        r.backend = be.address;
-        r.backend_port = be.port;
+        r->backend_known = true;
+        r->backend = be.address;
+        r->backend_port = be.port;
       }
     }
-    if (q.backend.family != IpFamily::kNone && (!r.backend_known || !(r.backend == q.backend))) return;
-    if (out.flows.size() >= q.limit) {
-      out.truncated = true;
-      return;
-    }
-    out.flows.push_back(r);
+    return true;
   });
-  const bool done = dump_cursor_ >= flows_->buckets() || out.truncated;
-  dump_state_.store(done ? kDone : kPosted, std::memory_order_release);
 }
 
 bool Worker::list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* out) {
-  std::lock_guard lk(dump_mu_);
-  dump_query_ = q;
-  dump_result_ = FlowListing{};
-  dump_result_.flows.reserve(q.limit);
-  dump_cursor_ = 0;
-  dump_state_.store(kPosted, std::memory_order_release);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
-    if (dump_state_.load(std::memory_order_acquire) == kDone) {
-      *out = std::move(dump_result_);
-      dump_state_.store(kIdle, std::memory_order_release);
-      return true;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      int posted = kPosted;
-      if (dump_state_.compare_exchange_strong(posted, kIdle, std::memory_order_acq_rel)) return false;
-      // kScanning: the worker is inside a chunk; it ends shortly (kPosted or kDone).
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
+  return flow_mailbox_.request(q, timeout_ms, out);
 }
 
 // Runs one burst received on (or handed over for) queue q through the pipeline and sends the
@@ -298,7 +256,7 @@ int Worker::run() {
     if (nat_) nat_->sweep(now_ms, received ? 4 : 128);
     if (EDGELB_UNLIKELY(flows_->sweep_passes() != tallied_passes_))
       count_active_flows(snap ? snap->backends.size() : 0);
-    if (EDGELB_UNLIKELY(dump_state_.load(std::memory_order_acquire) == kPosted)) serve_flow_query(snap, now_ms);
+    if (EDGELB_UNLIKELY(flow_mailbox_.posted())) serve_flow_query(snap, now_ms);
 
     const uint64_t spent = rte_rdtsc() - t0;
     st.loops.add();

@@ -19,13 +19,14 @@
 #include <mutex>
 #include <vector>
 
+#include "conntrack/flow_query.h"
 #include "conntrack/flow_table.h"
 #include "conntrack/nat_table.h"
 #include "packet/ip_address.h"
 #include "pipeline/pipeline.h"
 #include "service/snapshot_publisher.h"
 #include "stats/worker_stats.h"
-#include "worker/flow_query.h"
+#include "worker/flow_mailbox.h"
 #include "worker/token_bucket.h"
 
 struct rte_eth_dev_tx_buffer;
@@ -83,22 +84,13 @@ class Worker {
   bool list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* out);
 
  private:
-  // The list_flows mailbox. state: kIdle -> kPosted (control) -> kScanning (worker, one chunk)
-  // -> kPosted ... -> kDone (worker) -> kIdle (control). The control side may withdraw a
-  // kPosted request (kPosted -> kIdle) but waits out a kScanning chunk, so the worker never
-  // writes a listing nobody owns.
-  enum DumpState : int { kIdle, kPosted, kScanning, kDone };
   uint64_t handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, const ServiceSnapshot* snap, uint32_t now_ms,
                         uint64_t tsc);
   uint64_t drain_handoffs(rte_mbuf** mbufs, const ServiceSnapshot* snap, uint32_t now_ms, uint64_t tsc,
                           uint32_t* received);
   void serve_flow_query(const ServiceSnapshot* snap, uint32_t now_ms);
   void count_active_flows(size_t slots);
-  std::mutex dump_mu_;
-  std::atomic<int> dump_state_{kIdle};
-  FlowQuery dump_query_;
-  FlowListing dump_result_;
-  uint64_t dump_cursor_ = 0;
+  FlowMailbox flow_mailbox_;  // list_flows (worker/flow_mailbox.h)
   // Active flows per backend slot, tallied over one conntrack sweep pass.
   std::vector<uint32_t> active_tally_;
   uint64_t tallied_passes_ = 0;
@@ -106,7 +98,7 @@ class Worker {
   uint32_t lcore_;
   std::vector<WorkerQueue> queues_;
   const SnapshotPublisher& publisher_;
-  void* flow_mem_ = nullptr;
+  void* flow_mem_ = nullptr;  // EAL memory of the flow table (null: the table owns heap memory)
   bool flow_mem_dpdk_ = false;
   std::unique_ptr<FlowTable> flows_;
   std::unique_ptr<NatTable> nat_;  // only with a NAT pool

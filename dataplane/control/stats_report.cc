@@ -1,4 +1,4 @@
-#include "stats/stats_report.h"
+#include "control/stats_report.h"
 
 #include <cstdio>
 
