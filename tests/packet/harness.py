@@ -1,5 +1,5 @@
 """Runs the real edgelb-dataplane over pcap files (net_pcap rx_pcap/tx_pcap) and compares its
-output with packets that scapy builds independently. Used by fixtures.py; one case per ctest."""
+output with packets that scapy builds independently. Used by the fixtures/ package through run_case.py; one case per ctest."""
 import ipaddress
 import logging
 import json
@@ -223,4 +223,4 @@ def main(cases):
 
 
 if __name__ == "__main__":
-    sys.exit("use fixtures.py")
+    sys.exit("use run_case.py")
