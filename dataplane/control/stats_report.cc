@@ -20,7 +20,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
     const WorkerStats& s = *w.stats;
     const auto& c = w.flows->counters();
     json d = json::object();
-    for (size_t r = kFirstDropReason; r < kDropReasonCount; ++r) {
+    for (size_t r = 0; r < kDropReasonCount; ++r) {
       uint64_t v = s.drops[r].get();
       drops[r] += v;
       if (v) d[std::string(drop_reason_name(DropReason(r)))] = v;
@@ -80,7 +80,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
   }
   json jd = json::object();
   uint64_t drop_total = 0;
-  for (size_t r = kFirstDropReason; r < kDropReasonCount; ++r) {
+  for (size_t r = 0; r < kDropReasonCount; ++r) {
     jd[std::string(drop_reason_name(DropReason(r)))] = drops[r];
     drop_total += drops[r];
   }

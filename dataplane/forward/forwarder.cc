@@ -38,8 +38,8 @@ uint8_t inner_traffic_class(const uint8_t* ip, uint8_t family) {
 
 }  // namespace
 
-DropReason encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend, bool gue,
-                       uint16_t gue_port, uint64_t flow_hash, const EncapSettings& s) {
+MaybeDrop encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend, bool gue, uint16_t gue_port,
+                      uint64_t flow_hash, const EncapSettings& s) {
   const bool outer_v4 = backend.address.is_v4();
   const IpPrefix* src_prefix = outer_v4 ? s.source_v4 : s.source_v6;
   if (!src_prefix) return DropReason::kNoNextHop;  // unreachable after validation
@@ -97,7 +97,7 @@ DropReason encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEnt
       store_be16(udp + 6, c == 0 ? 0xffff : c);
     }
   }
-  return DropReason::kNone;
+  return std::nullopt;
 }
 
 }  // namespace edgelb

@@ -30,8 +30,8 @@ struct EncapSettings {
 
 void rewrite_macs(PacketView& pkt, const MacAddress& dst, const MacAddress& src);
 
-DropReason encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend, bool gue,
-                       uint16_t gue_port, uint64_t flow_hash, const EncapSettings& s);
+MaybeDrop encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend, bool gue, uint16_t gue_port,
+                      uint64_t flow_hash, const EncapSettings& s);
 
 // The outer source address for a flow hash (exposed for tests and tools).
 IpAddress encap_source(const IpPrefix& prefix, uint64_t flow_hash);

@@ -1,19 +1,16 @@
-// A packet's verdict in the pipeline: kNone (forward, rewritten in place), kPunt (not a drop:
-// hand the frame unchanged to the kernel through the exception path; see punt_reason.h),
-// kHandoff (not a drop: a NAT reply whose flow another worker owns; pass it there), or the
-// reason it is dropped. Each has a stable snake_case name used in stats JSON and metrics;
-// add new reasons at the end of the list (before kCount).
+// Why a packet is dropped (VPP's per-node error counters; the packet's fate is its Verdict,
+// packet/verdict.h). Each reason has a stable snake_case name used in stats JSON and metrics;
+// add new reasons at the end of the list (before kCount). A step that may refuse a packet
+// returns MaybeDrop: nullopt when the packet went through.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace edgelb {
 
 #define EDGELB_DROP_REASONS(X)                                                           \
-  X(kNone, "none")                                                                       \
-  X(kPunt, "punt")                 /* not a drop: to the exception path */               \
-  X(kHandoff, "handoff")           /* not a drop: NAT reply for another worker */        \
   X(kL2Truncated, "l2_truncated")  /* frame shorter than its L2 header */                \
   X(kVlanTooDeep, "vlan_too_deep") /* more than two 802.1Q/ad tags */                    \
   X(kNonIp, "non_ip")              /* LLDP, ... (ARP is punted) */                       \
@@ -54,9 +51,8 @@ enum class DropReason : uint8_t {
 };
 
 constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::kCount);
-// Drop reasons proper start after kNone, kPunt and kHandoff.
-constexpr size_t kFirstDropReason = static_cast<size_t>(DropReason::kHandoff) + 1;
-constexpr bool is_drop(DropReason r) { return static_cast<size_t>(r) >= kFirstDropReason; }
+
+using MaybeDrop = std::optional<DropReason>;
 
 constexpr std::string_view drop_reason_name(DropReason r) {
   constexpr std::string_view names[] = {

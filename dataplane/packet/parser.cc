@@ -24,7 +24,7 @@ bool is_ipv6_ext_header(uint8_t nh) {
 // Walks the IPv6 extension header chain. `p` points at the IPv6 header, `avail` bytes exist.
 // `strict_length`: the outer packet checks payload length; an ICMP-quoted inner packet may be
 // cut short, so there only the headers themselves must be present.
-DropReason walk_ipv6(const uint8_t* p, uint32_t avail, bool strict_length, L3Info* l3) {
+MaybeDrop walk_ipv6(const uint8_t* p, uint32_t avail, bool strict_length, L3Info* l3) {
   if (avail < wire::kIpv6HeaderLen) return DropReason::kIpv6Truncated;
   if ((p[0] >> 4) != 6) return DropReason::kIpv6BadVersion;
   l3->total_len = wire::kIpv6HeaderLen + load_be16(p + 4);
@@ -54,10 +54,10 @@ DropReason walk_ipv6(const uint8_t* p, uint32_t avail, bool strict_length, L3Inf
   }
   l3->proto = nh;
   l3->header_len = off;
-  return DropReason::kNone;
+  return std::nullopt;
 }
 
-DropReason parse_ipv4(const uint8_t* p, uint32_t avail, bool strict_length, L3Info* l3) {
+MaybeDrop parse_ipv4(const uint8_t* p, uint32_t avail, bool strict_length, L3Info* l3) {
   if (avail < wire::kIpv4HeaderLen) return DropReason::kIpv4Truncated;
   if ((p[0] >> 4) != 4) return DropReason::kIpv4BadVersion;
   uint32_t ihl = (p[0] & 0x0f) * 4u;
@@ -71,7 +71,7 @@ DropReason parse_ipv4(const uint8_t* p, uint32_t avail, bool strict_length, L3In
   l3->first_fragment = (frag & 0x1fff) == 0;
   l3->proto = p[9];
   l3->header_len = ihl;
-  return DropReason::kNone;
+  return std::nullopt;
 }
 
 void fill_addresses(const uint8_t* ip, IpFamily fam, FlowKey* k) {
@@ -95,8 +95,8 @@ bool is_icmp_error(IpFamily fam, uint8_t type) {
 // Parses the packet quoted inside an ICMP error (same family as the outer packet).
 bool parse_icmp_inner(const uint8_t* p, uint32_t avail, IpFamily fam, FlowKey* inner) {
   L3Info l3;
-  DropReason r = fam == IpFamily::kV4 ? parse_ipv4(p, avail, false, &l3) : walk_ipv6(p, avail, false, &l3);
-  if (r != DropReason::kNone) return false;
+  MaybeDrop r = fam == IpFamily::kV4 ? parse_ipv4(p, avail, false, &l3) : walk_ipv6(p, avail, false, &l3);
+  if (r) return false;
   fill_addresses(p, fam, inner);
   inner->proto = l3.proto;
   if (l3.proto == wire::kProtoTcp || l3.proto == wire::kProtoUdp) {
@@ -110,7 +110,7 @@ bool parse_icmp_inner(const uint8_t* p, uint32_t avail, IpFamily fam, FlowKey* i
 
 }  // namespace
 
-DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
+MaybeDrop parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
   if (len < wire::kEtherHeaderLen) return DropReason::kL2Truncated;
   uint32_t off = 12;
   uint16_t ethertype = load_be16(data + off);
@@ -129,7 +129,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
   L3Info l3;
   const uint8_t* ip = data + off;
   uint32_t avail = len - off;
-  DropReason r;
+  MaybeDrop r;
   if (ethertype == wire::kEtherTypeIpv4) {
     fam = IpFamily::kV4;
     r = parse_ipv4(ip, avail, true, &l3);
@@ -139,7 +139,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
   } else {
     return DropReason::kNonIp;
   }
-  if (r != DropReason::kNone) return r;
+  if (r) return r;
 
   fill_addresses(ip, fam, &out->key);
   out->key.proto = l3.proto;
@@ -152,14 +152,14 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
   out->tcp_flags = 0;
 
   // Only a first fragment (or an unfragmented packet) carries the L4 header.
-  if (l3.fragment && !l3.first_fragment) return DropReason::kNone;
+  if (l3.fragment && !l3.first_fragment) return std::nullopt;
   const uint8_t* l4 = ip + l3.header_len;
   uint32_t l4_avail = l3.total_len - l3.header_len;
 
   switch (l3.proto) {
     case wire::kProtoTcp: {
       if (l4_avail < wire::kTcpMinHeaderLen) {
-        if (l3.fragment) return DropReason::kNone;  // tiny first fragment: no ports
+        if (l3.fragment) return std::nullopt;  // tiny first fragment: no ports
         return DropReason::kTcpBadHeader;
       }
       uint32_t doff = (l4[12] >> 4) * 4u;
@@ -172,7 +172,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
     }
     case wire::kProtoUdp: {
       if (l4_avail < wire::kUdpHeaderLen) {
-        if (l3.fragment) return DropReason::kNone;
+        if (l3.fragment) return std::nullopt;
         return DropReason::kUdpBadHeader;
       }
       uint32_t ulen = load_be16(l4 + 4);
@@ -187,7 +187,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
       bool family_matches = (l3.proto == wire::kProtoIcmp) == (fam == IpFamily::kV4);
       if (!family_matches) break;  // ICMPv4 inside IPv6 or vice versa: treat as opaque
       if (l4_avail < 8) {
-        if (l3.fragment) return DropReason::kNone;
+        if (l3.fragment) return std::nullopt;
         return DropReason::kIcmpTruncated;
       }
       out->icmp_type = l4[0];
@@ -198,7 +198,7 @@ DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
     }
     default: break;
   }
-  return DropReason::kNone;
+  return std::nullopt;
 }
 
 }  // namespace edgelb

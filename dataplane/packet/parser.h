@@ -28,6 +28,7 @@ struct ParsedPacket {
   FlowKey inner{};          // ICMP error: the offending packet's tuple as it was sent
 };
 
-DropReason parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out);
+// nullopt when the frame parsed; else why it cannot be forwarded (kNonIp also for ARP).
+MaybeDrop parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out);
 
 }  // namespace edgelb

@@ -35,53 +35,53 @@ bool is_link_scope(const FlowKey& k) {
 }  // namespace
 
 // Not balanced here: hand it to the kernel when the host owns the destination, else drop.
-DropReason Pipeline::punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w) {
+Verdict Pipeline::punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w) {
   if (const uint8_t kind = snap.address_kind(pp.key.dst, pp.key.family)) {
     // Fragments to a VIP address cannot be balanced (later ones carry no ports) and are not
     // the kernel's either; fragments to the host's own addresses the kernel reassembles.
-    if (pp.fragment && (kind & ServiceSnapshot::kVipAddress)) return DropReason::kIpFragment;
+    if (pp.fragment && (kind & ServiceSnapshot::kVipAddress)) return drop(w, DropReason::kIpFragment);
     w.punt = PuntReason::kLocalAddress;
-    return DropReason::kPunt;
+    return Verdict::kPunt;
   }
   if (is_link_scope(pp.key)) {
     w.punt = PuntReason::kLinkScope;
-    return DropReason::kPunt;
+    return Verdict::kPunt;
   }
-  return DropReason::kNonVip;
+  return drop(w, DropReason::kNonVip);
 }
 
 // No service matched a TCP/UDP packet: a reply to a NAT pool address (ours, or another
 // worker's to hand off), else whatever punt_or_drop decides.
-DropReason Pipeline::classify_nat_reply(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w) {
+Verdict Pipeline::classify_nat_reply(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w) {
   const int pool = nat_->pool_index(pp.key.dst, pp.key.family);
   if (pool < 0) return punt_or_drop(pp, snap, w);
   const int owner = nat_->owner_of(pp.key.dst_port);
   if (owner < 0) return punt_or_drop(pp, snap, w);  // outside the NAT range: the kernel's port
   if (owner != nat_->worker()) {
     w.handoff = uint16_t(owner);
-    return DropReason::kHandoff;
+    return Verdict::kHandoff;
   }
   w.nat_reply = true;
   w.pool_idx = int8_t(pool);
-  return DropReason::kNone;
+  return Verdict::kForward;
 }
 
-DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w) {
-  DropReason r = parse_packet(pkt.data, pkt.len, &w.pp);
+Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w) {
+  const MaybeDrop r = parse_packet(pkt.data, pkt.len, &w.pp);
   const ParsedPacket& pp = w.pp;
-  if (EDGELB_UNLIKELY(r != DropReason::kNone)) {
-    if (r == DropReason::kNonIp && load_be16(pkt.data + pp.ethertype_offset) == wire::kEtherTypeArp) {
+  if (EDGELB_UNLIKELY(r)) {
+    if (*r == DropReason::kNonIp && load_be16(pkt.data + pp.ethertype_offset) == wire::kEtherTypeArp) {
       w.punt = PuntReason::kArp;
-      return DropReason::kPunt;
+      return Verdict::kPunt;
     }
-    return r;
+    return drop(w, *r);
   }
   w.too_big = false;
   w.nat_reply = false;
 
   if (EDGELB_UNLIKELY(pp.l4_proto == wire::kProtoIcmp || pp.l4_proto == wire::kProtoIcmpv6)) {
     if (!is_too_big(pp) || !snap.is_vip_address(pp.key.dst, pp.key.family)) return punt_or_drop(pp, snap, w);
-    if (!pp.icmp_error || pp.inner.family != pp.key.family) return DropReason::kIcmpInnerMalformed;
+    if (!pp.icmp_error || pp.inner.family != pp.key.family) return drop(w, DropReason::kIcmpInnerMalformed);
     w.svc = snap.find(pp.inner.src, pp.inner.family, pp.inner.src_port, pp.inner.proto);
     if (!w.svc || w.svc->mode == ForwardingMode::kL7 || w.svc->mode == ForwardingMode::kNat)
       return punt_or_drop(pp, snap, w);
@@ -98,15 +98,15 @@ DropReason Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work
       vc.packets.add();
       vc.bytes.add(pkt.len);
       w.punt = PuntReason::kL7Vip;
-      return DropReason::kPunt;
+      return Verdict::kPunt;
     }
-    if (EDGELB_UNLIKELY(pp.fragment)) return DropReason::kIpFragment;
+    if (EDGELB_UNLIKELY(pp.fragment)) return drop(w, DropReason::kIpFragment);
     w.key = pp.key;
   }
   w.hash = flow_hash(w.key);
   __builtin_prefetch(flows_.bucket_address(w.hash), 1, 3);
   __builtin_prefetch(flows_.alt_bucket_address(w.hash), 1, 3);
-  return DropReason::kNone;
+  return Verdict::kForward;
 }
 
 const BackendEntry* Pipeline::pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash) {
@@ -115,8 +115,8 @@ const BackendEntry* Pipeline::pick_backend(const ServiceSnapshot& snap, const Se
   return &snap.backend(svc.backend_refs[idx]);
 }
 
-DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
-                         Work& w) {
+Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
+                      Work& w) {
   if (EDGELB_UNLIKELY(w.nat_reply)) return nat_reply(pkt, snap, port_mac, now_ms, w);
   const ServiceEntry& svc = *w.svc;
   const bool tcp = w.key.proto == wire::kProtoTcp;
@@ -137,7 +137,7 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
       be = pick_backend(snap, svc, w.hash);
       if (!be) {
         flows_.erase(slot);
-        return DropReason::kNoBackend;
+        return drop(w, DropReason::kNoBackend);
       }
       if (syn_reuse) {
         flows_.erase(slot);
@@ -151,7 +151,7 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
     }
   } else {
     be = pick_backend(snap, svc, w.hash);
-    if (EDGELB_UNLIKELY(!be)) return DropReason::kNoBackend;
+    if (EDGELB_UNLIKELY(!be)) return drop(w, DropReason::kNoBackend);
     if (!w.too_big) {
       const bool syn_only = tcp && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn;
       if (flows_.admit(syn_only, now_ms)) {
@@ -161,20 +161,20 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
     }
   }
 
-  if (EDGELB_UNLIKELY(!be->has_next_hop)) return DropReason::kNoNextHop;
+  if (EDGELB_UNLIKELY(!be->has_next_hop)) return drop(w, DropReason::kNoNextHop);
   const uint32_t in_len = pkt.len;
   if (svc.mode == ForwardingMode::kDsr) {
     rewrite_macs(pkt, be->next_hop, port_mac);
   } else if (svc.mode == ForwardingMode::kNat) {
-    DropReason r = nat_forward(pkt, svc, *be, slot, now_ms, w);
-    if (EDGELB_UNLIKELY(r != DropReason::kNone)) return r;
+    if (const Verdict v = nat_forward(pkt, svc, *be, slot, now_ms, w); EDGELB_UNLIKELY(v != Verdict::kForward))
+      return v;
     rewrite_macs(pkt, be->next_hop, port_mac);
   } else {
     const auto& g = snap.globals;
     EncapSettings es{g.encap_source_v4 ? &*g.encap_source_v4 : nullptr,
                      g.encap_source_v6 ? &*g.encap_source_v6 : nullptr, g.mtu};
-    DropReason r = encapsulate(pkt, w.pp, *be, svc.mode == ForwardingMode::kGue, svc.gue_port, w.hash, es);
-    if (EDGELB_UNLIKELY(r != DropReason::kNone)) return r;
+    const MaybeDrop r = encapsulate(pkt, w.pp, *be, svc.mode == ForwardingMode::kGue, svc.gue_port, w.hash, es);
+    if (EDGELB_UNLIKELY(r)) return drop(w, *r);
     rewrite_macs(pkt, be->next_hop, port_mac);
   }
   if (EDGELB_UNLIKELY(w.too_big)) stats_.icmp_too_big_steered.add();
@@ -185,15 +185,15 @@ DropReason Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const Mac
   bc.packets.add();
   bc.bytes.add(pkt.len);
   stats_.forwarded.add();
-  return DropReason::kNone;
+  return Verdict::kForward;
 }
 
 // A NAT flow's packet toward its backend: keeps (or, for a new flow or a new backend, takes) a
 // session, then rewrites client->VIP into pool->backend. Flows are tracked even when the
 // SYN-flood guard refuses new entries: the reply path needs the session.
-DropReason Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot,
-                                 uint32_t now_ms, Work& w) {
-  if (EDGELB_UNLIKELY(!nat_)) return DropReason::kNatPortsExhausted;
+Verdict Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot,
+                              uint32_t now_ms, Work& w) {
+  if (EDGELB_UNLIKELY(!nat_)) return drop(w, DropReason::kNatPortsExhausted);
   int64_t sess = NatTable::kNone;
   if (slot != FlowTable::kNotFound) {
     const FlowEntry& e = flows_.entry(slot);
@@ -209,7 +209,7 @@ DropReason Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const
     sess = nat_->allocate(w.key, w.hash, be.ref, be.address, be.port, pkt.data + 6, now_ms);
     if (EDGELB_UNLIKELY(sess == NatTable::kNone)) {
       if (slot != FlowTable::kNotFound && !(flows_.entry(slot).flags & FlowEntry::kNat)) flows_.erase(slot);
-      return DropReason::kNatPortsExhausted;
+      return drop(w, DropReason::kNatPortsExhausted);
     }
     if (slot == FlowTable::kNotFound) {
       slot = flows_.insert(w.key, w.hash, be.ref, w.pp.tcp_flags, w.key.proto == wire::kProtoTcp, now_ms);
@@ -223,19 +223,19 @@ DropReason Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const
   nat_rewrite(pkt, w.pp, nat_->pool_address(uint32_t(sess)).bytes.data(), nat_->port_of(uint32_t(sess)),
               be.address.bytes.data(), be.port);
   if (svc.mss_clamp) clamp_tcp_mss(pkt, w.pp, svc.mss_clamp);
-  return DropReason::kNone;
+  return Verdict::kForward;
 }
 
 // A backend's reply to a pool address/port of this worker: back to VIP->client.
-DropReason Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
-                               uint32_t now_ms, Work& w) {
+Verdict Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
+                            Work& w) {
   const ParsedPacket& pp = w.pp;
   const int64_t sess = nat_->find_reply(w.pool_idx, pp.key.dst_port, now_ms);
-  if (sess == NatTable::kNone) return DropReason::kNatNoSession;
+  if (sess == NatTable::kNone) return drop(w, DropReason::kNatNoSession);
   const NatSession& s = nat_->session(uint32_t(sess));
   if (s.client.proto != pp.key.proto || s.backend_port != pp.key.src_port ||
       std::memcmp(s.backend, pp.key.src, 16) != 0)
-    return DropReason::kNatNoSession;
+    return drop(w, DropReason::kNatNoSession);
   nat_->refresh(uint32_t(sess), pp.tcp_flags, now_ms);
   nat_rewrite(pkt, pp, s.client.dst, s.client.dst_port, s.client.src, s.client.src_port);
   if (EDGELB_UNLIKELY(pp.tcp_flags & wire::kTcpSyn)) {  // SYN-ACK: the service may clamp its MSS
@@ -247,26 +247,26 @@ DropReason Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, con
   rewrite_macs(pkt, client_mac, port_mac);
   stats_.nat_replies.add();
   stats_.forwarded.add();
-  return DropReason::kNone;
+  return Verdict::kForward;
 }
 
-void Pipeline::process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts, const ServiceSnapshot* snap,
+void Pipeline::process_burst(PacketView* pkts, uint16_t n, Verdict* verdicts, const ServiceSnapshot* snap,
                              const MacAddress& port_mac, uint32_t now_ms) {
   if (EDGELB_UNLIKELY(!snap)) {
     for (uint16_t i = 0; i < n; ++i) {
-      verdicts[i] = DropReason::kNoSnapshot;
+      verdicts[i] = drop(work_[i], DropReason::kNoSnapshot);
       stats_.drop(DropReason::kNoSnapshot);
     }
     return;
   }
   for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, work_[i]);
   for (uint16_t i = 0; i < n; ++i) {
-    if (EDGELB_LIKELY(verdicts[i] == DropReason::kNone)) verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
-    if (EDGELB_UNLIKELY(verdicts[i] != DropReason::kNone)) {
-      if (verdicts[i] == DropReason::kPunt)
+    if (EDGELB_LIKELY(verdicts[i] == Verdict::kForward)) verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
+    if (EDGELB_UNLIKELY(verdicts[i] != Verdict::kForward)) {
+      if (verdicts[i] == Verdict::kPunt)
         stats_.punted[size_t(work_[i].punt)].add();
-      else if (verdicts[i] != DropReason::kHandoff)
-        stats_.drop(verdicts[i]);
+      else if (verdicts[i] == Verdict::kDrop)
+        stats_.drop(work_[i].drop);
     }
   }
 }

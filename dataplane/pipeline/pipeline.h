@@ -4,9 +4,10 @@
 //
 // process_burst() runs two passes over a burst: the first parses, finds the service and
 // prefetches the conntrack bucket of every packet; the second does the table work, so bucket
-// cache misses overlap. A packet's verdict is DropReason::kNone (forward, frame rewritten in
-// place), DropReason::kPunt (the host owns it: hand the unchanged frame to the kernel; counted
-// per PuntReason), or the reason it must be dropped (already counted in WorkerStats).
+// cache misses overlap. A packet's Verdict (packet/verdict.h) is kForward (frame rewritten in
+// place), kPunt (the host owns it: hand the unchanged frame to the kernel; counted per
+// PuntReason), kHandoff (see below) or kDrop (counted in WorkerStats under its DropReason,
+// which drop_reason(i) tells).
 //
 // What is punted: ARP; broadcast/multicast/IPv6 link-local destinations; anything addressed
 // to a host address (globals.local_addresses) or a VIP address that is not an L4 service
@@ -31,6 +32,7 @@
 #include "packet/packet_view.h"
 #include "packet/parser.h"
 #include "packet/punt_reason.h"
+#include "packet/verdict.h"
 #include "service/service_snapshot.h"
 #include "stats/worker_stats.h"
 
@@ -45,14 +47,16 @@ class Pipeline {
   Pipeline(FlowTable& flows, WorkerStats& stats, NatTable* nat = nullptr) : flows_(flows), stats_(stats), nat_(nat) {}
 
   // `verdicts[i]` receives the verdict of `pkts[i]`. n <= kMaxBurst.
-  void process_burst(PacketView* pkts, uint16_t n, DropReason* verdicts, const ServiceSnapshot* snap,
+  void process_burst(PacketView* pkts, uint16_t n, Verdict* verdicts, const ServiceSnapshot* snap,
                      const MacAddress& port_mac, uint32_t now_ms);
 
   // For a kHandoff verdict of packet i of the last burst: the worker index to hand it to.
   uint16_t handoff_target(uint16_t i) const { return work_[i].handoff; }
+  // For a kDrop verdict of packet i of the last burst: why (already counted).
+  DropReason drop_reason(uint16_t i) const { return work_[i].drop; }
 
-  DropReason process(PacketView& pkt, const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms) {
-    DropReason v;
+  Verdict process(PacketView& pkt, const ServiceSnapshot* snap, const MacAddress& port_mac, uint32_t now_ms) {
+    Verdict v;
     process_burst(&pkt, 1, &v, snap, port_mac, now_ms);
     return v;
   }
@@ -68,17 +72,21 @@ class Pipeline {
     int8_t pool_idx;   // with nat_reply: which pool address
     uint16_t handoff;  // set with a kHandoff verdict
     PuntReason punt;   // set with a kPunt verdict
+    DropReason drop;   // set with a kDrop verdict
   };
+  static Verdict drop(Work& w, DropReason why) {
+    w.drop = why;
+    return Verdict::kDrop;
+  }
 
-  DropReason punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
-  DropReason classify_nat_reply(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
-  DropReason nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot,
-                         uint32_t now_ms, Work& w);
-  DropReason nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
-                       Work& w);
+  Verdict punt_or_drop(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
+  Verdict classify_nat_reply(const ParsedPacket& pp, const ServiceSnapshot& snap, Work& w);
+  Verdict nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot, uint32_t now_ms,
+                      Work& w);
+  Verdict nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
 
-  DropReason classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
-  DropReason act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
+  Verdict classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
+  Verdict act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
   const BackendEntry* pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash);
 
   FlowTable& flows_;

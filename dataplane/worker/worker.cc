@@ -121,7 +121,7 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
   WorkerStats& st = *stats_;
   rte_mbuf* to_free[Pipeline::kMaxBurst];
   PacketView views[Pipeline::kMaxBurst];
-  DropReason verdicts[Pipeline::kMaxBurst];
+  Verdict verdicts[Pipeline::kMaxBurst];
   uint64_t sent = 0;
   uint16_t nfree = 0;
   uint16_t k = 0;
@@ -139,14 +139,14 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
   pipeline_->process_burst(views, k, verdicts, snap, q.port_mac, now_ms);
   for (uint16_t i = 0; i < k; ++i) {
     rte_mbuf* m = mbufs[i];
-    if (verdicts[i] == DropReason::kNone) {
+    if (verdicts[i] == Verdict::kForward) {
       const uint8_t* before = rte_pktmbuf_mtod(m, uint8_t*);
       m->data_off = uint16_t(m->data_off - (before - views[i].data));
       m->data_len = uint16_t(views[i].len);
       m->pkt_len = views[i].len;
       st.tx_bytes.add(views[i].len);
       sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, m);
-    } else if (EDGELB_UNLIKELY(verdicts[i] == DropReason::kPunt)) {
+    } else if (EDGELB_UNLIKELY(verdicts[i] == Verdict::kPunt)) {
       if (!q.has_kernel) {
         st.drop(DropReason::kNoExceptionPath);
         to_free[nfree++] = m;
@@ -158,7 +158,7 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
         st.to_kernel_bytes.add(m->pkt_len);
         rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
       }
-    } else if (EDGELB_UNLIKELY(verdicts[i] == DropReason::kHandoff)) {
+    } else if (EDGELB_UNLIKELY(verdicts[i] == Verdict::kHandoff)) {
       const uint16_t target = pipeline_->handoff_target(i);
       m->port = q.port_id;  // the owner sends it back out on the same port
       if (target < handoff_rings_.size() && rte_ring_mp_enqueue(handoff_rings_[target], m) == 0) {
@@ -167,7 +167,7 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
         st.drop(DropReason::kHandoffFull);
         to_free[nfree++] = m;
       }
-    } else {
+    } else {  // kDrop: counted by the pipeline
       to_free[nfree++] = m;
     }
   }

@@ -75,7 +75,7 @@ void run_pipeline(benchmark::State& state, ForwardingMode mode) {
   auto table = make_table(mode);
   const MacAddress mac = *MacAddress::parse("02:00:00:00:00:01");
   Frames fr;
-  DropReason verdicts[Pipeline::kMaxBurst];
+  Verdict verdicts[Pipeline::kMaxBurst];
   uint64_t ids[Pipeline::kMaxBurst];
   for (uint64_t f = 0; f < nflows; f += 32) {  // populate: every flow once
     uint16_t n = uint16_t(std::min<uint64_t>(32, nflows - f));

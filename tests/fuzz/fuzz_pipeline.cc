@@ -72,12 +72,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size) std::memcpy(buf.data() + kHeadroom, data, size);
   PacketView v{buf.data() + kHeadroom, uint32_t(size), kHeadroom};
   const MacAddress mac = *MacAddress::parse("02:00:00:00:00:01");
-  DropReason r = w.pipeline.process(v, w.snap.get(), mac, now += 7);
-  if (r == DropReason::kNone) {
+  Verdict r = w.pipeline.process(v, w.snap.get(), mac, now += 7);
+  if (r == Verdict::kForward) {
     if (v.data < buf.data() || v.data + v.len > buf.data() + buf.size()) __builtin_trap();
     ParsedPacket pp;
-    if (parse_packet(v.data, v.len, &pp) != DropReason::kNone) __builtin_trap();  // emitted a malformed frame
-    if (pp.l3_len > w.snap->globals.mtu && v.len != size) __builtin_trap();       // encapsulated beyond MTU
+    if (parse_packet(v.data, v.len, &pp)) __builtin_trap();                  // emitted a malformed frame
+    if (pp.l3_len > w.snap->globals.mtu && v.len != size) __builtin_trap();  // encapsulated beyond MTU
   }
   return 0;
 }

@@ -11,6 +11,20 @@
 
 namespace edgelb {
 namespace {
+
+// What the pipeline did with one packet: its verdict and, when dropped, why. Compares equal to
+// a Verdict, or to a DropReason when that is why it was dropped.
+struct Outcome {
+  Verdict verdict;
+  DropReason drop;
+  bool operator==(Verdict v) const { return verdict == v; }
+  bool operator==(DropReason r) const { return verdict == Verdict::kDrop && drop == r; }
+};
+void PrintTo(const Outcome& o, std::ostream* os) {
+  static const char* kNames[] = {"forward", "punt", "handoff", "drop"};
+  *os << kNames[size_t(o.verdict)];
+  if (o.verdict == Verdict::kDrop) *os << " (" << drop_reason_name(o.drop) << ")";
+}
 using test::Buffer;
 using test::frame;
 using test::L4;
@@ -76,7 +90,10 @@ class PipelineTest : public ::testing::Test {
     ASSERT_TRUE(r.errors.empty()) << r.errors[0].path << ": " << r.errors[0].reason;
     snap_ = std::move(r.snapshot);
   }
-  DropReason run(Buffer& b, uint32_t now = 1000) { return pipeline_.process(b.view, snap_.get(), kPortMac, now); }
+  Outcome run(Buffer& b, uint32_t now = 1000) {
+    const Verdict v = pipeline_.process(b.view, snap_.get(), kPortMac, now);
+    return {v, pipeline_.drop_reason(0)};
+  }
   // Backend a frame went to: the DSR destination MAC's last byte or the outer IPv4 dst.
   static std::string dsr_backend(const Buffer& b) {
     return MacAddress{{b.view.data[0], b.view.data[1], b.view.data[2], b.view.data[3], b.view.data[4], b.view.data[5]}}
@@ -95,7 +112,7 @@ TEST_F(PipelineTest, DsrRewritesOnlyMacs) {
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
   auto in = frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .payload = 10});
   Buffer b(in);
-  ASSERT_EQ(run(b), DropReason::kNone);
+  ASSERT_EQ(run(b), Verdict::kForward);
   auto out = b.bytes();
   ASSERT_EQ(out.size(), in.size());
   EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:01");
@@ -110,12 +127,12 @@ TEST_F(PipelineTest, NonVipIsDroppedAndVipAddressWithoutServiceIsPunted) {
   Buffer a(frame("198.18.0.1", "198.18.1.99", L4{.dport = 80}));
   EXPECT_EQ(run(a), DropReason::kNonVip);
   Buffer c(frame("198.18.0.1", "198.18.1.10", L4{.dport = 81}));
-  EXPECT_EQ(run(c), DropReason::kPunt);
+  EXPECT_EQ(run(c), Verdict::kPunt);
   Buffer d(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80}));
-  EXPECT_EQ(run(d), DropReason::kPunt);
+  EXPECT_EQ(run(d), Verdict::kPunt);
   Buffer e(frame("198.18.0.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 8}));
   const auto before = e.bytes();
-  EXPECT_EQ(run(e), DropReason::kPunt);
+  EXPECT_EQ(run(e), Verdict::kPunt);
   EXPECT_EQ(e.bytes(), before) << "punted frames are not modified";
   EXPECT_EQ(stats_.drops[size_t(DropReason::kNonVip)].get(), 1u);
   EXPECT_EQ(stats_.punted[size_t(PuntReason::kLocalAddress)].get(), 3u);
@@ -125,17 +142,17 @@ TEST_F(PipelineTest, NonVipIsDroppedAndVipAddressWithoutServiceIsPunted) {
 TEST_F(PipelineTest, HostAddressesArpAndLinkScopeArePunted) {
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
   Buffer ssh(frame("198.18.0.1", "198.18.0.2", L4{.dport = 22}));
-  EXPECT_EQ(run(ssh), DropReason::kPunt);
+  EXPECT_EQ(run(ssh), Verdict::kPunt);
   Buffer ping6(frame("2001:db8::1", "2001:db8::2", L4{.proto = 58, .icmp_type = 128}));
-  EXPECT_EQ(run(ping6), DropReason::kPunt);
+  EXPECT_EQ(run(ping6), Verdict::kPunt);
   EXPECT_EQ(stats_.punted[size_t(PuntReason::kLocalAddress)].get(), 2u);
 
   Buffer ns(frame("fe80::1", "ff02::1:ff00:2", L4{.proto = 58, .icmp_type = 135}));
-  EXPECT_EQ(run(ns), DropReason::kPunt);
+  EXPECT_EQ(run(ns), Verdict::kPunt);
   Buffer na(frame("fe80::1", "fe80::2", L4{.proto = 58, .icmp_type = 136}));
-  EXPECT_EQ(run(na), DropReason::kPunt);
+  EXPECT_EQ(run(na), Verdict::kPunt);
   Buffer bcast(frame("198.18.0.1", "255.255.255.255", L4{.proto = 17, .dport = 67}));
-  EXPECT_EQ(run(bcast), DropReason::kPunt);
+  EXPECT_EQ(run(bcast), Verdict::kPunt);
   EXPECT_EQ(stats_.punted[size_t(PuntReason::kLinkScope)].get(), 3u);
 
   std::vector<uint8_t> arp(42, 0);
@@ -143,7 +160,7 @@ TEST_F(PipelineTest, HostAddressesArpAndLinkScopeArePunted) {
   arp[12] = 0x08;
   arp[13] = 0x06;
   Buffer a(arp);
-  EXPECT_EQ(run(a), DropReason::kPunt);
+  EXPECT_EQ(run(a), Verdict::kPunt);
   EXPECT_EQ(stats_.punted[size_t(PuntReason::kArp)].get(), 1u);
   std::vector<uint8_t> lldp = arp;
   lldp[13] = 0xcc;
@@ -160,7 +177,7 @@ TEST_F(PipelineTest, L7VipIsPuntedAndCounted) {
   l7.mode = ForwardingMode::kL7;
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"}), l7});
   Buffer b(frame("198.18.0.1", "198.18.1.20", L4{.dport = 443, .payload = 10}));
-  EXPECT_EQ(run(b), DropReason::kPunt);
+  EXPECT_EQ(run(b), Verdict::kPunt);
   EXPECT_EQ(stats_.punted[size_t(PuntReason::kL7Vip)].get(), 1u);
   EXPECT_EQ(stats_.vip[snap_->find(l7.vip.bytes.data(), 4, 443, 6)->slot].packets.get(), 1u);
   EXPECT_EQ(flows_.counters().occupancy.get(), 0u) << "L7 flows are the kernel's, not tracked here";
@@ -177,7 +194,7 @@ TEST_F(PipelineTest, IpipV4HeaderIsCorrect) {
   auto in = frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .payload = 5});
   in.resize(in.size() + 6, 0);  // Ethernet padding must not end up inside the tunnel
   Buffer b(in);
-  ASSERT_EQ(run(b), DropReason::kNone);
+  ASSERT_EQ(run(b), Verdict::kForward);
   auto out = b.bytes();
   ASSERT_EQ(out.size(), in.size() - 6 + 20);
   const uint8_t* ip = out.data() + 14;
@@ -200,13 +217,13 @@ TEST_F(PipelineTest, Ip6ip6AndGueV6Checksum) {
          service("2001:db8:1::10", 53, 17, ForwardingMode::kGue, {"2001:db8:3::2"})});
   auto in = frame("2001:db8::1", "2001:db8:1::10", L4{.dport = 443});
   Buffer b(in);
-  ASSERT_EQ(run(b), DropReason::kNone);
+  ASSERT_EQ(run(b), Verdict::kForward);
   auto out = b.bytes();
   EXPECT_EQ(out[14 + 6], 41);
   EXPECT_EQ(load_be16(out.data() + 12), 0x86dd);
   auto in2 = frame("2001:db8::1", "2001:db8:1::10", L4{.proto = 17, .dport = 53, .payload = 33});
   Buffer g(in2);
-  ASSERT_EQ(run(g), DropReason::kNone);
+  ASSERT_EQ(run(g), Verdict::kForward);
   auto o2 = g.bytes();
   const uint8_t* ip = o2.data() + 14;
   const uint8_t* udp = ip + 40;
@@ -225,10 +242,10 @@ TEST_F(PipelineTest, Ipv4InIpv6AndIpv6InIpv4) {
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kIpip, {"2001:db8:3::1"}),
          service("2001:db8:1::10", 80, 6, ForwardingMode::kIpip, {"198.18.3.1"})});
   Buffer a(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
-  ASSERT_EQ(run(a), DropReason::kNone);
+  ASSERT_EQ(run(a), Verdict::kForward);
   EXPECT_EQ(a.view.data[14 + 6], 4) << "IPv4 inside IPv6: next header 4";
   Buffer c(frame("2001:db8::1", "2001:db8:1::10", L4{.dport = 80}));
-  ASSERT_EQ(run(c), DropReason::kNone);
+  ASSERT_EQ(run(c), Verdict::kForward);
   EXPECT_EQ(c.view.data[14 + 9], 41) << "IPv6 inside IPv4: protocol 41";
 }
 
@@ -253,7 +270,7 @@ TEST_F(PipelineTest, FlowsStickAndSpread) {
       Buffer b(
           frame("198.18.0.1", "198.18.1.10",
                 L4{.sport = uint16_t(10000 + i), .dport = 80, .tcp_flags = round ? uint8_t(0x10) : uint8_t(0x02)}));
-      ASSERT_EQ(run(b), DropReason::kNone);
+      ASSERT_EQ(run(b), Verdict::kForward);
       auto be = dsr_backend(b);
       if (round == 0) {
         first[i] = be;
@@ -273,7 +290,7 @@ TEST_F(PipelineTest, DrainKeepsFlowsDownAndRemovalRebalance) {
   std::map<int, std::string> owner;
   for (int i = 0; i < 200; ++i) {
     Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80}));
-    ASSERT_EQ(run(b), DropReason::kNone);
+    ASSERT_EQ(run(b), Verdict::kForward);
     owner[i] = dsr_backend(b);
   }
   // Drain backend 1: its flows stay; new flows avoid it.
@@ -281,12 +298,12 @@ TEST_F(PipelineTest, DrainKeepsFlowsDownAndRemovalRebalance) {
   apply({svc});
   for (int i = 0; i < 200; ++i) {
     Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80, .tcp_flags = 0x10}));
-    ASSERT_EQ(run(b), DropReason::kNone);
+    ASSERT_EQ(run(b), Verdict::kForward);
     EXPECT_EQ(dsr_backend(b), owner[i]);
   }
   for (int i = 0; i < 50; ++i) {
     Buffer b(frame("198.18.0.9", "198.18.1.10", L4{.sport = uint16_t(30000 + i), .dport = 80}));
-    ASSERT_EQ(run(b), DropReason::kNone);
+    ASSERT_EQ(run(b), Verdict::kForward);
     EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:02");
   }
   // Mark it down: its flows move to the other backend.
@@ -294,7 +311,7 @@ TEST_F(PipelineTest, DrainKeepsFlowsDownAndRemovalRebalance) {
   apply({svc});
   for (int i = 0; i < 200; ++i) {
     Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80, .tcp_flags = 0x10}));
-    ASSERT_EQ(run(b), DropReason::kNone);
+    ASSERT_EQ(run(b), Verdict::kForward);
     EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:02");
   }
   EXPECT_GT(stats_.rebalanced.get(), 0u);
@@ -309,13 +326,13 @@ TEST_F(PipelineTest, RemovedBackendFlowsRebalanceEvenIfSlotReused) {
   auto svc = service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"});
   apply({svc});
   Buffer a(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
-  ASSERT_EQ(run(a), DropReason::kNone);
+  ASSERT_EQ(run(a), Verdict::kForward);
   EXPECT_EQ(dsr_backend(a), "02:00:00:00:02:01");
   svc.backends[0].address = *IpAddress::parse("198.18.2.9");  // a different backend, same slot
   svc.backends[0].mac = MacAddress::parse("02:00:00:00:02:09");
   apply({svc});
   Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x10}));
-  ASSERT_EQ(run(b), DropReason::kNone);
+  ASSERT_EQ(run(b), Verdict::kForward);
   EXPECT_EQ(dsr_backend(b), "02:00:00:00:02:09");
   EXPECT_EQ(stats_.rebalanced.get(), 1u);
 }
@@ -341,7 +358,7 @@ TEST(PipelineGrace, RemovedBackendKeepsItsFlowsDuringGrace) {
   std::map<int, uint8_t> owner;
   for (int i = 0; i < 100; ++i) {
     Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80}));
-    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1000), DropReason::kNone);
+    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1000), Verdict::kForward);
     owner[i] = b.view.data[5];
   }
   svc.backends.erase(svc.backends.begin());  // remove backend 1
@@ -349,14 +366,14 @@ TEST(PipelineGrace, RemovedBackendKeepsItsFlowsDuringGrace) {
   int kept = 0;
   for (int i = 0; i < 100; ++i) {
     Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.sport = uint16_t(20000 + i), .dport = 80, .tcp_flags = 0x10}));
-    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1001), DropReason::kNone);
+    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1001), Verdict::kForward);
     EXPECT_EQ(b.view.data[5], owner[i]) << "flow " << i << " stays on its backend";
     kept += owner[i] == 1;
   }
   EXPECT_GT(kept, 10);
   for (int i = 0; i < 100; ++i) {  // new flows never pick the removed backend
     Buffer b(frame("198.18.0.7", "198.18.1.10", L4{.sport = uint16_t(30000 + i), .dport = 80}));
-    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1002), DropReason::kNone);
+    ASSERT_EQ(pipeline.process(b.view, snap.get(), kPortMac, 1002), Verdict::kForward);
     EXPECT_NE(b.view.data[5], 1);
   }
   EXPECT_EQ(stats.rebalanced.get(), 0u);
@@ -368,13 +385,13 @@ TEST_F(PipelineTest, IcmpTooBigFollowsTheFlow) {
   for (int i = 0; i < 30; ++i) {
     const uint16_t sport = uint16_t(40000 + i);
     Buffer b(frame("198.18.0.7", "198.18.1.10", L4{.sport = sport, .dport = 80}));
-    ASSERT_EQ(run(b), DropReason::kNone);
+    ASSERT_EQ(run(b), Verdict::kForward);
     auto owner = dsr_backend(b);
     auto quoted = test::ip_packet(ip("198.18.1.10"), ip("198.18.0.7"), L4{.proto = 6, .sport = 80, .dport = sport});
     quoted.resize(28);
     Buffer icmp(
         frame("198.18.100.1", "198.18.1.10", L4{.proto = 1, .icmp_type = 3, .icmp_code = 4, .icmp_inner = quoted}));
-    ASSERT_EQ(run(icmp), DropReason::kNone);
+    ASSERT_EQ(run(icmp), Verdict::kForward);
     EXPECT_EQ(dsr_backend(icmp), owner);
   }
   EXPECT_EQ(stats_.icmp_too_big_steered.get(), 30u);
@@ -383,11 +400,11 @@ TEST_F(PipelineTest, IcmpTooBigFollowsTheFlow) {
 TEST_F(PipelineTest, SynOnClosingFlowStartsNewFlow) {
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
   Buffer a(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80}));
-  ASSERT_EQ(run(a, 0), DropReason::kNone);
+  ASSERT_EQ(run(a, 0), Verdict::kForward);
   Buffer fin(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x11}));
-  ASSERT_EQ(run(fin, 1), DropReason::kNone);
+  ASSERT_EQ(run(fin, 1), Verdict::kForward);
   Buffer syn(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x02}));
-  ASSERT_EQ(run(syn, 2), DropReason::kNone);
+  ASSERT_EQ(run(syn, 2), Verdict::kForward);
   EXPECT_EQ(stats_.vip[0].new_flows.get(), 2u);
 }
 
@@ -398,7 +415,8 @@ TEST_F(PipelineTest, FragmentsToVipAndNoTable) {
   Buffer a(f);
   EXPECT_EQ(run(a), DropReason::kIpFragment);
   Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 53}));
-  EXPECT_EQ(pipeline_.process(b.view, nullptr, kPortMac, 0), DropReason::kNoSnapshot);
+  EXPECT_EQ(pipeline_.process(b.view, nullptr, kPortMac, 0), Verdict::kDrop);
+  EXPECT_EQ(pipeline_.drop_reason(0), DropReason::kNoSnapshot);
 }
 
 TEST_F(PipelineTest, DsrWithoutMacIsNoNextHop) {
