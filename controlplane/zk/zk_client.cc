@@ -130,7 +130,14 @@ void ZkClient::maintenance_loop() {
         int64_t sid = session_id();
         if (sid != established) {
           established = sid;
+          unarmed_.clear();  // every watch fires on the new session
           on_new_session();
+        } else if (!unarmed_.empty()) {
+          // The same session is back: watches whose read failed while it was away are not
+          // armed on the server; read (and arm) them again.
+          std::set<int> ids;
+          ids.swap(unarmed_);
+          for (int id : ids) fire(id);
         }
       }
       std::vector<std::function<void(bool)>> listeners;
@@ -202,6 +209,8 @@ void ZkClient::fire(int id) {
       w.on_children(kids);
     else if (rc == ZNONODE)
       w.on_children(std::nullopt);
+    else if (zk_outcome_unknown(rc))
+      unarmed_.insert(id);
   } else {
     ZkNode node;
     int rc = read([&](zhandle_t* zh) {
@@ -222,6 +231,8 @@ void ZkClient::fire(int id) {
       w.on_data(node);
     else if (rc == ZNONODE)
       w.on_data(std::nullopt);
+    else if (zk_outcome_unknown(rc))
+      unarmed_.insert(id);
   }
 }
 

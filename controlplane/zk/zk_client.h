@@ -25,6 +25,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <stdexcept>
 #include <string>
@@ -118,7 +119,8 @@ class ZkClient {
 
   // Persistent watches: `on_change` runs on the maintenance thread with the current value
   // (nullopt when the node is gone) now and after every change, re-armed automatically,
-  // including after a new session. Returns an id for unwatch().
+  // including after a new session and after a reconnect when a read failed meanwhile. Returns
+  // an id for unwatch().
   using DataWatch = std::function<void(const std::optional<ZkNode>&)>;
   using ChildrenWatch = std::function<void(const std::optional<std::vector<std::string>>&)>;
   int watch_data(const std::string& path, DataWatch on_change);
@@ -181,6 +183,9 @@ class ZkClient {
   std::mutex registry_mu_;  // watches, ephemerals, listeners
   std::map<int, Watch> watches_;
   int next_watch_ = 1;
+  // Watches whose (re-)arming read failed on a lost connection: fired again on reconnect
+  // (a new session fires every watch anyway). Maintenance thread only.
+  std::set<int> unarmed_;
   std::map<std::string, std::string> ephemerals_;
   std::vector<std::function<void(bool)>> listeners_;
 

@@ -322,6 +322,38 @@ TEST_F(StoreTest, SessionExpiryReopensRearmsWatchesAndRecreatesEphemerals) {
   zk_->forget_ephemeral(inst);
 }
 
+// A watch whose first read falls into an outage longer than a call may wait is armed once the
+// same session is back, not lost until some later session.
+TEST_F(StoreTest, WatchSetDuringAnOutageIsArmedOnReconnect) {
+  const std::string path = store_->options().root + "/probe";
+  ASSERT_EQ(zk_->create(path, "1"), ZOK);
+  ZkOptions short_calls = opts_;
+  short_calls.operation_timeout = 300ms;
+  short_calls.session_timeout = 10000ms;
+  ZkClient zk(short_calls);
+  ASSERT_TRUE(zk.wait_connected(10s));
+  const int64_t session = zk.session_id();
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> seen;
+  server_->stop();
+  zk.watch_data(path, [&](const std::optional<ZkNode>& n) {
+    std::lock_guard l(mu);
+    if (n) seen.push_back(n->data);
+    cv.notify_all();
+  });
+  std::this_thread::sleep_for(1000ms);  // the first read gives up after 300 ms
+  server_->start();
+  auto saw = [&](const std::string& value) {
+    std::unique_lock l(mu);
+    return cv.wait_for(l, 15s, [&] { return std::find(seen.begin(), seen.end(), value) != seen.end(); });
+  };
+  ASSERT_TRUE(saw("1")) << "the watch was not read again on reconnect";
+  EXPECT_EQ(zk.session_id(), session);  // the same session: not the new-session path
+  ASSERT_EQ(zk_->set(path, "2", -1), ZOK);
+  EXPECT_TRUE(saw("2")) << "the watch was not armed";
+}
+
 // ListPools' summary cache: the same answer as reading ZooKeeper, this store's own writes at
 // once, another writer's changes through the watches, and a rebuild after the session expires
 // or ZooKeeper restarts.
