@@ -1,7 +1,8 @@
 // A real ZooKeeper server (Debian `zookeeper`, standalone) for tests: its own data directory
 // and a free loopback port, started in about a second; stop()/start() restart it on the same
 // port and data (sessions survive a short outage, as they would in production).
-// The test owns the process: it is killed by PID, never by name. Not thread-safe.
+// The test owns the process: it is killed by PID, never by name, and dies with the test
+// process even when that crashes (PR_SET_PDEATHSIG). Not thread-safe.
 #pragma once
 
 #include <zookeeper/zookeeper.h>
