@@ -8,8 +8,8 @@ namespace edgelb::cp {
 
 struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::State> {
   struct Pool {
-    std::optional<PoolSummary> summary;  // nullopt until its record is read, or when unreadable
-    std::optional<std::string> record;   // the record's JSON, kept to recount with new instances
+    bool read = false;                   // its record has been read
+    std::optional<PoolSummary> summary;  // nullopt until read, or when the record is unreadable
     size_t instances = 0;
     int record_watch = 0, instances_watch = 0;
   };
@@ -28,16 +28,17 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
 
   std::string pool_path(const std::string& name) const { return pools_path + "/" + name; }
 
-  // Lock held. Recomputes one pool's summary from its record and instance count; an unreadable
-  // record is read but not listed (as PoolStore::list skips it).
-  void summarize(const std::string& name, Pool& p) {
-    p.summary = p.record ? summarize_record(name, *p.record, p.instances) : std::nullopt;
+  // Lock held. A pool's record (PoolRecord JSON) read or written; an unreadable record is read
+  // but not listed (as PoolStore::list skips it).
+  static void take_record(const std::string& name, Pool& p, const std::string& record_json) {
+    p.read = true;
+    p.summary = summarize_record(name, record_json, p.instances);
   }
 
   bool complete() const {  // lock held
     if (!listed) return false;
     for (const auto& [name, p] : pools)
-      if (!p.record) return false;
+      if (!p.read) return false;
     return true;
   }
 
@@ -83,8 +84,7 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
       untrack(it);
       return;
     }
-    it->second.record = node->data;
-    summarize(name, it->second);
+    take_record(name, it->second, node->data);
   }
 
   void on_instances(const std::string& name, const std::optional<std::vector<std::string>>& kids) {
@@ -92,7 +92,7 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
     auto it = pools.find(name);
     if (stopped || it == pools.end()) return;
     it->second.instances = kids ? kids->size() : 0;
-    summarize(name, it->second);
+    if (it->second.summary) it->second.summary->instances = it->second.instances;
   }
 
   // Drops everything and watches afresh: every record is read again before list() answers.
@@ -113,8 +113,8 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
     });
   }
 
-  // A disconnection may have cost watch events (a watch whose re-read failed is not armed
-  // again): after any outage, rebuild.
+  // After an outage the notifications for what changed meanwhile arrive only after the
+  // reconnect: until every record is read again, list() answers from ZooKeeper.
   void on_connection(bool up) {
     bool rebuild_now = false;
     {
@@ -169,8 +169,7 @@ void PoolSummaryCache::put(const std::string& name, const std::string& record_js
     state_->track(name);  // a new pool: its watches confirm it (and count its instances)
     it = state_->pools.find(name);
   }
-  it->second.record = record_json;
-  state_->summarize(name, it->second);
+  State::take_record(name, it->second, record_json);
 }
 
 void PoolSummaryCache::forget(const std::string& name) {
