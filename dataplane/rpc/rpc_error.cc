@@ -51,9 +51,7 @@ bool read_error_detail(const grpc::Status& s, google::protobuf::Message* detail)
   google::rpc::Status status;
   if (!parse_status(s, &status)) return false;
   for (const auto& any : status.details())
-    if (any.type_url().size() > detail->GetDescriptor()->full_name().size() &&
-        any.type_url().ends_with("/" + detail->GetDescriptor()->full_name()) && any.UnpackTo(detail))
-      return true;
+    if (any.UnpackTo(detail)) return true;  // false for any other type
   return false;
 }
 
