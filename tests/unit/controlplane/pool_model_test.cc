@@ -160,7 +160,6 @@ TEST(PoolModel, EveryFieldOfAFullPool) {
   ASSERT_EQ(m.cloud_load_balancers.size(), 1u);
   EXPECT_TRUE(m.cloud_load_balancers[0].internal);
   EXPECT_EQ(m.cloud_load_balancers[0].listeners, (std::vector<std::pair<uint32_t, std::string>>{{443, "web"}}));
-  EXPECT_EQ(m, PoolModel::from_json(pool));  // a plain value
 }
 
 TEST(PoolModel, UnvalidatedDocumentsAreRefusedWithThePath) {
