@@ -9,6 +9,7 @@
 #include <set>
 
 #include "common/json_access.h"
+#include "pool/haproxy_text_check.h"
 #include "pool/pool_schema.h"
 #include "pool/regex_check.h"
 
@@ -41,6 +42,7 @@ class Validator {
     haproxy();
     cloud_provider();
     fast_path();
+    check_haproxy_text(pool_, &errors_);
     return errors_;
   }
 
@@ -147,8 +149,6 @@ class Validator {
     require(f, "bindPort", p);
     require(f, "protocol", p);
     const std::string address = string_or(f, "bindAddress");
-    if (address.find_first_of("*[] ") != std::string::npos)
-      error(p + ".bindAddress", "must not contain '*', '[', ']' or spaces (it becomes part of the frontend name)");
     std::string name = has(f, "name") ? string_or(f, "name") : default_frontend_name(f);
     if (!name.empty()) frontend_names_.insert(name);
     if (!name.empty() && !names.emplace(name, i).second)
@@ -173,6 +173,8 @@ class Validator {
     if ((protocol == "HTTPS" || protocol == "TLS") && !(certs.is_array() && !certs.empty()))
       error(p + ".certificates", protocol + " frontends need at least one certificate");
     const json& redirect = member(f, "redirectToHttps");
+    if (redirect.is_object() && mode_of(protocol) == "tcp")
+      error(p + ".redirectToHttps", "needs an HTTP or HTTPS frontend (" + protocol + " is not HTTP)");
     const json& except = member(redirect, "except");
     if (except.is_array())
       for (size_t e = 0; e < except.size(); ++e)
@@ -204,6 +206,10 @@ class Validator {
           if (has(rule, k) && string_or(rule, k).empty()) error(rp + "." + k, "must not be empty");
         regex(rule, "hostReg", rp);
         regex(rule, "pathReg", rp);
+        if (mode_of(protocol) == "tcp")
+          for (const char* k : {"pathBeg", "pathEnd", "pathReg"})
+            if (has(rule, k))
+              error(rp + "." + k, "needs an HTTP or HTTPS frontend (" + protocol + " carries no HTTP path)");
       }
   }
 
@@ -230,8 +236,6 @@ class Validator {
     if (!name.empty()) {
       if (backend_index_.count(name))
         error(p + ".name", "duplicate of haproxy.backends[" + std::to_string(backend_index_[name]) + "].name");
-      else if (name.find_first_of(" \t#") != std::string::npos)
-        error(p + ".name", "must not contain spaces or '#'");
       backend_index_.emplace(name, i);
       backend_modes_.emplace(
           name, has(b, "protocol") && b["protocol"].is_string() ? mode_of(b["protocol"].get<std::string>()) : "");
