@@ -1,0 +1,21 @@
+// Running a helper program to completion (haproxy -c): argv, no shell, stdout and stderr
+// captured together, bounded in time and output. On timeout the child (and only it, by PID)
+// gets SIGKILL. Thread-safe; blocks the caller.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace edgelb::cp {
+
+struct CommandResult {
+  int exit_code = -1;  // the exit status; 128+N when killed by signal N; -1: could not start
+  bool timed_out = false;
+  std::string output;  // stdout + stderr, at most `max_output` bytes
+};
+
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                          size_t max_output = 1 << 20);
+
+}  // namespace edgelb::cp

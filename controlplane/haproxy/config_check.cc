@@ -1,0 +1,57 @@
+#include "haproxy/config_check.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "common/subprocess.h"
+
+namespace edgelb::haproxy {
+namespace {
+
+// HAProxy's verdict without its banner: the [ALERT] lines, else everything it said.
+std::string errors_of(const std::string& output) {
+  std::istringstream in(output);
+  std::string line, alerts, all;
+  while (std::getline(in, line)) {
+    if (line.find("[NOTICE]") != std::string::npos || line.find("[WARNING]") != std::string::npos) continue;
+    (line.find("[ALERT]") != std::string::npos ? alerts : all) += line + "\n";
+  }
+  std::string out = alerts.empty() ? all : alerts;
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+CheckResult check_config_file(const std::string& haproxy_binary, const std::string& path,
+                              std::chrono::milliseconds timeout) {
+  auto r = cp::run_command({haproxy_binary, "-c", "-f", path}, timeout);
+  CheckResult out;
+  out.ok = r.exit_code == 0 && !r.timed_out;
+  if (!out.ok)
+    out.errors =
+        r.timed_out ? "haproxy -c did not finish in " + std::to_string(timeout.count()) + " ms" : errors_of(r.output);
+  if (!out.ok && out.errors.empty()) out.errors = "haproxy -c exited with " + std::to_string(r.exit_code);
+  return out;
+}
+
+CheckResult check_config_text(const std::string& haproxy_binary, const std::string& text, const std::string& dir,
+                              std::chrono::milliseconds timeout) {
+  static std::atomic<unsigned> counter{0};
+  const std::string path =
+      dir + "/.haproxy-check-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".cfg";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return {false, "cannot write " + path};
+  }
+  CheckResult r = check_config_file(haproxy_binary, path, timeout);
+  std::remove(path.c_str());
+  return r;
+}
+
+}  // namespace edgelb::haproxy

@@ -1,0 +1,93 @@
+// Server slots: membership changes land in stable slots (no reload), a removed server drains
+// in its slot until released, and a group out of free slots refuses the update whole.
+#include <gtest/gtest.h>
+
+#include "haproxy/server_slots.h"
+
+namespace edgelb::haproxy {
+namespace {
+
+cp::PoolModel pool_with_one_backend() {
+  return cp::PoolModel::from_json(nlohmann::json::parse(R"({"apiVersion":"V2","name":"p","haproxy":{
+    "frontends":[{"bindPort":80,"protocol":"HTTP","linkBackend":{"defaultBackend":"b"}}],
+    "backends":[{"name":"b","protocol":"HTTP","services":[
+      {"marathon":{"serviceID":"/a"},"endpoint":{"port":80}},
+      {"endpoint":{"type":"ADDRESS","address":"198.18.9.9","port":80}}]}]}})"));
+}
+
+ServerEndpoint ep(int host, uint32_t port = 80) { return {"198.18.0." + std::to_string(host), port, false, "t", true}; }
+
+EndpointsByService of(std::vector<ServerEndpoint> v) { return {{service_path(0, 0), std::move(v)}}; }
+
+TEST(ServerSlots, PlanSizesGroupsAndSortsServers) {
+  auto pool = pool_with_one_backend();
+  std::vector<ServerEndpoint> many;
+  for (int i = 12; i > 0; --i) many.push_back(ep(i));
+  auto slots = ServerSlots::plan(pool, of(many));
+  ASSERT_EQ(slots.groups().size(), 2u);
+  EXPECT_EQ(slots.groups()[0].slots.size(), 24u);  // 2 x 12
+  EXPECT_EQ(slots.groups()[0].slots[0].server->address, "198.18.0.1");
+  EXPECT_EQ(slots.groups()[0].slots[1].server->address, "198.18.0.10");  // sorted as text
+  EXPECT_TRUE(slots.groups()[1].fixed);
+  EXPECT_EQ(slot_name(slots.groups()[1], 0), "s1_fixed");
+  EXPECT_EQ(slot_name(slots.groups()[0], 0), "s0_1");
+  EXPECT_EQ(ServerSlots::plan(pool, {}).groups()[0].slots.size(), 8u);
+  EXPECT_TRUE(slots.fits(pool));
+}
+
+TEST(ServerSlots, UpdatesKeepServersInTheirSlots) {
+  auto pool = pool_with_one_backend();
+  auto slots = ServerSlots::plan(pool, of({ep(1), ep(2), ep(3)}));
+  std::vector<SlotChange> changes;
+  // 2 goes away, 4 arrives: 4 takes the first free slot (3), 2 drains in slot 1.
+  ASSERT_TRUE(slots.update(of({ep(3), ep(1), ep(4)}), &changes));
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].slot, 1u);
+  EXPECT_TRUE(changes[0].after.draining);
+  EXPECT_EQ(changes[1].slot, 3u);
+  EXPECT_EQ(changes[1].after.server->address, "198.18.0.4");
+  const auto& g = slots.groups()[0];
+  EXPECT_EQ(g.slots[0].server->address, "198.18.0.1");
+  EXPECT_EQ(g.slots[2].server->address, "198.18.0.3");
+  // The same endpoints again: nothing changes.
+  changes.clear();
+  ASSERT_TRUE(slots.update(of({ep(4), ep(3), ep(1)}), &changes));
+  EXPECT_TRUE(changes.empty());
+  // A draining slot is not reused until released; then it is the lowest free one.
+  EXPECT_TRUE(slots.release(0, 1));
+  EXPECT_FALSE(slots.release(0, 1));
+  ASSERT_TRUE(slots.update(of({ep(4), ep(3), ep(1), ep(5)}), &changes));
+  EXPECT_EQ(slots.groups()[0].slots[1].server->address, "198.18.0.5");
+  // Readiness flips are changes of the same slot.
+  changes.clear();
+  auto not_ready = ep(5);
+  not_ready.ready = false;
+  ASSERT_TRUE(slots.update(of({ep(4), ep(3), ep(1), not_ready}), &changes));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].slot, 1u);
+  EXPECT_FALSE(changes[0].after.server->ready);
+}
+
+TEST(ServerSlots, ExhaustionRefusesTheWholeUpdate) {
+  auto pool = pool_with_one_backend();
+  auto slots = ServerSlots::plan(pool, of({ep(1)}));
+  const auto before = slots;
+  std::vector<ServerEndpoint> nine;
+  for (int i = 1; i <= 9; ++i) nine.push_back(ep(i));
+  std::vector<SlotChange> changes;
+  EXPECT_FALSE(slots.update(of(nine), &changes));
+  EXPECT_TRUE(changes.empty());
+  EXPECT_EQ(slots, before);
+  nine.pop_back();
+  EXPECT_TRUE(slots.update(of(nine), &changes));  // exactly 8 fit
+  EXPECT_EQ(changes.size(), 7u);
+}
+
+TEST(ServerSlots, DuplicateEndpointsTakeOneSlot) {
+  auto pool = pool_with_one_backend();
+  auto slots = ServerSlots::plan(pool, of({ep(1), ep(1), ep(1, 81)}));
+  EXPECT_EQ(slots.endpoints().at(service_path(0, 0)).size(), 2u);
+}
+
+}  // namespace
+}  // namespace edgelb::haproxy
