@@ -59,7 +59,7 @@ fi
 
 echo "== build (RelWithDebInfo)"
 if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
-  run_ctest main build 'unit|packet|zk|integration'
+  run_ctest main build 'unit|packet|zk|haproxy|integration'
 else
   echo "build failed"; failed=$((failed + 1))
 fi
@@ -78,7 +78,7 @@ if [ "${EDGELB_SKIP_ASAN:-0}" != 1 ]; then
   if configure_build build-asan -DCMAKE_BUILD_TYPE=Debug -DEDGELB_SANITIZE=ON -DEDGELB_BENCHMARKS=OFF; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       LSAN_OPTIONS=suppressions="$root/tests/lsan.supp" \
-      run_ctest asan build-asan 'unit|packet|zk'
+      run_ctest asan build-asan 'unit|packet|zk|haproxy'
   else
     echo "asan build failed"; failed=$((failed + 1))
   fi

@@ -40,6 +40,7 @@ ServerSlots ServerSlots::plan(const cp::PoolModel& pool, const EndpointsByServic
       SlotGroup g;
       g.backend = b;
       g.service = s;
+      g.backend_name = pool.backends[b].name;
       g.fixed = pool.backends[b].services[s].fixed_address();
       if (!g.fixed) {
         auto eps = unique_sorted(endpoints_of(endpoints, b, s));
@@ -48,6 +49,39 @@ ServerSlots ServerSlots::plan(const cp::PoolModel& pool, const EndpointsByServic
       }
       out.groups_.push_back(std::move(g));
     }
+  return out;
+}
+
+ServerSlots ServerSlots::replan(const cp::PoolModel& pool, const EndpointsByService& endpoints) const {
+  ServerSlots out = plan(pool, {});
+  for (SlotGroup& g : out.groups_) {
+    if (g.fixed) continue;
+    auto old = std::find_if(groups_.begin(), groups_.end(), [&](const SlotGroup& o) {
+      return !o.fixed && o.backend_name == g.backend_name && o.service == g.service;
+    });
+    const auto eps = unique_sorted(endpoints_of(endpoints, g.backend, g.service));
+    size_t size = slot_count_for(eps.size());
+    if (old != groups_.end()) {
+      // Keep wanted servers where they are; the rest of the old slots start free.
+      std::vector<Slot> kept(old->slots.size());
+      for (size_t k = 0; k < old->slots.size(); ++k) {
+        const Slot& s = old->slots[k];
+        if (s.server && std::any_of(eps.begin(), eps.end(), [&](const auto& e) { return e.same_server(*s.server); })) {
+          kept[k].server = s.server;
+          size = std::max(size, k + 1);
+        }
+      }
+      kept.resize(size);
+      g.slots = std::move(kept);
+    } else {
+      g.slots.resize(size);
+    }
+  }
+  // Place the rest (and refresh readiness) as an update would; nothing is left draining.
+  if (!out.update(endpoints, nullptr)) return plan(pool, endpoints);
+  for (SlotGroup& g : out.groups_)
+    for (Slot& s : g.slots)
+      if (s.draining) s = Slot{};
   return out;
 }
 

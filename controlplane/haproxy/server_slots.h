@@ -48,7 +48,8 @@ struct Slot {
 
 struct SlotGroup {
   size_t backend = 0, service = 0;  // indexes into the pool model
-  bool fixed = false;               // an ADDRESS entry without a selector: one static server
+  std::string backend_name;
+  bool fixed = false;  // an ADDRESS entry without a selector: one static server
   std::vector<Slot> slots;
   bool operator==(const SlotGroup&) const = default;
 };
@@ -68,6 +69,12 @@ class ServerSlots {
   ServerSlots() = default;
   // A fresh assignment for `pool` (one group per backend services[] entry, in model order).
   static ServerSlots plan(const cp::PoolModel& pool, const EndpointsByService& endpoints);
+
+  // A plan for `pool` (possibly another version) for a reload: every server still wanted keeps
+  // its slot (groups matched by backend name and services[] index), so runtime state carried
+  // over by server-state-file stays with the same server; groups are sized for `endpoints`;
+  // draining servers are dropped (the old worker finishes their connections).
+  ServerSlots replan(const cp::PoolModel& pool, const EndpointsByService& endpoints) const;
 
   // Moves to `endpoints` in place. Returns false, changing nothing, when some group has fewer
   // free slots than new endpoints (the caller re-plans and reloads). On success appends one

@@ -316,7 +316,7 @@ json template_data(const cp::PoolModel& pool, int64_t version, const ServerSlots
   if (!slots.fits(pool)) throw std::invalid_argument("server slots were planned for another version of the pool");
   json d;
   d["pool"] = {{"name", pool.name}, {"version", version}};
-  d["global"] = {{"maxconn", settings.maxconn},
+  d["global"] = {{"maxconn", settings.maxconn == 0 ? json(false) : json(settings.maxconn)},
                  {"statsSocket", word(settings.stats_socket)},
                  {"serverStateFile", word(settings.server_state_file)},
                  {"hardStopAfter", word(settings.hard_stop_after)},

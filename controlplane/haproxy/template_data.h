@@ -29,7 +29,7 @@ struct RenderSettings {
   std::string envfile_dir;              // $ENVFILE/<name>
   std::string autocert_path;            // $AUTOCERT (certificate and key, PEM)
   std::string hard_stop_after = "30s";  // how long old workers may finish their connections
-  uint32_t maxconn = 20000;
+  uint32_t maxconn = 0;                 // 0: HAProxy derives it from the file-descriptor limit
   // Ports given to binds the pool leaves at 0: "haproxy.stats", "haproxy.frontends[<i>]".
   std::map<std::string, uint32_t> allocated_ports;
 

@@ -83,6 +83,32 @@ TEST(ServerSlots, ExhaustionRefusesTheWholeUpdate) {
   EXPECT_EQ(changes.size(), 7u);
 }
 
+TEST(ServerSlots, ReplanKeepsServersInTheirSlots) {
+  auto pool = pool_with_one_backend();
+  auto slots = ServerSlots::plan(pool, of({ep(1), ep(2), ep(3)}));
+  std::vector<SlotChange> changes;
+  ASSERT_TRUE(slots.update(of({ep(3), ep(1)}), &changes));  // 2 drains in slot 1
+  std::vector<ServerEndpoint> many = {ep(3), ep(1)};
+  for (int i = 10; i < 20; ++i) many.push_back(ep(i));
+  auto next = slots.replan(pool, of(many));
+  const auto& g = next.groups()[0];
+  EXPECT_EQ(g.slots.size(), 24u);
+  EXPECT_EQ(g.slots[0].server->address, "198.18.0.1");
+  EXPECT_EQ(g.slots[2].server->address, "198.18.0.3");
+  EXPECT_EQ(g.slots[1].server->address, "198.18.0.10");  // the drained slot is reused
+  EXPECT_FALSE(g.slots[1].draining);
+  EXPECT_EQ(next.endpoints().at(service_path(0, 0)).size(), 12u);
+  // A backend inserted before it: the group follows its backend by name.
+  auto grown = pool;
+  grown.backends.insert(grown.backends.begin(), grown.backends[0]);
+  grown.backends[0].name = "new";
+  EndpointsByService moved = {{service_path(1, 0), {ep(3), ep(1)}}};
+  auto again = slots.replan(grown, moved);
+  EXPECT_EQ(again.groups()[2].backend_name, "b");
+  EXPECT_EQ(again.groups()[2].slots[2].server->address, "198.18.0.3");
+  EXPECT_FALSE(again.groups()[0].slots[0].server);
+}
+
 TEST(ServerSlots, DuplicateEndpointsTakeOneSlot) {
   auto pool = pool_with_one_backend();
   auto slots = ServerSlots::plan(pool, of({ep(1), ep(1), ep(1, 81)}));

@@ -1,0 +1,129 @@
+// The lbmgr role: one HAProxy 2.6 per pool instance, in master-worker mode in the foreground
+// (-W -db) in its own session, with the master CLI on <dir>/run/master.sock and the runtime
+// API on <dir>/run/stats.sock (RenderSettings::under(dir) renders both into the config).
+//
+// Instance directory:
+//   <dir>/haproxy.cfg          the configuration HAProxy runs (atomically replaced)
+//   <dir>/getconfig.lua        the /_haproxy_getconfig service (written at start)
+//   <dir>/run/master.sock      master CLI (mode 600)       <dir>/run/stats.sock  runtime API
+//   <dir>/run/master.pid       the master's PID            <dir>/run/server-state  before reloads
+//   <dir>/run/haproxy.log      HAProxy's stdout/stderr (rotated once at 8 MiB on start)
+//
+// - start() validates the config (haproxy -c), writes it and starts HAProxy; or adopts the
+//   master an earlier agent left running in the same directory (an agent restart does not
+//   interrupt serving) and reloads it only if its configuration differs.
+// - reload() validates, writes, saves the runtime server state (server-state-file), reloads
+//   on the master CLI and confirms with `show proc`. A config HAProxy refuses, or a reload
+//   that fails, puts the previous file back: the old worker keeps serving, and the error is
+//   in the result and in status(). Coalescing and rate limiting are the caller's (ReloadGate).
+// - A monitor thread restarts HAProxy when its master exits unexpectedly (a worker dying takes
+//   the master down: exit-on-failure), with exponential backoff; restarts are counted.
+//
+// Thread-safe: calls serialize on one mutex, so runtime commands never race a reload (they
+// wait for it, then reach the new worker); status() does not wait for them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "haproxy/master_cli.h"
+#include "haproxy/runtime_api.h"
+
+namespace edgelb::haproxy {
+
+struct SupervisorOptions {
+  std::string haproxy_binary = "haproxy";
+  std::string instance_dir;
+  std::chrono::milliseconds start_timeout{10000};
+  std::chrono::milliseconds reload_timeout{10000};
+  std::chrono::milliseconds restart_backoff_min{100};
+  std::chrono::milliseconds restart_backoff_max{5000};
+  // On stop()/destruction: stop HAProxy (true), or leave it serving for the next agent (false).
+  bool stop_on_exit = true;
+};
+
+enum class HaproxyState { kStopped, kStarting, kRunning, kReloadFailed, kRestarting };
+const char* haproxy_state_name(HaproxyState s);  // "stopped", "starting", "running", ...
+
+struct SupervisorStatus {
+  HaproxyState state = HaproxyState::kStopped;
+  std::string error;  // the last failure (reload refused, restart failed), "" when running clean
+  int master_pid = 0;
+  std::string config_hash;  // SHA-256 (hex) of the configuration the current worker runs
+  int64_t last_reload_unix_ms = 0;
+  uint64_t reloads = 0, reload_failures = 0, restarts = 0, runtime_batches = 0, runtime_failures = 0;
+  bool adopted = false;  // the master was started by an earlier agent
+};
+
+struct ReloadResult {
+  bool ok = false;
+  bool validated = false;  // haproxy -c passed
+  std::string error;
+};
+
+struct SupervisorError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string config_hash(const std::string& config);
+
+class Supervisor {
+ public:
+  explicit Supervisor(SupervisorOptions options);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Throws SupervisorError (with HAProxy's reason) when the config is refused or HAProxy does
+  // not come up within start_timeout.
+  void start(const std::string& config);
+  ReloadResult reload(const std::string& config);
+  // Rewrites haproxy.cfg without a reload: membership changes already applied at runtime, so
+  // that a restart starts with them.
+  void write_config(const std::string& config);
+  // One batch of runtime-API commands. Unreachable HAProxy counts as a failure.
+  RuntimeResult runtime(const std::vector<std::string>& commands);
+  void stop();
+
+  SupervisorStatus status() const;
+  RuntimeApi runtime_api() const;
+  MasterCli master_cli() const;
+  const std::string& config_path() const { return config_path_; }
+
+ private:
+  void spawn_locked();
+  bool try_adopt_locked();
+  void wait_started_locked(int pid);
+  void monitor();
+  void write_file_locked(const std::string& path, const std::string& text);
+  std::string log_alerts_since(long offset) const;
+  long log_size() const;
+  void set_status(const std::function<void(SupervisorStatus&)>& f);
+
+  const SupervisorOptions options_;
+  const std::string run_dir_, config_path_, master_socket_, stats_socket_, pid_path_, log_path_, state_path_;
+
+  std::mutex mu_;  // process lifecycle, files and sockets
+  int master_pid_ = 0;
+  int pidfd_ = -1;
+  bool is_child_ = false;
+  std::string running_config_;  // the text the current worker runs
+  long spawn_log_offset_ = 0;
+
+  mutable std::mutex status_mu_;
+  SupervisorStatus status_;
+
+  std::atomic<bool> stopping_{false};
+  std::condition_variable_any wake_;
+  std::thread monitor_;
+};
+
+}  // namespace edgelb::haproxy

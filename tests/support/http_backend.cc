@@ -1,0 +1,88 @@
+#include "http_backend.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+namespace edgelb::test {
+
+HttpBackend::HttpBackend(std::string name) : name_(std::move(name)) {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 128) != 0 ||
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("HttpBackend: cannot listen on 127.0.0.1");
+  port_ = ntohs(a.sin_port);
+  thread_ = std::thread([this] { serve(); });
+}
+
+HttpBackend::~HttpBackend() {
+  stop_ = true;
+  thread_.join();
+  close(fd_);
+}
+
+void HttpBackend::serve() {
+  while (!stop_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) continue;
+    std::string req;
+    char buf[4096];
+    while (req.find("\r\n\r\n") == std::string::npos) {
+      pollfd q{c, POLLIN, 0};
+      if (poll(&q, 1, 2000) <= 0) break;
+      ssize_t n = recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      req.append(buf, static_cast<size_t>(n));
+    }
+    if (req.find("\r\n\r\n") != std::string::npos) {
+      requests_++;
+      std::string body = name_ + "\n";
+      std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\n\r\n" + body;
+      (void)!send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+    }
+    close(c);
+  }
+}
+
+HttpReply http_get(uint16_t port, const std::string& path, const std::string& host) {
+  HttpReply r;
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(s);
+    return r;
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  (void)!send(s, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string resp;
+  char buf[4096];
+  for (;;) {
+    pollfd p{s, POLLIN, 0};
+    if (poll(&p, 1, 2000) <= 0) break;
+    ssize_t n = recv(s, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    resp.append(buf, static_cast<size_t>(n));
+  }
+  close(s);
+  if (resp.rfind("HTTP/1.", 0) != 0 || resp.size() < 12) return r;
+  r.status = std::stoi(resp.substr(9, 3));
+  auto body = resp.find("\r\n\r\n");
+  if (body != std::string::npos) r.body = resp.substr(body + 4);
+  return r;
+}
+
+}  // namespace edgelb::test
