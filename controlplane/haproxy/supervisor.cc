@@ -408,12 +408,12 @@ void Supervisor::monitor() {
   }
 }
 
-void Supervisor::stop() {
+void Supervisor::stop(bool stop_haproxy) {
   stopping_ = true;
   wake_.notify_all();
   if (monitor_.joinable()) monitor_.join();
   std::lock_guard<std::mutex> lk(mu_);
-  if (master_pid_ != 0 && options_.stop_on_exit) {
+  if (master_pid_ != 0 && stop_haproxy) {
     kill(master_pid_, SIGTERM);  // hard stop: the master terminates its workers
     bool gone = false;
     if (pidfd_ >= 0) {
@@ -428,7 +428,7 @@ void Supervisor::stop() {
   if (pidfd_ >= 0) close(pidfd_);
   pidfd_ = -1;
   set_status([&](SupervisorStatus& s) {
-    if (options_.stop_on_exit) {
+    if (stop_haproxy) {
       s.state = HaproxyState::kStopped;
       s.master_pid = 0;
     }

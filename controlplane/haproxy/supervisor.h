@@ -91,7 +91,8 @@ class Supervisor {
   void write_config(const std::string& config);
   // One batch of runtime-API commands. Unreachable HAProxy counts as a failure.
   RuntimeResult runtime(const std::vector<std::string>& commands);
-  void stop();
+  void stop() { stop(options_.stop_on_exit); }
+  void stop(bool stop_haproxy);  // true: stop HAProxy whatever stop_on_exit says
 
   SupervisorStatus status() const;
   RuntimeApi runtime_api() const;

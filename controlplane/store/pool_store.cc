@@ -37,6 +37,17 @@ std::string b64(const std::string& in) {
   return out;
 }
 
+std::string unb64(const std::string& in) {
+  std::string out(3 * (in.size() / 4) + 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return "";
+  size_t pad = 0;
+  for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
+  out.resize(static_cast<size_t>(n) - std::min<size_t>(pad, static_cast<size_t>(n)));
+  return out;
+}
+
 StoreResult result(StoreResult::Code code, std::string message, int64_t version = 0, FieldErrors errors = {}) {
   StoreResult r;
   r.code = code;
@@ -412,13 +423,22 @@ StoreResult PoolStore::instances(const std::string& name, std::vector<InstanceRe
   return {};
 }
 
-StoreResult PoolStore::auto_certificate(const std::string& name, std::string* cert_pem) {
+StoreResult PoolStore::auto_certificate(const std::string& name, std::string* cert_pem, std::string* key_pem) {
+  const std::string path = pool_path(name) + "/secrets/autocert";
   ZkNode node;
-  int rc = zk_.get(pool_path(name) + "/secrets/autocert", &node);
+  int rc = zk_.get(path, &node);
   if (rc == ZNONODE) return result(StoreResult::kNotFound, "pool " + name + " has no autoCertificate");
   if (rc != ZOK) return unavailable(rc, "reading the autoCertificate of " + name);
   json j = json::parse(node.data, nullptr, false);
   *cert_pem = j.is_object() ? j.value("cert", "") : "";
+  if (key_pem) {
+    if (!secrets_)
+      return result(StoreResult::kFailedPrecondition, "no secret key: cannot open the autoCertificate key");
+    std::string sealed = unb64(j.is_object() ? j.value("key", "") : "");
+    auto key = secrets_->open(sealed, path);
+    if (!key) return result(StoreResult::kFailedPrecondition, "the autoCertificate key of " + name + " does not open");
+    *key_pem = *key;
+  }
   return {};
 }
 

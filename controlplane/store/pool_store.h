@@ -107,8 +107,9 @@ class PoolStore {
   const PoolSummaryCache* summary_cache() const { return summary_cache_.get(); }
   StoreResult history(const std::string& name, std::vector<PoolRecord>* out);
   StoreResult instances(const std::string& name, std::vector<InstanceRegistration>* out);
-  // The pool's autoCertificate (PEM certificate only; the key stays sealed).
-  StoreResult auto_certificate(const std::string& name, std::string* cert_pem);
+  // The pool's autoCertificate: the PEM certificate; with key_pem, also its private key opened
+  // with the secret key (the agent installs both for HAProxy).
+  StoreResult auto_certificate(const std::string& name, std::string* cert_pem, std::string* key_pem = nullptr);
 
   StoreResult put_template(const std::string& pool, const std::string& text, const std::string& who);
   StoreResult get_template(const std::string& pool, std::string* text);  // kNotFound: default template

@@ -1,0 +1,400 @@
+#include "agent/agent.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "common/json_access.h"
+
+namespace edgelb::cp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void log(const std::string& line) { std::fprintf(stderr, "edgelb-agent: %s\n", line.c_str()); }
+
+std::string read_trimmed(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Fixed binds of a pool: (address or "" for all, port).
+std::vector<std::pair<std::string, uint32_t>> fixed_binds(const PoolModel& m) {
+  std::vector<std::pair<std::string, uint32_t>> out;
+  auto any = [](const std::string& a) { return a == "0.0.0.0" || a == "::" ? std::string() : a; };
+  for (const auto& f : m.frontends)
+    if (f.bind_port != 0) out.emplace_back(any(f.bind_address), f.bind_port);
+  if (m.stats_port && *m.stats_port != 0) out.emplace_back(any(m.stats_address), *m.stats_port);
+  return out;
+}
+
+}  // namespace
+
+Agent::Agent(AgentConfig config)
+    : config_(std::move(config)),
+      node_{config_.node_name, config_.roles, config_.attributes},
+      cache_(config_.state_dir) {
+  if (!config_.secret_key_file.empty()) secrets_.emplace(SecretBox::from_file(config_.secret_key_file));
+}
+
+Agent::~Agent() {
+  stop();
+  if (connector_.joinable()) connector_.join();
+}
+
+void Agent::stop() {
+  std::lock_guard<std::mutex> g(mu_);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+InstanceOptions Agent::instance_options() const {
+  InstanceOptions o;
+  o.haproxy_binary = config_.haproxy_binary;
+  o.min_reload_interval = config_.min_reload_interval;
+  o.drain_timeout = config_.drain_timeout;
+  o.hard_stop_after = config_.hard_stop_after;
+  o.stop_on_exit = config_.stop_haproxy_on_exit;
+  return o;
+}
+
+void Agent::connect_zookeeper() {
+  ZkOptions o;
+  o.hosts = config_.zk_connect;
+  o.session_timeout = config_.zk_session_timeout;
+  o.operation_timeout = std::chrono::milliseconds(3000);
+  if (!config_.zk_digest_file.empty()) o.digest = read_trimmed(config_.zk_digest_file);
+  std::string last;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (stop_) return;
+    }
+    try {
+      auto zk = std::make_unique<ZkClient>(o);
+      std::lock_guard<std::mutex> g(mu_);
+      zk_pending_ = std::move(zk);
+      cv_.notify_all();
+      return;
+    } catch (const std::exception& e) {
+      if (last != e.what()) log(std::string("ZooKeeper not reachable yet (serving what is cached): ") + e.what());
+      last = e.what();
+    }
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stop_; });
+  }
+}
+
+void Agent::run() {
+  if (!config_.metrics_listen.empty()) metrics_.listen(config_.metrics_listen);
+  // 1. What ran before, at once: ZooKeeper and the apiserver may both be away.
+  std::vector<std::string> errors;
+  for (auto& c : cache_.load_all(&errors)) {
+    const std::string name = c.inputs.name;
+    Served s;
+    s.instance = std::make_unique<PoolInstance>(cache_.instance_dir(name), instance_options(), &metrics_);
+    s.instance->set_inputs(std::move(c.inputs), std::move(c.allocated_ports));
+    s.instance->set_endpoints(std::move(c.endpoints), 0);
+    s.from_cache = true;
+    const double age =
+        (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+             .count() -
+         c.saved_at_unix_ms) /
+        1000.0;
+    metrics_.cache_age(name, age);
+    log("serving pool " + name + " from the cache (saved " + std::to_string(static_cast<int64_t>(age)) + " s ago)");
+    served_.emplace(name, std::move(s));
+    needs_endpoints_.insert(name);
+  }
+  for (const auto& e : errors) log("cache: " + e);
+
+  // 2. ZooKeeper and the mesos-listener, in the background.
+  connector_ = std::thread([this] { connect_zookeeper(); });
+  endpoints_ = std::make_unique<EndpointsWatch>(config_.apiserver, [this](uint64_t) {
+    std::lock_guard<std::mutex> g(mu_);
+    endpoints_dirty_ = true;
+    if (!endpoints_event_) endpoints_event_ = Clock::now();
+    cv_.notify_all();
+  });
+
+  // 3. Reconcile until stopped.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (stop_) break;
+    }
+    std::optional<Clock::time_point> next;
+    try {
+      reconcile(Clock::now(), &next);
+    } catch (const std::exception& e) {
+      log(std::string("reconcile: ") + e.what());
+    }
+    auto until = Clock::now() + std::chrono::seconds(1);
+    if (next && *next < until) until = *next;
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_until(lk, until, [&] {
+      return stop_ || !dirty_pools_.empty() || list_dirty_ || endpoints_dirty_ || zk_pending_ || connection_changed_;
+    });
+  }
+
+  // Shut down: HAProxy per stop_on_exit; the ZooKeeper session ends, its claims with it.
+  endpoints_.reset();
+  served_.clear();
+  claims_.clear();
+  pool_watch_.reset();
+  store_.reset();
+  zk_.reset();
+}
+
+void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* next) {
+  std::set<std::string> dirty;
+  bool list = false, eps = false, all = false;
+  std::optional<Clock::time_point> event;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    if (zk_pending_) {
+      zk_ = std::move(zk_pending_);
+      all = true;
+    }
+    dirty.swap(dirty_pools_);
+    list = list_dirty_;
+    list_dirty_ = false;
+    eps = endpoints_dirty_;
+    endpoints_dirty_ = false;
+    event = endpoints_event_;
+    endpoints_event_.reset();
+    all = all || connection_changed_;
+    connection_changed_ = false;
+  }
+  if (zk_ && !store_) {
+    StoreOptions so;
+    so.root = config_.zk_root;
+    store_ = std::make_unique<PoolStore>(*zk_, so, secrets_ ? &*secrets_ : nullptr);
+    zk_->on_connection_change([this](bool) {
+      std::lock_guard<std::mutex> g(mu_);
+      connection_changed_ = true;
+      cv_.notify_all();
+    });
+    pool_watch_ = std::make_unique<PoolWatch>(
+        *zk_, config_.zk_root,
+        [this](const std::string& pool) {
+          std::lock_guard<std::mutex> g(mu_);
+          dirty_pools_.insert(pool);
+          cv_.notify_all();
+        },
+        [this] {
+          std::lock_guard<std::mutex> g(mu_);
+          list_dirty_ = true;
+          cv_.notify_all();
+        });
+    log("connected to ZooKeeper " + config_.zk_connect);
+  }
+  if (zk_ && zk_->sessions_opened() != zk_session_seen_) {
+    zk_session_seen_ = zk_->sessions_opened();
+    all = true;  // a new session: claims are taken again
+  }
+  if (pool_watch_) {
+    if (auto pools = pool_watch_->pools()) {
+      std::vector<std::string> gone;
+      for (const auto& [name, s] : served_)
+        if (!pools->count(name)) gone.push_back(name);
+      for (const auto& [name, in] : inputs_)
+        if (!pools->count(name)) gone.push_back(name);
+      for (const auto& name : gone) {
+        drop(name, "the pool was deleted");
+        inputs_.erase(name);
+        why_not_.erase(name);
+        pool_watch_->untrack(name);
+      }
+      for (const auto& name : *pools) reconcile_pool(name, all || list || dirty.count(name) || !inputs_.count(name));
+    }
+  }
+  if ((eps || !needs_endpoints_.empty()) && endpoints_) refresh_endpoints(eps ? event : std::nullopt);
+  for (auto& [name, s] : served_) {
+    auto wake = s.instance->apply(now);
+    if (wake && (!*next || *wake < **next)) *next = wake;
+    publish_and_save(name, s);
+    if (auto st = s.instance->haproxy_status())
+      metrics_.sync_totals(name, st->restarts, st->runtime_batches, st->runtime_failures);
+  }
+  metrics_.pools_served(served_.size());
+  metrics_.connected(zk_ && zk_->connected(), endpoints_ && endpoints_->connected());
+}
+
+void Agent::reconcile_pool(const std::string& name, bool dirty) {
+  if (!dirty) return;
+  PoolInputsRead read = read_pool_inputs(*store_, name);
+  if (read.gone) {
+    drop(name, "the pool was deleted");
+    inputs_.erase(name);
+    pool_watch_->untrack(name);
+    return;
+  }
+  if (!read.inputs) {
+    why_not_[name] = read.error;
+    log("pool " + name + ": " + read.error + " (what runs keeps running)");
+    return;
+  }
+  PoolInputs in = std::move(*read.inputs);
+  std::vector<std::string> secret_names;
+  const nlohmann::json& secrets = member(in.config, "secrets");
+  if (secrets.is_array())
+    for (const auto& s : secrets)
+      if (!string_or(s, "secret").empty()) secret_names.push_back(string_or(s, "secret"));
+  pool_watch_->track(name, secret_names);
+  inputs_[name] = in;
+
+  PoolModel model;
+  std::vector<PlacementConstraint> constraints;
+  try {
+    model = PoolModel::from_json(in.config);
+    constraints = parse_constraints(model.constraints);
+  } catch (const std::exception& e) {
+    why_not_[name] = e.what();
+    drop(name, e.what());
+    return;
+  }
+  if (auto conflict = port_conflict(name, model)) {
+    why_not_[name] = *conflict;
+    drop(name, *conflict);
+    return;
+  }
+  auto& claim = claims_[name];
+  if (!claim) claim = std::make_unique<InstanceClaim>(*zk_, config_.zk_root + "/pools/" + name, node_);
+  auto outcome = claim->reconcile(model.count.value_or(1), model.role, constraints);
+  if (outcome.zk_unavailable) return;  // keep what runs
+  if (!outcome.slot) {
+    if (why_not_[name] != outcome.why) log("pool " + name + " not served here: " + outcome.why);
+    why_not_[name] = outcome.why;
+    drop(name, outcome.why);
+    return;
+  }
+  why_not_.erase(name);
+  Served& s = served_[name];
+  if (!s.instance) {
+    s.instance = std::make_unique<PoolInstance>(cache_.instance_dir(name), instance_options(), &metrics_);
+    log("pool " + name + ": claimed " + instance_node_name(*outcome.slot));
+  }
+  s.from_cache = false;
+  s.instance->set_inputs(std::move(in), allocate_ports(name, model, s.instance->allocated_ports()));
+  needs_endpoints_.insert(name);
+}
+
+void Agent::drop(const std::string& name, const std::string& why) {
+  auto it = served_.find(name);
+  if (it != served_.end()) {
+    log("pool " + name + ": stops serving here (" + why + ")");
+    it->second.instance->stop_haproxy();
+    served_.erase(it);
+    cache_.remove(name);
+    metrics_.forget(name);
+  }
+  auto c = claims_.find(name);
+  if (c != claims_.end()) {
+    c->second->release();
+    if (why == "the pool was deleted") claims_.erase(c);
+  }
+  needs_endpoints_.erase(name);
+}
+
+std::optional<std::string> Agent::port_conflict(const std::string& name, const PoolModel& model) const {
+  for (const auto& [other, s] : served_) {
+    if (other == name || !s.instance->inputs()) continue;
+    PoolModel om;
+    try {
+      om = PoolModel::from_json(s.instance->inputs()->config);
+    } catch (const std::exception&) {
+      continue;
+    }
+    std::vector<std::pair<std::string, uint32_t>> theirs = fixed_binds(om);
+    for (const auto& [key, port] : s.instance->allocated_ports()) theirs.emplace_back("", port);
+    for (const auto& [a, p] : fixed_binds(model))
+      for (const auto& [b, q] : theirs)
+        if (p == q && (a.empty() || b.empty() || a == b))
+          return "port " + std::to_string(p) + " is already bound by pool " + other + " on this node";
+  }
+  return std::nullopt;
+}
+
+std::map<std::string, uint32_t> Agent::allocate_ports(const std::string& name, const PoolModel& model,
+                                                      const std::map<std::string, uint32_t>& current) const {
+  std::vector<std::string> wanted;
+  if (model.stats_port && *model.stats_port == 0) wanted.push_back("haproxy.stats");
+  for (size_t i = 0; i < model.frontends.size(); ++i)
+    if (model.frontends[i].bind_port == 0) wanted.push_back("haproxy.frontends[" + std::to_string(i) + "]");
+  std::set<uint32_t> used;
+  for (const auto& [a, p] : fixed_binds(model)) used.insert(p);
+  for (const auto& [other, s] : served_) {
+    if (other == name) continue;
+    for (const auto& [k, p] : s.instance->allocated_ports()) used.insert(p);
+    if (s.instance->inputs()) try {
+        for (const auto& [a, p] : fixed_binds(PoolModel::from_json(s.instance->inputs()->config))) used.insert(p);
+      } catch (const std::exception&) {
+      }
+  }
+  std::map<std::string, uint32_t> out;
+  for (const auto& key : wanted) {
+    auto it = current.find(key);
+    if (it != current.end() && !used.count(it->second)) {
+      out[key] = it->second;
+      used.insert(it->second);
+    }
+  }
+  for (const auto& key : wanted) {
+    if (out.count(key)) continue;
+    for (uint32_t p = config_.port_range_first; p <= config_.port_range_last; ++p)
+      if (!used.count(p)) {
+        out[key] = p;
+        used.insert(p);
+        break;
+      }
+  }
+  return out;
+}
+
+void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
+  for (auto& [name, s] : served_) {
+    const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
+    if (!in) continue;
+    std::string error;
+    auto eps = endpoints_->fetch(in->config, &error);
+    if (!eps) continue;  // the apiserver is away: keep the endpoints we have
+    s.instance->set_endpoints(std::move(eps->backends), eps->revision, event_time);
+    needs_endpoints_.erase(name);
+  }
+}
+
+void Agent::publish_and_save(const std::string& name, Served& s) {
+  nlohmann::json reg = s.instance->registration();
+  auto c = claims_.find(name);
+  if (c != claims_.end() && c->second->held() && reg != s.published) {
+    c->second->publish(reg);
+    s.published = reg;
+  }
+  const PoolInputs* running = s.instance->running_inputs();
+  if (!running) return;
+  CachedInstance cached;
+  cached.inputs = *running;
+  cached.endpoints = s.instance->endpoints();
+  cached.allocated_ports = *s.instance->running_ports();
+  if (c != claims_.end()) cached.slot = c->second->held();
+  std::string key = cached.inputs.to_json().dump() + "|" + std::to_string(cached.endpoints.size());
+  for (const auto& [path, v] : cached.endpoints)
+    for (const auto& e : v) key += "|" + path + e.address + ":" + std::to_string(e.port) + (e.ready ? "r" : "n");
+  if (key == s.saved) return;
+  try {
+    cache_.save(cached);
+    s.saved = key;
+    metrics_.cache_age(name, 0);
+  } catch (const std::exception& e) {
+    log("cache: " + std::string(e.what()));
+  }
+}
+
+}  // namespace edgelb::cp

@@ -1,0 +1,104 @@
+// edgelb-agent: one per appliance node. It claims instances of the pools its node may run
+// (claims.h), watches their inputs in ZooKeeper (pool_watch.h) and their endpoints from the
+// mesos-listener (endpoints_watch.h), and runs one HAProxy per claimed pool (pool_instance.h),
+// caching what it runs (state_cache.h) so that it serves from the cache when restarted with
+// ZooKeeper and the apiserver away.
+//
+// One reconcile loop owns all state. Watches, the Watch stream and the ZooKeeper connector
+// only mark what changed and wake it; the loop then re-reads the changed pools, reconciles
+// claims, fetches endpoints, applies, publishes registrations and saves the cache. It also
+// wakes for rate-limited reloads and drains, and at least once a second.
+//
+// Ports: a pool's fixed binds (frontends, stats) must not collide with another pool served on
+// the same node (the later one is not claimed, and says why); binds at port 0 get a port from
+// `haproxy.port_range`, kept in the cache.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "agent/agent_config.h"
+#include "agent/agent_metrics.h"
+#include "agent/claims.h"
+#include "agent/endpoints_watch.h"
+#include "agent/pool_instance.h"
+#include "agent/pool_watch.h"
+#include "agent/state_cache.h"
+#include "crypto/secret_box.h"
+#include "store/pool_store.h"
+#include "zk/zk_client.h"
+
+namespace edgelb::cp {
+
+class Agent {
+ public:
+  explicit Agent(AgentConfig config);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Serves the cached pools at once, then reconciles until stop(). Throws std::runtime_error
+  // for configuration it cannot use (secret key file, metrics address).
+  void run();
+  void stop();  // safe from any thread (not from a signal handler)
+
+  AgentMetrics& metrics() { return metrics_; }
+
+ private:
+  struct Served {
+    std::unique_ptr<PoolInstance> instance;
+    nlohmann::json published;  // the registration last written
+    std::string saved;         // the cache content last written (inputs + endpoints + ports)
+    bool from_cache = false;   // started from the cache; not yet confirmed by a claim
+  };
+
+  void connect_zookeeper();  // the connector thread
+  void reconcile(std::chrono::steady_clock::time_point now, std::optional<std::chrono::steady_clock::time_point>* next);
+  void reconcile_pool(const std::string& pool, bool dirty);
+  void drop(const std::string& pool, const std::string& why);
+  std::optional<std::string> port_conflict(const std::string& pool, const PoolModel& model) const;
+  std::map<std::string, uint32_t> allocate_ports(const std::string& pool, const PoolModel& model,
+                                                 const std::map<std::string, uint32_t>& current) const;
+  void refresh_endpoints(std::optional<std::chrono::steady_clock::time_point> event_time);
+  void publish_and_save(const std::string& pool, Served& s);
+  InstanceOptions instance_options() const;
+
+  const AgentConfig config_;
+  const NodeIdentity node_;
+  AgentMetrics metrics_;
+  StateCache cache_;
+  std::optional<SecretBox> secrets_;
+
+  std::mutex mu_;  // guards the fields below that other threads touch
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::set<std::string> dirty_pools_;
+  bool list_dirty_ = true;
+  bool endpoints_dirty_ = true;
+  std::optional<std::chrono::steady_clock::time_point> endpoints_event_;
+  std::unique_ptr<ZkClient> zk_pending_;  // handed over by the connector
+  uint64_t zk_session_seen_ = 0;
+  bool connection_changed_ = false;
+
+  // Owned by the loop.
+  std::unique_ptr<ZkClient> zk_;
+  std::unique_ptr<PoolStore> store_;
+  std::unique_ptr<PoolWatch> pool_watch_;
+  std::unique_ptr<EndpointsWatch> endpoints_;
+  std::map<std::string, PoolInputs> inputs_;    // the last read of every pool (ZooKeeper)
+  std::map<std::string, std::string> why_not_;  // pools not served here, and why
+  std::map<std::string, Served> served_;
+  std::map<std::string, std::unique_ptr<InstanceClaim>> claims_;
+  std::set<std::string> needs_endpoints_;  // served pools whose endpoints were not fetched yet
+  std::thread connector_;
+};
+
+}  // namespace edgelb::cp

@@ -1,0 +1,122 @@
+#include "agent/agent_config.h"
+
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace edgelb::cp {
+namespace {
+
+struct Reader {
+  std::string origin;
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    throw std::runtime_error(origin + ": " + key + ": " + why);
+  }
+  void only(const YAML::Node& n, const std::string& at, std::set<std::string> keys) const {
+    if (!n) return;
+    if (!n.IsMap()) fail(at.empty() ? "(top level)" : at, "must be a mapping");
+    for (const auto& kv : n) {
+      auto k = kv.first.as<std::string>();
+      if (!keys.count(k)) fail(at.empty() ? k : at + "." + k, "unknown key");
+    }
+  }
+  template <typename T>
+  void get(const YAML::Node& n, const char* key, const std::string& at, T* out) const {
+    if (!n || !n[key]) return;
+    try {
+      *out = n[key].as<T>();
+    } catch (const YAML::Exception&) {
+      fail(at + "." + key, "has the wrong type");
+    }
+  }
+  void millis(const YAML::Node& n, const char* key, const std::string& at, std::chrono::milliseconds* out) const {
+    int64_t v = out->count();
+    get(n, key, at, &v);
+    if (v < 0) fail(at + "." + key, "must not be negative");
+    *out = std::chrono::milliseconds(v);
+  }
+};
+
+}  // namespace
+
+AgentConfig AgentConfig::from_yaml(const std::string& text, const std::string& origin) {
+  Reader r{origin};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw std::runtime_error(origin + ": " + e.what());
+  }
+  AgentConfig c;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  c.node_name = host;
+  r.only(root, "", {"node", "zookeeper", "apiserver", "secret_key_file", "state_dir", "haproxy", "metrics"});
+  const YAML::Node node = root["node"];
+  r.only(node, "node", {"name", "roles", "attributes"});
+  r.get(node, "name", "node", &c.node_name);
+  r.get(node, "roles", "node", &c.roles);
+  r.get(node, "attributes", "node", &c.attributes);
+  if (c.node_name.empty()) r.fail("node.name", "must not be empty");
+  if (c.roles.empty()) r.fail("node.roles", "must name at least one role");
+
+  const YAML::Node zk = root["zookeeper"];
+  r.only(zk, "zookeeper", {"connect", "root", "digest_file", "session_timeout_ms"});
+  r.get(zk, "connect", "zookeeper", &c.zk_connect);
+  r.get(zk, "root", "zookeeper", &c.zk_root);
+  r.get(zk, "digest_file", "zookeeper", &c.zk_digest_file);
+  r.millis(zk, "session_timeout_ms", "zookeeper", &c.zk_session_timeout);
+  if (c.zk_connect.empty()) r.fail("zookeeper.connect", "required");
+
+  const YAML::Node api = root["apiserver"];
+  r.only(api, "apiserver", {"address", "certs_dir", "ca", "cert", "key", "token", "server_name", "insecure"});
+  c.apiserver.as_role = "agent";
+  r.get(api, "address", "apiserver", &c.apiserver.server);
+  r.get(api, "certs_dir", "apiserver", &c.apiserver.certs_dir);
+  r.get(api, "ca", "apiserver", &c.apiserver.ca);
+  r.get(api, "cert", "apiserver", &c.apiserver.cert);
+  r.get(api, "key", "apiserver", &c.apiserver.key);
+  r.get(api, "token", "apiserver", &c.apiserver.token);
+  r.get(api, "server_name", "apiserver", &c.apiserver.server_name);
+  r.get(api, "insecure", "apiserver", &c.apiserver.insecure);
+  c.apiserver.timeout_s = 10;
+
+  r.get(root, "secret_key_file", "", &c.secret_key_file);
+  r.get(root, "state_dir", "", &c.state_dir);
+  if (c.state_dir.empty()) r.fail("state_dir", "must not be empty");
+
+  const YAML::Node hp = root["haproxy"];
+  r.only(hp, "haproxy",
+         {"binary", "min_reload_interval_ms", "hard_stop_after", "drain_timeout_ms", "port_range", "stop_on_exit"});
+  r.get(hp, "binary", "haproxy", &c.haproxy_binary);
+  r.millis(hp, "min_reload_interval_ms", "haproxy", &c.min_reload_interval);
+  r.get(hp, "hard_stop_after", "haproxy", &c.hard_stop_after);
+  r.millis(hp, "drain_timeout_ms", "haproxy", &c.drain_timeout);
+  r.get(hp, "stop_on_exit", "haproxy", &c.stop_haproxy_on_exit);
+  if (hp && hp["port_range"]) {
+    std::vector<uint32_t> range;
+    r.get(hp, "port_range", "haproxy", &range);
+    if (range.size() != 2 || range[0] == 0 || range[0] > range[1] || range[1] > 65535)
+      r.fail("haproxy.port_range", "must be [first, last] within 1..65535");
+    c.port_range_first = range[0];
+    c.port_range_last = range[1];
+  }
+  const YAML::Node metrics = root["metrics"];
+  r.only(metrics, "metrics", {"listen"});
+  r.get(metrics, "listen", "metrics", &c.metrics_listen);
+  return c;
+}
+
+AgentConfig AgentConfig::from_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return from_yaml(ss.str(), path);
+}
+
+}  // namespace edgelb::cp

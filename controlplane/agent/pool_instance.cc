@@ -1,0 +1,254 @@
+#include "agent/pool_instance.h"
+
+#include <arpa/inet.h>
+
+#include <filesystem>
+#include <set>
+
+#include "agent/state_cache.h"
+#include "haproxy/config_renderer.h"
+#include "haproxy/runtime_api.h"
+
+namespace edgelb::cp {
+namespace fs = std::filesystem;
+
+namespace {
+constexpr auto kStartRetry = std::chrono::seconds(5);
+
+bool ip_literal(const std::string& a) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
+}
+}  // namespace
+
+PoolInstance::PoolInstance(std::string dir, InstanceOptions options, AgentMetrics* metrics)
+    : dir_(std::move(dir)), options_(std::move(options)), metrics_(metrics) {}
+
+PoolInstance::~PoolInstance() = default;
+
+void PoolInstance::set_inputs(PoolInputs inputs, std::map<std::string, uint32_t> allocated_ports) {
+  inputs_ = std::move(inputs);
+  ports_ = std::move(allocated_ports);
+}
+
+void PoolInstance::set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision,
+                                 std::optional<Clock::time_point> event_time) {
+  if (endpoints != endpoints_ && event_time && !pending_event_) pending_event_ = event_time;
+  endpoints_ = std::move(endpoints);
+  revision_ = revision;
+}
+
+std::string PoolInstance::structure_key(const PoolInputs& in, const std::map<std::string, uint32_t>& ports) {
+  nlohmann::json j = in.to_json();
+  j["ports"] = ports;
+  return haproxy::config_hash(j.dump());
+}
+
+std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& slots) {
+  auto settings = haproxy::RenderSettings::under(dir_);
+  settings.hard_stop_after = options_.hard_stop_after;
+  settings.allocated_ports = r.ports;
+  const auto t0 = Clock::now();
+  std::string text = haproxy::render_config(r.model, r.inputs.version, slots, settings, r.inputs.template_text);
+  if (metrics_) metrics_->render_time(Clock::now() - t0);
+  return text;
+}
+
+void PoolInstance::install_files(const PoolInputs& in) {
+  auto settings = haproxy::RenderSettings::under(dir_);
+  auto sync_dir = [](const std::string& dir, const std::map<std::string, std::string>& files) {
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+    for (const auto& [name, content] : files) write_file_atomic(dir + "/" + name, content, 0600);
+    for (const auto& e : fs::directory_iterator(dir))
+      if (!files.count(e.path().filename().string())) fs::remove(e.path());
+  };
+  sync_dir(settings.secrets_dir, in.secret_files);
+  sync_dir(settings.envfile_dir, in.env_files);
+  if (!in.autocert_pem.empty()) write_file_atomic(settings.autocert_path, in.autocert_pem, 0600);
+}
+
+void PoolInstance::record_event_latency() {
+  if (pending_event_ && metrics_) metrics_->event_to_applied(Clock::now() - *pending_event_);
+  pending_event_.reset();
+}
+
+std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_point now) {
+  const std::string key = structure_key(*inputs_, ports_);
+  try {
+    Running r{*inputs_, PoolModel::from_json(inputs_->config), ports_, key};
+    install_files(r.inputs);
+    auto slots = haproxy::ServerSlots::plan(r.model, endpoints_);
+    const std::string text = render(r, slots);
+    haproxy::SupervisorOptions o;
+    o.haproxy_binary = options_.haproxy_binary;
+    o.instance_dir = dir_;
+    o.stop_on_exit = options_.stop_on_exit;
+    auto sup = std::make_unique<haproxy::Supervisor>(o);
+    sup->start(text);
+    supervisor_ = std::move(sup);
+    running_ = std::move(r);
+    slots_ = std::move(slots);
+    last_reload_ = now;
+    error_.clear();
+    failed_key_.clear();
+    record_event_latency();
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    error_ = std::string("cannot start HAProxy: ") + e.what();
+    return now + kStartRetry;
+  }
+}
+
+void PoolInstance::reload(Clock::time_point now) {
+  const std::string key = structure_key(*inputs_, ports_);
+  const bool to_desired = key != failed_key_;
+  last_reload_ = now;
+  try {
+    Running r = to_desired ? Running{*inputs_, PoolModel::from_json(inputs_->config), ports_, key} : *running_;
+    if (to_desired) install_files(r.inputs);
+    auto slots = slots_.replan(r.model, endpoints_);
+    const std::string text = render(r, slots);
+    haproxy::ReloadResult res = supervisor_->reload(text);
+    if (metrics_) metrics_->reload(inputs_->name, res.ok);
+    if (!res.ok) throw std::runtime_error(res.error);
+    running_ = std::move(r);
+    slots_ = std::move(slots);
+    draining_since_.clear();
+    if (to_desired) error_.clear();
+    record_event_latency();
+  } catch (const std::exception& e) {
+    if (to_desired) failed_key_ = key;
+    error_ = "version " + std::to_string(inputs_->version) + " not applied: " + e.what();
+  }
+}
+
+void PoolInstance::runtime_changes(Clock::time_point now) {
+  std::vector<haproxy::SlotChange> changes;
+  if (!slots_.update(endpoints_, &changes)) {
+    reload(now);  // slots exhausted: re-plan with room to grow
+    return;
+  }
+  if (changes.empty()) {
+    record_event_latency();
+    return;
+  }
+  std::vector<std::string> commands;
+  for (const auto& c : changes) {
+    const auto& g = slots_.groups()[c.group];
+    const auto& spec = running_->model.backends[g.backend].services[g.service];
+    auto more = haproxy::slot_commands(g.backend_name, haproxy::slot_name(g, c.slot), c.before, c.after,
+                                       spec.check_enabled.value_or(true));
+    commands.insert(commands.end(), more.begin(), more.end());
+    const auto id = std::make_pair(c.group, c.slot);
+    if (c.after.draining && !c.before.draining) draining_since_[id] = now;
+    if (!c.after.draining) draining_since_.erase(id);
+  }
+  // A host-name address cannot be set at runtime: such a server needs a reload.
+  bool needs_reload = false;
+  for (const auto& c : changes)
+    if (c.after.server && !c.after.draining && !ip_literal(c.after.server->address)) needs_reload = true;
+  auto res = supervisor_->runtime(commands);
+  runtime_commands_ += commands.size();
+  if (!res.ok || needs_reload) {
+    // HAProxy and the slots disagree: a reload puts the whole state in place.
+    reload(now);
+    return;
+  }
+  record_event_latency();
+  try {
+    supervisor_->write_config(render(*running_, slots_));
+  } catch (const std::exception& e) {
+    error_ = std::string("cannot rewrite haproxy.cfg: ") + e.what();
+  }
+}
+
+std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock::time_point now) {
+  std::optional<Clock::time_point> next;
+  std::vector<std::string> commands;
+  for (auto it = draining_since_.begin(); it != draining_since_.end();) {
+    const auto due = it->second + options_.drain_timeout;
+    if (due > now) {
+      if (!next || due < *next) next = due;
+      ++it;
+      continue;
+    }
+    const auto [group, slot] = it->first;
+    const haproxy::Slot before = slots_.groups()[group].slots[slot];
+    if (slots_.release(group, slot)) {
+      const auto& g = slots_.groups()[group];
+      auto more = haproxy::slot_commands(g.backend_name, haproxy::slot_name(g, slot), before, haproxy::Slot{}, true);
+      commands.insert(commands.end(), more.begin(), more.end());
+    }
+    it = draining_since_.erase(it);
+  }
+  if (!commands.empty()) {
+    supervisor_->runtime(commands);
+    runtime_commands_ += commands.size();
+    try {
+      supervisor_->write_config(render(*running_, slots_));
+    } catch (const std::exception&) {
+    }
+  }
+  return next;
+}
+
+std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_point now) {
+  if (!inputs_) return std::nullopt;
+  if (!supervisor_ || !running_) return start(now);
+  const std::string key = structure_key(*inputs_, ports_);
+  std::optional<Clock::time_point> wake;
+  if (key != running_->key && key != failed_key_) {
+    const auto allowed = last_reload_ ? *last_reload_ + options_.min_reload_interval : now;
+    if (now >= allowed) {
+      reload(now);
+    } else {
+      wake = allowed;  // coalesce: whatever else changes until then rides on the same reload
+      runtime_changes(now);
+    }
+  } else {
+    runtime_changes(now);
+  }
+  auto drain = finish_drains(now);
+  if (drain && (!wake || *drain < *wake)) wake = drain;
+  return wake;
+}
+
+void PoolInstance::stop_haproxy() {
+  if (supervisor_) supervisor_->stop(true);
+}
+
+std::optional<haproxy::SupervisorStatus> PoolInstance::haproxy_status() const {
+  if (!supervisor_) return std::nullopt;
+  return supervisor_->status();
+}
+
+nlohmann::json PoolInstance::registration() const {
+  nlohmann::json j;
+  j["appliedVersion"] = applied_version();
+  j["desiredVersion"] = inputs_ ? inputs_->version : 0;
+  j["endpointsRevision"] = revision_;
+  j["runtimeCommands"] = runtime_commands_;
+  auto st = haproxy_status();
+  if (!st) {
+    j["state"] = "stopped";
+    j["healthy"] = false;
+    j["error"] = error_;
+    return j;
+  }
+  const bool serving =
+      st->state == haproxy::HaproxyState::kRunning || st->state == haproxy::HaproxyState::kReloadFailed;
+  j["state"] = st->state == haproxy::HaproxyState::kRunning && !error_.empty() ? "reload_failed"
+                                                                               : haproxy::haproxy_state_name(st->state);
+  j["healthy"] = serving;
+  j["error"] = error_.empty() ? st->error : error_;
+  j["configHash"] = st->config_hash;
+  j["lastReloadMs"] = st->last_reload_unix_ms;
+  j["reloads"] = st->reloads;
+  j["reloadFailures"] = st->reload_failures;
+  j["restarts"] = st->restarts;
+  j["masterPid"] = st->master_pid;
+  return j;
+}
+
+}  // namespace edgelb::cp
