@@ -372,6 +372,9 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
 
 void Agent::publish_and_save(const std::string& name, Served& s) {
   nlohmann::json reg = s.instance->registration();
+  reg["address"] = config_.node_address;
+  reg["instanceDir"] = s.instance->dir();
+  reg["allocatedPorts"] = s.instance->running_ports() ? *s.instance->running_ports() : s.instance->allocated_ports();
   auto c = claims_.find(name);
   if (c != claims_.end() && c->second->held() && reg != s.published) {
     c->second->publish(reg);

@@ -57,11 +57,13 @@ AgentConfig AgentConfig::from_yaml(const std::string& text, const std::string& o
   c.node_name = host;
   r.only(root, "", {"node", "zookeeper", "apiserver", "secret_key_file", "state_dir", "haproxy", "metrics"});
   const YAML::Node node = root["node"];
-  r.only(node, "node", {"name", "roles", "attributes"});
+  r.only(node, "node", {"name", "address", "roles", "attributes"});
   r.get(node, "name", "node", &c.node_name);
+  r.get(node, "address", "node", &c.node_address);
   r.get(node, "roles", "node", &c.roles);
   r.get(node, "attributes", "node", &c.attributes);
   if (c.node_name.empty()) r.fail("node.name", "must not be empty");
+  if (c.node_address.empty()) c.node_address = c.node_name;
   if (c.roles.empty()) r.fail("node.roles", "must name at least one role");
 
   const YAML::Node zk = root["zookeeper"];

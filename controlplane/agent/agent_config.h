@@ -16,6 +16,7 @@ namespace edgelb::cp {
 struct AgentConfig {
   // node: what placement (role, constraints) sees.
   std::string node_name;                           // default: the host name
+  std::string node_address;                        // where clients reach this node; default: node_name
   std::vector<std::string> roles{"slave_public"};  // Mesos roles served ("*": private agents)
   std::map<std::string, std::string> attributes;   // for constraints (rack:CLUSTER:r1, ...)
 

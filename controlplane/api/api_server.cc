@@ -8,10 +8,12 @@
 #include <sstream>
 
 #include "api/grpc_errors.h"
+#include "api/lb_config.h"
 #include "api/proto/edgelb.grpc.pb.h"
 #include "common/read_file.h"
 #include "dataplane/rpc/reflection_v1.h"
 #include "pool/pool_document.h"
+#include "pool/pool_model.h"
 #include "pool/pool_validator.h"
 
 namespace edgelb::cp {
@@ -39,11 +41,12 @@ void fill(const PoolRecord& r, pb::Pool* out) {
 
 class ApiServer::Service final : public pb::EdgeLB::Service {
  public:
-  Service(PoolStore& store, const Authorizer& auth, AuditLog& audit) : store_(store), auth_(auth), audit_(audit) {}
+  Service(PoolStore& store, const Authorizer& auth, AuditLog& audit, const mesos::MesosModel* model)
+      : store_(store), auth_(auth), audit_(audit), model_(model) {}
 
   grpc::Status Ping(grpc::ServerContext* ctx, const pb::PingRequest*, pb::PingReply* out) override {
     Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
     out->set_message("pong");
     out->set_zookeeper_connected(store_.zk().connected());
     return grpc::Status::OK;
@@ -51,7 +54,7 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
 
   grpc::Status GetVersion(grpc::ServerContext* ctx, const pb::GetVersionRequest*, pb::VersionReply* out) override {
     Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
     out->set_version(EDGELB_VERSION);
     out->set_api("edgelb.v1");
     out->set_pool_schema("V2");
@@ -140,7 +143,7 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
 
   grpc::Status GetPool(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::Pool* out) override {
     Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
     if (!valid_pool_name(req->name()))
       return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
@@ -152,7 +155,7 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
 
   grpc::Status ListPools(grpc::ServerContext* ctx, const pb::ListPoolsRequest*, pb::ListPoolsReply* out) override {
     Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
     std::vector<PoolSummary> pools;
     auto r = store_.list(&pools);
     if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
@@ -236,9 +239,63 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
         Role::kAdmin);
   }
 
+  grpc::Status GetLbConfig(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::LbConfig* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
+    if (!valid_pool_name(req->name()))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    PoolRecord rec;
+    auto r = store_.get(req->name(), &rec);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+    std::string text;
+    r = store_.get_template(req->name(), &text);
+    if (!r.ok() && r.code != StoreResult::kNotFound) return fail(ctx, code_of(r.code), r.message);
+    std::vector<InstanceRegistration> instances;
+    store_.instances(req->name(), &instances);  // none yet is fine
+    try {
+      std::optional<mesos::ModelView> view;
+      if (model_) view = model_->snapshot();
+      LbConfigView v = render_lb_config(rec, text, instances, view ? &*view : nullptr);
+      out->set_name(rec.name);
+      out->set_version(rec.version);
+      out->set_endpoints_revision(v.revision);
+      out->set_config(v.config);
+      out->set_instance(v.instance);
+      out->set_custom_template(!text.empty());
+    } catch (const std::exception& e) {
+      return fail(ctx, grpc::FAILED_PRECONDITION, std::string("cannot render the pool: ") + e.what());
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GetPoolEndpoints(grpc::ServerContext* ctx, const pb::GetPoolRequest* req,
+                                pb::PoolEndpoints* out) override {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
+    if (!valid_pool_name(req->name()))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    PoolRecord rec;
+    auto r = store_.get(req->name(), &rec);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+    std::vector<InstanceRegistration> instances;
+    r = store_.instances(req->name(), &instances);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    out->set_name(rec.name);
+    for (const auto& row : lb_endpoints(PoolModel::from_json(rec.config), instances)) {
+      auto* e = out->add_endpoints();
+      e->set_instance(row.instance);
+      e->set_host(row.host);
+      e->set_address(row.address);
+      e->set_name(row.name);
+      e->set_port(row.port);
+      e->set_protocol(row.protocol);
+    }
+    return grpc::Status::OK;
+  }
+
   grpc::Status GetTemplate(grpc::ServerContext* ctx, const pb::TemplateRequest* req, pb::TemplateReply* out) override {
     Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
     if (!valid_pool_name(req->pool()))
       return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"pool", "not a pool name"}});
     std::string text;
@@ -340,10 +397,11 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   PoolStore& store_;
   const Authorizer& auth_;
   AuditLog& audit_;
+  const mesos::MesosModel* model_;
 };
 
 ApiServer::ApiServer(const ApiServerOptions& o, PoolStore& store, const Authorizer& auth, AuditLog& audit)
-    : service_(std::make_unique<Service>(store, auth, audit)) {
+    : service_(std::make_unique<Service>(store, auth, audit, o.mesos_model)) {
   std::shared_ptr<grpc::ServerCredentials> creds;
   if (!o.tls_cert_file.empty()) {
     grpc::SslServerCredentialsOptions ssl(o.client_ca_file.empty()

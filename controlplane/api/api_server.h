@@ -16,6 +16,7 @@
 
 #include "api/audit_log.h"
 #include "api/auth.h"
+#include "mesos/mesos_model.h"
 #include "store/pool_store.h"
 
 namespace grpc {
@@ -35,6 +36,8 @@ struct ApiServerOptions {
   // More services on the same port, credentials and health status (e.g. the mesos-listener's
   // edgelb.v1.MesosListener). Not owned; must outlive the server.
   std::vector<grpc::Service*> extra_services;
+  // The mesos-listener's model, for GetLbConfig's servers (null: rendered without servers).
+  const mesos::MesosModel* mesos_model = nullptr;
 };
 
 class ApiServer {

@@ -13,6 +13,7 @@ namespace edgelb::cp {
 
 const char* role_name(Role r) {
   switch (r) {
+    case Role::kAgent: return "agent";
     case Role::kViewer: return "viewer";
     case Role::kOperator: return "operator";
     case Role::kAdmin: return "admin";
@@ -22,6 +23,7 @@ const char* role_name(Role r) {
 }
 
 std::optional<Role> parse_role(const std::string& s) {
+  if (s == "agent") return Role::kAgent;
   if (s == "viewer") return Role::kViewer;
   if (s == "operator") return Role::kOperator;
   if (s == "admin") return Role::kAdmin;
@@ -62,7 +64,7 @@ Authorizer::Authorizer(const std::string& tokens_file, Role anonymous) : anonymo
   }
 }
 
-grpc::Status Authorizer::authorize(const grpc::ServerContext& ctx, Role needed, Caller* out) const {
+grpc::Status Authorizer::authorize(const grpc::ServerContext& ctx, Role needed, Caller* out, bool agent_allowed) const {
   Caller caller{"anonymous", anonymous_};
   bool identified = false;
   const auto& md = ctx.client_metadata();
@@ -80,8 +82,9 @@ grpc::Status Authorizer::authorize(const grpc::ServerContext& ctx, Role needed, 
       CertSubject subject = read_subject(std::string(pem.front().data(), pem.front().size()));
       auto role = parse_role(subject.organizational_unit);
       if (!role || *role == Role::kNone)
-        return grpc::Status(grpc::PERMISSION_DENIED, "client certificate CN=" + subject.common_name +
-                                                         " has no edgelb role in its OU (viewer, operator or admin)");
+        return grpc::Status(grpc::PERMISSION_DENIED,
+                            "client certificate CN=" + subject.common_name +
+                                " has no edgelb role in its OU (viewer, operator, admin or agent)");
       caller = Caller{"cn:" + subject.common_name, *role};
       identified = true;
     }
@@ -89,6 +92,7 @@ grpc::Status Authorizer::authorize(const grpc::ServerContext& ctx, Role needed, 
   if (!identified && anonymous_ == Role::kNone)
     return grpc::Status(grpc::UNAUTHENTICATED, "no client certificate or bearer token");
   if (out) *out = caller;
+  if (caller.role == Role::kAgent && agent_allowed) return grpc::Status::OK;
   if (static_cast<int>(caller.role) < static_cast<int>(needed))
     return grpc::Status(grpc::PERMISSION_DENIED,
                         caller.name + " has role " + role_name(caller.role) + "; this call needs " + role_name(needed));

@@ -15,7 +15,9 @@ class Status;
 
 namespace edgelb::cp {
 
-enum class Role { kNone = 0, kViewer = 1, kOperator = 2, kAdmin = 3 };
+// kAgent (edgelb-agent) is outside the order: it may make only the calls that accept it
+// (reading pools, templates, rendered configs and endpoints), nothing else.
+enum class Role { kAgent = -1, kNone = 0, kViewer = 1, kOperator = 2, kAdmin = 3 };
 const char* role_name(Role r);
 std::optional<Role> parse_role(const std::string& s);
 
@@ -32,8 +34,8 @@ class Authorizer {
   Authorizer(const std::string& tokens_file, Role anonymous);
 
   // Identifies the caller; UNAUTHENTICATED for an unknown token or no identity,
-  // PERMISSION_DENIED when its role is below `needed`.
-  grpc::Status authorize(const grpc::ServerContext& ctx, Role needed, Caller* out) const;
+  // PERMISSION_DENIED when its role is below `needed` (an agent: unless `agent_allowed`).
+  grpc::Status authorize(const grpc::ServerContext& ctx, Role needed, Caller* out, bool agent_allowed = false) const;
 
  private:
   std::map<std::string, Caller> tokens_;  // sha256 hex -> caller

@@ -106,7 +106,7 @@ void MesosListenerService::fill_status(pb::ListenerStatus* s) const {
 grpc::Status MesosListenerService::List(grpc::ServerContext* ctx, const pb::ListMesosRequest*,
                                         pb::ListMesosResponse* out) {
   Caller who;
-  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
   const mesos::ModelView v = model_.snapshot();
   out->set_revision(v.revision);
   for (const auto& f : v.frameworks) to_pb(*f, out->add_frameworks());
@@ -119,7 +119,7 @@ grpc::Status MesosListenerService::List(grpc::ServerContext* ctx, const pb::List
 grpc::Status MesosListenerService::Watch(grpc::ServerContext* ctx, const pb::WatchMesosRequest* req,
                                          grpc::ServerWriter<pb::WatchMesosResponse>* writer) {
   Caller who;
-  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
   uint64_t after = req->after_revision();
   bool resync = after == 0;
   std::vector<Change> changes;
@@ -176,7 +176,7 @@ grpc::Status MesosListenerService::Watch(grpc::ServerContext* ctx, const pb::Wat
 grpc::Status MesosListenerService::Endpoints(grpc::ServerContext* ctx, const pb::EndpointsRequest* req,
                                              pb::EndpointsResponse* out) {
   Caller who;
-  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
   nlohmann::json pool;
   if (!req->pool().empty() && !req->pool_config().empty())
     return fail(ctx, grpc::INVALID_ARGUMENT, "give either pool or pool_config, not both");

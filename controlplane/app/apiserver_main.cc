@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
       subscriber = std::make_unique<mesos::MesosSubscriber>(mesos_opts, model);
       mesos_service = std::make_unique<MesosListenerService>(model, subscriber.get(), &store, auth, mesos_opts.master);
       api.extra_services.push_back(mesos_service.get());
+      api.mesos_model = &model;
       subscriber->start();
       std::fprintf(stderr, "edgelb-apiserver: mesos-listener subscribing to %s\n", mesos_opts.master.c_str());
     }

@@ -48,7 +48,7 @@ int certs_init(const std::string& dir, const std::vector<std::string>& names, co
   auto s = edgelb::cp::issue(server, ca);
   write_file(dir + "/server.crt", s.cert_pem, false);
   write_file(dir + "/server.key", s.key_pem, true);
-  for (const char* role : {"admin", "operator", "viewer"}) {
+  for (const char* role : {"admin", "operator", "viewer", "agent"}) {
     CertRequest client;
     client.common_name = std::string("edgelb-") + role;
     client.organizational_unit = role;
@@ -60,7 +60,7 @@ int certs_init(const std::string& dir, const std::vector<std::string>& names, co
   }
   // The apiserver's key for secrets at rest, unless one is there already (it seals stored data).
   if (!fs::exists(dir + "/secret.key")) edgelb::cp::SecretBox::generate_key_file(dir + "/secret.key");
-  std::cout << "wrote " << dir << "/{ca,server,admin,operator,viewer}.{crt,key} and " << dir << "/secret.key\n"
+  std::cout << "wrote " << dir << "/{ca,server,admin,operator,viewer,agent}.{crt,key} and " << dir << "/secret.key\n"
             << "apiserver: --tls-cert " << dir << "/server.crt --tls-key " << dir << "/server.key --client-ca " << dir
             << "/ca.crt --secret-key-file " << dir << "/secret.key\n"
             << "edgelbctl: --certs-dir " << dir << " [--as admin|operator|viewer]\n";
@@ -72,8 +72,8 @@ int certs_init(const std::string& dir, const std::vector<std::string>& names, co
 void add_certs_verbs(CLI::App& app, CertsVerbs* v) {
   auto* certs = app.add_subcommand("certs", "certificates for mutual TLS");
   certs->require_subcommand(1);
-  v->init =
-      certs->add_subcommand("init", "make a CA, a server certificate and admin/operator/viewer client certificates");
+  v->init = certs->add_subcommand(
+      "init", "make a CA, a server certificate and admin/operator/viewer/agent client certificates");
   v->init->add_option("--dir", v->dir, "output directory")->capture_default_str();
   v->init->add_option("--server-name", v->names, "DNS names of the apiserver")->capture_default_str();
   v->init->add_option("--ip", v->ips, "IP addresses of the apiserver")->capture_default_str();

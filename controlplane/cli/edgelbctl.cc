@@ -1,7 +1,7 @@
 // edgelbctl: the operator CLI of the edgelb control API (edgelb.v1 on edgelb-apiserver), with
 // Edge-LB's verbs. Reads print tables, or JSON with --json; validation errors print one line
 // per field path. docs/apiserver.md ("edgelbctl") has every verb; each group of verbs lives in
-// its own file (pool_verbs, template_verbs, secret_verbs, certs_verbs, mesos_verbs).
+// its own file (pool_verbs, template_verbs, secret_verbs, certs_verbs, mesos_verbs, lb_verbs).
 //
 // Exit codes: 0 ok, 2 usage, 3 invalid config (paths printed), 4 version conflict / already
 // exists / precondition, 5 not found, 6 apiserver or ZooKeeper unavailable, 7 not
@@ -17,6 +17,7 @@
 #include "api/proto/edgelb.grpc.pb.h"
 #include "cli/certs_verbs.h"
 #include "cli/cli_support.h"
+#include "cli/lb_verbs.h"
 #include "cli/mesos_verbs.h"
 #include "cli/pool_verbs.h"
 #include "cli/secret_verbs.h"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   SecretVerbs secrets;
   CertsVerbs certs;
   MesosVerbs mesos;
+  LbVerbs lb;
   add_pool_verbs(app, &pools);
   add_template_verbs(app, &templates);
   add_secret_verbs(app, &secrets);
@@ -70,13 +72,14 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "client and server versions");
   add_certs_verbs(app, &certs);
   add_mesos_verbs(app, &mesos);
+  add_lb_verbs(app, &lb);
   CLI11_PARSE(app, argc, argv);
 
   try {
     int rc = 0;
     if (run_certs_verbs(certs, &rc) || run_pool_verbs(pools, conn, json_out, &rc) ||
         run_template_verbs(templates, conn, json_out, &rc) || run_secret_verbs(secrets, conn, json_out, &rc) ||
-        run_mesos_verbs(mesos, conn, json_out, &rc))
+        run_mesos_verbs(mesos, conn, json_out, &rc) || run_lb_verbs(lb, conn, json_out, &rc))
       return rc;
     auto stub = pb::EdgeLB::NewStub(cp::api_channel(conn));
     auto ctx = cp::api_context(conn);

@@ -1,5 +1,7 @@
 #include "cli/mesos_verbs.h"
 
+#include "cli/lb_verbs.h"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
@@ -117,17 +119,21 @@ void add_mesos_verbs(CLI::App& app, MesosVerbs* v) {
   v->tasks->add_flag("--watch", v->watch, "stream changes as JSON lines");
   v->tasks->add_option("--from", v->from_revision, "with --watch: continue after this revision (0: full state first)");
   v->tasks->add_option("--max-batches", v->max_batches, "with --watch: stop after this many messages");
-  v->endpoints = app.add_subcommand("endpoints", "the endpoints a pool's service selectors select now");
+  v->endpoints = app.add_subcommand(
+      "endpoints", "where a pool's instances listen; with --backends, the servers its selectors select now");
   v->endpoints->add_option("pool", v->pool, "a stored pool");
-  v->endpoints->add_option("--file", v->file, "a pool file instead of a stored pool");
-  v->endpoints->add_flag("--all", v->all, "also tasks that are not ready");
+  v->endpoints->add_flag("--backends", v->backends, "the task endpoints the pool's service selectors select");
+  v->endpoints->add_option("--file", v->file, "with --backends: a pool file instead of a stored pool");
+  v->endpoints->add_flag("--all", v->all, "with --backends: also tasks that are not ready");
 }
 
 bool run_mesos_verbs(const MesosVerbs& v, const Connection& conn, bool json_out, int* exit) {
   if (v.tasks && v.tasks->parsed())
     *exit = run_tasks(v, conn, json_out);
-  else if (v.endpoints && v.endpoints->parsed())
+  else if (v.endpoints && v.endpoints->parsed() && (v.backends || !v.file.empty()))
     *exit = run_endpoints(v, conn, json_out);
+  else if (v.endpoints && v.endpoints->parsed())
+    *exit = run_pool_lb_endpoints(v.pool, conn, json_out);
   else
     return false;
   return true;

@@ -1,6 +1,7 @@
 // edgelbctl's mesos-listener verbs (edgelb.v1.MesosListener):
 //   tasks [--watch [--from REV] [--max-batches N]]   the live tasks, or a stream of changes
-//   endpoints POOL | --file POOL_FILE [--all]        what a pool's service selectors select now
+//   endpoints POOL                                   where the pool's instances listen (lb_verbs)
+//   endpoints --backends POOL | --file POOL_FILE [--all]  what its service selectors select now
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -19,6 +20,7 @@ struct MesosVerbs {
   int max_batches = 0;  // 0: until interrupted
   std::string pool, file;
   bool all = false;
+  bool backends = false;
 };
 
 void add_mesos_verbs(CLI::App& app, MesosVerbs* v);

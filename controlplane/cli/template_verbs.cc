@@ -4,6 +4,7 @@
 
 #include "api/client.h"
 #include "api/proto/edgelb.grpc.pb.h"
+#include "haproxy/config_renderer.h"
 
 namespace edgelb::cli {
 
@@ -18,13 +19,25 @@ void add_template_verbs(CLI::App& app, TemplateVerbs* v) {
     c->add_option("pool", v->pool)->required();
     c->add_option("file", v->file)->required();
   }
-  v->show = tmpl->add_subcommand("show", "print the custom template");
+  v->show = tmpl->add_subcommand("show", "print a pool's custom template (or --default, the built-in one)");
+  v->show->add_option("pool", v->pool);
+  v->show->add_flag("--default", v->show_default, "the default template (mustache; docs/agent.md)");
   v->del = tmpl->add_subcommand("delete", "go back to the default template");
-  for (auto* c : {v->show, v->del}) c->add_option("pool", v->pool)->required();
+  v->del->add_option("pool", v->pool)->required();
 }
 
 bool run_template_verbs(const TemplateVerbs& v, const Connection& conn, bool json_out, int* exit) {
   if (!v.create->parsed() && !v.update->parsed() && !v.show->parsed() && !v.del->parsed()) return false;
+  if (v.show->parsed() && v.show_default) {
+    std::cout << haproxy::default_template();
+    *exit = 0;
+    return true;
+  }
+  if (v.show->parsed() && v.pool.empty()) {
+    std::cerr << "edgelbctl: template show needs a pool (or --default)\n";
+    *exit = 2;
+    return true;
+  }
   auto stub = pb::EdgeLB::NewStub(cp::api_channel(conn));
   auto ctx = cp::api_context(conn);
   grpc::Status s;

@@ -1,5 +1,6 @@
 // edgelbctl's template verbs: a pool's custom HAProxy template.
-//   template create|update POOL FILE | template show POOL | template delete POOL
+//   template create|update POOL FILE | template show POOL | template show --default
+//   template delete POOL
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@ namespace edgelb::cli {
 struct TemplateVerbs {
   CLI::App *create = nullptr, *update = nullptr, *show = nullptr, *del = nullptr;
   std::string pool, file;
+  bool show_default = false;
 };
 
 void add_template_verbs(CLI::App& app, TemplateVerbs* v);

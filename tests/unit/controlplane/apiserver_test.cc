@@ -34,7 +34,7 @@ using namespace std::chrono_literals;
 using test::read_file_or_throw;
 
 struct Pki {
-  KeyAndCert ca, server, admin, op, viewer, stranger, no_role;
+  KeyAndCert ca, server, admin, op, viewer, agent, stranger, no_role;
   Pki() {
     CertRequest r;
     r.common_name = "test CA";
@@ -55,6 +55,7 @@ struct Pki {
     admin = client("alice", "admin", ca);
     op = client("olga", "operator", ca);
     viewer = client("victor", "viewer", ca);
+    agent = client("node-1", "agent", ca);
     no_role = client("nobody", "", ca);
     CertRequest other;
     other.common_name = "other CA";
@@ -378,6 +379,78 @@ TEST_F(ApiTest, StatusReportsRegisteredInstances) {
   ASSERT_TRUE(op->GetPoolStatus(c.get(), g, &st).ok());
   EXPECT_EQ(st.health(), "HEALTHY");
   zk_->forget_ephemeral(dir + "a");
+}
+
+// The agent role reads pools, templates, rendered configs and endpoints, and nothing else.
+TEST_F(ApiTest, AgentsReadWhatTheyServeAndNothingElse) {
+  start(true);
+  auto agent = stub(&pki_->agent), op = stub(&pki_->op);
+  pb::PoolWriteReply w;
+  auto c = ctx();
+  ASSERT_TRUE(op->CreatePool(c.get(), pool_request("web"), &w).ok());
+  pb::GetPoolRequest g;
+  g.set_name("web");
+  pb::Pool p;
+  pb::ListPoolsReply l;
+  pb::LbConfig cfg;
+  pb::PoolStatus st;
+  pb::ListSecretsReply ls;
+  c = ctx();
+  EXPECT_TRUE(agent->GetPool(c.get(), g, &p).ok());
+  c = ctx();
+  EXPECT_TRUE(agent->ListPools(c.get(), {}, &l).ok());
+  c = ctx();
+  EXPECT_TRUE(agent->GetLbConfig(c.get(), g, &cfg).ok());
+  c = ctx();
+  EXPECT_EQ(agent->CreatePool(c.get(), pool_request("other"), &w).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  EXPECT_EQ(agent->GetPoolStatus(c.get(), g, &st).error_code(), grpc::PERMISSION_DENIED);
+  c = ctx();
+  EXPECT_EQ(agent->ListSecrets(c.get(), {}, &ls).error_code(), grpc::PERMISSION_DENIED);
+}
+
+// GetLbConfig renders what an instance runs (its ports and directory from its registration);
+// GetPoolEndpoints says where each instance listens.
+TEST_F(ApiTest, LbConfigAndPoolEndpointsFollowTheInstances) {
+  start(true);
+  auto viewer = stub(&pki_->viewer), op = stub(&pki_->op);
+  pb::PoolWriteReply w;
+  pb::PoolWriteRequest req;
+  req.set_config(R"({"apiVersion":"V2","name":"web","haproxy":{"stats":{"bindPort":0},"frontends":[
+    {"name":"www","bindPort":80,"protocol":"HTTP","linkBackend":{"defaultBackend":"app"}}],
+    "backends":[{"name":"app","protocol":"HTTP","services":[{"marathon":{"serviceID":"/app"},"endpoint":{"port":80}}]}]}})");
+  auto c = ctx();
+  ASSERT_TRUE(op->CreatePool(c.get(), req, &w).ok());
+  pb::GetPoolRequest g;
+  g.set_name("web");
+  pb::LbConfig cfg;
+  c = ctx();
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), g, &cfg).ok());
+  EXPECT_EQ(cfg.version(), 1);
+  EXPECT_EQ(cfg.instance(), "");
+  EXPECT_NE(cfg.config().find("bind 0.0.0.0:10000\n"), std::string::npos) << cfg.config();  // a preview port
+  EXPECT_NE(cfg.config().find("backend app\n"), std::string::npos);
+  EXPECT_NE(cfg.config().find("server s0_8 0.0.0.0:0 disabled check\n"), std::string::npos);
+  const std::string dir = store_->pool_path("web") + "/instances/";
+  ASSERT_EQ(zk_->create_ephemeral(dir + "instance-0", R"({"host":"node-1","address":"198.18.0.1","appliedVersion":1,
+    "allocatedPorts":{"haproxy.stats":10007},"instanceDir":"/srv/lb/pools/web"})"),
+            ZOK);
+  c = ctx();
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), g, &cfg).ok());
+  EXPECT_EQ(cfg.instance(), "instance-0");
+  EXPECT_NE(cfg.config().find("bind 0.0.0.0:10007\n"), std::string::npos) << cfg.config();
+  EXPECT_NE(cfg.config().find("stats socket /srv/lb/pools/web/run/stats.sock"), std::string::npos);
+  pb::PoolEndpoints eps;
+  c = ctx();
+  ASSERT_TRUE(viewer->GetPoolEndpoints(c.get(), g, &eps).ok());
+  ASSERT_EQ(eps.endpoints_size(), 2);
+  EXPECT_EQ(eps.endpoints(0).name(), "www");
+  EXPECT_EQ(eps.endpoints(0).port(), 80u);
+  EXPECT_EQ(eps.endpoints(0).address(), "198.18.0.1");
+  EXPECT_EQ(eps.endpoints(1).name(), "stats");
+  EXPECT_EQ(eps.endpoints(1).port(), 10007u);
+  EXPECT_EQ(eps.endpoints(1).instance(), "instance-0");
+  zk_->forget_ephemeral(dir + "instance-0");
 }
 
 // Raw protobuf bytes over a generic stub: this test needs no generated health/reflection code.

@@ -223,14 +223,17 @@ TEST(Lbmgr, RuntimeStateSurvivesAReload) {
   in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a, &b}));
   Supervisor sup(in.options());
   sup.start(in.render());
-  auto r = sup.runtime({"set server app/s0_2 state drain", "set server app/s0_1 weight 50"});
+  // Slots are in (address, port) order: find which one holds b.
+  const size_t b_slot = in.slots.groups()[0].slots[0].server->port == b.port() ? 0 : 1;
+  const std::string b_name = "s0_" + std::to_string(b_slot + 1), a_name = "s0_" + std::to_string(2 - b_slot);
+  auto r = sup.runtime({"set server app/" + b_name + " state drain", "set server app/" + a_name + " weight 50"});
   ASSERT_TRUE(r.ok) << r.errors;
   in.misc = {"timeout server 20s"};
   ASSERT_TRUE(sup.reload(in.render()).ok);
   auto state = sup.runtime_api().servers_state("app");
   ASSERT_GE(state.size(), 2u);
-  EXPECT_TRUE(state[1].draining());
-  EXPECT_EQ(state[0].weight, 50u);
+  EXPECT_TRUE(state[b_slot].draining());
+  EXPECT_EQ(state[1 - b_slot].weight, 50u);
   EXPECT_EQ(in.spread(3), (std::multiset<std::string>{"a\n", "a\n", "a\n"}));
 }
 
