@@ -99,8 +99,8 @@ void Agent::run() {
     const std::string name = c.inputs.name;
     Served s;
     s.instance = std::make_unique<PoolInstance>(cache_.instance_dir(name), instance_options(), &metrics_);
+    s.instance->set_endpoints(std::move(c.endpoints), 0, c.inputs.config);
     s.instance->set_inputs(std::move(c.inputs), std::move(c.allocated_ports));
-    s.instance->set_endpoints(std::move(c.endpoints), 0);
     s.from_cache = true;
     const double age =
         (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -269,6 +269,11 @@ void Agent::reconcile_pool(const std::string& name, bool dirty) {
   if (!claim) claim = std::make_unique<InstanceClaim>(*zk_, config_.zk_root + "/pools/" + name, node_);
   auto outcome = claim->reconcile(model.count.value_or(1), model.role, constraints);
   if (outcome.zk_unavailable) return;  // keep what runs
+  if (!outcome.slot && outcome.held_by_previous_self && served_.count(name)) {
+    if (why_not_[name] != outcome.why) log("pool " + name + ": keeps serving; " + outcome.why);
+    why_not_[name] = outcome.why;
+    return;
+  }
   if (!outcome.slot) {
     if (why_not_[name] != outcome.why) log("pool " + name + " not served here: " + outcome.why);
     why_not_[name] = outcome.why;
@@ -365,7 +370,7 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
     std::string error;
     auto eps = endpoints_->fetch(in->config, &error);
     if (!eps) continue;  // the apiserver is away: keep the endpoints we have
-    s.instance->set_endpoints(std::move(eps->backends), eps->revision, event_time);
+    s.instance->set_endpoints(std::move(eps->backends), eps->revision, in->config, event_time);
     needs_endpoints_.erase(name);
   }
 }

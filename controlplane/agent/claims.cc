@@ -120,7 +120,14 @@ InstanceClaim::Outcome InstanceClaim::reconcile(int64_t count, const std::string
         return out;
       }
     }
-    if (!slot_) why = "all " + std::to_string(count) + " instance slots are taken";
+    if (!slot_) {
+      why = "all " + std::to_string(count) + " instance slots are taken";
+      for (const auto& [k, o] : others)
+        if (k >= 0 && k < count && o.name == node_.name) {
+          out.held_by_previous_self = true;
+          why = instance_node_name(k) + " is still held by this node's previous session (until it expires)";
+        }
+    }
   }
   out.slot = slot_;
   if (!slot_) out.why = why;

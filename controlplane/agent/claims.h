@@ -42,6 +42,10 @@ class InstanceClaim {
     std::optional<int> slot;  // the slot held now
     std::string why;          // why none is held (placement, all slots taken, lost, ZooKeeper down)
     bool zk_unavailable = false;
+    // A slot is held by this node's name under another session: this node's previous life (an
+    // agent restarted before ZooKeeper expired its old session). Keep serving; the slot frees
+    // when that session expires and the instances watch fires.
+    bool held_by_previous_self = false;
   };
   Outcome reconcile(int64_t count, const std::string& role, const std::vector<PlacementConstraint>& constraints);
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "agent/state_cache.h"
+#include "common/json_access.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/runtime_api.h"
 
@@ -14,6 +15,16 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr auto kStartRetry = std::chrono::seconds(5);
+constexpr auto kEndpointsRetry = std::chrono::seconds(1);
+
+// What endpoints depend on: each backend's name and services[] selectors, in order.
+nlohmann::json selectors_of(const nlohmann::json& config) {
+  nlohmann::json out = nlohmann::json::array();
+  const nlohmann::json& backends = member(member(config, "haproxy"), "backends");
+  if (backends.is_array())
+    for (const auto& b : backends) out.push_back({member(b, "name"), member(b, "services")});
+  return out;
+}
 
 bool ip_literal(const std::string& a) {
   unsigned char buf[16];
@@ -32,7 +43,8 @@ void PoolInstance::set_inputs(PoolInputs inputs, std::map<std::string, uint32_t>
 }
 
 void PoolInstance::set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision,
-                                 std::optional<Clock::time_point> event_time) {
+                                 const nlohmann::json& for_config, std::optional<Clock::time_point> event_time) {
+  endpoints_selectors_ = selectors_of(for_config);
   if (endpoints != endpoints_ && event_time && !pending_event_) pending_event_ = event_time;
   endpoints_ = std::move(endpoints);
   revision_ = revision;
@@ -198,7 +210,13 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
   if (!supervisor_ || !running_) return start(now);
   const std::string key = structure_key(*inputs_, ports_);
   std::optional<Clock::time_point> wake;
-  if (key != running_->key && key != failed_key_) {
+  if (key != running_->key && key != failed_key_ && selectors_of(inputs_->config) != endpoints_selectors_) {
+    // A new version with other selectors: its servers come from the mesos-listener.
+    error_ = "version " + std::to_string(inputs_->version) +
+             " waits for the mesos-listener's endpoints of its new service selectors";
+    wake = now + kEndpointsRetry;
+    runtime_changes(now);
+  } else if (key != running_->key && key != failed_key_) {
     const auto allowed = last_reload_ ? *last_reload_ + options_.min_reload_interval : now;
     if (now >= allowed) {
       reload(now);
@@ -207,6 +225,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
       runtime_changes(now);
     }
   } else {
+    if (key == running_->key) error_.clear();  // nothing pending: what runs is what is wanted
     runtime_changes(now);
   }
   auto drain = finish_drains(now);

@@ -46,7 +46,10 @@ class PoolInstance {
   void set_inputs(PoolInputs inputs, std::map<std::string, uint32_t> allocated_ports);
   // `event_time`: when the change that produced these endpoints reached the agent (for the
   // event-to-applied latency).
-  void set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision,
+  // `for_config`: the pool config the endpoints were selected for. A new version whose
+  // service selectors differ waits for endpoints selected for it (the apiserver may be away):
+  // servers of one selector are never rendered under another.
+  void set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision, const nlohmann::json& for_config,
                      std::optional<Clock::time_point> event_time = std::nullopt);
 
   // Moves HAProxy toward the desired state. Returns when to call again (a rate-limited reload
@@ -90,6 +93,7 @@ class PoolInstance {
   std::optional<PoolInputs> inputs_;
   std::map<std::string, uint32_t> ports_;
   haproxy::EndpointsByService endpoints_;
+  nlohmann::json endpoints_selectors_;  // selectors_of() the config they were selected for
   uint64_t revision_ = 0;
   std::optional<Clock::time_point> pending_event_;
 

@@ -63,7 +63,7 @@ int certs_init(const std::string& dir, const std::vector<std::string>& names, co
   std::cout << "wrote " << dir << "/{ca,server,admin,operator,viewer,agent}.{crt,key} and " << dir << "/secret.key\n"
             << "apiserver: --tls-cert " << dir << "/server.crt --tls-key " << dir << "/server.key --client-ca " << dir
             << "/ca.crt --secret-key-file " << dir << "/secret.key\n"
-            << "edgelbctl: --certs-dir " << dir << " [--as admin|operator|viewer]\n";
+            << "edgelbctl: --certs-dir " << dir << " [--as admin|operator|viewer|agent]\n";
   return 0;
 }
 

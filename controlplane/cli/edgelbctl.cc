@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   app.add_option("--server", conn.server, "apiserver host:port (env EDGELB_SERVER)")->capture_default_str();
   app.add_option("--certs-dir", conn.certs_dir, "directory from `certs init` (env EDGELB_CERTS_DIR)");
   app.add_option("--as", conn.as_role, "which client certificate of --certs-dir to use")
-      ->check(CLI::IsMember({"admin", "operator", "viewer"}))
+      ->check(CLI::IsMember({"admin", "operator", "viewer", "agent"}))
       ->capture_default_str();
   app.add_option("--ca", conn.ca, "CA certificate to verify the apiserver");
   app.add_option("--cert", conn.cert, "client certificate (mutual TLS)");

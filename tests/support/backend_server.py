@@ -1,5 +1,6 @@
 """A real backend for integration tests: answers HTTP/1.0 on TCP and echoes on UDP, on every
-address of its namespace (IPv4 and IPv6), naming itself in each reply. Runs until killed."""
+address of its namespace (IPv4 and IPv6), naming itself in each reply (X-Backend, and the path
+it was asked for in X-Request-Path). Runs until killed."""
 import socket
 import socketserver
 import sys
@@ -24,7 +25,8 @@ class Http(socketserver.StreamRequestHandler):
                 time.sleep(0.1)
                 body += b"."
         body = ("%s %s\n" % (NAME, self.client_address[0])).encode() + body
-        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\nX-Backend: %s\r\n\r\n" % (len(body), NAME.encode()))
+        self.wfile.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\nX-Backend: %s\r\nX-Request-Path: %s\r\n\r\n"
+                         % (len(body), NAME.encode(), path.encode()))
         self.wfile.write(body)
 
 

@@ -1,6 +1,7 @@
 """Bounded HTTP load from a client namespace: `concurrency` threads, each opening a new TCP
 connection per request to one of the URLs, for `seconds` (hard cap 60 s). Prints one JSON
-line: ok, failed, requests per backend (X-Backend header), first errors."""
+line: ok, failed, requests per backend (X-Backend header), first errors.
+usage: http_load.py HOSTS SECONDS CONCURRENCY [PATH [PORT [RATE]]]  (RATE: requests/s in all)"""
 import http.client
 import json
 import sys
@@ -10,24 +11,33 @@ import time
 hosts = sys.argv[1].split(",")   # "198.18.0.100" or "[2001:db8::100]"
 seconds = min(float(sys.argv[2]), 60.0)
 concurrency = min(int(sys.argv[3]), 16)
+path = sys.argv[4] if len(sys.argv) > 4 else "/"
+port = int(sys.argv[5]) if len(sys.argv) > 5 else 80
+rate = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0  # 0: as fast as it goes
 lock = threading.Lock()
 res = {"ok": 0, "failed": 0, "by_backend": {}, "errors": []}
 
 
 def worker(k):
     end = time.time() + seconds
+    gap = concurrency / rate if rate > 0 else 0.0
+    next_at = time.time() + gap * k / concurrency
     i = k
     while time.time() < end:
+        if gap:
+            time.sleep(max(0.0, next_at - time.time()))
+            next_at += gap
         host = hosts[i % len(hosts)].strip("[]")
         i += 1
         try:
-            c = http.client.HTTPConnection(host, 80, timeout=5)
-            c.request("GET", "/")
+            c = http.client.HTTPConnection(host, port, timeout=5)
+            c.request("GET", path)
             r = c.getresponse()
             r.read()
             c.close()
             ok = r.status == 200
             be = r.getheader("X-Backend")
+            err = "HTTP %d from %s" % (r.status, be)
         except Exception as e:  # noqa: BLE001 - every failure is counted
             ok, be = False, None
             err = "%s: %s" % (type(e).__name__, e)
