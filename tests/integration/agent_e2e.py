@@ -126,8 +126,9 @@ def get(path="/", host="test.example.com"):
 
 
 def load(seconds, path="/"):
+    rate = os.environ.get("EDGELB_E2E_RATE", "300")  # requests/s; 0: as fast as the client goes
     return subprocess.Popen(in_ns("cl", sys.executable, f"{SUPPORT}/http_load.py", LB, str(seconds), "4", path, "80",
-                                  "300"),
+                                  rate),
                             stdout=subprocess.PIPE, text=True)
 
 
@@ -267,7 +268,7 @@ def routing_and_membership(zk):
     kill_task(more[1], "TASK_KILLED", grace=1.0)  # scale down: drain, stop, killed
     time.sleep(1)
     r = load_result(lp)
-    check(r["ok"] > 2000, f"the load ran (300 requests/s): {r}")
+    check(r["ok"] > 2000, f"the load ran (300 requests/s or more): {r}")
     check(r["failed"] == 0, f"0 failed requests through membership changes: {r}")
     check(tasks[more[0]][2] in r["by_backend"], f"the scaled-up task served: {r['by_backend']}")
     reg = registration(pool)
