@@ -12,6 +12,8 @@
 #   apiserver create/update latency p50/p99 and throughput through edgelb-apiserver (mutual TLS)
 #   mesos     mesos-listener: events decoded/s, memory per task, sim event -> Watch latency (10k tasks)
 #             on a local ZooKeeper; ListPools with 1000 pools
+#   agent     edgelb-agent + HAProxy: Mesos event -> server live (100 apps x 10 tasks), reloads per
+#             membership change, pool update -> live, memory; rendering 100 backends x 50 servers
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -72,8 +74,14 @@ case "$scenario" in
       --tasks "${BENCH_TASKS:-10000}" --out "$results/mesos.json" --md "$results/mesos.md"
     finish "$results/mesos.json" "$results/mesos.md"
     ;;
+  agent)
+    build edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-agent edgelb-agent-render-bench
+    /usr/bin/python3 perf/agent_bench.py --samples "${BENCH_SAMPLES:-300}" \
+      --out "$results/agent.json" --md "$results/agent.md"
+    finish "$results/agent.json" "$results/agent.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver|mesos" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver|mesos|agent" >&2
     exit 2
     ;;
 esac

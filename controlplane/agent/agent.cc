@@ -219,7 +219,8 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
   for (auto& [name, s] : served_) {
     auto wake = s.instance->apply(now);
     if (wake && (!*next || *wake < **next)) *next = wake;
-    publish_and_save(name, s);
+    auto save = publish_and_save(name, s, now);
+    if (save && (!*next || *save < **next)) *next = save;
     if (auto st = s.instance->haproxy_status())
       metrics_.sync_totals(name, st->restarts, st->runtime_batches, st->runtime_failures);
   }
@@ -375,7 +376,7 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
   }
 }
 
-void Agent::publish_and_save(const std::string& name, Served& s) {
+std::optional<Clock::time_point> Agent::publish_and_save(const std::string& name, Served& s, Clock::time_point now) {
   nlohmann::json reg = s.instance->registration();
   reg["address"] = config_.node_address;
   reg["instanceDir"] = s.instance->dir();
@@ -386,23 +387,32 @@ void Agent::publish_and_save(const std::string& name, Served& s) {
     s.published = reg;
   }
   const PoolInputs* running = s.instance->running_inputs();
-  if (!running) return;
+  if (!running) return std::nullopt;
   CachedInstance cached;
   cached.inputs = *running;
   cached.endpoints = s.instance->endpoints();
   cached.allocated_ports = *s.instance->running_ports();
   if (c != claims_.end()) cached.slot = c->second->held();
-  std::string key = cached.inputs.to_json().dump() + "|" + std::to_string(cached.endpoints.size());
+  std::string inputs_key = cached.inputs.to_json().dump();
+  for (const auto& [k, p] : cached.allocated_ports) inputs_key += "|" + k + "=" + std::to_string(p);
+  std::string key = inputs_key + "|" + std::to_string(cached.endpoints.size());
   for (const auto& [path, v] : cached.endpoints)
     for (const auto& e : v) key += "|" + path + e.address + ":" + std::to_string(e.port) + (e.ready ? "r" : "n");
-  if (key == s.saved) return;
+  if (key == s.saved) return std::nullopt;
+  // Membership alone is saved at most once a second (a burst of Mesos events costs one write).
+  constexpr auto kEndpointsSaveInterval = std::chrono::seconds(1);
+  if (inputs_key == s.saved_inputs && now < s.saved_at + kEndpointsSaveInterval)
+    return s.saved_at + kEndpointsSaveInterval;
   try {
     cache_.save(cached);
     s.saved = key;
+    s.saved_inputs = inputs_key;
+    s.saved_at = now;
     metrics_.cache_age(name, 0);
   } catch (const std::exception& e) {
     log("cache: " + std::string(e.what()));
   }
+  return std::nullopt;
 }
 
 }  // namespace edgelb::cp

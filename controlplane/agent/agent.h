@@ -57,7 +57,9 @@ class Agent {
     std::unique_ptr<PoolInstance> instance;
     nlohmann::json published;  // the registration last written
     std::string saved;         // the cache content last written (inputs + endpoints + ports)
-    bool from_cache = false;   // started from the cache; not yet confirmed by a claim
+    std::string saved_inputs;  // its inputs part
+    std::chrono::steady_clock::time_point saved_at{};
+    bool from_cache = false;  // started from the cache; not yet confirmed by a claim
   };
 
   void connect_zookeeper();  // the connector thread
@@ -68,7 +70,9 @@ class Agent {
   std::map<std::string, uint32_t> allocate_ports(const std::string& pool, const PoolModel& model,
                                                  const std::map<std::string, uint32_t>& current) const;
   void refresh_endpoints(std::optional<std::chrono::steady_clock::time_point> event_time);
-  void publish_and_save(const std::string& pool, Served& s);
+  // Returns when to save again: endpoint-only changes are saved at most once a second.
+  std::optional<std::chrono::steady_clock::time_point> publish_and_save(const std::string& pool, Served& s,
+                                                                        std::chrono::steady_clock::time_point now);
   InstanceOptions instance_options() const;
 
   const AgentConfig config_;

@@ -35,7 +35,9 @@ bool ip_literal(const std::string& a) {
 PoolInstance::PoolInstance(std::string dir, InstanceOptions options, AgentMetrics* metrics)
     : dir_(std::move(dir)), options_(std::move(options)), metrics_(metrics) {}
 
-PoolInstance::~PoolInstance() = default;
+PoolInstance::~PoolInstance() {
+  writer_.reset();  // before the supervisor it writes through
+}
 
 void PoolInstance::set_inputs(PoolInputs inputs, std::map<std::string, uint32_t> allocated_ports) {
   inputs_ = std::move(inputs);
@@ -99,6 +101,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     auto sup = std::make_unique<haproxy::Supervisor>(o);
     sup->start(text);
     supervisor_ = std::move(sup);
+    writer_ = std::make_unique<ConfigWriter>([sup = supervisor_.get()](const std::string& t) { sup->write_config(t); });
     running_ = std::move(r);
     slots_ = std::move(slots);
     last_reload_ = now;
@@ -121,6 +124,7 @@ void PoolInstance::reload(Clock::time_point now) {
     if (to_desired) install_files(r.inputs);
     auto slots = slots_.replan(r.model, endpoints_);
     const std::string text = render(r, slots);
+    auto hold = writer_->hold();  // an older membership rewrite must not land after this reload
     haproxy::ReloadResult res = supervisor_->reload(text);
     if (metrics_) metrics_->reload(inputs_->name, res.ok);
     if (!res.ok) throw std::runtime_error(res.error);
@@ -168,11 +172,12 @@ void PoolInstance::runtime_changes(Clock::time_point now) {
     return;
   }
   record_event_latency();
-  try {
-    supervisor_->write_config(render(*running_, slots_));
-  } catch (const std::exception& e) {
-    error_ = std::string("cannot rewrite haproxy.cfg: ") + e.what();
-  }
+  rewrite_config();
+}
+
+void PoolInstance::rewrite_config() {
+  // Off the loop: a copy of what runs and of the slots, rendered and written by the writer.
+  writer_->request([this, r = *running_, slots = slots_] { return render(r, slots); });
 }
 
 std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock::time_point now) {
@@ -197,10 +202,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock
   if (!commands.empty()) {
     supervisor_->runtime(commands);
     runtime_commands_ += commands.size();
-    try {
-      supervisor_->write_config(render(*running_, slots_));
-    } catch (const std::exception&) {
-    }
+    rewrite_config();
   }
   return next;
 }
@@ -208,6 +210,13 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock
 std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_point now) {
   if (!inputs_) return std::nullopt;
   if (!supervisor_ || !running_) return start(now);
+  // HAProxy was restarted (it died): it runs the file, without runtime state. A reload from
+  // the current slots puts everything back.
+  const auto st = supervisor_->status();
+  if (st.restarts != seen_restarts_ && st.state == haproxy::HaproxyState::kRunning) {
+    seen_restarts_ = st.restarts;
+    reload(now);
+  }
   const std::string key = structure_key(*inputs_, ports_);
   std::optional<Clock::time_point> wake;
   if (key != running_->key && key != failed_key_ && selectors_of(inputs_->config) != endpoints_selectors_) {
@@ -234,6 +243,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
 }
 
 void PoolInstance::stop_haproxy() {
+  writer_.reset();
   if (supervisor_) supervisor_->stop(true);
 }
 

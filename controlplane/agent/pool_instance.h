@@ -1,7 +1,7 @@
 // One pool instance on this node: its inputs and endpoints in, a running HAProxy out. This is
 // where Edge-LB's template and lbmgr roles meet (controlplane/haproxy/):
-//  - membership changes (endpoints) become runtime-API commands on server slots and a
-//    rewritten haproxy.cfg, never a reload; a removed server drains for `drain_timeout`, then
+//  - membership changes (endpoints) become runtime-API commands on server slots, never a
+//    reload; haproxy.cfg catches up off the loop (config_writer.h); a removed server drains for `drain_timeout`, then
 //    goes to maintenance and frees its slot;
 //  - structural changes (pool version, template, certificate files, allocated ports, slots
 //    exhausted) re-render and reload, at most once per `min_reload_interval` (changes in
@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/agent_metrics.h"
+#include "agent/config_writer.h"
 #include "agent/pool_inputs.h"
 #include "haproxy/server_slots.h"
 #include "haproxy/supervisor.h"
@@ -85,6 +86,7 @@ class PoolInstance {
   void runtime_changes(Clock::time_point now);
   std::optional<Clock::time_point> finish_drains(Clock::time_point now);
   void record_event_latency();
+  void rewrite_config();
 
   const std::string dir_;
   const InstanceOptions options_;
@@ -98,6 +100,7 @@ class PoolInstance {
   std::optional<Clock::time_point> pending_event_;
 
   std::unique_ptr<haproxy::Supervisor> supervisor_;
+  std::unique_ptr<ConfigWriter> writer_;  // membership rewrites of haproxy.cfg, off the loop
   std::optional<Running> running_;
   haproxy::ServerSlots slots_;
   std::map<std::pair<size_t, size_t>, Clock::time_point> draining_since_;
@@ -105,6 +108,7 @@ class PoolInstance {
   std::string failed_key_;  // inputs whose structural change failed: not retried
   std::string error_;       // why the desired state is not what runs ("" when it is)
   uint64_t runtime_commands_ = 0;
+  uint64_t seen_restarts_ = 0;
 };
 
 }  // namespace edgelb::cp

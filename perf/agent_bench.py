@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""perf/bench.sh agent: edgelb-agent's numbers, everything on loopback.
+
+End to end: ZooKeeper + edgelb-mesos-sim (100 Marathon apps x 10 tasks on 10 agents at
+127.0.1.x) + edgelb-apiserver's mesos-listener + edgelb-agent running HAProxy for one pool of
+100 backends (one per app, health checks off: nothing is ever sent to the tasks).
+  - Mesos event -> server live in HAProxy: a task's health flipped through the simulator's
+    control API (the event), until HAProxy's runtime state (`show servers state` on the stats
+    socket) shows that server drained / ready again; p50/p99 over --samples changes.
+  - HAProxy reloads during those changes (master CLI `show proc`): the target is 0.
+  - Pool update -> new configuration live: from `edgelbctl update` returning (the new version
+    is stored) until the master reports a new worker; p50/p99.
+  - The agent's memory (VmRSS) with that pool.
+In process (edgelb-agent-render-bench): rendering a pool of 100 backends x 50 servers.
+Writes JSON + a markdown table."""
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+from support import processes, zookeeper  # noqa: E402
+
+FW = "b0b1b2b3-0000-4000-8000-0000000a6e47-0001"
+
+
+def start(cmd, work, name, ready=True):
+    args = cmd + (["--ready-file", f"{work}/{name}.port"] if ready else [])
+    p = subprocess.Popen(args, stdout=open(f"{work}/{name}.log", "w"), stderr=subprocess.STDOUT)
+    processes.procs.append(p)
+    if not ready:
+        return p
+    deadline = time.time() + 30
+    path = f"{work}/{name}.port"
+    while not (os.path.exists(path) and open(path).read().strip()):
+        if p.poll() is not None or time.time() > deadline:
+            raise SystemExit(f"{name} did not start: " + open(f"{work}/{name}.log").read()[-2000:])
+        time.sleep(0.05)
+    return int(open(path).read())
+
+
+def sim_op(port, ops):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/sim/v1/op", data=json.dumps(ops).encode(),
+                                 headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(req, timeout=120).read()
+
+
+def cli(path, line):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall((line + "\n").encode())
+    s.shutdown(socket.SHUT_WR)
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out.decode()
+
+
+def servers(stats_sock, backend=""):
+    """{(addr, port): admin_state} of one backend (or all) from `show servers state`."""
+    out = {}
+    for line in cli(stats_sock, "show servers state" + (" " + backend if backend else "")).splitlines():
+        f = line.split()
+        if len(f) < 19 or line.startswith("#"):
+            continue
+        out[(f[4], int(f[18]))] = int(f[6])
+    return out
+
+
+def master_reloads(master_sock):
+    for line in cli(master_sock, "show proc").splitlines():
+        f = line.split()
+        if len(f) > 2 and f[1] == "master":
+            return int(f[2])
+    raise RuntimeError("no master in show proc")
+
+
+def workers(master_sock):
+    out, section = [], None
+    for line in cli(master_sock, "show proc").splitlines():
+        if line.startswith("# workers"):
+            section = "w"
+        elif line.startswith("#"):
+            section = None
+        elif section == "w" and line.split():
+            out.append(int(line.split()[0]))
+    return out
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--apps", type=int, default=100)
+    ap.add_argument("--tasks", type=int, default=10)
+    ap.add_argument("--samples", type=int, default=300)
+    ap.add_argument("--updates", type=int, default=20)
+    a = ap.parse_args()
+    b = a.build
+    work = tempfile.mkdtemp(prefix="edgelb-agent-bench-")
+    agent_state = f"{work}/agent"
+    try:
+        render = json.loads(subprocess.run([f"{b}/perf/edgelb-agent-render-bench"], capture_output=True, text=True,
+                                           check=True).stdout)
+        zk = zookeeper.ZooKeeper(work)
+        zk.start()
+        sim = start([f"{b}/controlplane/edgelb-mesos-sim", "--port", "0", "--heartbeat", "15"], work, "sim")
+        agents = [f"127.0.1.{i + 1}" for i in range(10)]
+        ops = [{"op": "add_framework", "id": FW, "name": "marathon"}]
+        ops += [{"op": "add_agent", "id": f"agent-{i}", "hostname": h} for i, h in enumerate(agents)]
+        ops += [{"op": "scale", "framework_id": FW, "app_id": f"/bench/app-{i}", "instances": a.tasks,
+                 "port": 20000 + i, "port_name": "web", "health_check": True, "healthy": True} for i in range(a.apps)]
+        sim_op(sim, ops)
+        api = start([f"{b}/controlplane/edgelb-apiserver", "--zk", f"127.0.0.1:{zk.port}", "--insecure", "--listen",
+                     "127.0.0.1:0", "--anonymous-role", "admin", "--mesos", f"http://127.0.0.1:{sim}"], work, "apiserver")
+        fe, st = processes.free_port(), processes.free_port()
+        pool = {"apiVersion": "V2", "name": "bench", "haproxy": {
+            "stats": {"bindAddress": "127.0.0.1", "bindPort": st},
+            "frontends": [{"bindAddress": "127.0.0.1", "bindPort": fe, "protocol": "HTTP",
+                           "linkBackend": {"defaultBackend": "app-0",
+                                           "map": [{"hostEq": f"app-{i}.example.com", "backend": f"app-{i}"}
+                                                   for i in range(a.apps)]}}],
+            "backends": [{"name": f"app-{i}", "protocol": "HTTP", "miscStrs": [],
+                          "services": [{"marathon": {"serviceID": f"/bench/app-{i}"},
+                                        "endpoint": {"portName": "web", "check": {"enabled": False}}}]}
+                         for i in range(a.apps)]}}
+        with open(f"{work}/pool.json", "w") as f:
+            json.dump(pool, f)
+        ctl = [f"{b}/controlplane/edgelbctl", "--insecure", "--server", f"127.0.0.1:{api}"]
+        subprocess.run(ctl + ["create", f"{work}/pool.json"], check=True, capture_output=True)
+        metrics_port = processes.free_port()
+        with open(f"{work}/agent.yaml", "w") as f:
+            f.write(f"node: {{name: bench-node}}\nzookeeper: {{connect: \"127.0.0.1:{zk.port}\"}}\n"
+                    f"apiserver: {{address: \"127.0.0.1:{api}\", insecure: true}}\nstate_dir: {agent_state}\n"
+                    "haproxy: {min_reload_interval_ms: 500, drain_timeout_ms: 60000}\n"
+                    f"metrics: {{listen: \"127.0.0.1:{metrics_port}\"}}\n")
+        agent = start([f"{b}/controlplane/edgelb-agent", "-c", f"{work}/agent.yaml"], work, "agent", ready=False)
+        run = f"{agent_state}/pools/bench/run"
+        stats_sock, master_sock = f"{run}/stats.sock", f"{run}/master.sock"
+        total = a.apps * a.tasks
+        t0 = time.time()
+        while True:
+            try:
+                live = [k for k, v in servers(stats_sock).items() if k[0] != "0.0.0.0" and not v & 0x3b]
+                if len(live) == total:
+                    break
+            except OSError:
+                pass
+            if time.time() - t0 > 120:
+                raise SystemExit("HAProxy did not get every server: " + open(f"{work}/agent.log").read()[-2000:])
+            time.sleep(0.1)
+        start_s = time.time() - t0
+
+        tasks = json.loads(subprocess.run(ctl + ["--json", "tasks"], capture_output=True, text=True, check=True).stdout)
+        hosts = {ag["id"]: ag["hostname"] for ag in tasks["agents"]}
+        entries = [(t["task_id"], t["app_id"].split("/")[-1], hosts[t["agent_id"]], t["ports"][0]["number"])
+                   for t in tasks["tasks"]]
+        if os.environ.get("BENCH_PROBE_ENDPOINTS"):
+            for args in (["--file", f"{work}/pool.json"], ["bench"]):
+                t1 = time.perf_counter()
+                for _ in range(10):
+                    subprocess.run(ctl + ["endpoints", "--backends", *args], capture_output=True, check=True)
+                print("endpoints", args, (time.perf_counter() - t1) * 100, "ms each")
+            t1 = time.perf_counter()
+            for _ in range(10):
+                subprocess.run(ctl + ["ping"], capture_output=True, check=True)
+            print("ping", (time.perf_counter() - t1) * 100, "ms each")
+        reloads0 = master_reloads(master_sock)
+        rng = random.Random(7)
+        lat = []
+        for i in range(a.samples):
+            tid, backend, addr, port = entries[rng.randrange(len(entries))] if i % 2 == 0 else last
+            healthy = i % 2 == 1  # drain, then back
+            t1 = time.perf_counter()
+            sim_op(sim, [{"op": "update_task", "framework_id": FW, "task_id": tid, "healthy": healthy}])
+            while True:
+                state = servers(stats_sock, backend).get((addr, port))
+                if state is not None and bool(state & 0x18) != healthy:
+                    break
+                if time.perf_counter() - t1 > 10:
+                    raise SystemExit(f"{tid} never changed in HAProxy")
+                time.sleep(0.001)  # poll, leaving the CPUs to the system under test
+            lat.append((time.perf_counter() - t1) * 1000)
+            last = (tid, backend, addr, port)
+        reloads = master_reloads(master_sock) - reloads0
+        # The agent's own view: Watch message received -> runtime commands done (its histogram).
+        hist = {}
+        for ln in urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode().splitlines():
+            if ln.startswith("edgelb_agent_event_to_applied_seconds_bucket"):
+                hist[float(ln.split('le="')[1].split('"')[0])] = float(ln.split()[-1])
+        n = max(hist.values()) if hist else 0
+        agent_p50 = next((le for le, c in sorted(hist.items()) if c >= 0.5 * n), None) if n else None
+        agent_p99 = next((le for le, c in sorted(hist.items()) if c >= 0.99 * n), None) if n else None
+
+        upd = []
+        for i in range(a.updates):
+            pool["haproxy"]["backends"][0]["miscStrs"] = [f"timeout server {30 + i}s"]
+            with open(f"{work}/pool.json", "w") as f:
+                json.dump(pool, f)
+            before = set(workers(master_sock))
+            subprocess.run(ctl + ["update", f"{work}/pool.json"], check=True, capture_output=True)
+            t1 = time.perf_counter()
+            while True:
+                try:
+                    w = workers(master_sock)
+                    if w and w[0] not in before:
+                        break
+                except OSError:
+                    pass
+                if time.perf_counter() - t1 > 20:
+                    raise SystemExit("the update did not go live")
+                time.sleep(0.002)
+            upd.append((time.perf_counter() - t1) * 1000)
+            time.sleep(0.6)  # past min_reload_interval: each update is its own reload
+        rss_kb = int([ln for ln in open(f"/proc/{agent.pid}/status") if ln.startswith("VmRSS")][0].split()[1])
+        cpu = platform.processor() or ""
+        for ln in open("/proc/cpuinfo"):
+            if ln.startswith("model name"):
+                cpu = ln.split(":", 1)[1].strip()
+                break
+        res = {
+            "cpu": cpu, "cpus": os.cpu_count(), "apps": a.apps, "tasks_per_app": a.tasks, "servers": total,
+            "event_to_live_ms_p50": round(pct(lat, 50), 2), "event_to_live_ms_p99": round(pct(lat, 99), 2),
+            "event_to_live_ms_max": round(max(lat), 2), "samples": len(lat),
+            "reloads_during_membership_changes": reloads,
+            "agent_internal_ms_p50_bucket": agent_p50 and agent_p50 * 1000, "agent_internal_ms_p99_bucket":
+                agent_p99 and agent_p99 * 1000,
+            "update_to_live_ms_p50": round(pct(upd, 50), 1), "update_to_live_ms_p99": round(pct(upd, 99), 1),
+            "updates": len(upd), "agent_start_to_all_servers_s": round(start_s, 2), "agent_rss_mib": round(rss_kb / 1024, 1),
+            "render_100x50_ms_p50": round(render["render_total_ms_p50"], 1),
+            "render_100x50_mustache_ms_p50": round(render["mustache_ms_p50"], 1),
+            "render_100x50_config_bytes": render["config_bytes"], "targets": {"event_to_live_ms_p99": 50,
+                                                                             "reloads_per_membership_change": 0},
+        }
+        with open(a.out, "w") as f:
+            json.dump(res, f, indent=2)
+        with open(a.md, "w") as f:
+            f.write(f"# edgelb-agent ({res['cpu']}, {res['cpus']} CPUs)\n\n"
+                    "| measure | result | target |\n|---|---|---|\n"
+                    f"| Mesos event -> server live in HAProxy, {total} servers, {len(lat)} changes | p50 "
+                    f"{res['event_to_live_ms_p50']} ms, p99 {res['event_to_live_ms_p99']} ms, max "
+                    f"{res['event_to_live_ms_max']} ms | p99 <= 50 ms |\n"
+                    f"| of which inside the agent (Watch message -> runtime commands done; histogram bucket) | p50 <= "
+                    f"{res['agent_internal_ms_p50_bucket']} ms, p99 <= {res['agent_internal_ms_p99_bucket']} ms | |\n"
+                    f"| HAProxy reloads during those changes | {reloads} | 0 |\n"
+                    f"| pool update stored -> new worker live ({len(upd)} updates) | p50 {res['update_to_live_ms_p50']} ms, "
+                    f"p99 {res['update_to_live_ms_p99']} ms | |\n"
+                    f"| agent start -> all {total} servers in HAProxy | {res['agent_start_to_all_servers_s']} s | |\n"
+                    f"| agent memory (RSS) with that pool | {res['agent_rss_mib']} MiB | |\n"
+                    f"| render 100 backends x 50 servers ({render['config_bytes']} bytes) | "
+                    f"{res['render_100x50_ms_p50']} ms (mustache {res['render_100x50_mustache_ms_p50']} ms) | |\n")
+    finally:
+        # HAProxy runs in its own session: stop the master the agent started, by its PID.
+        try:
+            pid = int(open(f"{agent_state}/pools/bench/run/master.pid").read())
+            os.kill(pid, 9)
+        except (OSError, ValueError):
+            pass
+        processes.kill_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
