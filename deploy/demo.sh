@@ -4,7 +4,9 @@
 #   Maglev + conntrack) on a memif link fed by edgelb-pktgen with 100k flows toward two VIPs
 #   (IPv4 DSR and IPv6 GUE), and prints the per-backend spread and the dataplane's counters;
 #   then real TCP in network namespaces: a client, the appliance (net_af_packet on a veth, TAP
-#   exception path) and three HTTP backends behind IPv4/IPv6 DSR VIPs (deploy/demo_netns.py).
+#   exception path) and three HTTP backends behind IPv4/IPv6 DSR VIPs (deploy/demo_netns.py);
+#   then L7: an Edge-LB pool served by HAProxy that edgelb-agent renders from Mesos endpoints
+#   (ZooKeeper, edgelb-mesos-sim, edgelb-apiserver, edgelb-agent; deploy/demo_agent.py).
 # Usage (as root): bash deploy/demo.sh [SECONDS]   (default 5, at most 60)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +16,8 @@ cd "$root"
 bash deploy/install-packages.sh
 huge="$(deploy/hugepages.sh 512)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
-cmake --build build --target edgelb-dataplane edgelb-pktgen > /dev/null
+cmake --build build --target edgelb-dataplane edgelb-pktgen edgelb-agent edgelb-apiserver edgelbctl \
+  edgelb-mesos-sim > /dev/null
 
 work="$(mktemp -d /tmp/edgelb-demo.XXXXXX)"
 pg_pid=""
@@ -85,3 +88,7 @@ PY
 echo
 echo "== real TCP through the dataplane in network namespaces, ${secs}s"
 /usr/bin/python3 deploy/demo_netns.py build/dataplane/edgelb-dataplane "$secs"
+
+echo
+echo "== L7: an Edge-LB pool through HAProxy, rendered and supervised by edgelb-agent, ${secs}s of load"
+/usr/bin/python3 deploy/demo_agent.py build "$secs"
