@@ -1,13 +1,16 @@
 #include "pool/pool_document.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
 namespace edgelb::cp {
@@ -93,64 +96,181 @@ json plain_scalar(const std::string& s) {
   return s;
 }
 
-bool to_json(const YAML::Node& n, const std::string& path, json& out, FieldErrors& errors) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: out = nullptr; return true;
-    case YAML::NodeType::Scalar: {
-      const std::string& tag = n.Tag();
-      if (tag == "!" || tag == "!!str" || tag == "tag:yaml.org,2002:str")
-        out = n.Scalar();
-      else
-        out = plain_scalar(n.Scalar());
-      return true;
-    }
-    case YAML::NodeType::Sequence: {
-      out = json::array();
-      size_t i = 0;
-      bool ok = true;
-      for (const auto& item : n) {
-        json v;
-        ok &= to_json(item, path + "[" + std::to_string(i++) + "]", v, errors);
-        out.push_back(std::move(v));
-      }
-      return ok;
-    }
-    case YAML::NodeType::Map: {
-      out = json::object();
-      bool ok = true;
-      for (const auto& kv : n) {
-        if (!kv.first.IsScalar()) {
-          errors.push_back({path, "keys must be strings (line " + std::to_string(kv.first.Mark().line + 1) + ")"});
-          ok = false;
-          continue;
-        }
-        const std::string key = kv.first.Scalar();
-        const std::string p = key_path(path, key);
-        if (out.contains(key)) {
-          errors.push_back({p, "duplicate key (line " + std::to_string(kv.first.Mark().line + 1) + ")"});
-          ok = false;
-          continue;
-        }
-        ok &= to_json(kv.second, p, out[key], errors);
-      }
-      return ok;
-    }
+bool valid_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = s[i];
+    size_t n;
+    if (c < 0x80)
+      n = 0;
+    else if ((c & 0xE0) == 0xC0)
+      n = 1;
+    else if ((c & 0xF0) == 0xE0)
+      n = 2;
+    else if ((c & 0xF8) == 0xF0)
+      n = 3;
+    else
+      return false;
+    if (i + n >= s.size() && n > 0) return false;
+    for (size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n + 1;
   }
-  return false;
+  return true;
 }
 
+// YAML -> JSON from yaml-cpp's parser events (not its node tree): one document, aliases
+// expanded within a budget proportional to the text (a "billion laughs" document of a few
+// lines would expand exponentially), a nesting depth no pool needs, UTF-8 text only. Event
+// parsing also steps around yaml-cpp 0.7's LoadAll, which never returns on inputs such as
+// `"a",` (jbeder/yaml-cpp#1040, fixed upstream in 0.8.x).
+class YamlToJson : public YAML::EventHandler {
+ public:
+  YamlToJson(size_t node_budget, FieldErrors& errors) : nodes_left_(node_budget), errors_(errors) {}
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    if (expecting_key()) fail(mark, "keys must be strings");
+    add(mark, nullptr, anchor, 1);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) fail(mark, "unknown alias");
+    if (expecting_key()) {
+      if (!it->second.first.is_string()) fail(mark, "keys must be strings");
+      stack_.back().key = it->second.first.get<std::string>();
+      stack_.back().key_line = mark.line;
+      return;
+    }
+    add(mark, it->second.first, 0, it->second.second);
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    if (!valid_utf8(value)) fail(mark, "text must be UTF-8");
+    if (expecting_key()) {  // a key: the scalar's text, never typed
+      stack_.back().key = value;
+      stack_.back().key_line = mark.line;
+      return;
+    }
+    const bool str = tag == "!" || tag == "!!str" || tag == "tag:yaml.org,2002:str";
+    add(mark, str ? json(value) : plain_scalar(value), anchor, 1);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, json::array(), anchor, false);
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, json::object(), anchor, true);
+  }
+  void OnMapEnd() override { close(); }
+
+  std::optional<json> root;
+  bool failed = false;
+
+ private:
+  struct Frame {
+    json value;
+    bool map = false;
+    std::string path;
+    YAML::anchor_t anchor = 0;
+    size_t nodes = 1;
+    std::optional<std::string> key;
+    size_t key_line = 0;
+  };
+  struct Stop {};  // unwinds the parser after an error was recorded
+
+  [[noreturn]] void fail(const YAML::Mark& mark, const std::string& why) {
+    errors_.push_back({path_here(), why + " (line " + std::to_string(mark.line + 1) + ")"});
+    failed = true;
+    throw Stop{};
+  }
+  std::string path_here() const {
+    if (stack_.empty()) return "";
+    const Frame& top = stack_.back();
+    if (top.map) return top.key ? key_path(top.path, *top.key) : top.path;
+    return top.path + "[" + std::to_string(top.value.size()) + "]";
+  }
+  void spend(const YAML::Mark& mark, size_t nodes) {
+    if (nodes > nodes_left_) fail(mark, "YAML aliases expand the document beyond its size");
+    nodes_left_ -= nodes;
+  }
+  bool expecting_key() const { return !stack_.empty() && stack_.back().map && !stack_.back().key; }
+  void open(const YAML::Mark& mark, json empty, YAML::anchor_t anchor, bool map) {
+    if (expecting_key()) fail(mark, "keys must be strings");
+    if (stack_.size() >= kMaxDepth) fail(mark, "YAML nested deeper than any pool configuration");
+    spend(mark, 1);
+    Frame f;
+    f.value = std::move(empty);
+    f.map = map;
+    f.path = path_here();
+    f.anchor = anchor;
+    stack_.push_back(std::move(f));
+  }
+  void close() {
+    Frame f = std::move(stack_.back());
+    stack_.pop_back();
+    place(std::move(f.value), f.anchor, f.nodes);
+  }
+  void add(const YAML::Mark& mark, json value, YAML::anchor_t anchor, size_t nodes) {
+    spend(mark, nodes);
+    place(std::move(value), anchor, nodes);
+  }
+  void place(json value, YAML::anchor_t anchor, size_t nodes) {
+    if (anchor) anchors_[anchor] = {value, nodes};
+    if (stack_.empty()) {
+      root = std::move(value);
+      return;
+    }
+    Frame& top = stack_.back();
+    top.nodes += nodes;
+    if (!top.map) {
+      top.value.push_back(std::move(value));
+      return;
+    }
+    const std::string key = *top.key;
+    top.key.reset();
+    if (top.value.contains(key)) {
+      errors_.push_back({key_path(top.path, key), "duplicate key (line " + std::to_string(top.key_line + 1) + ")"});
+      failed = true;
+      return;
+    }
+    top.value[key] = std::move(value);
+  }
+
+  static constexpr size_t kMaxDepth = 64;
+  size_t nodes_left_;
+  FieldErrors& errors_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, std::pair<json, size_t>> anchors_;
+
+  friend std::optional<json> parse_yaml(const std::string& text, FieldErrors& errors);
+};
+
 std::optional<json> parse_yaml(const std::string& text, FieldErrors& errors) {
+  // Without aliases a document has fewer nodes than bytes.
+  YamlToJson builder(2 * text.size() + 1024, errors);
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() != 1) {
-      errors.push_back(
-          {"", docs.empty() ? "empty document" : "expected one YAML document, found " + std::to_string(docs.size())});
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(builder)) {
+      errors.push_back({"", "empty document"});
       return std::nullopt;
     }
-    json out;
-    if (!to_json(docs[0], "", out, errors)) return std::nullopt;
-    return out;
+    if (builder.failed) return std::nullopt;
+    YamlToJson rest(2 * text.size() + 1024, errors);
+    if (parser.HandleNextDocument(rest)) {
+      errors.push_back({"", "expected one YAML document, found more"});
+      return std::nullopt;
+    }
+    if (!builder.root) {
+      errors.push_back({"", "empty document"});
+      return std::nullopt;
+    }
+    return builder.root;
+  } catch (const YamlToJson::Stop&) {
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     errors.push_back({"", "invalid YAML at line " + std::to_string(e.mark.line + 1) + ", column " +
                               std::to_string(e.mark.column + 1) + ": " + e.msg});

@@ -82,6 +82,45 @@ TEST(PoolDocument, YamlScalarsGetCoreSchemaTypes) {
   EXPECT_EQ((*doc)["g"], "true");
 }
 
+// Found by fuzz_pool_render: seven lines of YAML anchors and aliases expand to 10^7 nodes and
+// took the parser (and an apiserver taking the pool) down. Aliases stay usable within reason.
+TEST(PoolDocument, YamlAliasBombsAreRefused) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'g'; ++c)
+    bomb += std::string(1, c) + ": &" + c + " [" + [&] {
+      std::string refs;
+      for (int i = 0; i < 10; ++i) refs += std::string(i ? ", *" : "*") + static_cast<char>(c - 1);
+      return refs;
+    }() + "]\n";
+  FieldErrors errors;
+  EXPECT_FALSE(parse_document(bomb, DocumentFormat::kYaml, errors));
+  EXPECT_EQ(errors, (FieldErrors{{"d[0]", "YAML aliases expand the document beyond its size (line 4)"}}));
+  errors.clear();
+  auto doc = parse_document("base: &b {protocol: HTTP}\nx: *b\ny: *b\n", DocumentFormat::kYaml, errors);
+  ASSERT_TRUE(doc) << join(errors);
+  EXPECT_EQ((*doc)["y"]["protocol"], "HTTP");
+  std::string deep(100, '[');
+  EXPECT_FALSE(parse_document("a: " + deep + std::string(100, ']') + "\n", DocumentFormat::kYaml, errors));
+}
+
+// Also found by fuzz_pool_render: yaml-cpp 0.7's LoadAll never returns on `"a",`
+// (jbeder/yaml-cpp#1040), and YAML text that is not UTF-8 reached the store, whose JSON
+// serialisation throws on it. Both are refused with a reason now.
+TEST(PoolDocument, YamlThatHungOrCrashedIsRefused) {
+  for (const char* text : {"\"a\",", "[a],", ",", "'a' ,"}) {
+    FieldErrors errors;
+    EXPECT_FALSE(parse_document(text, DocumentFormat::kYaml, errors)) << text;
+    EXPECT_FALSE(errors.empty()) << text;
+  }
+  FieldErrors errors;
+  EXPECT_FALSE(parse_document("name: \"web\xff\"\n", DocumentFormat::kYaml, errors));
+  EXPECT_EQ(errors, (FieldErrors{{"name", "text must be UTF-8 (line 1)"}}));
+  errors.clear();
+  auto doc = parse_document("k: &k name\nm: {*k : web, \"\u00e9t\u00e9\": x}\n", DocumentFormat::kYaml, errors);
+  ASSERT_TRUE(doc) << join(errors);
+  EXPECT_EQ((*doc)["m"]["name"], "web");
+}
+
 TEST(PoolDocument, DuplicateKeysAndSyntaxErrorsAreReported) {
   FieldErrors errors;
   EXPECT_FALSE(parse_document(R"({"name": "a", "haproxy": {"frontends": [{"bindPort": 1, "bindPort": 2}]}})",
