@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -104,7 +105,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     writer_ = std::make_unique<ConfigWriter>([sup = supervisor_.get()](const std::string& t) { sup->write_config(t); });
     running_ = std::move(r);
     slots_ = std::move(slots);
-    last_reload_ = now;
+    last_reload_ = std::max(now, Clock::now());  // the interval counts from when it is live
     error_.clear();
     failed_key_.clear();
     record_event_latency();
@@ -130,6 +131,7 @@ void PoolInstance::reload(Clock::time_point now) {
     if (!res.ok) throw std::runtime_error(res.error);
     running_ = std::move(r);
     slots_ = std::move(slots);
+    last_reload_ = std::max(now, Clock::now());
     draining_since_.clear();
     if (to_desired) error_.clear();
     record_event_latency();

@@ -38,11 +38,11 @@ struct Fixture {
   uint16_t port = free_port(), stats = free_port();
   std::unique_ptr<PoolInstance> instance;
 
-  Fixture() {
+  explicit Fixture(std::chrono::milliseconds reload_interval = 400ms) {
     fs::remove_all(dir);
     fs::create_directories(dir);
     InstanceOptions o;
-    o.min_reload_interval = 400ms;
+    o.min_reload_interval = reload_interval;
     o.drain_timeout = 300ms;
     o.hard_stop_after = "2s";
     instance = std::make_unique<PoolInstance>(dir.string(), o, nullptr);
@@ -91,7 +91,7 @@ struct Fixture {
 };
 
 TEST(PoolInstance, ABurstOfVersionsIsOneReload) {
-  Fixture f;
+  Fixture f(2000ms);  // long enough that the burst below surely falls inside it
   test::HttpBackend a("a");
   const auto v1 = f.config("/app");
   f.instance->set_endpoints(Fixture::eps({&a}), 1, v1);
