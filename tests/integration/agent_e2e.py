@@ -115,6 +115,19 @@ def routing_and_membership():
     reg = registration(pool)
     check(reg["reloads"] == reloads, f"membership changes reloaded nothing: {reg['reloads']} vs {reloads}")
     check(reg["runtimeCommands"] > 0, f"runtime commands were used: {reg}")
+    # What every instance serves on its stats port (Edge-LB's HAProxy endpoints).
+    def stats(path):
+        out = subprocess.run(st.in_ns("cl", "curl", "-s", "-m", "3", "-w", "\n%{http_code}", f"http://{LB}:9090{path}"),
+                             capture_output=True, text=True, timeout=10).stdout
+        body, _, code = out.rpartition("\n")
+        return int(code or 0), body
+    check(stats("/_haproxy_health_check")[0] == 200, "/_haproxy_health_check answers 200")
+    code, body = stats("/_haproxy_getconfig")
+    check(code == 200 and "backend nginx" in body and "stats socket" in body, "/_haproxy_getconfig: the running config")
+    code, body = stats("/metrics")
+    check(code == 200 and "haproxy_process_start_time_seconds" in body, "/metrics: HAProxy's Prometheus exporter")
+    code, body = stats("/haproxy?stats;csv")
+    check(code == 200 and "httpd,s0_1," in body, "/haproxy?stats;csv lists the slots")
     cfg = st.ctl("lb-config", pool)
     check("backend nginx" in cfg["config"] and cfg["instance"] == "instance-0", "lb-config shows the instance's config")
     eps = st.ctl("endpoints", pool)["endpoints"]
