@@ -142,13 +142,8 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   }
 
   grpc::Status GetPool(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::Pool* out) override {
-    Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
-    if (!valid_pool_name(req->name()))
-      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
-    auto r = store_.get(req->name(), &rec);
-    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+    if (auto s = read_pool(ctx, req->name(), /*agent_allowed=*/true, &rec); !s.ok()) return s;
     fill(rec, out);
     return grpc::Status::OK;
   }
@@ -174,16 +169,9 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   }
 
   grpc::Status GetPoolStatus(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::PoolStatus* out) override {
-    Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who); !s.ok()) return s;
-    if (!valid_pool_name(req->name()))
-      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
-    auto r = store_.get(req->name(), &rec);
-    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
     std::vector<InstanceRegistration> regs;
-    r = store_.instances(req->name(), &regs);
-    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    if (auto s = read_pool(ctx, req->name(), /*agent_allowed=*/false, &rec, &regs); !s.ok()) return s;
     out->set_name(rec.name);
     out->set_version(rec.version);
     uint32_t up_to_date = 0, healthy = 0;
@@ -240,18 +228,12 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
   }
 
   grpc::Status GetLbConfig(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::LbConfig* out) override {
-    Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
-    if (!valid_pool_name(req->name()))
-      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
-    auto r = store_.get(req->name(), &rec);
-    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
-    std::string text;
-    r = store_.get_template(req->name(), &text);
-    if (!r.ok() && r.code != StoreResult::kNotFound) return fail(ctx, code_of(r.code), r.message);
     std::vector<InstanceRegistration> instances;
-    store_.instances(req->name(), &instances);  // none yet is fine
+    if (auto s = read_pool(ctx, req->name(), /*agent_allowed=*/true, &rec, &instances); !s.ok()) return s;
+    std::string text;
+    auto r = store_.get_template(req->name(), &text);
+    if (!r.ok() && r.code != StoreResult::kNotFound) return fail(ctx, code_of(r.code), r.message);
     try {
       std::optional<mesos::ModelView> view;
       if (model_) view = model_->snapshot();
@@ -270,16 +252,9 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
 
   grpc::Status GetPoolEndpoints(grpc::ServerContext* ctx, const pb::GetPoolRequest* req,
                                 pb::PoolEndpoints* out) override {
-    Caller who;
-    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
-    if (!valid_pool_name(req->name()))
-      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
     PoolRecord rec;
-    auto r = store_.get(req->name(), &rec);
-    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
     std::vector<InstanceRegistration> instances;
-    r = store_.instances(req->name(), &instances);
-    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    if (auto s = read_pool(ctx, req->name(), /*agent_allowed=*/true, &rec, &instances); !s.ok()) return s;
     out->set_name(rec.name);
     for (const auto& row : lb_endpoints(PoolModel::from_json(rec.config), instances)) {
       auto* e = out->add_endpoints();
@@ -378,6 +353,23 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
     pctx.secret_exists = [this](const std::string& n) { return store_.secret_exists(n); };
     *errors = validate_pool(*doc, pctx);
     return doc;
+  }
+
+  // The read calls' common start: authorize, check the name, read the pool (and its instance
+  // registrations when `instances` is given). Returns the status to answer when it fails.
+  grpc::Status read_pool(grpc::ServerContext* ctx, const std::string& name, bool agent_allowed, PoolRecord* rec,
+                         std::vector<InstanceRegistration>* instances = nullptr) {
+    Caller who;
+    if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, agent_allowed); !s.ok()) return s;
+    if (!valid_pool_name(name))
+      return fail(ctx, grpc::INVALID_ARGUMENT, "invalid pool name", {{"name", "not a pool name"}});
+    auto r = store_.get(name, rec);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message, r.errors, r.current_version);
+    if (instances) {
+      r = store_.instances(name, instances);
+      if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    }
+    return grpc::Status::OK;
   }
 
   // Authorizes, runs `body`, and audits the attempt whatever its outcome.
