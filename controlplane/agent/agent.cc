@@ -388,25 +388,21 @@ std::optional<Clock::time_point> Agent::publish_and_save(const std::string& name
   }
   const PoolInputs* running = s.instance->running_inputs();
   if (!running) return std::nullopt;
-  CachedInstance cached;
-  cached.inputs = *running;
-  cached.endpoints = s.instance->endpoints();
-  cached.allocated_ports = *s.instance->running_ports();
-  if (c != claims_.end()) cached.slot = c->second->held();
-  std::string inputs_key = cached.inputs.to_json().dump();
-  for (const auto& [k, p] : cached.allocated_ports) inputs_key += "|" + k + "=" + std::to_string(p);
-  std::string key = inputs_key + "|" + std::to_string(cached.endpoints.size());
-  for (const auto& [path, v] : cached.endpoints)
-    for (const auto& e : v) key += "|" + path + e.address + ":" + std::to_string(e.port) + (e.ready ? "r" : "n");
-  if (key == s.saved) return std::nullopt;
+  const std::string& key = s.instance->running_key();
+  const haproxy::EndpointsByService& endpoints = s.instance->endpoints();
+  if (key == s.saved_key && endpoints == s.saved_endpoints) return std::nullopt;
   // Membership alone is saved at most once a second (a burst of Mesos events costs one write).
   constexpr auto kEndpointsSaveInterval = std::chrono::seconds(1);
-  if (inputs_key == s.saved_inputs && now < s.saved_at + kEndpointsSaveInterval)
-    return s.saved_at + kEndpointsSaveInterval;
+  if (key == s.saved_key && now < s.saved_at + kEndpointsSaveInterval) return s.saved_at + kEndpointsSaveInterval;
+  CachedInstance cached;
+  cached.inputs = *running;
+  cached.endpoints = endpoints;
+  cached.allocated_ports = *s.instance->running_ports();
+  if (c != claims_.end()) cached.slot = c->second->held();
   try {
     cache_.save(cached);
-    s.saved = key;
-    s.saved_inputs = inputs_key;
+    s.saved_key = key;
+    s.saved_endpoints = endpoints;
     s.saved_at = now;
     metrics_.cache_age(name, 0);
   } catch (const std::exception& e) {

@@ -56,8 +56,8 @@ class Agent {
   struct Served {
     std::unique_ptr<PoolInstance> instance;
     nlohmann::json published;  // the registration last written
-    std::string saved;         // the cache content last written (inputs + endpoints + ports)
-    std::string saved_inputs;  // its inputs part
+    std::string saved_key;     // PoolInstance::running_key() and endpoints last written to the cache
+    haproxy::EndpointsByService saved_endpoints;
     std::chrono::steady_clock::time_point saved_at{};
     bool from_cache = false;  // started from the cache; not yet confirmed by a claim
   };

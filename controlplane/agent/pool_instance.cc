@@ -43,6 +43,7 @@ PoolInstance::~PoolInstance() {
 void PoolInstance::set_inputs(PoolInputs inputs, std::map<std::string, uint32_t> allocated_ports) {
   inputs_ = std::move(inputs);
   ports_ = std::move(allocated_ports);
+  desired_key_ = structure_key(*inputs_, ports_);
 }
 
 void PoolInstance::set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision,
@@ -89,7 +90,7 @@ void PoolInstance::record_event_latency() {
 }
 
 std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_point now) {
-  const std::string key = structure_key(*inputs_, ports_);
+  const std::string& key = desired_key_;
   try {
     Running r{*inputs_, PoolModel::from_json(inputs_->config), ports_, key};
     install_files(r.inputs);
@@ -117,7 +118,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
 }
 
 void PoolInstance::reload(Clock::time_point now) {
-  const std::string key = structure_key(*inputs_, ports_);
+  const std::string& key = desired_key_;
   const bool to_desired = key != failed_key_;
   last_reload_ = now;
   try {
@@ -219,7 +220,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
     seen_restarts_ = st.restarts;
     reload(now);
   }
-  const std::string key = structure_key(*inputs_, ports_);
+  const std::string& key = desired_key_;
   std::optional<Clock::time_point> wake;
   if (key != running_->key && key != failed_key_ && selectors_of(inputs_->config) != endpoints_selectors_) {
     // A new version with other selectors: its servers come from the mesos-listener.

@@ -66,6 +66,12 @@ class PoolInstance {
   // What HAProxy runs now (the last good inputs and ports): what the cache keeps.
   const PoolInputs* running_inputs() const { return running_ ? &running_->inputs : nullptr; }
   const std::map<std::string, uint32_t>* running_ports() const { return running_ ? &running_->ports : nullptr; }
+  // A digest of the running inputs and ports ("" before the first start): equal digests, equal
+  // inputs.
+  const std::string& running_key() const {
+    static const std::string kNone;
+    return running_ ? running_->key : kNone;
+  }
   // Stops HAProxy whatever stop_on_exit says (the pool is deleted or its claim lost).
   void stop_haproxy();
   std::optional<haproxy::SupervisorStatus> haproxy_status() const;
@@ -94,6 +100,7 @@ class PoolInstance {
 
   std::optional<PoolInputs> inputs_;
   std::map<std::string, uint32_t> ports_;
+  std::string desired_key_;  // structure_key(inputs_, ports_), kept with them
   haproxy::EndpointsByService endpoints_;
   nlohmann::json endpoints_selectors_;  // selectors_of() the config they were selected for
   uint64_t revision_ = 0;
