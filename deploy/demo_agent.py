@@ -15,9 +15,10 @@ import time
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(root, "tests"))
-from support.edgelb_stack import Stack, wait  # noqa: E402
+from support.edgelb_stack import Stack  # noqa: E402
 from support.netns import Net  # noqa: E402
 from support.processes import kill_all  # noqa: E402
+from support.waiting import wait  # noqa: E402
 
 LB = "198.18.0.10"
 HOSTS = {"b1": "198.18.0.21", "b2": "198.18.0.22"}

@@ -21,6 +21,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from support.processes import procs  # noqa: E402
+from support.waiting import wait  # noqa: E402
 from support.zookeeper import ZooKeeper  # noqa: E402
 
 args = None
@@ -35,20 +36,6 @@ def check(cond, what):
     checks += 1
     if not cond:
         raise AssertionError(what)
-
-
-def wait(pred, what, timeout=20):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (AssertionError, KeyError, ValueError, subprocess.CalledProcessError) as e:
-            last = e
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 def start(cmd, name, ready):

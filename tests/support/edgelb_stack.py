@@ -14,26 +14,11 @@ import time
 import uuid
 
 from .processes import free_port, procs
+from .waiting import wait
 from .zookeeper import ZooKeeper
 
 SUPPORT = os.path.dirname(os.path.abspath(__file__))
 FW = "e1e2e3e4-0000-4000-8000-00000000a9e7-0001"  # the Marathon framework
-
-
-def wait(pred, what, timeout=20, interval=0.1):
-    """pred() until it is truthy (its value is returned); AssertionError naming `what` after
-    `timeout` seconds. Exceptions a pred raises while the system settles count as not yet."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        try:
-            last = pred()
-            if last:
-                return last
-        except (AssertionError, KeyError, ValueError, IndexError, subprocess.CalledProcessError) as e:
-            last = e
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 class Stack:

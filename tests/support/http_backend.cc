@@ -55,6 +55,19 @@ void HttpBackend::serve() {
   }
 }
 
+uint16_t free_loopback_port() {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+    throw std::runtime_error("free_loopback_port: cannot bind 127.0.0.1");
+  close(s);
+  return ntohs(a.sin_port);
+}
+
 HttpReply http_get(uint16_t port, const std::string& path, const std::string& host) {
   HttpReply r;
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -1,6 +1,6 @@
 // Loopback HTTP for tests: a backend that answers every request with 200 and its name (one
-// request per connection), and a one-shot GET client. 127.0.0.1 only; each backend's thread
-// stops and joins in its destructor.
+// request per connection), a one-shot GET client, and free ports for servers under test. 127.0.0.1 only; each backend's
+// thread stops and joins in its destructor.
 #pragma once
 
 #include <atomic>
@@ -33,6 +33,9 @@ struct HttpReply {
   int status = 0;  // 0: no answer (connection refused, reset, timeout)
   std::string body;
 };
+
+// A TCP port free on 127.0.0.1 now (for servers that are told a port rather than pick one).
+uint16_t free_loopback_port();
 
 // GET http://127.0.0.1:<port><path> with Host: <host>; 2 s timeout.
 HttpReply http_get(uint16_t port, const std::string& path = "/", const std::string& host = "test");

@@ -3,8 +3,6 @@
 // still reach it) with the error in the registration; a removed server drains, then goes to
 // maintenance; a version whose selectors changed waits for endpoints selected for it.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -21,21 +19,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = PoolInstance::Clock;
 
-uint16_t free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("edgelb-instance-" + std::to_string(getpid()));
-  uint16_t port = free_port(), stats = free_port();
+  uint16_t port = test::free_loopback_port(), stats = test::free_loopback_port();
   std::unique_ptr<PoolInstance> instance;
 
   explicit Fixture(std::chrono::milliseconds reload_interval = 400ms) {

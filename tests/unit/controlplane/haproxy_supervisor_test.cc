@@ -4,9 +4,7 @@
 // serving, runtime state survives a reload, kill -9 of the worker or the master is repaired,
 // and a new supervisor adopts the HAProxy an earlier one left running.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -25,18 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-uint16_t free_port() {
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
-
 template <typename F>
 bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
   const auto end = std::chrono::steady_clock::now() + limit;
@@ -50,7 +36,7 @@ bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
 // One pool instance: a frontend on 127.0.0.1 routing to backend "app" (slots s0_*).
 struct Instance {
   fs::path dir;
-  uint16_t port = free_port(), stats_port = free_port();
+  uint16_t port = test::free_loopback_port(), stats_port = test::free_loopback_port();
   cp::PoolModel pool;
   ServerSlots slots;
   RenderSettings settings;
