@@ -39,7 +39,8 @@ std::vector<std::pair<std::string, uint32_t>> fixed_binds(const PoolModel& m) {
 Agent::Agent(AgentConfig config)
     : config_(std::move(config)),
       node_{config_.node_name, config_.roles, config_.attributes},
-      cache_(config_.state_dir) {
+      cache_(config_.state_dir),
+      planner_(config_.node_address) {
   if (!config_.secret_key_file.empty()) secrets_.emplace(SecretBox::from_file(config_.secret_key_file));
 }
 
@@ -114,7 +115,11 @@ void Agent::run() {
   }
   for (const auto& e : errors) log("cache: " + e);
 
-  // 2. ZooKeeper and the mesos-listener, in the background.
+  // 2. The dataplane and health checks, ZooKeeper and the mesos-listener, in the background.
+  if (!config_.dataplane_socket.empty()) {
+    if (config_.health_checks) health_ = std::make_unique<HealthChecker>([this] { wake_for_fast_path(); });
+    dataplane_ = std::make_unique<DataplaneSync>(config_.dataplane_socket, [this] { wake_for_fast_path(); });
+  }
   connector_ = std::thread([this] { connect_zookeeper(); });
   endpoints_ = std::make_unique<EndpointsWatch>(config_.apiserver, [this](uint64_t) {
     std::lock_guard<std::mutex> g(mu_);
@@ -139,11 +144,15 @@ void Agent::run() {
     if (next && *next < until) until = *next;
     std::unique_lock<std::mutex> lk(mu_);
     cv_.wait_until(lk, until, [&] {
-      return stop_ || !dirty_pools_.empty() || list_dirty_ || endpoints_dirty_ || zk_pending_ || connection_changed_;
+      return stop_ || !dirty_pools_.empty() || list_dirty_ || endpoints_dirty_ || zk_pending_ || connection_changed_ ||
+             fast_path_dirty_;
     });
   }
 
-  // Shut down: HAProxy per stop_on_exit; the ZooKeeper session ends, its claims with it.
+  // Shut down: HAProxy per stop_on_exit; the ZooKeeper session ends, its claims with it. The
+  // dataplane keeps its table (a restarted agent adopts it).
+  dataplane_.reset();
+  health_.reset();
   endpoints_.reset();
   served_.clear();
   claims_.clear();
@@ -171,6 +180,7 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
     endpoints_event_.reset();
     all = all || connection_changed_;
     connection_changed_ = false;
+    fast_path_dirty_ = false;
   }
   if (zk_ && !store_) {
     StoreOptions so;
@@ -216,6 +226,7 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
     }
   }
   if ((eps || !needs_endpoints_.empty()) && endpoints_) refresh_endpoints(eps ? event : std::nullopt);
+  plan_fast_path();
   for (auto& [name, s] : served_) {
     auto wake = s.instance->apply(now);
     if (wake && (!*next || *wake < **next)) *next = wake;
@@ -376,8 +387,61 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
   }
 }
 
+void Agent::wake_for_fast_path() {
+  std::lock_guard<std::mutex> g(mu_);
+  fast_path_dirty_ = true;
+  cv_.notify_all();
+}
+
+void Agent::plan_fast_path() {
+  if (!dataplane_) return;
+  std::vector<FastPathPoolInput> inputs;
+  for (auto& [name, s] : served_) {
+    const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
+    if (!in) continue;
+    auto& cached = models_[name];
+    const std::string digest = std::to_string(in->version) + ":" + in->config.dump();
+    if (cached.first != digest) {
+      try {
+        cached = {digest, PoolModel::from_json(in->config)};
+      } catch (const std::exception& e) {
+        continue;  // reconcile_pool refuses it with the reason
+      }
+    }
+    inputs.push_back({name, &cached.second, &s.instance->endpoints(),
+                      s.instance->running_ports() ? s.instance->running_ports() : &s.instance->allocated_ports()});
+  }
+  for (auto it = models_.begin(); it != models_.end();)
+    it = served_.count(it->first) ? std::next(it) : models_.erase(it);
+  plan_ = planner_.plan(inputs, health_ ? health_->verdicts() : HealthVerdicts{});
+  std::vector<ServiceSpec> specs;
+  for (const auto& p : plan_.services) specs.push_back(p.spec);
+  dataplane_->set_desired(std::move(specs));
+  if (health_) health_->set_targets(plan_.checks);
+}
+
 std::optional<Clock::time_point> Agent::publish_and_save(const std::string& name, Served& s, Clock::time_point now) {
   nlohmann::json reg = s.instance->registration();
+  if (dataplane_) {
+    const DataplaneSyncStatus ds = dataplane_->status();
+    nlohmann::json errors = nlohmann::json::array();
+    auto e = plan_.errors.find(name);
+    if (e != plan_.errors.end())
+      for (const auto& x : e->second) errors.push_back(x);
+    nlohmann::json vips = nlohmann::json::array();
+    for (const auto& p : plan_.services) {
+      if (p.pool != name) continue;
+      auto r = ds.refused.find(p.spec.name);
+      if (r != ds.refused.end()) errors.push_back(p.path + ": refused by the dataplane: " + r->second);
+      vips.push_back(p.spec.name);
+    }
+    reg["dataplane"] = {{"tableVersion", ds.table_version},
+                        {"inSync", ds.in_sync},
+                        {"connected", ds.connected},
+                        {"services", vips},
+                        {"errors", errors}};
+    if (!ds.last_error.empty()) reg["dataplane"]["lastError"] = ds.last_error;
+  }
   reg["address"] = config_.node_address;
   reg["instanceDir"] = s.instance->dir();
   reg["allocatedPorts"] = s.instance->running_ports() ? *s.instance->running_ports() : s.instance->allocated_ports();

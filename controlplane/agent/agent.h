@@ -28,7 +28,10 @@
 #include "agent/agent_config.h"
 #include "agent/agent_metrics.h"
 #include "agent/claims.h"
+#include "agent/dataplane_sync.h"
 #include "agent/endpoints_watch.h"
+#include "agent/fastpath_plan.h"
+#include "agent/health_checker.h"
 #include "agent/pool_instance.h"
 #include "agent/pool_watch.h"
 #include "agent/state_cache.h"
@@ -74,6 +77,10 @@ class Agent {
   std::optional<std::chrono::steady_clock::time_point> publish_and_save(const std::string& pool, Served& s,
                                                                         std::chrono::steady_clock::time_point now);
   InstanceOptions instance_options() const;
+  // The fast path: plans the node's dataplane table from the served pools and hands it to the
+  // sync thread and the health checker (no-op without dataplane.control_socket).
+  void plan_fast_path();
+  void wake_for_fast_path();
 
   const AgentConfig config_;
   const NodeIdentity node_;
@@ -91,6 +98,7 @@ class Agent {
   std::unique_ptr<ZkClient> zk_pending_;  // handed over by the connector
   uint64_t zk_session_seen_ = 0;
   bool connection_changed_ = false;
+  bool fast_path_dirty_ = false;  // the sync or a health verdict changed
 
   // Owned by the loop.
   std::unique_ptr<ZkClient> zk_;
@@ -102,6 +110,11 @@ class Agent {
   std::map<std::string, Served> served_;
   std::map<std::string, std::unique_ptr<InstanceClaim>> claims_;
   std::set<std::string> needs_endpoints_;  // served pools whose endpoints were not fetched yet
+  FastPathPlanner planner_;
+  FastPathPlan plan_;
+  std::map<std::string, std::pair<std::string, PoolModel>> models_;  // pool -> (config digest, model)
+  std::unique_ptr<HealthChecker> health_;
+  std::unique_ptr<DataplaneSync> dataplane_;  // after health_: stopped first
   std::thread connector_;
 };
 

@@ -55,7 +55,8 @@ AgentConfig AgentConfig::from_yaml(const std::string& text, const std::string& o
   char host[256] = {};
   gethostname(host, sizeof host - 1);
   c.node_name = host;
-  r.only(root, "", {"node", "zookeeper", "apiserver", "secret_key_file", "state_dir", "haproxy", "metrics"});
+  r.only(root, "",
+         {"node", "zookeeper", "apiserver", "secret_key_file", "state_dir", "haproxy", "metrics", "dataplane"});
   const YAML::Node node = root["node"];
   r.only(node, "node", {"name", "address", "roles", "attributes"});
   r.get(node, "name", "node", &c.node_name);
@@ -110,6 +111,10 @@ AgentConfig AgentConfig::from_yaml(const std::string& text, const std::string& o
   const YAML::Node metrics = root["metrics"];
   r.only(metrics, "metrics", {"listen"});
   r.get(metrics, "listen", "metrics", &c.metrics_listen);
+  const YAML::Node dp = root["dataplane"];
+  r.only(dp, "dataplane", {"control_socket", "health_checks"});
+  r.get(dp, "control_socket", "dataplane", &c.dataplane_socket);
+  r.get(dp, "health_checks", "dataplane", &c.health_checks);
   return c;
 }
 

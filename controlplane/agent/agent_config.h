@@ -42,6 +42,11 @@ struct AgentConfig {
 
   std::string metrics_listen;  // host:port for Prometheus /metrics; "" = off
 
+  // dataplane: the node's edgelb-dataplane (its control.socket). "" = no fast path: the agent
+  // runs HAProxy only. With it the agent owns the dataplane's service table (fastpath_plan.h).
+  std::string dataplane_socket;
+  bool health_checks = true;  // run fastPath.vips[].healthCheck from this host
+
   // Throws std::runtime_error("<file>: <key>: <reason>").
   static AgentConfig from_file(const std::string& path);
   static AgentConfig from_yaml(const std::string& text, const std::string& origin = "config");

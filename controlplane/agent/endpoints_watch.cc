@@ -70,7 +70,6 @@ std::optional<PoolEndpoints> EndpointsWatch::fetch(const nlohmann::json& pool_co
   PoolEndpoints out;
   out.revision = resp.revision();
   for (const auto& svc : resp.services()) {
-    if (svc.path().rfind("haproxy.backends[", 0) != 0) continue;  // fastPath VIPs: part 2
     auto& v = out.backends[svc.path()];
     for (const auto& e : svc.endpoints()) v.push_back({e.address(), e.port(), e.ipv6(), e.task_id(), e.ready()});
   }

@@ -27,7 +27,7 @@ namespace edgelb::cp {
 
 struct PoolEndpoints {
   uint64_t revision = 0;
-  haproxy::EndpointsByService backends;  // haproxy.backends[i].services[j] -> servers
+  haproxy::EndpointsByService backends;  // haproxy.backends[i].services[j], fastPath.vips[i].services[j]
 };
 
 class EndpointsWatch {

@@ -1,0 +1,306 @@
+#include "agent/dataplane_sync.h"
+
+#include <cstdio>
+#include <regex>
+#include <set>
+
+#include "control/control_client.h"
+#include "control/spec_codec.h"
+
+namespace edgelb::cp {
+namespace {
+
+constexpr auto kVersionPoll = std::chrono::milliseconds(250);
+
+std::string describe(const ControlOutcome& o) {
+  std::string s = o.status.error_message();
+  if (s.empty()) s = "status " + std::to_string(static_cast<int>(o.status.error_code()));
+  return s;
+}
+
+bool lost_sync(grpc::StatusCode c) {
+  return c == grpc::StatusCode::ABORTED || c == grpc::StatusCode::FAILED_PRECONDITION ||
+         c == grpc::StatusCode::NOT_FOUND || c == grpc::StatusCode::UNAVAILABLE ||
+         c == grpc::StatusCode::DEADLINE_EXCEEDED || c == grpc::StatusCode::CANCELLED ||
+         c == grpc::StatusCode::UNKNOWN || c == grpc::StatusCode::INTERNAL;
+}
+
+// Backends by identity, when two specs differ only in backend weights/states.
+bool only_backend_settings_differ(const ServiceSpec& a, const ServiceSpec& b) {
+  ServiceSpec x = a, y = b;
+  if (x.backends.size() != y.backends.size()) return false;
+  for (size_t i = 0; i < x.backends.size(); ++i) {
+    if (x.backends[i].identity != y.backends[i].identity) return false;
+    x.backends[i].weight = y.backends[i].weight = 0;
+    x.backends[i].state = y.backends[i].state = BackendState::kUp;
+  }
+  return x == y;
+}
+
+void log(const std::string& line) { std::fprintf(stderr, "edgelb-agent: dataplane: %s\n", line.c_str()); }
+
+}  // namespace
+
+DataplaneSync::DataplaneSync(std::string control_socket, std::function<void()> on_status_change)
+    : client_(std::make_unique<ControlClient>(control_socket, std::chrono::seconds(3))),
+      on_change_(std::move(on_status_change)) {
+  thread_ = std::thread([this] { run(); });
+}
+
+DataplaneSync::~DataplaneSync() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  thread_.join();
+}
+
+uint64_t DataplaneSync::set_desired(std::vector<ServiceSpec> services) {
+  Specs next;
+  for (auto& s : services) next.emplace(s.name, std::move(s));
+  std::lock_guard<std::mutex> g(mu_);
+  if (next == desired_) return desired_gen_;
+  desired_ = std::move(next);
+  ++desired_gen_;
+  cv_.notify_all();
+  return desired_gen_;
+}
+
+DataplaneSyncStatus DataplaneSync::status() const {
+  std::lock_guard<std::mutex> g(mu_);
+  return status_;
+}
+
+DataplaneSync::Specs DataplaneSync::target(const Specs& want) const {
+  Specs out;
+  for (const auto& [name, spec] : want) {
+    auto r = refused_spec_.find(name);
+    if (r != refused_spec_.end() && r->second == spec) {
+      auto a = applied_.find(name);
+      if (a != applied_.end()) out.emplace(name, a->second);  // keeps what it served
+      continue;
+    }
+    out.emplace(name, spec);
+  }
+  return out;
+}
+
+void DataplaneSync::refuse(const std::string& name, const ServiceSpec& spec, const std::string& why) {
+  refused_spec_[name] = spec;
+  std::lock_guard<std::mutex> g(mu_);
+  if (status_.refused[name] != why) log("service " + name + " refused: " + why);
+  status_.refused[name] = why;
+}
+
+void DataplaneSync::lost(const std::string& why) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (status_.in_sync || status_.last_error != why) log(why);
+  status_.in_sync = false;
+  status_.last_error = why;
+}
+
+void DataplaneSync::resync(const Specs& want) {
+  dataplane::v1::ServiceState live_msg;
+  grpc::Status s = client_->get_services(&live_msg);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    status_.calls++;
+    status_.connected = s.ok();
+  }
+  if (!s.ok()) {
+    lost("not reachable (" + s.error_message() + "); retrying");
+    return;
+  }
+  FieldErrors errs;
+  TableSpec live = decode_state(live_msg, "state", errs);
+  Specs live_specs;
+  for (auto& sp : live.services) live_specs.emplace(sp.name, std::move(sp));
+  applied_ = live_specs;  // what serves now: refused services keep it
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    Specs t = target(want);
+    if (t == live_specs) {
+      applied_ = t;
+      break;
+    }
+    TableSpec next;
+    next.version = live.version + 1;
+    for (const auto& [name, spec] : t) next.services.push_back(spec);
+    ControlOutcome o = client_->apply_state(next);
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      status_.calls++;
+    }
+    if (o.ok()) {
+      live.version = o.version;
+      live_specs = t;
+      applied_ = t;
+      break;
+    }
+    if (o.status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) {
+      lost("ApplyState: " + describe(o));
+      return;
+    }
+    // Refuse the services the violations name; without an index, every service that changed.
+    static const std::regex index_re(R"(services\[(\d+)\])");
+    std::map<std::string, std::string> why;
+    for (const auto& v : o.violations) {
+      std::smatch m;
+      if (std::regex_search(v.path, m, index_re) && std::stoul(m[1].str()) < next.services.size()) {
+        const std::string& name = next.services[std::stoul(m[1].str())].name;
+        why[name] += (why[name].empty() ? "" : "; ") + v.path + ": " + v.reason;
+      } else {
+        for (const auto& [name, spec] : t) {
+          auto l = live_specs.find(name);
+          if (l == live_specs.end() || !(l->second == spec))
+            why[name] += (why[name].empty() ? "" : "; ") + v.path + ": " + v.reason;
+        }
+      }
+    }
+    if (why.empty()) {
+      lost("ApplyState refused: " + describe(o));
+      return;
+    }
+    for (const auto& [name, reason] : why) refuse(name, want.count(name) ? want.at(name) : t.at(name), reason);
+  }
+  std::lock_guard<std::mutex> g(mu_);
+  status_.in_sync = true;
+  status_.table_version = live.version;
+  status_.resyncs++;
+  status_.last_error.clear();
+}
+
+void DataplaneSync::incremental(const Specs& want) {
+  const Specs t = target(want);
+  uint64_t version;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    version = status_.table_version;
+  }
+  auto done = [&](const ControlOutcome& o, const std::string& name, const ServiceSpec* spec) {
+    std::lock_guard<std::mutex> g(mu_);
+    status_.calls++;
+    if (o.ok()) {
+      version = o.version;
+      status_.table_version = o.version;
+      if (spec)
+        applied_[name] = *spec;
+      else
+        applied_.erase(name);
+      return true;
+    }
+    return false;
+  };
+  for (auto it = applied_.begin(); it != applied_.end();) {
+    const std::string name = (it++)->first;
+    if (t.count(name)) continue;
+    ControlOutcome o = client_->delete_service(name, version);
+    if (!done(o, name, nullptr)) return lost("DeleteService " + name + ": " + describe(o));
+  }
+  for (const auto& [name, spec] : t) {
+    auto a = applied_.find(name);
+    if (a != applied_.end() && a->second == spec) continue;
+    if (a != applied_.end() && only_backend_settings_differ(a->second, spec)) {
+      const ServiceSpec before = a->second;
+      for (size_t i = 0; i < spec.backends.size(); ++i) {
+        const BackendSpec& b = spec.backends[i];
+        if (before.backends[i] == b) continue;
+        ControlOutcome o = client_->set_backend(name, b.identity, b.weight, b.state, version);
+        ServiceSpec partial = applied_[name];
+        partial.backends[i] = b;
+        if (!done(o, name, &partial)) {
+          if (lost_sync(o.status.error_code())) return lost("SetBackend " + name + ": " + describe(o));
+          refuse(name, spec, describe(o));
+          break;
+        }
+      }
+      continue;
+    }
+    ControlOutcome o = client_->upsert_service(spec, version);
+    if (done(o, name, &spec)) continue;
+    if (lost_sync(o.status.error_code())) return lost("UpsertService " + name + ": " + describe(o));
+    std::string why;
+    for (const auto& v : o.violations) why += (why.empty() ? "" : "; ") + v.path + ": " + v.reason;
+    refuse(name, spec, why.empty() ? describe(o) : why);
+  }
+}
+
+void DataplaneSync::check_version() {
+  dataplane::v1::VersionReply v;
+  grpc::Status s = client_->get_version(&v);
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    status_.calls++;
+    status_.connected = s.ok();
+  }
+  if (!s.ok()) return lost("not reachable (" + s.error_message() + "); retrying");
+  const bool restarted = v.uptime_ms() < last_uptime_ms_;
+  last_uptime_ms_ = v.uptime_ms();
+  uint64_t ours;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    ours = status_.table_version;
+  }
+  if (restarted || v.table_version() != ours)
+    lost(restarted ? "restarted; applying the state again"
+                   : "table version " + std::to_string(v.table_version()) + " is not ours (" + std::to_string(ours) +
+                         "); reading it again");
+}
+
+void DataplaneSync::run() {
+  auto next_poll = std::chrono::steady_clock::now();
+  auto retry = std::chrono::milliseconds(100);
+  for (;;) {
+    Specs want;
+    uint64_t gen;
+    bool in_sync;
+    DataplaneSyncStatus before;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      auto until = status_.in_sync ? next_poll : std::chrono::steady_clock::now() + retry;
+      cv_.wait_until(lk, until, [&] { return stop_ || (status_.in_sync && desired_gen_ != applied_gen_); });
+      if (stop_) return;
+      want = desired_;
+      gen = desired_gen_;
+      in_sync = status_.in_sync;
+      before = status_;
+    }
+    // A changed wanted spec gets another try at the dataplane.
+    for (auto it = refused_spec_.begin(); it != refused_spec_.end();) {
+      auto w = want.find(it->first);
+      if (w == want.end() || !(w->second == it->second)) {
+        std::lock_guard<std::mutex> g(mu_);
+        status_.refused.erase(it->first);
+        it = refused_spec_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!in_sync) {
+      resync(want);
+    } else if (gen != applied_gen_) {
+      incremental(want);
+    } else if (now >= next_poll) {
+      check_version();
+      next_poll = now + kVersionPoll;
+    }
+    bool notify;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (status_.in_sync) {
+        applied_gen_ = gen;
+        status_.generation = gen;
+        retry = std::chrono::milliseconds(100);
+      } else {
+        retry = std::min(retry * 2, std::chrono::milliseconds(1000));
+      }
+      notify = status_.in_sync != before.in_sync || status_.table_version != before.table_version ||
+               status_.refused != before.refused || status_.connected != before.connected ||
+               status_.generation != before.generation;
+    }
+    if (notify && on_change_) on_change_();
+  }
+}
+
+}  // namespace edgelb::cp

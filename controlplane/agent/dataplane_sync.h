@@ -1,0 +1,92 @@
+// Pushes the agent's fast-path plan (fastpath_plan.h) into the node's edgelb-dataplane through
+// its local control service (dataplane/control/control_client.h), on a thread of its own so
+// that a slow or absent dataplane never holds up HAProxy.
+//
+// Protocol:
+//  - not in sync (start, reconnect, a version conflict, the dataplane restarted): GetServices,
+//    and when the live table differs from the wanted one, one ApplyState at live version + 1
+//    (idempotent: an agent restarted against a dataplane that already serves its plan
+//    publishes nothing);
+//  - in sync: each change is the smallest edit with the version it expects: SetBackend for
+//    weight/state changes of existing backends, UpsertService for anything else, DeleteService
+//    for services gone. ABORTED (another writer), NOT_FOUND, UNAVAILABLE: back to not in sync;
+//  - a service the dataplane refuses (INVALID_ARGUMENT: no tunnel source configured, over the
+//    backend limit, ...) keeps what it served before (or stays absent) and its reason is
+//    reported until the wanted spec changes;
+//  - every 250 ms GetVersion: a table version we did not write, or an uptime that went back,
+//    means someone else wrote or the dataplane restarted: resync.
+// The agent owns the dataplane's whole table: services it does not plan are removed.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service/service_spec.h"
+
+namespace edgelb {
+class ControlClient;
+}
+
+namespace edgelb::cp {
+
+struct DataplaneSyncStatus {
+  bool connected = false;      // the last call reached the dataplane
+  bool in_sync = false;        // the live table is what we wrote, at table_version
+  uint64_t table_version = 0;  // the dataplane's version after our last change (or adoption)
+  uint64_t generation = 0;     // the set_desired() generation that table_version carries
+  uint64_t calls = 0, resyncs = 0;
+  std::map<std::string, std::string> refused;  // service name -> the dataplane's reason
+  std::string last_error;
+};
+
+class DataplaneSync {
+ public:
+  // `on_status_change` runs on the sync thread after the status changed (version, refusals,
+  // connection); it must not call back into this object.
+  DataplaneSync(std::string control_socket, std::function<void()> on_status_change);
+  ~DataplaneSync();
+  DataplaneSync(const DataplaneSync&) = delete;
+  DataplaneSync& operator=(const DataplaneSync&) = delete;
+
+  // The services wanted now (unique names). Returns its generation.
+  uint64_t set_desired(std::vector<ServiceSpec> services);
+  DataplaneSyncStatus status() const;
+
+ private:
+  using Specs = std::map<std::string, ServiceSpec>;
+  void run();
+  void resync(const Specs& want);
+  void incremental(const Specs& want);
+  Specs target(const Specs& want) const;  // want, with refused services kept at what they were
+  void refuse(const std::string& name, const ServiceSpec& spec, const std::string& why);
+  void check_version();
+  void lost(const std::string& why);
+
+  std::unique_ptr<ControlClient> client_;
+  std::function<void()> on_change_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  Specs desired_;
+  uint64_t desired_gen_ = 0;
+  DataplaneSyncStatus status_;
+
+  // Owned by the thread.
+  Specs applied_;             // what the live table holds of ours (when in sync)
+  Specs refused_spec_;        // the wanted spec the dataplane refused, by name
+  uint64_t applied_gen_ = 0;  // the generation applied_ reflects
+  uint64_t last_uptime_ms_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace edgelb::cp
