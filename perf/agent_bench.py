@@ -19,7 +19,6 @@ import os
 import platform
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from support import processes, zookeeper  # noqa: E402
+from support.haproxy_cli import master_reloads, servers, workers  # noqa: E402
 
 FW = "b0b1b2b3-0000-4000-8000-0000000a6e47-0001"
 
@@ -51,53 +51,6 @@ def sim_op(port, ops):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/sim/v1/op", data=json.dumps(ops).encode(),
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=120).read()
-
-
-def cli(path, line):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(5)
-    s.connect(path)
-    s.sendall((line + "\n").encode())
-    s.shutdown(socket.SHUT_WR)
-    out = b""
-    while True:
-        d = s.recv(65536)
-        if not d:
-            break
-        out += d
-    s.close()
-    return out.decode()
-
-
-def servers(stats_sock, backend=""):
-    """{(addr, port): admin_state} of one backend (or all) from `show servers state`."""
-    out = {}
-    for line in cli(stats_sock, "show servers state" + (" " + backend if backend else "")).splitlines():
-        f = line.split()
-        if len(f) < 19 or line.startswith("#"):
-            continue
-        out[(f[4], int(f[18]))] = int(f[6])
-    return out
-
-
-def master_reloads(master_sock):
-    for line in cli(master_sock, "show proc").splitlines():
-        f = line.split()
-        if len(f) > 2 and f[1] == "master":
-            return int(f[2])
-    raise RuntimeError("no master in show proc")
-
-
-def workers(master_sock):
-    out, section = [], None
-    for line in cli(master_sock, "show proc").splitlines():
-        if line.startswith("# workers"):
-            section = "w"
-        elif line.startswith("#"):
-            section = None
-        elif section == "w" and line.split():
-            out.append(int(line.split()[0]))
-    return out
 
 
 def pct(v, p):

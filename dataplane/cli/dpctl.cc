@@ -8,12 +8,17 @@
 //   edgelb-dpctl upsert FILE                one service (a services[] entry as a YAML map)
 //   edgelb-dpctl delete NAME
 //   edgelb-dpctl set-backend SERVICE BACKEND [--weight N] [--state up|drain|down]
+//   edgelb-dpctl wait SERVICE BACKEND [--state up|drain|down|absent] [--timeout-ms N]
 //   (changes take --expected-version N; apply takes --version N to override the file's)
 //
 // Exit codes: 0 ok, 2 usage, 3 invalid argument (field paths printed), 4 version conflict or
 // stale, 5 not found, 6 unavailable (no dataplane on the socket), 1 anything else.
 #include <google/protobuf/util/json_util.h>
+#include <time.h>
+
 #include <grpcpp/grpcpp.h>
+#include <chrono>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -136,6 +141,15 @@ int main(int argc, char** argv) {
   setb->add_option("--weight", weight);
   setb->add_option("--state", state)->check(CLI::IsMember({"up", "drain", "down"}));
   setb->add_option("--expected-version", expected);
+  auto* waitc = app.add_subcommand(
+      "wait", "wait until a service's backend is in a state; prints when (CLOCK_MONOTONIC ns) and the version");
+  std::string want_state = "up";
+  uint32_t timeout_ms = 10000;
+  waitc->add_option("service", name)->required();
+  waitc->add_option("backend", backend, "backend address")->required();
+  waitc->add_option("--state", want_state, "up, drain, down or absent")
+      ->check(CLI::IsMember({"up", "drain", "down", "absent"}));
+  waitc->add_option("--timeout-ms", timeout_ms);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -158,6 +172,33 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(r.publishes()), r.workers(),
                     r.serving() ? "serving" : "NOT SERVING", double(r.uptime_ms()) / 1000);
       return r.serving() ? 0 : 6;
+    }
+    if (*waitc) {  // polls every millisecond: a live table is one all workers already run
+      const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+      for (uint64_t polls = 1;; ++polls) {
+        pb::ServiceState r;
+        st = client.get_services(&r);
+        if (!st.ok()) return report(st);
+        std::string seen = "absent";
+        for (const auto& s : r.services())
+          if (s.name() == name)
+            for (const auto& b : s.backends())
+              if (b.address() == backend) seen = lower(pb::BackendState_Name(b.state() ? b.state() : pb::UP));
+        if (seen == want_state) {
+          timespec ts{};
+          clock_gettime(CLOCK_MONOTONIC, &ts);
+          std::printf("{\"seen_monotonic_ns\": %lld, \"table_version\": %llu, \"polls\": %llu}\n",
+                      static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec,
+                      static_cast<unsigned long long>(r.version()), static_cast<unsigned long long>(polls));
+          return 0;
+        }
+        if (std::chrono::steady_clock::now() >= end) {
+          std::fprintf(stderr, "edgelb-dpctl: %s %s is %s, not %s, after %u ms\n", name.c_str(), backend.c_str(),
+                       seen.c_str(), want_state.c_str(), timeout_ms);
+          return 4;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
     }
     if (*show && what == "services") {
       pb::ServiceState r;

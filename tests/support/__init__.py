@@ -1,4 +1,4 @@
-"""Python helpers shared by edgelb's tests, benchmarks (perf/) and demo (deploy/): processes
+"""Python helpers shared by edgelb's tests, benchmarks (perf/) and the quickstart (deploy/): processes
 started and killed by PID, a real ZooKeeper server, edgelb-apiserver start-up, network
 namespaces, the integration appliance rig, and running the dataplane against the generator.
 

@@ -1,4 +1,4 @@
-"""The edgelb control plane as one stack in test namespaces, for tests, benchmarks and the demo:
+"""The edgelb control plane as one stack in test namespaces, for tests, benchmarks and the quickstart:
 ZooKeeper, edgelb-mesos-sim (a Marathon framework and one Mesos agent per backend host),
 edgelb-apiserver (--mesos, mutual TLS with `edgelbctl certs init` certificates) and
 edgelb-agents, all in the namespace `lb` of a support.netns.Net; Marathon tasks are real HTTP
@@ -77,7 +77,8 @@ class Stack:
         p = self.start("lb", cmd, name)
         return p, self.ready_port(p, ready, name)
 
-    def agent_config(self, name, **haproxy):
+    def agent_config(self, name, dataplane=None, **haproxy):
+        """dataplane: the dataplane's control socket (the agent then owns its table), or None."""
         settings = {"min_reload_interval_ms": 300, "drain_timeout_ms": 1500, "hard_stop_after": "5s", **haproxy}
         path = f"{self.work}/{name}.yaml"
         with open(path, "w") as f:
@@ -89,10 +90,12 @@ state_dir: {self.work}/{name}
 haproxy: {json.dumps(settings)}
 metrics: {{listen: "127.0.0.1:{free_port()}"}}
 """)
+            if dataplane:
+                f.write(f"dataplane: {{control_socket: {dataplane}}}\n")
         return path
 
-    def start_agent(self, name, **haproxy):
-        return self.start("lb", [self.bins["agent"], "-c", self.agent_config(name, **haproxy)], name)
+    def start_agent(self, name, dataplane=None, **haproxy):
+        return self.start("lb", [self.bins["agent"], "-c", self.agent_config(name, dataplane, **haproxy)], name)
 
     def haproxy_master(self, agent, pool):
         try:
@@ -139,35 +142,42 @@ metrics: {{listen: "127.0.0.1:{free_port()}"}}
                              capture_output=True, text=True, timeout=10)
         assert out.returncode == 0, f"sim op {body} -> {out.returncode} {out.stdout}"
 
-    def task(self, app, host, name=None, healthy=True):
-        """A Marathon task of `app`: a real HTTP server in namespace `host`, then TASK_RUNNING."""
-        port = free_port()
-        label = f"{app.strip('/').replace('/', '-')}-{len(self.tasks)}"
-        p = subprocess.Popen(self.in_ns(host, sys.executable, f"{SUPPORT}/backend_server.py", label, str(port),
-                                        str(free_port())), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        procs.append(p)
+    def task(self, app, host, name=None, healthy=True, serving=None, post=None):
+        """A Marathon task of `app`: a real HTTP server in namespace `host`, then TASK_RUNNING.
+        serving=(port, label): the host's server already listening there is the task's.
+        post: sends the simulator op instead of sim() (e.g. a latency probe)."""
+        if serving:
+            port, label, p = serving[0], serving[1], None
+        else:
+            port = free_port()
+            label = f"{app.strip('/').replace('/', '-')}-{len(self.tasks)}"
+            p = subprocess.Popen(self.in_ns(host, sys.executable, f"{SUPPORT}/backend_server.py", label, str(port),
+                                            str(free_port())), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(p)
         url = f"http://{self.hosts[host]}:{port}/"
         wait(lambda: subprocess.run(self.in_ns(host, "curl", "-sf", "-o", "/dev/null", url)).returncode == 0,
              f"backend {label} up", timeout=10, interval=0.05)
         tid = f"{app.strip('/').replace('/', '.')}.{uuid.uuid4()}"
-        self.sim({"op": "add_task", "framework_id": FW, "task_id": tid, "name": name or app.strip("/").split("/")[-1],
-                  "agent_id": f"agent-{host}", "state": "TASK_RUNNING", "ports": [{"number": port, "name": "web"}],
-                  "health_check": True, "healthy": healthy})
+        (post or self.sim)({"op": "add_task", "framework_id": FW, "task_id": tid,
+                            "name": name or app.strip("/").split("/")[-1], "agent_id": f"agent-{host}",
+                            "state": "TASK_RUNNING", "ports": [{"number": port, "name": "web"}], "health_check": True,
+                            "healthy": healthy})
         self.tasks[tid] = (app, p, label)
         return tid
 
     def label(self, tid):
         return self.tasks[tid][2]
 
-    def kill_task(self, tid, state="TASK_KILLED", grace=0.0):
+    def kill_task(self, tid, state="TASK_KILLED", grace=0.0, post=None):
         """Marathon's way: TASK_KILLING (drain), the process stops after `grace`, then the final state."""
         if grace:
             self.sim({"op": "update_task", "framework_id": FW, "task_id": tid, "state": "TASK_KILLING"})
             time.sleep(grace)
         _app, p, _label = self.tasks.pop(tid)
-        p.kill()
-        p.wait()
-        self.sim({"op": "update_task", "framework_id": FW, "task_id": tid, "state": state})
+        if p:  # a task on a host's own server leaves the server running
+            p.kill()
+            p.wait()
+        (post or self.sim)({"op": "update_task", "framework_id": FW, "task_id": tid, "state": state})
 
     def health(self, tid, healthy):
         self.sim({"op": "update_task", "framework_id": FW, "task_id": tid, "healthy": healthy})

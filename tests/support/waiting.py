@@ -1,4 +1,4 @@
-"""Waiting for a system under test to settle, for tests, benchmarks and the demo."""
+"""Waiting for a system under test to settle, for tests, benchmarks and the quickstart."""
 import subprocess
 import time
 
