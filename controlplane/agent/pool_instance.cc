@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -60,10 +61,11 @@ std::string PoolInstance::structure_key(const PoolInputs& in, const std::map<std
   return haproxy::config_hash(j.dump());
 }
 
-std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& slots) {
+std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup) {
   auto settings = haproxy::RenderSettings::under(dir_);
   settings.hard_stop_after = options_.hard_stop_after;
   settings.allocated_ports = r.ports;
+  if (sup) settings.inherited_fds = sup->inherited_binds(haproxy::frontend_binds(r.model, settings));
   const auto t0 = Clock::now();
   std::string text = haproxy::render_config(r.model, r.inputs.version, slots, settings, r.inputs.template_text);
   if (metrics_) metrics_->render_time(Clock::now() - t0);
@@ -95,12 +97,12 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     Running r{*inputs_, PoolModel::from_json(inputs_->config), ports_, key};
     install_files(r.inputs);
     auto slots = haproxy::ServerSlots::plan(r.model, endpoints_);
-    const std::string text = render(r, slots);
     haproxy::SupervisorOptions o;
     o.haproxy_binary = options_.haproxy_binary;
     o.instance_dir = dir_;
     o.stop_on_exit = options_.stop_on_exit;
     auto sup = std::make_unique<haproxy::Supervisor>(o);
+    const std::string text = render(r, slots, sup.get());
     sup->start(text);
     supervisor_ = std::move(sup);
     writer_ = std::make_unique<ConfigWriter>([sup = supervisor_.get()](const std::string& t) { sup->write_config(t); });
@@ -112,7 +114,10 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     record_event_latency();
     return std::nullopt;
   } catch (const std::exception& e) {
-    error_ = std::string("cannot start HAProxy: ") + e.what();
+    const std::string error = std::string("cannot start HAProxy: ") + e.what();
+    if (error != error_)
+      std::fprintf(stderr, "edgelb-agent: pool %s: %s\n", inputs_ ? inputs_->name.c_str() : "?", error.c_str());
+    error_ = error;
     return now + kStartRetry;
   }
 }
@@ -125,11 +130,14 @@ void PoolInstance::reload(Clock::time_point now) {
     Running r = to_desired ? Running{*inputs_, PoolModel::from_json(inputs_->config), ports_, key} : *running_;
     if (to_desired) install_files(r.inputs);
     auto slots = slots_.replan(r.model, endpoints_);
-    const std::string text = render(r, slots);
+    const std::string text = render(r, slots, supervisor_.get());
     auto hold = writer_->hold();  // an older membership rewrite must not land after this reload
     haproxy::ReloadResult res = supervisor_->reload(text);
     if (metrics_) metrics_->reload(inputs_->name, res.ok);
     if (!res.ok) throw std::runtime_error(res.error);
+    auto settings = haproxy::RenderSettings::under(dir_);
+    settings.allocated_ports = r.ports;
+    supervisor_->release_binds_except(haproxy::frontend_binds(r.model, settings));
     running_ = std::move(r);
     slots_ = std::move(slots);
     last_reload_ = std::max(now, Clock::now());
@@ -180,7 +188,7 @@ void PoolInstance::runtime_changes(Clock::time_point now) {
 
 void PoolInstance::rewrite_config() {
   // Off the loop: a copy of what runs and of the slots, rendered and written by the writer.
-  writer_->request([this, r = *running_, slots = slots_] { return render(r, slots); });
+  writer_->request([this, r = *running_, slots = slots_] { return render(r, slots, supervisor_.get()); });
 }
 
 std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock::time_point now) {

@@ -85,7 +85,8 @@ class PoolInstance {
     std::string key;  // structure_key() of what runs
   };
   static std::string structure_key(const PoolInputs& in, const std::map<std::string, uint32_t>& ports);
-  std::string render(const Running& r, const haproxy::ServerSlots& slots);
+  // `sup`: the listeners HAProxy inherits (bind fd@n); null renders plain addresses.
+  std::string render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup);
   void install_files(const PoolInputs& in);
   std::optional<Clock::time_point> start(Clock::time_point now);
   void reload(Clock::time_point now);

@@ -14,7 +14,8 @@ extern char** environ;
 
 namespace edgelb::cp {
 
-CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, size_t max_output) {
+CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout, size_t max_output,
+                          const std::vector<std::pair<int, int>>& inherit) {
   CommandResult r;
   if (argv.empty()) {
     r.output = "no command";
@@ -30,6 +31,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  for (const auto& [child, ours] : inherit) posix_spawn_file_actions_adddup2(&actions, ours, child);
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

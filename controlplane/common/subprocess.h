@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace edgelb::cp {
@@ -15,7 +16,9 @@ struct CommandResult {
   std::string output;  // stdout + stderr, at most `max_output` bytes
 };
 
+// `inherit`: (number in the child, our descriptor) pairs the child gets; ours must not be
+// below the largest child number (dup2 order).
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
-                          size_t max_output = 1 << 20);
+                          size_t max_output = 1 << 20, const std::vector<std::pair<int, int>>& inherit = {});
 
 }  // namespace edgelb::cp

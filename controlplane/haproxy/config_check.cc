@@ -1,5 +1,7 @@
 #include "haproxy/config_check.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,8 +30,16 @@ std::string errors_of(const std::string& output) {
 }  // namespace
 
 CheckResult check_config_file(const std::string& haproxy_binary, const std::string& path,
-                              std::chrono::milliseconds timeout) {
-  auto r = cp::run_command({haproxy_binary, "-c", "-f", path}, timeout);
+                              std::chrono::milliseconds timeout, const std::vector<int>& inherited_fds) {
+  std::vector<std::pair<int, int>> inherit;
+  for (int n : inherited_fds) {
+    int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int placeholder = s < 0 ? -1 : fcntl(s, F_DUPFD_CLOEXEC, 512);  // above every child number (ListenerSet)
+    if (s >= 0) close(s);
+    if (placeholder >= 0) inherit.emplace_back(n, placeholder);
+  }
+  auto r = cp::run_command({haproxy_binary, "-c", "-f", path}, timeout, 1 << 20, inherit);
+  for (const auto& [n, fd] : inherit) close(fd);
   CheckResult out;
   out.ok = r.exit_code == 0 && !r.timed_out;
   if (!out.ok)

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace edgelb::haproxy {
 
@@ -13,8 +14,11 @@ struct CheckResult {
   std::string errors;  // HAProxy's [ALERT] lines (or why it could not run), trimmed
 };
 
+// `inherited_fds`: the numbers of `bind fd@<n>` listeners; the check gets a placeholder socket
+// at each (HAProxy -c only asks that it be a socket).
 CheckResult check_config_file(const std::string& haproxy_binary, const std::string& path,
-                              std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                              std::chrono::milliseconds timeout = std::chrono::seconds(20),
+                              const std::vector<int>& inherited_fds = {});
 
 // Writes `text` to `<dir>/.haproxy-check-<pid>-<n>.cfg`, checks it, removes it.
 CheckResult check_config_text(const std::string& haproxy_binary, const std::string& text, const std::string& dir,

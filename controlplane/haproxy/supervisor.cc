@@ -17,7 +17,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "haproxy/cli_socket.h"
 #include "haproxy/config_check.h"
@@ -87,7 +90,8 @@ Supervisor::Supervisor(SupervisorOptions options)
       stats_socket_(RenderSettings::under(options_.instance_dir).stats_socket),
       pid_path_(run_dir_ + "/master.pid"),
       log_path_(run_dir_ + "/haproxy.log"),
-      state_path_(RenderSettings::under(options_.instance_dir).server_state_file) {}
+      state_path_(RenderSettings::under(options_.instance_dir).server_state_file),
+      listeners_path_(run_dir_ + "/listeners.json") {}
 
 Supervisor::~Supervisor() { stop(); }
 
@@ -131,6 +135,7 @@ std::string Supervisor::log_alerts_since(long offset) const {
 }
 
 bool Supervisor::try_adopt_locked() {
+  if (master_pid_ != 0) return true;
   std::ifstream in(pid_path_);
   int pid = 0;
   if (!(in >> pid) || pid <= 1) return false;
@@ -148,7 +153,62 @@ bool Supervisor::try_adopt_locked() {
   pidfd_ = fd;
   is_child_ = false;
   running_config_ = read_text(config_path_);
+  inherited_.clear();
+  try {
+    const nlohmann::json saved = nlohmann::json::parse(read_text(listeners_path_));
+    for (const auto& [bind, n] : saved.items()) inherited_[bind] = n.get<int>();
+  } catch (const std::exception&) {
+    // Started without inherited listeners (or by an older agent): it binds its own.
+  }
   return true;
+}
+
+std::vector<int> Supervisor::inherited_numbers_locked() const {
+  std::vector<int> out;
+  for (const auto& [bind, n] : inherited_) out.push_back(n);
+  return out;
+}
+
+void Supervisor::save_listeners_locked() {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [bind, n] : inherited_) j[bind] = n;
+  write_file_locked(listeners_path_, j.dump() + "\n");
+}
+
+std::map<std::string, int> Supervisor::inherited_binds(const std::vector<std::string>& binds) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (master_pid_ == 0 && !monitor_.joinable() && !try_adopt_locked()) {
+    // Before the first start: every bind that can listen gets a number.
+    std::map<std::string, int> next;
+    int n = ListenerSet::kFirstInheritedFd;
+    for (const auto& b : binds) {
+      if (next.count(b) || n >= ListenerSet::kFirstHeldFd) continue;
+      if (listeners_.hold(b)) next[b] = n++;
+    }
+    inherited_ = std::move(next);
+  }
+  std::map<std::string, int> out;
+  for (const auto& b : binds) {
+    auto it = inherited_.find(b);
+    if (it != inherited_.end()) out[b] = it->second;
+  }
+  return out;
+}
+
+void Supervisor::release_binds_except(const std::vector<std::string>& binds) {
+  std::lock_guard<std::mutex> lk(mu_);
+  const std::set<std::string> keep(binds.begin(), binds.end());
+  bool changed = false;
+  for (auto it = inherited_.begin(); it != inherited_.end();) {
+    if (keep.count(it->first)) {
+      ++it;
+      continue;
+    }
+    listeners_.release(it->first);
+    it = inherited_.erase(it);
+    changed = true;
+  }
+  if (changed) save_listeners_locked();
 }
 
 void Supervisor::spawn_locked() {
@@ -164,6 +224,14 @@ void Supervisor::spawn_locked() {
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, logfd, 1);
   posix_spawn_file_actions_adddup2(&actions, logfd, 2);
+  for (const auto& [bind, n] : inherited_) {  // an adopted master's listeners are opened again here
+    std::string error;
+    if (auto fd = listeners_.hold(bind, &error))
+      posix_spawn_file_actions_adddup2(&actions, *fd, n);
+    else
+      std::fprintf(stderr, "edgelb-agent: listener %s\n", error.c_str());
+  }
+  save_listeners_locked();
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, defaults;
@@ -244,7 +312,8 @@ void Supervisor::start(const std::string& config) {
   set_status([](SupervisorStatus& s) { s.state = HaproxyState::kStarting; });
   const std::string candidate = config_path_ + ".new";
   write_file_locked(candidate, config);
-  CheckResult check = check_config_file(options_.haproxy_binary, candidate);
+  CheckResult check =
+      check_config_file(options_.haproxy_binary, candidate, std::chrono::seconds(20), inherited_numbers_locked());
   if (!check.ok) {
     std::remove(candidate.c_str());
     set_status([&](SupervisorStatus& s) {
@@ -288,7 +357,8 @@ ReloadResult Supervisor::reload(const std::string& config) {
   };
   const std::string candidate = config_path_ + ".new";
   write_file_locked(candidate, config);
-  CheckResult check = check_config_file(options_.haproxy_binary, candidate);
+  CheckResult check =
+      check_config_file(options_.haproxy_binary, candidate, std::chrono::seconds(20), inherited_numbers_locked());
   if (!check.ok) {
     std::remove(candidate.c_str());
     return failed("HAProxy refuses the configuration (nothing changed):\n" + check.errors);
@@ -424,6 +494,9 @@ void Supervisor::stop(bool stop_haproxy) {
     if (is_child_) waitpid(master_pid_, nullptr, 0);
     std::remove(pid_path_.c_str());
     master_pid_ = 0;
+    // Nobody serves these any more: refuse, rather than queue, what comes.
+    for (const auto& [bind, n] : inherited_) listeners_.release(bind);
+    inherited_.clear();
   }
   if (pidfd_ >= 0) close(pidfd_);
   pidfd_ = -1;

@@ -18,6 +18,10 @@
 //   in the result and in status(). Coalescing and rate limiting are the caller's (ReloadGate).
 // - A monitor thread restarts HAProxy when its master exits unexpectedly (a worker dying takes
 //   the master down: exit-on-failure), with exponential backoff; restarts are counted.
+// - Frontend listeners are the agent's (listeners.h): inherited_binds() opens them before the
+//   first start and HAProxy inherits them at fixed numbers (`bind fd@<n>`, the numbers kept in
+//   <dir>/run/listeners.json for an adopting agent). While HAProxy is down they keep queueing
+//   connections; binds added later are HAProxy's own until it is started again.
 //
 // Thread-safe: calls serialize on one mutex, so runtime commands never race a reload (they
 // wait for it, then reach the new worker); status() does not wait for them.
@@ -28,12 +32,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "haproxy/listeners.h"
 #include "haproxy/master_cli.h"
 #include "haproxy/runtime_api.h"
 
@@ -94,6 +100,13 @@ class Supervisor {
   void stop() { stop(options_.stop_on_exit); }
   void stop(bool stop_haproxy);  // true: stop HAProxy whatever stop_on_exit says
 
+  // The listener numbers to render for these binds ("0.0.0.0:80" -> n for `bind fd@n`): before
+  // the first start every bind that can listen gets one (or, when a running master is adopted,
+  // the ones it inherited); afterwards only binds the running master inherited.
+  std::map<std::string, int> inherited_binds(const std::vector<std::string>& binds);
+  // After a reload to a configuration without some binds: those listeners stop (shutdown).
+  void release_binds_except(const std::vector<std::string>& binds);
+
   SupervisorStatus status() const;
   RuntimeApi runtime_api() const;
   MasterCli master_cli() const;
@@ -102,6 +115,8 @@ class Supervisor {
  private:
   void spawn_locked();
   bool try_adopt_locked();
+  void save_listeners_locked();
+  std::vector<int> inherited_numbers_locked() const;
   void wait_started_locked(int pid);
   void monitor();
   void write_file_locked(const std::string& path, const std::string& text);
@@ -110,13 +125,16 @@ class Supervisor {
   void set_status(const std::function<void(SupervisorStatus&)>& f);
 
   const SupervisorOptions options_;
-  const std::string run_dir_, config_path_, master_socket_, stats_socket_, pid_path_, log_path_, state_path_;
+  const std::string run_dir_, config_path_, master_socket_, stats_socket_, pid_path_, log_path_, state_path_,
+      listeners_path_;
 
   std::mutex mu_;  // process lifecycle, files and sockets
   int master_pid_ = 0;
   int pidfd_ = -1;
   bool is_child_ = false;
-  std::string running_config_;  // the text the current worker runs
+  std::string running_config_;            // the text the current worker runs
+  ListenerSet listeners_;                 // our copies of the inherited listeners
+  std::map<std::string, int> inherited_;  // bind -> fd number the (next) master has
   long spawn_log_offset_ = 0;
 
   mutable std::mutex status_mu_;

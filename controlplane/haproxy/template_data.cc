@@ -112,7 +112,9 @@ json frontend_data(const cp::Frontend& f, size_t index, const RenderSettings& s)
   const uint32_t port = bind_port(f.bind_port, p, s);
   fe["bindAddress"] = at(p + ".bindAddress", [&] { return word(address); });
   fe["bindPort"] = port;
-  fe["bind"] = host_port(address, port);
+  const std::string bind = host_port(address, port);
+  auto fd = s.inherited_fds.find(bind);
+  fe["bind"] = fd == s.inherited_fds.end() ? bind : "fd@" + std::to_string(fd->second);
   fe["protocol"] = cp::pool_protocol_name(f.protocol);
   fe["mode"] = cp::haproxy_mode(f.protocol);
   const bool http = f.protocol == PoolProtocol::kHttp || f.protocol == PoolProtocol::kHttps;
@@ -310,6 +312,16 @@ json backend_data(const cp::Backend& b, size_t index, const ServerSlots& slots) 
 }
 
 }  // namespace
+
+std::vector<std::string> frontend_binds(const cp::PoolModel& pool, const RenderSettings& settings) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < pool.frontends.size(); ++i) {
+    const cp::Frontend& f = pool.frontends[i];
+    out.push_back(host_port(f.bind_address.empty() ? "0.0.0.0" : f.bind_address,
+                            bind_port(f.bind_port, "haproxy.frontends[" + std::to_string(i) + "]", settings)));
+  }
+  return out;
+}
 
 json template_data(const cp::PoolModel& pool, int64_t version, const ServerSlots& slots,
                    const RenderSettings& settings) {

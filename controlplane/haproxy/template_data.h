@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -32,6 +33,9 @@ struct RenderSettings {
   uint32_t maxconn = 0;                 // 0: HAProxy derives it from the file-descriptor limit
   // Ports given to binds the pool leaves at 0: "haproxy.stats", "haproxy.frontends[<i>]".
   std::map<std::string, uint32_t> allocated_ports;
+  // Frontend listeners HAProxy inherits from the agent (haproxy/listeners.h), by bind
+  // ("0.0.0.0:80"): rendered `bind fd@<n>` instead of the address.
+  std::map<std::string, int> inherited_fds;
 
   // The layout of one instance directory: <dir>/haproxy.cfg, <dir>/getconfig.lua,
   // <dir>/run/{stats.sock,server-state}, <dir>/secrets/<file>, <dir>/autocert.pem,
@@ -41,6 +45,9 @@ struct RenderSettings {
 
 // The Lua service behind /_haproxy_getconfig, to be written at RenderSettings::getconfig_lua.
 extern const char* const kGetConfigLua;
+
+// The address:port every frontend binds ("0.0.0.0:80"), as template_data renders them.
+std::vector<std::string> frontend_binds(const cp::PoolModel& pool, const RenderSettings& settings);
 
 nlohmann::json template_data(const cp::PoolModel& pool, int64_t version, const ServerSlots& slots,
                              const RenderSettings& settings);

@@ -239,6 +239,33 @@ TEST(Lbmgr, KilledWorkerOrMasterIsRestarted) {
   EXPECT_TRUE(eventually([&] { return test::http_get(in.port).body == "a\n"; }));
 }
 
+TEST(Lbmgr, InheritedListenersQueueConnectionsWhileHaproxyRestarts) {
+  Instance in;
+  test::HttpBackend a("a");
+  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}));
+  Supervisor sup(in.options());
+  in.settings.inherited_fds = sup.inherited_binds(frontend_binds(in.pool, in.settings));
+  ASSERT_EQ(in.settings.inherited_fds.size(), 1u);
+  const std::string config = in.render();
+  EXPECT_NE(config.find("bind fd@200"), std::string::npos) << config;
+  sup.start(config);
+  EXPECT_EQ(test::http_get(in.port).body, "a\n");
+  // HAProxy dies (its worker takes the master down): the listener is ours, so a request now
+  // waits in its accept queue for the restarted HAProxy instead of being refused.
+  const int worker = sup.master_cli().show_proc().workers.at(0).pid;
+  kill(worker, SIGKILL);
+  EXPECT_TRUE(eventually([&] { return kill(worker, 0) != 0; }));
+  EXPECT_EQ(test::http_get(in.port).body, "a\n");
+  EXPECT_TRUE(eventually([&] { return sup.status().restarts == 1; }));
+  kill(sup.status().master_pid, SIGKILL);
+  EXPECT_EQ(test::http_get(in.port).body, "a\n");
+  EXPECT_TRUE(eventually([&] { return sup.status().restarts == 2; }));
+  // A configuration without that frontend: the listener stops (refused, not queued).
+  sup.release_binds_except({});
+  EXPECT_EQ(test::http_get(in.port).status, 0);
+  EXPECT_TRUE(sup.inherited_binds(frontend_binds(in.pool, in.settings)).empty());
+}
+
 TEST(Lbmgr, ANewSupervisorAdoptsTheRunningHaproxy) {
   Instance in;
   test::HttpBackend a("a");
