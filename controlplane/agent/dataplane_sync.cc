@@ -293,7 +293,7 @@ void DataplaneSync::run() {
         status_.generation = gen;
         retry = std::chrono::milliseconds(100);
       } else {
-        retry = std::min(retry * 2, std::chrono::milliseconds(1000));
+        retry = std::min(retry * 2, std::chrono::milliseconds(200));
       }
       notify = status_.in_sync != before.in_sync || status_.table_version != before.table_version ||
                status_.refused != before.refused || status_.connected != before.connected ||
