@@ -29,6 +29,7 @@ class Stack:
         self.zk = None
         self.api_port = self.sim_port = None
         self.tasks = {}  # task_id -> (app, backend process, label)
+        self.zk_session_ms = None  # the apiserver's ZooKeeper session timeout (None: its default)
 
     # -- processes ----------------------------------------------------------------------------
     def in_ns(self, name, *cmd):
@@ -48,8 +49,10 @@ class Stack:
             time.sleep(0.05)
         return int(open(ready).read())
 
-    def start_control_plane(self):
-        """Certificates, ZooKeeper, the simulator and the apiserver; returns the apiserver."""
+    def start_control_plane(self, sims=1):
+        """Certificates, ZooKeeper, the simulator(s) and the apiserver; returns the apiserver.
+        sims=2: two simulators electing a leader through ZooKeeper (zk://.../mesos), every op
+        applied to both (a real master recovers it from its registry); resign() fails over."""
         subprocess.run([self.bins["edgelbctl"], "certs", "init", "--dir", f"{self.work}/certs"], check=True,
                        capture_output=True)
         self.zk = ZooKeeper(self.work, ns=self.ns["lb"])
@@ -57,12 +60,33 @@ class Stack:
         with open(f"{self.work}/cluster.json", "w") as f:
             json.dump([{"op": "add_framework", "id": FW, "name": "marathon"}] +
                       [{"op": "add_agent", "id": f"agent-{h}", "hostname": a} for h, a in self.hosts.items()], f)
-        ready = f"{self.work}/sim.port"
-        sp = self.start("lb", [self.bins["sim"], "--port", "0", "--heartbeat", "0.5", "--ready-file", ready,
-                               "--scenario", f"{self.work}/cluster.json"], "sim")
-        self.sim_port = self.ready_port(sp, ready, "sim")
+        self.sim_ports = []
+        group = f"zk://127.0.0.1:{self.zk.port}/mesos"
+        for i in range(sims):
+            ready = f"{self.work}/sim{i}.port"
+            cmd = [self.bins["sim"], "--port", "0", "--heartbeat", "0.5", "--ready-file", ready,
+                   "--scenario", f"{self.work}/cluster.json"] + (["--zk", group] if sims > 1 else [])
+            sp = self.start("lb", cmd, f"sim{i}")
+            self.sim_ports.append(self.ready_port(sp, ready, f"sim{i}"))
+        self.sim_port = self.sim_ports[0]
+        self.mesos_url = group if sims > 1 else f"http://127.0.0.1:{self.sim_port}"
         api, self.api_port = self.start_apiserver("apiserver", port=free_port())
         return api
+
+    def sim_leader(self):
+        """The port of the simulator that leads now."""
+        for p in self.sim_ports:
+            out = subprocess.run(self.in_ns("lb", "curl", "-sf", f"http://127.0.0.1:{p}/sim/v1/status"),
+                                 capture_output=True, text=True, timeout=10)
+            if out.returncode == 0 and json.loads(out.stdout).get("leading"):
+                return p
+        return None
+
+    def sim_call(self, port, path, body):
+        out = subprocess.run(self.in_ns("lb", "curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json",
+                                        "--data", json.dumps(body), f"http://127.0.0.1:{port}{path}"),
+                             capture_output=True, text=True, timeout=10)
+        assert out.returncode == 0, f"sim {path} {body} -> {out.returncode} {out.stdout}"
 
     def start_apiserver(self, name, mesos=True, port=0):
         ready = f"{self.work}/{name}.port"
@@ -73,7 +97,9 @@ class Stack:
                "--tls-cert", f"{c}/server.crt", "--tls-key", f"{c}/server.key", "--client-ca", f"{c}/ca.crt",
                "--secret-key-file", f"{c}/secret.key", "--ready-file", ready]
         if mesos:
-            cmd += ["--mesos", f"http://127.0.0.1:{self.sim_port}"]
+            cmd += ["--mesos", self.mesos_url]
+        if self.zk_session_ms:
+            cmd += ["--zk-session-timeout-ms", str(self.zk_session_ms)]
         p = self.start("lb", cmd, name)
         return p, self.ready_port(p, ready, name)
 
@@ -136,11 +162,8 @@ metrics: {{listen: "127.0.0.1:{free_port()}"}}
         return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
 
     def sim(self, *ops):
-        body = json.dumps(list(ops))
-        out = subprocess.run(self.in_ns("lb", "curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json",
-                                        "--data", body, f"http://127.0.0.1:{self.sim_port}/sim/v1/op"),
-                             capture_output=True, text=True, timeout=10)
-        assert out.returncode == 0, f"sim op {body} -> {out.returncode} {out.stdout}"
+        for port in self.sim_ports:
+            self.sim_call(port, "/sim/v1/op", list(ops))
 
     def task(self, app, host, name=None, healthy=True, serving=None, post=None):
         """A Marathon task of `app`: a real HTTP server in namespace `host`, then TASK_RUNNING.

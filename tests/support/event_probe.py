@@ -1,7 +1,7 @@
 """Mesos event -> live, measured from inside the appliance's namespace (where the simulator's
 control API, the dataplane's control socket and HAProxy's stats socket all are), so that no
 process start sits between the event and the clock. Reads one JSON request on stdin:
-  {"sim": PORT, "ops": [simulator ops],                       the event: one POST
+  {"sims": [PORT], "ops": [simulator ops],         the event: one POST to each simulator
    "dpctl": BIN, "socket": PATH, "service": NAME, "address": IP, "state": up|drain|down|absent,
    "haproxy": {"socket": PATH, "backend": NAME, "port": 80, "live": true}   (optional)}
 and prints {"dataplane_ms": ..., "haproxy_ms": ... or null, "table_version": ...}: from just
@@ -22,9 +22,10 @@ waiter = subprocess.Popen([req["dpctl"], "--socket", req["socket"], "wait", req[
                            req["state"], "--timeout-ms", "20000"], stdout=subprocess.PIPE, text=True)
 time.sleep(0.15)  # connected and polling
 t0 = time.monotonic()
-urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{req['sim']}/sim/v1/op",
-                                              data=json.dumps(req["ops"]).encode(),
-                                              headers={"Content-Type": "application/json"}), timeout=10).read()
+for port in req["sims"]:
+    urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}/sim/v1/op",
+                                                  data=json.dumps(req["ops"]).encode(),
+                                                  headers={"Content-Type": "application/json"}), timeout=10).read()
 hp_ms = None
 hp = req.get("haproxy")
 if hp:

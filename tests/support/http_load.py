@@ -1,7 +1,9 @@
 """Bounded HTTP load from a client namespace: `concurrency` threads, each opening a new TCP
 connection per request to one of the URLs, for `seconds` (hard cap 60 s). Prints one JSON
-line: ok, failed, requests per backend (X-Backend header), first errors.
-usage: http_load.py HOSTS SECONDS CONCURRENCY [PATH [PORT [RATE]]]  (RATE: requests/s in all)"""
+line: ok, failed, requests per backend (X-Backend header), first errors. With RETRIES 1, a request
+whose connection was closed or reset before any response came is sent once more (what browsers
+do for an idempotent GET); those are counted in `retried` with their first errors. Default 0.
+usage: http_load.py HOSTS SECONDS CONCURRENCY [PATH [PORT [RATE [RETRIES]]]]  (RATE: requests/s in all)"""
 import http.client
 import json
 import sys
@@ -14,8 +16,23 @@ concurrency = min(int(sys.argv[3]), 16)
 path = sys.argv[4] if len(sys.argv) > 4 else "/"
 port = int(sys.argv[5]) if len(sys.argv) > 5 else 80
 rate = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0  # 0: as fast as it goes
+retries = min(int(sys.argv[7]), 1) if len(sys.argv) > 7 else 0
 lock = threading.Lock()
-res = {"ok": 0, "failed": 0, "by_backend": {}, "errors": []}
+res = {"ok": 0, "failed": 0, "by_backend": {}, "errors": [], "retried": 0, "retried_errors": []}
+
+
+def attempt(host):
+    """(ok, backend, error, no_response): no_response when the server never answered."""
+    try:
+        c = http.client.HTTPConnection(host, port, timeout=5)
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status == 200, r.getheader("X-Backend"), "HTTP %d from %s" % (r.status, r.getheader("X-Backend")), False
+    except Exception as e:  # noqa: BLE001 - every failure is counted
+        no_response = isinstance(e, (ConnectionResetError, http.client.RemoteDisconnected))
+        return False, None, "%s: %s" % (type(e).__name__, e), no_response
 
 
 def worker(k):
@@ -29,18 +46,13 @@ def worker(k):
             next_at += gap
         host = hosts[i % len(hosts)].strip("[]")
         i += 1
-        try:
-            c = http.client.HTTPConnection(host, port, timeout=5)
-            c.request("GET", path)
-            r = c.getresponse()
-            r.read()
-            c.close()
-            ok = r.status == 200
-            be = r.getheader("X-Backend")
-            err = "HTTP %d from %s" % (r.status, be)
-        except Exception as e:  # noqa: BLE001 - every failure is counted
-            ok, be = False, None
-            err = "%s: %s" % (type(e).__name__, e)
+        ok, be, err, no_response = attempt(host)
+        if not ok and no_response and retries:
+            with lock:
+                res["retried"] += 1
+                if len(res["retried_errors"]) < 5:
+                    res["retried_errors"].append(err)
+            ok, be, err, _ = attempt(host)
         with lock:
             if ok:
                 res["ok"] += 1

@@ -13,7 +13,8 @@ def wait(pred, what, timeout=20, interval=0.1):
             last = pred()
             if last:
                 return last
-        except (AssertionError, KeyError, ValueError, IndexError, subprocess.CalledProcessError) as e:
+        except (AssertionError, KeyError, ValueError, IndexError, OSError, RuntimeError,
+                subprocess.CalledProcessError) as e:
             last = e
         time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what} (last: {last!r})")

@@ -36,6 +36,7 @@ class WholeAppliance:
         bins = {"agent": f"{build}/controlplane/edgelb-agent", "apiserver": f"{build}/controlplane/edgelb-apiserver",
                 "edgelbctl": f"{build}/controlplane/edgelbctl", "sim": f"{build}/controlplane/edgelb-mesos-sim"}
         self.st = Stack(work, bins, ns, HOST4, self.hosts)
+        self.st.zk_session_ms = 4000  # as the agent's: a ZooKeeper outage of 5 s expires both
         self.agent = None
         self.pmd = None
         self.pool = "quickstart"  # the pool whose HAProxy event_to_live() reads
@@ -64,9 +65,9 @@ class WholeAppliance:
         self.agent = self.st.start_agent("node-1", dataplane=self.a.control_socket)
         return self.agent
 
-    def start(self):
+    def start(self, sims=1):
         self.start_dataplane()
-        self.st.start_control_plane()
+        self.api = self.st.start_control_plane(sims=sims)
         self.start_agent()
 
     def close(self):
@@ -102,11 +103,12 @@ class WholeAppliance:
         assert len(regs) == 1, f"one instance of {pool}: {regs}"
         return regs[0]
 
-    def load(self, seconds, targets, rate=200, path="/"):
-        """A bounded HTTP load from the client to `targets` (addresses, port 80)."""
+    def load(self, seconds, targets, rate=200, path="/", retries=0):
+        """A bounded HTTP load from the client to `targets` (addresses, port 80); support/http_load.py."""
         return subprocess.Popen(self.st.in_ns("cl", "/usr/bin/python3",
                                               os.path.join(os.path.dirname(__file__), "http_load.py"),
-                                              ",".join(targets), str(seconds), "4", path, "80", str(rate)),
+                                              ",".join(targets), str(seconds), "4", path, "80", str(rate),
+                                              str(retries)),
                                 stdout=subprocess.PIPE, text=True)
 
     @staticmethod
@@ -123,7 +125,7 @@ class WholeAppliance:
         result = {}
 
         def post(op):
-            req = {"sim": self.st.sim_port, "ops": [op], "dpctl": os.path.join(self.build, "dataplane/edgelb-dpctl"),
+            req = {"sims": self.st.sim_ports, "ops": [op], "dpctl": os.path.join(self.build, "dataplane/edgelb-dpctl"),
                    "socket": self.a.control_socket, "service": service, "address": address, "state": dp_state}
             if hp_backend:
                 req["haproxy"] = {"socket": f"{self.work}/node-1/pools/{self.pool}/run/stats.sock",
