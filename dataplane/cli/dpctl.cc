@@ -142,7 +142,9 @@ int main(int argc, char** argv) {
   setb->add_option("--state", state)->check(CLI::IsMember({"up", "drain", "down"}));
   setb->add_option("--expected-version", expected);
   auto* waitc = app.add_subcommand(
-      "wait", "wait until a service's backend is in a state; prints when (CLOCK_MONOTONIC ns) and the version");
+      "wait",
+      "wait until a service's backend is in a state: prints \"polling\" after the first look (when not there "
+      "yet), then when (CLOCK_MONOTONIC ns) and the table version");
   std::string want_state = "up";
   uint32_t timeout_ms = 10000;
   waitc->add_option("service", name)->required();
@@ -191,6 +193,10 @@ int main(int argc, char** argv) {
                       static_cast<long long>(ts.tv_sec) * 1000000000LL + ts.tv_nsec,
                       static_cast<unsigned long long>(r.version()), static_cast<unsigned long long>(polls));
           return 0;
+        }
+        if (polls == 1) {  // the state before: whoever waits on us may start the change now
+          std::printf("polling\n");
+          std::fflush(stdout);
         }
         if (std::chrono::steady_clock::now() >= end) {
           std::fprintf(stderr, "edgelb-dpctl: %s %s is %s, not %s, after %u ms\n", name.c_str(), backend.c_str(),

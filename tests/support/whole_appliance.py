@@ -116,26 +116,35 @@ class WholeAppliance:
         out, _ = p.communicate(timeout=180)
         return json.loads(out.strip().splitlines()[-1])
 
+    def probe_request(self, op, service, address, dp_state, hp_backend=None, hp_live=True, port=80):
+        """One support/event_probe.py request: the simulator op, then what to wait for."""
+        req = {"sims": self.st.sim_ports, "ops": [op], "dpctl": os.path.join(self.build, "dataplane/edgelb-dpctl"),
+               "socket": self.a.control_socket, "service": service, "address": address, "state": dp_state}
+        if hp_backend:
+            req["haproxy"] = {"socket": f"{self.work}/node-1/pools/{self.pool}/run/stats.sock",
+                              "backend": hp_backend, "port": port, "live": hp_live}
+        return req
+
+    def probe(self, requests, timeout=600):
+        """Runs support/event_probe.py inside the appliance's namespace; returns its results."""
+        r = subprocess.run(self.st.in_ns("lb", "/usr/bin/python3",
+                                         os.path.join(os.path.dirname(__file__), "event_probe.py")),
+                           input=json.dumps(requests), capture_output=True, text=True, timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError(f"event probe: {r.stderr.strip()[-500:]}")
+        return json.loads(r.stdout)
+
     def event_to_live(self, send, service, address, dp_state, hp_backend=None, hp_live=True, port=80):
-        """Measures one Mesos event: send(post) must call post(op) once with its simulator op;
-        support/event_probe.py sends it from inside the appliance's namespace and waits until
+        """Measures one Mesos event: send(post) must call post(op) once with its simulator op,
+        which support/event_probe.py sends from inside the appliance's namespace, waiting until
         the dataplane's table has `address` of `service` in dp_state (up/drain/down/absent) and,
         with hp_backend, until HAProxy has it taking requests (hp_live) or not. Returns
         (dataplane ms, HAProxy ms or None)."""
         result = {}
 
         def post(op):
-            req = {"sims": self.st.sim_ports, "ops": [op], "dpctl": os.path.join(self.build, "dataplane/edgelb-dpctl"),
-                   "socket": self.a.control_socket, "service": service, "address": address, "state": dp_state}
-            if hp_backend:
-                req["haproxy"] = {"socket": f"{self.work}/node-1/pools/{self.pool}/run/stats.sock",
-                                  "backend": hp_backend, "port": port, "live": hp_live}
-            r = subprocess.run(self.st.in_ns("lb", "/usr/bin/python3",
-                                             os.path.join(os.path.dirname(__file__), "event_probe.py")),
-                               input=json.dumps(req), capture_output=True, text=True, timeout=60)
-            if r.returncode != 0:
-                raise AssertionError(f"event probe: {r.stderr.strip()[-500:]}")
-            result.update(json.loads(r.stdout))
+            result.update(self.probe(self.probe_request(op, service, address, dp_state, hp_backend, hp_live, port),
+                                     timeout=60))
 
         send(post)
         return result["dataplane_ms"], result["haproxy_ms"]
