@@ -239,10 +239,23 @@ bool run_pool_verbs(const PoolVerbs& v, const Connection& conn, bool json_out, i
                     << r.instances_size() << " instances, " << r.up_to_date() << " up to date, " << r.healthy()
                     << " healthy)\n";
           std::vector<std::vector<std::string>> rows;
-          for (const auto& i : r.instances())
+          std::vector<std::string> problems;
+          for (const auto& i : r.instances()) {
+            // The agent's fast path, when it drives a dataplane: its table version and errors.
+            const json data = json::parse(i.data_json(), nullptr, false);
+            const json dp = data.is_object() && data.contains("dataplane") ? data["dataplane"] : json();
+            std::string table = "-";
+            if (dp.is_object()) {
+              table = std::to_string(dp.value("tableVersion", 0)) + (dp.value("inSync", false) ? "" : " (syncing)");
+              for (const auto& e : dp.value("errors", json::array()))
+                if (e.is_string()) problems.push_back(i.id() + ": " + e.get<std::string>());
+            }
             rows.push_back({i.id(), i.host(), std::to_string(i.applied_version()), i.healthy() ? "yes" : "no",
-                            i.state().empty() ? "-" : i.state(), when(i.registered_at_ms())});
-          if (!rows.empty()) print_table({"INSTANCE", "HOST", "VERSION", "HEALTHY", "STATE", "SINCE"}, rows);
+                            i.state().empty() ? "-" : i.state(), table, when(i.registered_at_ms())});
+          }
+          if (!rows.empty())
+            print_table({"INSTANCE", "HOST", "VERSION", "HEALTHY", "STATE", "DATAPLANE", "SINCE"}, rows);
+          for (const auto& p : problems) std::cout << "fast path: " << p << "\n";
         }
       }
     } else if (v.history->parsed()) {
