@@ -14,6 +14,9 @@
 #             on a local ZooKeeper; ListPools with 1000 pools
 #   agent     edgelb-agent + HAProxy: Mesos event -> server live (100 apps x 10 tasks), reloads per
 #             membership change, pool update -> live, memory; rendering 100 backends x 50 servers
+#   appliance the whole appliance in namespaces (dataplane + TAP, ZooKeeper, sim, apiserver, agent,
+#             HAProxy): Mesos event -> live in all dataplane workers and in HAProxy, pool update ->
+#             live, fast-path drops during 1000 task changes
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -80,8 +83,15 @@ case "$scenario" in
       --out "$results/agent.json" --md "$results/agent.md"
     finish "$results/agent.json" "$results/agent.md"
     ;;
+  appliance)
+    build edgelb-dataplane edgelb-dpctl edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-agent
+    huge="$(deploy/hugepages.sh 512)"
+    /usr/bin/python3 perf/appliance_bench.py --samples "${BENCH_SAMPLES:-300}" \
+      --changes "${BENCH_CHANGES:-1000}" --out "$results/appliance.json" --md "$results/appliance.md"
+    finish "$results/appliance.json" "$results/appliance.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver|mesos|agent" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver|mesos|agent|appliance" >&2
     exit 2
     ;;
 esac
