@@ -236,6 +236,14 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
       metrics_.sync_totals(name, st->restarts, st->runtime_batches, st->runtime_failures);
   }
   metrics_.pools_served(served_.size());
+  if (dataplane_) {
+    const DataplaneSyncStatus ds = dataplane_->status();
+    size_t failing = 0;
+    if (health_)
+      for (const auto& [key, ok] : health_->verdicts()) failing += ok ? 0 : 1;
+    metrics_.dataplane(ds.table_version, ds.in_sync, ds.calls, ds.refused.size(), health_ ? health_->checks_run() : 0,
+                       failing);
+  }
   metrics_.connected(zk_ && zk_->connected(), endpoints_ && endpoints_->connected());
 }
 

@@ -64,7 +64,37 @@ AgentMetrics::AgentMetrics()
                          .Name("edgelb_agent_apiserver_connected")
                          .Help("1 while the mesos-listener Watch stream is open")
                          .Register(*registry_)
-                         .Add({})) {}
+                         .Add({})),
+      dp_version_(BuildGauge()
+                      .Name("edgelb_agent_dataplane_table_version")
+                      .Help("The dataplane's table version after the agent's last change")
+                      .Register(*registry_)
+                      .Add({})),
+      dp_in_sync_(BuildGauge()
+                      .Name("edgelb_agent_dataplane_in_sync")
+                      .Help("1 while the dataplane's live table is the agent's plan")
+                      .Register(*registry_)
+                      .Add({})),
+      dp_calls_(BuildCounter()
+                    .Name("edgelb_agent_dataplane_calls_total")
+                    .Help("Calls to the dataplane's control service")
+                    .Register(*registry_)
+                    .Add({})),
+      dp_refused_(BuildGauge()
+                      .Name("edgelb_agent_dataplane_refused_services")
+                      .Help("Planned services the dataplane refuses")
+                      .Register(*registry_)
+                      .Add({})),
+      health_checks_(BuildCounter()
+                         .Name("edgelb_agent_health_checks_total")
+                         .Help("Active health checks run (fastPath VIP backends)")
+                         .Register(*registry_)
+                         .Add({})),
+      health_failing_(BuildGauge()
+                          .Name("edgelb_agent_health_failing_backends")
+                          .Help("Backends whose active health check fails")
+                          .Register(*registry_)
+                          .Add({})) {}
 
 AgentMetrics::~AgentMetrics() = default;
 
@@ -100,6 +130,18 @@ void AgentMetrics::pools_served(size_t n) { pools_.Set(static_cast<double>(n)); 
 void AgentMetrics::connected(bool zookeeper, bool apiserver) {
   zk_connected_.Set(zookeeper ? 1 : 0);
   api_connected_.Set(apiserver ? 1 : 0);
+}
+
+void AgentMetrics::dataplane(uint64_t table_version, bool in_sync, uint64_t calls, size_t refused, uint64_t checks,
+                             size_t failing) {
+  dp_version_.Set(static_cast<double>(table_version));
+  dp_in_sync_.Set(in_sync ? 1 : 0);
+  if (calls > dp_calls_seen_) dp_calls_.Increment(static_cast<double>(calls - dp_calls_seen_));
+  dp_calls_seen_ = calls;
+  dp_refused_.Set(static_cast<double>(refused));
+  if (checks > health_checks_seen_) health_checks_.Increment(static_cast<double>(checks - health_checks_seen_));
+  health_checks_seen_ = checks;
+  health_failing_.Set(static_cast<double>(failing));
 }
 
 void AgentMetrics::forget(const std::string& pool) {

@@ -37,6 +37,9 @@ class AgentMetrics {
   void cache_age(const std::string& pool, double seconds);
   void pools_served(size_t n);
   void connected(bool zookeeper, bool apiserver);
+  // The fast path: the dataplane's table version after our last change, in sync, calls made,
+  // services it refused, health checks run and backends failing them.
+  void dataplane(uint64_t table_version, bool in_sync, uint64_t calls, size_t refused, uint64_t checks, size_t failing);
   void forget(const std::string& pool);
 
   std::string text() const;  // the exposition text (tests, `--metrics-once`)
@@ -56,6 +59,13 @@ class AgentMetrics {
   prometheus::Gauge& pools_;
   prometheus::Gauge& zk_connected_;
   prometheus::Gauge& api_connected_;
+  prometheus::Gauge& dp_version_;
+  prometheus::Gauge& dp_in_sync_;
+  prometheus::Counter& dp_calls_;
+  prometheus::Gauge& dp_refused_;
+  prometheus::Counter& health_checks_;
+  uint64_t dp_calls_seen_ = 0, health_checks_seen_ = 0;
+  prometheus::Gauge& health_failing_;
   std::mutex mu_;
   std::map<std::string, Totals> totals_;
   std::unique_ptr<prometheus::Exposer> exposer_;
