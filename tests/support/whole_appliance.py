@@ -98,6 +98,15 @@ class WholeAppliance:
             return up == sorted(want)
         wait(ok, f"{service} serving {sorted(want)}", timeout=timeout, interval=0.05)
 
+    def agent_metrics(self):
+        """The agent's /metrics as {name: value} (unlabelled samples only)."""
+        import re
+        listen = re.search(r'metrics: \{listen: "([^"]+)"\}', open(f"{self.work}/node-1.yaml").read()).group(1)
+        out = subprocess.run(self.st.in_ns("lb", "curl", "-sf", f"http://{listen}/metrics"), capture_output=True,
+                             text=True, timeout=10).stdout
+        return {ln.split()[0]: float(ln.split()[1]) for ln in out.splitlines()
+                if ln and not ln.startswith("#") and "{" not in ln.split()[0]}
+
     def registration(self, pool):
         regs = self.st.registrations(pool)
         assert len(regs) == 1, f"one instance of {pool}: {regs}"

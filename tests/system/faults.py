@@ -229,6 +229,31 @@ def dataplane_restart(c):
     c.follows_mesos()
 
 
+def health_check_down(c):
+    """Not a Mesos event: b2's server stops answering while Mesos still says its task is healthy.
+    The agent's HTTP check (every 2 s, 2 failures) sets it down in the dataplane, its flows move,
+    and requests that start after that all succeed; when it answers again it comes back."""
+    a = c.w.a
+    b2 = c.w.hosts["b2"]
+    t0 = time.monotonic()
+    a.net.stop(a.servers[1], sig=signal.SIGKILL)
+    wait(lambda: c.w.dataplane_services()[VIP_SERVICE]["backends"] and
+         {b["address"]: b.get("state", "UP") for b in c.w.dataplane_services()[VIP_SERVICE]["backends"]}[b2] == "DOWN",
+         "b2 down in the dataplane", timeout=15, interval=0.1)
+    print(f"    b2's server killed; down in the dataplane after {(time.monotonic() - t0) * 1000:.0f} ms "
+          "(HTTP check every 2 s, 2 failures)")
+    m = c.w.agent_metrics()
+    assert m["edgelb_agent_health_failing_backends"] == 1 and m["edgelb_agent_dataplane_in_sync"] == 1, m
+    r = c.under_load(4, lambda: None)
+    a.servers[1] = a.net.start(a.backends[1], "/usr/bin/python3", os.path.join(ROOT, "tests/support/backend_server.py"),
+                               "b2", stdout=subprocess.PIPE)
+    assert a.servers[1].stdout.readline().strip() == b"ready"
+    t0 = time.monotonic()
+    c.w.wait_backends(VIP_SERVICE, [c.w.hosts["b1"], b2], timeout=15)
+    print(f"    b2 answers again; up after {(time.monotonic() - t0) * 1000:.0f} ms (2 passes)")
+    return r
+
+
 CASES = {
     "apiserver_kill": apiserver_kill,
     "zookeeper_outage": zookeeper_outage,
@@ -239,6 +264,7 @@ CASES = {
     "pool_updates_100": pool_updates,
     "scale_1_10_1": scale_1_10_1,
     "dataplane_restart": dataplane_restart,
+    "health_check_down": health_check_down,
 }
 
 
