@@ -295,6 +295,7 @@ def main():
         return 1
     finally:
         w.close()
+    subprocess.run(["rm", "-rf", work])  # a failure keeps its logs
     print(f"PASS {args.case}")
     return 0
 
