@@ -76,4 +76,18 @@ bool clamp_tcp_mss(PacketView& pkt, const ParsedPacket& pp, uint16_t mss) {
   return false;
 }
 
+bool decrement_ttl(PacketView& pkt, const ParsedPacket& pp) {
+  uint8_t* ip = pkt.data + pp.l3_offset;
+  if (pp.key.family == 6) {
+    if (ip[7] <= 1) return false;
+    ip[7]--;
+    return true;
+  }
+  if (ip[8] <= 1) return false;
+  const uint8_t before[2] = {ip[8], ip[9]};
+  ip[8]--;
+  store_be16(ip + 10, checksum_update(load_be16(ip + 10), before, ip + 8, 2));
+  return true;
+}
+
 }  // namespace edgelb

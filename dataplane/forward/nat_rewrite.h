@@ -16,6 +16,10 @@ namespace edgelb {
 void nat_rewrite(PacketView& pkt, const ParsedPacket& pp, const uint8_t* src, uint16_t src_port, const uint8_t* dst,
                  uint16_t dst_port);
 
+// NAT is an IP hop: decrements the IPv4 TTL (updating the header checksum) or the IPv6 hop
+// limit. Returns false, changing nothing, when it is 1 or 0: the packet must be dropped.
+bool decrement_ttl(PacketView& pkt, const ParsedPacket& pp);
+
 // TCP SYN (or SYN-ACK) carrying an MSS option larger than `mss`: lowers it to `mss` and
 // fixes the checksum. Returns whether the packet changed. Malformed options are left alone.
 bool clamp_tcp_mss(PacketView& pkt, const ParsedPacket& pp, uint16_t mss);

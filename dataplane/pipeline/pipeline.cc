@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include <cstring>
+
 #include "forward/forwarder.h"
 #include "forward/nat_rewrite.h"
 #include "packet/likely.h"
@@ -30,6 +32,44 @@ bool is_link_scope(const FlowKey& k) {
   if (k.family == 4)
     return (k.dst[0] & 0xf0) == 0xe0 || (k.dst[0] == 255 && k.dst[1] == 255 && k.dst[2] == 255 && k.dst[3] == 255);
   return k.dst[0] == 0xff || (k.dst[0] == 0xfe && (k.dst[1] & 0xc0) == 0x80);
+}
+
+// Whether an IPv4 header (`len` bytes, a multiple of 4) sums to 0xffff with its checksum: one
+// 32-bit add per word (the one's-complement sum is byte-order independent), folded once.
+inline bool ipv4_header_sums_ok(const uint8_t* ip, size_t len) {
+  uint64_t sum = 0;
+  for (size_t i = 0; i < len; i += 4) {
+    uint32_t w;
+    std::memcpy(&w, ip + i, 4);
+    sum += w;
+  }
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  return sum == 0xffff;
+}
+
+// What a router must not forward to a backend (RFC 1812 5.3.7, 5.2.2; RFC 4291 2.5.2, 2.7):
+// a martian source (0/8, 127/8, multicast and class E, limited broadcast; ::, ::1, ff00::/8),
+// the VIP itself as source, TTL / hop limit 0, an IPv4 header whose checksum is wrong. Only
+// packets a service balances pay for these checks.
+MaybeDrop admission(const uint8_t* data, const ParsedPacket& pp) {
+  const uint8_t* ip = data + pp.l3_offset;
+  const uint8_t* s = pp.key.src;
+  if (pp.key.family == 4) {
+    if (EDGELB_UNLIKELY(s[0] == 0 || s[0] == 127 || s[0] >= 224 || std::memcmp(s, pp.key.dst, 4) == 0))
+      return DropReason::kMartianSource;
+    if (EDGELB_UNLIKELY(ip[8] == 0)) return DropReason::kTtlExceeded;
+    if (EDGELB_UNLIKELY(!ipv4_header_sums_ok(ip, size_t(ip[0] & 0x0f) * 4))) return DropReason::kIpv4BadChecksum;
+    return std::nullopt;
+  }
+  static constexpr uint8_t kZero[15] = {};
+  if (EDGELB_UNLIKELY(s[0] == 0xff || (std::memcmp(s, kZero, 15) == 0 && s[15] <= 1) ||
+                      std::memcmp(s, pp.key.dst, 16) == 0))
+    return DropReason::kMartianSource;
+  if (EDGELB_UNLIKELY(ip[7] == 0)) return DropReason::kTtlExceeded;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -101,6 +141,7 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w
       return Verdict::kPunt;
     }
     if (EDGELB_UNLIKELY(pp.fragment)) return drop(w, DropReason::kIpFragment);
+    if (const MaybeDrop d = admission(pkt.data, pp); EDGELB_UNLIKELY(d)) return drop(w, *d);
     w.key = pp.key;
   }
   w.hash = flow_hash(w.key);
@@ -194,6 +235,7 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
 Verdict Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const BackendEntry& be, int64_t slot,
                               uint32_t now_ms, Work& w) {
   if (EDGELB_UNLIKELY(!nat_)) return drop(w, DropReason::kNatPortsExhausted);
+  if (EDGELB_UNLIKELY(!decrement_ttl(pkt, w.pp))) return drop(w, DropReason::kTtlExceeded);
   int64_t sess = NatTable::kNone;
   if (slot != FlowTable::kNotFound) {
     const FlowEntry& e = flows_.entry(slot);
@@ -236,6 +278,7 @@ Verdict Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const 
   if (s.client.proto != pp.key.proto || s.backend_port != pp.key.src_port ||
       std::memcmp(s.backend, pp.key.src, 16) != 0)
     return drop(w, DropReason::kNatNoSession);
+  if (EDGELB_UNLIKELY(!decrement_ttl(pkt, pp))) return drop(w, DropReason::kTtlExceeded);
   nat_->refresh(uint32_t(sess), pp.tcp_flags, now_ms);
   nat_rewrite(pkt, pp, s.client.dst, s.client.dst_port, s.client.src, s.client.src_port);
   if (EDGELB_UNLIKELY(pp.tcp_flags & wire::kTcpSyn)) {  // SYN-ACK: the service may clamp its MSS

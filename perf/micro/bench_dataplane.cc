@@ -11,6 +11,7 @@
 #include <random>
 #include <vector>
 
+#include "forward/checksum.h"
 #include "pipeline/pipeline.h"
 #include "service/snapshot_builder.h"
 
@@ -48,6 +49,7 @@ void write_frame(uint8_t* p, uint64_t f) {
   std::memcpy(p, tmpl, 64);
   store_be32(p + 26, 0xc6128000u | uint32_t(f >> 16));  // 198.18.128.0/17 + flow bits
   store_be16(p + 34, uint16_t(f));
+  store_be16(p + 24, ipv4_header_checksum(p + 14, 20));  // as a real client sends it
 }
 
 struct Frames {
@@ -98,6 +100,11 @@ void run_pipeline(benchmark::State& state, ForwardingMode mode) {
     packets += 32;
     benchmark::DoNotOptimize(verdicts);
   }
+  for (uint16_t i = 0; i < 32; ++i)
+    if (verdicts[i] != Verdict::kForward) {
+      state.SkipWithError("the pipeline did not forward the benchmark's packets (a drop check?)");
+      return;
+    }
   state.SetItemsProcessed(int64_t(packets));
   state.counters["cycles_per_packet"] = double(cycles) / double(packets);
   state.counters["ns_per_packet"] =
