@@ -15,6 +15,7 @@ struct L3Info {
   uint32_t total_len = 0;   // declared IP packet length
   bool fragment = false;
   bool first_fragment = true;
+  bool segments_left = false;  // an IPv6 routing header still has hops to visit
 };
 
 bool is_ipv6_ext_header(uint8_t nh) {
@@ -46,6 +47,7 @@ MaybeDrop walk_ipv6(const uint8_t* p, uint32_t avail, bool strict_length, L3Info
     } else if (nh == 51) {  // AH: length in 4-octet units minus 2
       hlen = (uint32_t(h[1]) + 2) * 4;
     } else {
+      if (nh == 43 && h[3] != 0) l3->segments_left = true;  // routing header, segments left
       hlen = (uint32_t(h[1]) + 1) * 8;
     }
     if (off + hlen > limit) return DropReason::kIpv6ExtHeaderTruncated;
@@ -147,6 +149,7 @@ MaybeDrop parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
   out->l4_proto = l3.proto;
   out->l4_offset = static_cast<uint16_t>(off + l3.header_len);
   out->fragment = l3.fragment;
+  out->segments_left = l3.segments_left;
   out->has_ports = false;
   out->icmp_error = false;
   out->tcp_flags = 0;

@@ -69,6 +69,9 @@ MaybeDrop admission(const uint8_t* data, const ParsedPacket& pp) {
                       std::memcmp(s, pp.key.dst, 16) == 0))
     return DropReason::kMartianSource;
   if (EDGELB_UNLIKELY(ip[7] == 0)) return DropReason::kTtlExceeded;
+  // RFC 8200 4.4: with segments left the packet is addressed to the next waypoint, not to the
+  // VIP (and its L4 checksum covers the final destination, which NAT would not fix).
+  if (EDGELB_UNLIKELY(pp.segments_left)) return DropReason::kIpv6SegmentsLeft;
   return std::nullopt;
 }
 
@@ -264,6 +267,7 @@ Verdict Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const Ba
   nat_->refresh(uint32_t(sess), w.pp.tcp_flags, now_ms);
   nat_rewrite(pkt, w.pp, nat_->pool_address(uint32_t(sess)).bytes.data(), nat_->port_of(uint32_t(sess)),
               be.address.bytes.data(), be.port);
+  pkt.len = uint32_t(w.pp.l3_offset) + w.pp.l3_len;  // an IP hop: Ethernet padding/trailers stay here
   if (svc.mss_clamp) clamp_tcp_mss(pkt, w.pp, svc.mss_clamp);
   return Verdict::kForward;
 }
@@ -281,6 +285,7 @@ Verdict Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const 
   if (EDGELB_UNLIKELY(!decrement_ttl(pkt, pp))) return drop(w, DropReason::kTtlExceeded);
   nat_->refresh(uint32_t(sess), pp.tcp_flags, now_ms);
   nat_rewrite(pkt, pp, s.client.dst, s.client.dst_port, s.client.src, s.client.src_port);
+  pkt.len = uint32_t(pp.l3_offset) + pp.l3_len;
   if (EDGELB_UNLIKELY(pp.tcp_flags & wire::kTcpSyn)) {  // SYN-ACK: the service may clamp its MSS
     const ServiceEntry* svc = snap.find(s.client.dst, s.client.family, s.client.dst_port, s.client.proto);
     if (svc && svc->mss_clamp) clamp_tcp_mss(pkt, pp, svc->mss_clamp);
