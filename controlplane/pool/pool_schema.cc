@@ -179,7 +179,8 @@ B fast_path_block() {
       .field("backend", str("An haproxy.backends[].name whose services are the backends"))
       .field("services", arr("Own service selectors (instead of backend)", service_selector()))
       .field("guePort", std::move(i32("GUE destination port (forwarding GUE)").range(1, 65535)).def("6080"))
-      .field("mssClamp", std::move(i32("Clamp the TCP MSS of SYN/SYN-ACK (forwarding NAT)").range(536, 9000)))
+      .field("mssClamp",
+             std::move(i32("Clamp the TCP MSS of SYNs (NAT: both ways; IPIP, GUE: the client's)").range(536, 9000)))
       .field("healthCheck", health);
   return std::move(obj("edgelb L4 fast path").field("vips", arr("L4 VIPs", vip)));
 }

@@ -382,7 +382,8 @@ class Validator {
         for (size_t s = 0; s < v["services"].size(); ++s) selector(v["services"][s], idx(p + ".services", s));
       }
       if (has(v, "guePort") && forwarding != "GUE") error(p + ".guePort", "only with forwarding GUE");
-      if (has(v, "mssClamp") && forwarding != "NAT") error(p + ".mssClamp", "only with forwarding NAT");
+      if (has(v, "mssClamp") && forwarding != "NAT" && forwarding != "IPIP" && forwarding != "GUE")
+        error(p + ".mssClamp", "only with forwarding NAT, IPIP or GUE");
       const json& hc = member(v, "healthCheck");
       if (hc.is_object()) {
         const std::string type = string_or(hc, "type", "TCP");

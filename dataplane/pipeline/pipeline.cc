@@ -214,6 +214,8 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
       return v;
     rewrite_macs(pkt, be->next_hop, port_mac);
   } else {
+    // The client's SYN: its MSS must leave room for the tunnel header (issue 15, Part A 2).
+    if (EDGELB_UNLIKELY(svc.mss_clamp)) clamp_tcp_mss(pkt, w.pp, svc.mss_clamp);
     const auto& g = snap.globals;
     EncapSettings es{g.encap_source_v4 ? &*g.encap_source_v4 : nullptr,
                      g.encap_source_v6 ? &*g.encap_source_v6 : nullptr, g.mtu};

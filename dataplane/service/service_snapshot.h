@@ -40,7 +40,7 @@ struct ServiceEntry {
   uint8_t protocol = 0;
   ForwardingMode mode = ForwardingMode::kDsr;
   uint16_t gue_port = 0;
-  uint16_t mss_clamp = 0;              // NAT: clamp SYN MSS options to this (0: off)
+  uint16_t mss_clamp = 0;              // NAT (both ways), IPIP/GUE (client SYNs): clamp MSS (0: off)
   uint32_t slot = 0;                   // stable per VIP; indexes per-VIP counters
   std::vector<uint32_t> backend_refs;  // Maglev entry index -> backend reference
   std::shared_ptr<const MaglevTable> maglev;

@@ -43,7 +43,7 @@ struct ServiceSpec {
   ForwardingMode mode = ForwardingMode::kDsr;
   uint16_t gue_port = 0;     // 0: the global GUE port
   uint32_t maglev_size = 0;  // 0: the global table size
-  uint16_t mss_clamp = 0;    // NAT: clamp the MSS option of TCP SYNs (both ways); 0: off
+  uint16_t mss_clamp = 0;    // clamp the MSS option of TCP SYNs: NAT both ways, IPIP/GUE the client's; 0: off
   std::vector<BackendSpec> backends;
   bool operator==(const ServiceSpec&) const = default;
 };

@@ -95,7 +95,9 @@ FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
         err(p + ".forwarding",
             std::string("nat needs an ") + (s.vip.is_v6() ? "IPv6" : "IPv4") + " address in forwarding.nat.pool");
     }
-    if (s.mss_clamp && s.mode != ForwardingMode::kNat) err(p + ".mss_clamp", "applies to nat services only");
+    if (s.mss_clamp && s.mode != ForwardingMode::kNat && s.mode != ForwardingMode::kIpip &&
+        s.mode != ForwardingMode::kGue)
+      err(p + ".mss_clamp", "applies to nat, ipip and gue services only");
     if (s.mss_clamp && (s.mss_clamp < 536 || s.mss_clamp > 9000)) err(p + ".mss_clamp", "must be 536-9000");
     if (s.mss_clamp && s.protocol != 6) err(p + ".mss_clamp", "applies to TCP services only");
     if (s.mode == ForwardingMode::kL7 && !s.backends.empty())

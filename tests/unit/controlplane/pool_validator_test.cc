@@ -383,7 +383,7 @@ const Case kCases[] = {
      {{"fastPath.vips[1]", "same address, port and protocol as fastPath.vips[0]"}}},
     {"vip_mss_without_nat",
      R"([{"op":"add","path":"/fastPath","value":{"vips":[{"address":"198.18.0.10","port":80,"backend":"app","mssClamp":1400}]}}])",
-     {{"fastPath.vips[0].mssClamp", "only with forwarding NAT"}}},
+     {{"fastPath.vips[0].mssClamp", "only with forwarding NAT, IPIP or GUE"}}},
     {"vip_health_timeout",
      R"([{"op":"add","path":"/fastPath","value":{"vips":[{"address":"198.18.0.10","port":80,"backend":"app","healthCheck":{"type":"HTTP","path":"health","intervalSeconds":2,"timeoutSeconds":2}}]}}])",
      {{"fastPath.vips[0].healthCheck.path", "must start with /"},
