@@ -257,7 +257,11 @@ TEST(Lbmgr, InheritedListenersQueueConnectionsWhileHaproxyRestarts) {
   EXPECT_TRUE(eventually([&] { return kill(worker, 0) != 0; }));
   EXPECT_EQ(test::http_get(in.port).body, "a\n");
   EXPECT_TRUE(eventually([&] { return sup.status().restarts == 1; }));
+  // The master dies: its worker notices and exits at once, dropping what it accepted in that
+  // moment (in flight, like any killed process); after that, requests queue again.
+  const int orphan = sup.master_cli().show_proc().workers.at(0).pid;
   kill(sup.status().master_pid, SIGKILL);
+  EXPECT_TRUE(eventually([&] { return kill(orphan, 0) != 0; }));
   EXPECT_EQ(test::http_get(in.port).body, "a\n");
   EXPECT_TRUE(eventually([&] { return sup.status().restarts == 2; }));
   // A configuration without that frontend: the listener stops (refused, not queued).
