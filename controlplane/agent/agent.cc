@@ -407,11 +407,10 @@ void Agent::plan_fast_path() {
   for (auto& [name, s] : served_) {
     const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
     if (!in) continue;
-    auto& cached = models_[name];
-    const std::string digest = std::to_string(in->version) + ":" + in->config.dump();
-    if (cached.first != digest) {
+    auto& cached = models_[name];  // a stored pool version never changes: parse each once
+    if (cached.first != in->version || cached.second.name.empty()) {
       try {
-        cached = {digest, PoolModel::from_json(in->config)};
+        cached = {in->version, PoolModel::from_json(in->config)};
       } catch (const std::exception& e) {
         continue;  // reconcile_pool refuses it with the reason
       }

@@ -112,7 +112,7 @@ class Agent {
   std::set<std::string> needs_endpoints_;  // served pools whose endpoints were not fetched yet
   FastPathPlanner planner_;
   FastPathPlan plan_;
-  std::map<std::string, std::pair<std::string, PoolModel>> models_;  // pool -> (config digest, model)
+  std::map<std::string, std::pair<int64_t, PoolModel>> models_;  // pool -> (version, model)
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DataplaneSync> dataplane_;  // after health_: stopped first
   std::thread connector_;

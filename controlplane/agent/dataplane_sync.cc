@@ -37,6 +37,11 @@ bool only_backend_settings_differ(const ServiceSpec& a, const ServiceSpec& b) {
   return x == y;
 }
 
+// "path: reason; ..." appended to `to`.
+void append_violation(std::string& to, const FieldError& v) {
+  to += (to.empty() ? "" : "; ") + v.path + ": " + v.reason;
+}
+
 void log(const std::string& line) { std::fprintf(stderr, "edgelb-agent: dataplane: %s\n", line.c_str()); }
 
 }  // namespace
@@ -147,13 +152,11 @@ void DataplaneSync::resync(const Specs& want) {
     for (const auto& v : o.violations) {
       std::smatch m;
       if (std::regex_search(v.path, m, index_re) && std::stoul(m[1].str()) < next.services.size()) {
-        const std::string& name = next.services[std::stoul(m[1].str())].name;
-        why[name] += (why[name].empty() ? "" : "; ") + v.path + ": " + v.reason;
+        append_violation(why[next.services[std::stoul(m[1].str())].name], v);
       } else {
         for (const auto& [name, spec] : t) {
           auto l = live_specs.find(name);
-          if (l == live_specs.end() || !(l->second == spec))
-            why[name] += (why[name].empty() ? "" : "; ") + v.path + ": " + v.reason;
+          if (l == live_specs.end() || !(l->second == spec)) append_violation(why[name], v);
         }
       }
     }
@@ -220,7 +223,7 @@ void DataplaneSync::incremental(const Specs& want) {
     if (done(o, name, &spec)) continue;
     if (lost_sync(o.status.error_code())) return lost("UpsertService " + name + ": " + describe(o));
     std::string why;
-    for (const auto& v : o.violations) why += (why.empty() ? "" : "; ") + v.path + ": " + v.reason;
+    for (const auto& v : o.violations) append_violation(why, v);
     refuse(name, spec, why.empty() ? describe(o) : why);
   }
 }

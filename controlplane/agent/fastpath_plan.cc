@@ -31,14 +31,19 @@ struct Candidate {
   std::vector<HealthTarget> checks;
 };
 
+Candidate candidate(const std::string& pool, const std::string& path, const std::string& name) {
+  Candidate c;
+  c.planned.pool = pool;
+  c.planned.path = path;
+  c.planned.spec.name = pool + "/" + name;
+  return c;
+}
+
 // One fastPath VIP of a pool.
 Candidate fast_path_vip(const FastPathPoolInput& in, size_t index, const HealthVerdicts& health) {
   const FastPathVip& vip = in.model->vips[index];
-  Candidate c;
-  c.planned.pool = in.name;
-  c.planned.path = "fastPath.vips[" + std::to_string(index) + "]";
+  Candidate c = candidate(in.name, "fastPath.vips[" + std::to_string(index) + "]", vip.name);
   ServiceSpec& s = c.planned.spec;
-  s.name = in.name + "/" + vip.name;
   s.port = static_cast<uint16_t>(vip.port);
   s.protocol = vip.protocol == VipProtocol::kUdp ? 17 : 6;
   s.mode = mode_of(vip.forwarding);
@@ -50,6 +55,7 @@ Candidate fast_path_vip(const FastPathPoolInput& in, size_t index, const HealthV
     return c;
   }
   s.vip = *addr;
+  const bool checked = vip.health_check && vip.health_check->type != VipHealthCheck::Type::kNone;
   const auto& selectors = in.model->vip_services(vip);
   std::set<std::string> seen;
   for (size_t j = 0; j < selectors.size(); ++j) {
@@ -83,14 +89,14 @@ Candidate fast_path_vip(const FastPathPoolInput& in, size_t index, const HealthV
       b.identity = (ba->is_v6() ? "[" + ba->to_string() + "]" : ba->to_string()) + ":" + std::to_string(e.port);
       if (!seen.insert(b.identity).second) continue;  // selected by two services[] entries
       b.weight = weight;
-      HealthTarget t;
-      if (vip.health_check && vip.health_check->type != VipHealthCheck::Type::kNone) {
-        t = {s.name, b.identity, ba->to_string(), vip.health_check->port.value_or(e.port), *vip.health_check};
-        c.checks.push_back(t);
+      bool failing = false;
+      if (checked) {
+        c.checks.push_back(
+            {s.name, b.identity, ba->to_string(), vip.health_check->port.value_or(e.port), *vip.health_check});
+        auto h = health.find(c.checks.back().key());
+        failing = h != health.end() && !h->second;
       }
-      auto h = vip.health_check && vip.health_check->type != VipHealthCheck::Type::kNone ? health.find(t.key())
-                                                                                         : health.end();
-      if (h != health.end() && !h->second)
+      if (failing)
         b.state = BackendState::kDown;  // failing its checks: its flows move now
       else if (!e.ready)
         b.state = BackendState::kDrain;  // killing or unhealthy in Mesos: keeps its flows
@@ -105,11 +111,8 @@ Candidate fast_path_vip(const FastPathPoolInput& in, size_t index, const HealthV
 // One HAProxy frontend of a pool: punted to the kernel.
 std::optional<Candidate> l7_frontend(const FastPathPoolInput& in, size_t index, const std::string& node_address) {
   const Frontend& f = in.model->frontends[index];
-  Candidate c;
-  c.planned.pool = in.name;
-  c.planned.path = "haproxy.frontends[" + std::to_string(index) + "]";
+  Candidate c = candidate(in.name, "haproxy.frontends[" + std::to_string(index) + "]", f.name);
   ServiceSpec& s = c.planned.spec;
-  s.name = in.name + "/" + f.name;
   s.protocol = 6;
   s.mode = ForwardingMode::kL7;
   uint32_t port = f.bind_port;

@@ -99,10 +99,10 @@ void HealthChecker::start(Probe& p, Clock::time_point now) {
   p.fd = connect_nonblocking(p.target.address, p.target.port);
   p.deadline = now + std::chrono::seconds(p.target.check.timeout_s);
   p.due = now + std::chrono::seconds(p.target.check.interval_s);
-  if (p.fd < 0) finish(p, false, now);
+  if (p.fd < 0) finish(p, false);
 }
 
-void HealthChecker::finish(Probe& p, bool passed, Clock::time_point) {
+void HealthChecker::finish(Probe& p, bool passed) {
   close_probe(p);
   bool changed = false;
   {
@@ -167,7 +167,7 @@ void HealthChecker::run() {
     keys.assign(1, "");
     for (auto& [k, p] : probes_) {
       if (p.fd < 0 && now >= p.due) start(p, now);
-      if (p.fd >= 0 && now >= p.deadline) finish(p, false, now);
+      if (p.fd >= 0 && now >= p.deadline) finish(p, false);
       if (p.fd >= 0) {
         fds.push_back(pollfd{p.fd, static_cast<short>(p.sent ? POLLIN : POLLOUT), 0});
         keys.push_back(k);
@@ -193,17 +193,17 @@ void HealthChecker::run() {
         socklen_t len = sizeof(err);
         getsockopt(p.fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0 || (fds[i].revents & (POLLERR | POLLHUP))) {
-          finish(p, false, now);
+          finish(p, false);
           continue;
         }
         if (p.target.check.type == VipHealthCheck::Type::kTcp) {
-          finish(p, true, now);
+          finish(p, true);
           continue;
         }
         const std::string req = "GET " + p.target.check.path + " HTTP/1.0\r\nHost: " + p.target.address +
                                 "\r\nUser-Agent: edgelb-agent-health\r\nConnection: close\r\n\r\n";
         if (send(p.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-          finish(p, false, now);
+          finish(p, false);
           continue;
         }
         p.sent = true;
@@ -214,7 +214,7 @@ void HealthChecker::run() {
       if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
       if (r > 0) p.reply.append(buf, static_cast<size_t>(r));
       if (p.reply.find("\r\n") != std::string::npos || p.reply.size() >= 64 || r <= 0)
-        finish(p, http_status_passes(p.reply), now);
+        finish(p, http_status_passes(p.reply));
     }
   }
 }

@@ -51,7 +51,7 @@ class HealthChecker {
   };
   void run();
   void start(Probe& p, Clock::time_point now);
-  void finish(Probe& p, bool passed, Clock::time_point now);
+  void finish(Probe& p, bool passed);
   void close_probe(Probe& p);
 
   std::function<void()> on_change_;
