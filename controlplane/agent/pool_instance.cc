@@ -65,11 +65,17 @@ std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& s
   auto settings = haproxy::RenderSettings::under(dir_);
   settings.hard_stop_after = options_.hard_stop_after;
   settings.allocated_ports = r.ports;
-  if (sup) settings.inherited_fds = sup->inherited_binds(haproxy::frontend_binds(r.model, settings));
+  if (sup) settings.inherited_fds = sup->inherited_binds(binds(r));
   const auto t0 = Clock::now();
   std::string text = haproxy::render_config(r.model, r.inputs.version, slots, settings, r.inputs.template_text);
   if (metrics_) metrics_->render_time(Clock::now() - t0);
   return text;
+}
+
+std::vector<std::string> PoolInstance::binds(const Running& r) {
+  haproxy::RenderSettings settings;
+  settings.allocated_ports = r.ports;
+  return haproxy::frontend_binds(r.model, settings);
 }
 
 void PoolInstance::install_files(const PoolInputs& in) {
@@ -135,9 +141,7 @@ void PoolInstance::reload(Clock::time_point now) {
     haproxy::ReloadResult res = supervisor_->reload(text);
     if (metrics_) metrics_->reload(inputs_->name, res.ok);
     if (!res.ok) throw std::runtime_error(res.error);
-    auto settings = haproxy::RenderSettings::under(dir_);
-    settings.allocated_ports = r.ports;
-    supervisor_->release_binds_except(haproxy::frontend_binds(r.model, settings));
+    supervisor_->release_binds_except(binds(r));
     running_ = std::move(r);
     slots_ = std::move(slots);
     last_reload_ = std::max(now, Clock::now());

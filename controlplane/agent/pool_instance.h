@@ -88,6 +88,7 @@ class PoolInstance {
   // `sup`: the listeners HAProxy inherits (bind fd@n); null renders plain addresses.
   std::string render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup);
   void install_files(const PoolInputs& in);
+  static std::vector<std::string> binds(const Running& r);  // frontend binds ("0.0.0.0:80")
   std::optional<Clock::time_point> start(Clock::time_point now);
   void reload(Clock::time_point now);
   void runtime_changes(Clock::time_point now);

@@ -104,11 +104,14 @@ Fetches fetches_for(PoolProtocol p) {
   return {"req.ssl_sni,lower -m str", "req.ssl_sni,lower -m reg"};
 }
 
+std::string frontend_path(size_t index) { return "haproxy.frontends[" + std::to_string(index) + "]"; }
+std::string frontend_address(const cp::Frontend& f) { return f.bind_address.empty() ? "0.0.0.0" : f.bind_address; }
+
 json frontend_data(const cp::Frontend& f, size_t index, const RenderSettings& s) {
-  const std::string p = "haproxy.frontends[" + std::to_string(index) + "]";
+  const std::string p = frontend_path(index);
   json fe;
   fe["name"] = at(p + ".name", [&] { return word(f.name); });
-  const std::string address = f.bind_address.empty() ? "0.0.0.0" : f.bind_address;
+  const std::string address = frontend_address(f);
   const uint32_t port = bind_port(f.bind_port, p, s);
   fe["bindAddress"] = at(p + ".bindAddress", [&] { return word(address); });
   fe["bindPort"] = port;
@@ -317,8 +320,7 @@ std::vector<std::string> frontend_binds(const cp::PoolModel& pool, const RenderS
   std::vector<std::string> out;
   for (size_t i = 0; i < pool.frontends.size(); ++i) {
     const cp::Frontend& f = pool.frontends[i];
-    out.push_back(host_port(f.bind_address.empty() ? "0.0.0.0" : f.bind_address,
-                            bind_port(f.bind_port, "haproxy.frontends[" + std::to_string(i) + "]", settings)));
+    out.push_back(host_port(frontend_address(f), bind_port(f.bind_port, frontend_path(i), settings)));
   }
   return out;
 }
