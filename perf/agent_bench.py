@@ -16,7 +16,6 @@ Writes JSON + a markdown table."""
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from support import processes, zookeeper  # noqa: E402
 from support.haproxy_cli import master_reloads, servers, workers  # noqa: E402
+from support.measure import cpu_model, pct  # noqa: E402
 
 FW = "b0b1b2b3-0000-4000-8000-0000000a6e47-0001"
 
@@ -51,11 +51,6 @@ def sim_op(port, ops):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/sim/v1/op", data=json.dumps(ops).encode(),
                                  headers={"Content-Type": "application/json"})
     urllib.request.urlopen(req, timeout=120).read()
-
-
-def pct(v, p):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
 
 
 def main():
@@ -185,11 +180,7 @@ def main():
             upd.append((time.perf_counter() - t1) * 1000)
             time.sleep(0.6)  # past min_reload_interval: each update is its own reload
         rss_kb = int([ln for ln in open(f"/proc/{agent.pid}/status") if ln.startswith("VmRSS")][0].split()[1])
-        cpu = platform.processor() or ""
-        for ln in open("/proc/cpuinfo"):
-            if ln.startswith("model name"):
-                cpu = ln.split(":", 1)[1].strip()
-                break
+        cpu = cpu_model()
         res = {
             "cpu": cpu, "cpus": os.cpu_count(), "apps": a.apps, "tasks_per_app": a.tasks, "servers": total,
             "event_to_live_ms_p50": round(pct(lat, 50), 2), "event_to_live_ms_p99": round(pct(lat, 99), 2),

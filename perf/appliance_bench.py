@@ -17,7 +17,6 @@ Writes JSON + a markdown table."""
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,23 +27,12 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from support.appliance import HOST4  # noqa: E402
 from support.edgelb_stack import FW  # noqa: E402
 from support.haproxy_cli import master_reloads  # noqa: E402
+from support.measure import cpu_model, pct  # noqa: E402
 from support.waiting import wait  # noqa: E402
 from support.whole_appliance import FAST_VIP, WholeAppliance  # noqa: E402
 
 POOL = os.path.join(ROOT, "deploy/quickstart/pool.json")
 VIP = "quickstart/web-dsr"
-
-
-def pct(v, p):
-    v = sorted(v)
-    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
-
-
-def cpu_model():
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
 
 
 def flips(w, web, samples):

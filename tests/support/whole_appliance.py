@@ -14,7 +14,6 @@ and the dataplane. Every process is started here and killed by PID; close() remo
 import json
 import os
 import subprocess
-import time
 
 from .appliance import HOST4, VIP4, Appliance, backend_addr
 from .edgelb_stack import Stack
@@ -57,9 +56,8 @@ class WholeAppliance:
                     self.a.net.stop(self.a.proc)
         raise AssertionError("edgelb-dataplane did not start: " + " | ".join(errors))
 
-    def stop_dataplane(self, sig=None):
-        import signal
-        self.a.net.stop(self.a.proc, sig=sig or signal.SIGTERM)
+    def stop_dataplane(self):
+        self.a.net.stop(self.a.proc)
 
     def start_agent(self):
         self.agent = self.st.start_agent("node-1", dataplane=self.a.control_socket)
