@@ -65,6 +65,10 @@ uint64_t DataplaneSync::set_desired(std::vector<ServiceSpec> services) {
   Specs next;
   for (auto& s : services) next.emplace(s.name, std::move(s));
   std::lock_guard<std::mutex> g(mu_);
+  if (!has_desired_) {
+    has_desired_ = true;
+    cv_.notify_all();
+  }
   if (next == desired_) return desired_gen_;
   desired_ = std::move(next);
   ++desired_gen_;
@@ -253,6 +257,10 @@ void DataplaneSync::check_version() {
 void DataplaneSync::run() {
   auto next_poll = std::chrono::steady_clock::now();
   auto retry = std::chrono::milliseconds(100);
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [&] { return stop_ || has_desired_; });
+  }
   for (;;) {
     Specs want;
     uint64_t gen;

@@ -57,7 +57,8 @@ class DataplaneSync {
   DataplaneSync(const DataplaneSync&) = delete;
   DataplaneSync& operator=(const DataplaneSync&) = delete;
 
-  // The services wanted now (unique names). Returns its generation.
+  // The services wanted now (unique names). Returns its generation. Until the first call the
+  // dataplane is left as it is (a restarting agent must not publish an empty table).
   uint64_t set_desired(std::vector<ServiceSpec> services);
   DataplaneSyncStatus status() const;
 
@@ -78,6 +79,7 @@ class DataplaneSync {
   std::condition_variable cv_;
   bool stop_ = false;
   Specs desired_;
+  bool has_desired_ = false;  // nothing is written before the first set_desired()
   uint64_t desired_gen_ = 0;
   DataplaneSyncStatus status_;
 

@@ -231,9 +231,13 @@ TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   ASSERT_EQ(live().services.size(), 1u);
   EXPECT_EQ(live_service("p/v").backends.size(), 3u);
 
-  // A restarted agent with the same plan adopts the live table: nothing is published.
+  // A restarted agent with the same plan adopts the live table: nothing is published, also
+  // not while it has no plan yet.
   const uint64_t publishes = publisher_->publishes();
   sync = std::make_unique<DataplaneSync>(path_, nullptr);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(publisher_->publishes(), publishes) << "published before it had a plan";
+  EXPECT_EQ(live().services.size(), 1u);
   gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"})});
   ASSERT_TRUE(eventually([&] { return sync->status().in_sync && sync->status().generation == gen; }));
   EXPECT_EQ(publisher_->publishes(), publishes);
