@@ -165,6 +165,9 @@ void Dataplane::start_control_service(const std::string& socket) {
 void Dataplane::stop() {
   if (stopped_) return;
   stopped_ = true;
+  // The metrics listener first, while the workers still forward: civetweb's mg_stop() waits
+  // out its 2 s poll quantum, and that must not be part of a restart's outage.
+  metrics_.reset();
   control_.reset();  // no control calls (flow listings need running workers) past this point
   workers_running_ = false;
   for (auto& w : workers_) w->stop();
