@@ -105,9 +105,11 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, FieldErrors& erro
   if (const YAML::Node fw = root["forwarding"];
       fw && r.check_map(fw, "forwarding",
                         {"mtu", "maglev_table_size", "max_services", "max_backends", "gue_port", "gateway_mac", "encap",
-                         "removed_backend_grace_ms", "nat"})) {
+                         "removed_backend_grace_ms", "nat", "icmp_errors_per_s"})) {
     auto& g = c.forwarding;
     g.mtu = uint16_t(r.uint(fw, "mtu", "forwarding", 576, 9600).value_or(g.mtu));
+    g.icmp_errors_per_s =
+        uint32_t(r.uint(fw, "icmp_errors_per_s", "forwarding", 0, 10'000'000).value_or(g.icmp_errors_per_s));
     g.maglev_size = uint32_t(r.uint(fw, "maglev_table_size", "forwarding", 3, 16'777'213).value_or(g.maglev_size));
     if (!MaglevTable::is_prime(g.maglev_size))
       r.error("forwarding.maglev_table_size", std::to_string(g.maglev_size) + " is not prime");

@@ -9,7 +9,8 @@ using nlohmann::json;
 json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnapshot* snap,
                 const std::vector<PortStatsSource>& ports, const RcuStatsSource& rcu) {
   json out;
-  uint64_t rx = 0, rxb = 0, tx = 0, txb = 0, fwd = 0, reb = 0, icmp = 0, busy = 0, total = 0, processed = 0;
+  uint64_t rx = 0, rxb = 0, tx = 0, txb = 0, fwd = 0, reb = 0, icmp = 0, icmp_sent = 0, busy = 0, total = 0,
+           processed = 0;
   uint64_t drops[kDropReasonCount] = {};
   uint64_t punts[kPuntReasonCount] = {};
   uint64_t to_k = 0, to_kb = 0, from_k = 0, from_kb = 0;
@@ -72,6 +73,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
     fwd += s.forwarded.get();
     reb += s.rebalanced.get();
     icmp += s.icmp_too_big_steered.get();
+    icmp_sent += s.icmp_too_big_sent.get();
     busy += b;
     total += t;
     processed += p;
@@ -92,6 +94,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
                    {"forwarded", fwd},
                    {"rebalanced", reb},
                    {"icmp_too_big_steered", icmp},
+                   {"icmp_too_big_sent", icmp_sent},
                    {"drops_total", drop_total},
                    {"drops", jd},
                    {"busy_ratio", total ? double(busy) / double(total) : 0.0},

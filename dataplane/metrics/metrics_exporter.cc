@@ -50,6 +50,9 @@ std::vector<MetricFamily> families(const json& st) {
   sample(fs.add("rx_bytes_total", "Bytes received on data ports", MetricType::Counter), num(t, "rx_bytes"));
   sample(fs.add("tx_packets_total", "Packets sent on data ports", MetricType::Counter), num(t, "tx_packets"));
   sample(fs.add("forwarded_packets_total", "Packets balanced to a backend", MetricType::Counter), num(t, "forwarded"));
+  sample(fs.add("icmp_too_big_sent_total", "ICMP too-big errors sent to senders of packets over the MTU",
+                MetricType::Counter),
+         num(t, "icmp_too_big_sent"));
   auto& drops = fs.add("drops_total", "Dropped packets by reason", MetricType::Counter);
   for (auto& [reason, v] : t["drops"].items()) sample(drops, v.get<double>(), {{"reason", reason}});
   auto& punted =

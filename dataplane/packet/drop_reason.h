@@ -45,7 +45,8 @@ namespace edgelb {
   X(kMartianSource, "martian_source")            /* to a VIP from 0/8, 127/8, multicast, ::, ::1, itself */ \
   X(kTtlExceeded, "ttl_exceeded")                /* TTL / hop limit 0 (NAT: 1, it decrements) */            \
   X(kIpv4BadChecksum, "ipv4_bad_checksum")       /* to a VIP with a wrong IPv4 header checksum */           \
-  X(kIpv6SegmentsLeft, "ipv6_segments_left")     /* routing header not done: the VIP is a waypoint */
+  X(kIpv6SegmentsLeft, "ipv6_segments_left")     /* routing header not done: the VIP is a waypoint */       \
+  X(kMtuExceeded, "mtu_exceeded")                /* DSR/NAT packet larger than forwarding.mtu */
 
 enum class DropReason : uint8_t {
 #define EDGELB_DROP_ENUM(name, text) name,

@@ -1,8 +1,10 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "forward/forwarder.h"
+#include "forward/icmp_error.h"
 #include "forward/nat_rewrite.h"
 #include "packet/likely.h"
 
@@ -207,6 +209,9 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
 
   if (EDGELB_UNLIKELY(!be->has_next_hop)) return drop(w, DropReason::kNoNextHop);
   const uint32_t in_len = pkt.len;
+  const auto& g = snap.globals;
+  if (EDGELB_UNLIKELY(w.pp.l3_len > g.mtu) && (svc.mode == ForwardingMode::kDsr || svc.mode == ForwardingMode::kNat))
+    return too_big(pkt, snap, port_mac, now_ms, w, DropReason::kMtuExceeded, g.mtu);
   if (svc.mode == ForwardingMode::kDsr) {
     rewrite_macs(pkt, be->next_hop, port_mac);
   } else if (svc.mode == ForwardingMode::kNat) {
@@ -216,11 +221,16 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
   } else {
     // The client's SYN: its MSS must leave room for the tunnel header (issue 15, Part A 2).
     if (EDGELB_UNLIKELY(svc.mss_clamp)) clamp_tcp_mss(pkt, w.pp, svc.mss_clamp);
-    const auto& g = snap.globals;
     EncapSettings es{g.encap_source_v4 ? &*g.encap_source_v4 : nullptr,
                      g.encap_source_v6 ? &*g.encap_source_v6 : nullptr, g.mtu};
-    const MaybeDrop r = encapsulate(pkt, w.pp, *be, svc.mode == ForwardingMode::kGue, svc.gue_port, w.hash, es);
-    if (EDGELB_UNLIKELY(r)) return drop(w, *r);
+    const bool gue = svc.mode == ForwardingMode::kGue;
+    const MaybeDrop r = encapsulate(pkt, w.pp, *be, gue, svc.gue_port, w.hash, es);
+    if (EDGELB_UNLIKELY(r)) {
+      if (*r != DropReason::kEncapTooBig) return drop(w, *r);
+      const uint32_t overhead =
+          (be->address.is_v4() ? wire::kIpv4HeaderLen : wire::kIpv6HeaderLen) + (gue ? wire::kUdpHeaderLen : 0);
+      return too_big(pkt, snap, port_mac, now_ms, w, *r, uint16_t(g.mtu - overhead));
+    }
     rewrite_macs(pkt, be->next_hop, port_mac);
   }
   if (EDGELB_UNLIKELY(w.too_big)) stats_.icmp_too_big_steered.add();
@@ -231,6 +241,23 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
   bc.packets.add();
   bc.bytes.add(pkt.len);
   stats_.forwarded.add();
+  return Verdict::kForward;
+}
+
+// A packet that would leave larger than `mtu`: dropped as `why`, and answered with an ICMP
+// too-big error while the rate limit allows (never for an ICMP error itself).
+Verdict Pipeline::too_big(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
+                          Work& w, DropReason why, uint16_t mtu) {
+  const uint32_t rate = snap.globals.icmp_errors_per_s;
+  if (w.too_big || w.pp.icmp_error || rate == 0) return drop(w, why);
+  const uint64_t burst = std::max<uint64_t>(rate / 20, 1) * 1000;
+  icmp_tokens_ = std::min<uint64_t>(burst, icmp_tokens_ + uint64_t(uint32_t(now_ms - icmp_refilled_ms_)) * rate);
+  icmp_refilled_ms_ = now_ms;
+  if (icmp_tokens_ < 1000) return drop(w, why);
+  icmp_tokens_ -= 1000;
+  make_too_big(pkt, w.pp, mtu, port_mac);
+  stats_.drop(why);  // the packet itself is not delivered; the error goes back out
+  stats_.icmp_too_big_sent.add();
   return Verdict::kForward;
 }
 
@@ -284,6 +311,8 @@ Verdict Pipeline::nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const 
   if (s.client.proto != pp.key.proto || s.backend_port != pp.key.src_port ||
       std::memcmp(s.backend, pp.key.src, 16) != 0)
     return drop(w, DropReason::kNatNoSession);
+  if (EDGELB_UNLIKELY(pp.l3_len > snap.globals.mtu))  // told to the backend, from the pool address
+    return too_big(pkt, snap, port_mac, now_ms, w, DropReason::kMtuExceeded, snap.globals.mtu);
   if (EDGELB_UNLIKELY(!decrement_ttl(pkt, pp))) return drop(w, DropReason::kTtlExceeded);
   nat_->refresh(uint32_t(sess), pp.tcp_flags, now_ms);
   nat_rewrite(pkt, pp, s.client.dst, s.client.dst_port, s.client.src, s.client.src_port);

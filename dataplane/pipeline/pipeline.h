@@ -14,6 +14,12 @@
 // (ping, wrong port, fragments); all traffic of L7 VIPs (HAProxy frontends); traffic to a NAT
 // pool address that is not a TCP/UDP reply in the NAT port range.
 //
+// Too big (issue 15, Part A 2 and 7): a packet that would leave larger than forwarding.mtu
+// (DSR and NAT as it is, IPIP/GUE once encapsulated) is dropped as mtu_exceeded /
+// encap_too_big and, within forwarding.icmp_errors_per_s, answered with an ICMP "too big"
+// carrying the usable MTU: the frame becomes that error (forward/icmp_error.h) and gets the
+// kForward verdict, so it leaves on the port it came from.
+//
 // Full NAT (kNat services, needs a NatTable): a new flow gets a session (pool address + a
 // port from this worker's partition), the packet is rewritten client->VIP  =>  pool->backend;
 // replies to the pool address are rewritten backend->pool  =>  VIP->client and sent back to
@@ -85,6 +91,8 @@ class Pipeline {
                       Work& w);
   Verdict nat_reply(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
 
+  Verdict too_big(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w,
+                  DropReason why, uint16_t mtu);
   Verdict classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
   Verdict act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
   const BackendEntry* pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash);
@@ -93,6 +101,10 @@ class Pipeline {
   WorkerStats& stats_;
   NatTable* nat_;
   Work work_[kMaxBurst];
+  // ICMP error rate limit: a token bucket in thousandths of a token, refilled per millisecond;
+  // it starts full (the first refill clamps this to the burst).
+  uint64_t icmp_tokens_ = uint64_t(1) << 62;
+  uint32_t icmp_refilled_ms_ = 0;
 };
 
 }  // namespace edgelb

@@ -57,6 +57,8 @@ struct ForwardingGlobals {
   // This host's own addresses (the exception interfaces'): traffic to them is punted.
   std::vector<IpAddress> local_addresses;
   uint16_t mtu = 1500;  // largest IP packet the dataplane emits
+  // ICMP "too big" errors sent per second per worker (a burst of 1/20 s of them); 0: none.
+  uint32_t icmp_errors_per_s = 1000;
   uint32_t maglev_size = 65537;
   uint32_t max_services = 1024;
   uint32_t max_backends = 65536;

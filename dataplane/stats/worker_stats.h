@@ -32,6 +32,7 @@ struct alignas(64) WorkerStats {
   Counter forwarded;   // packets the pipeline sent toward a backend
   Counter rebalanced;  // tracked flows moved because their backend went down or away
   Counter icmp_too_big_steered;
+  Counter icmp_too_big_sent;  // errors sent to clients for packets over the MTU (also counted as drops)
   Counter drops[kDropReasonCount];
   Counter punted[kPuntReasonCount];  // pipeline verdicts, before the rate limit
   // Exception path: frames handed to the kernel port / frames the kernel sent to the wire.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <map>
 
 #include "forward/checksum.h"
@@ -252,7 +253,17 @@ TEST_F(PipelineTest, Ipv4InIpv6AndIpv6InIpv4) {
 TEST_F(PipelineTest, EncapTooBigAndNoHeadroom) {
   apply({service("198.18.1.10", 80, 17, ForwardingMode::kGue, {"198.18.3.1"})});
   Buffer big(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80, .payload = 1500 - 28 - 27}));
-  EXPECT_EQ(run(big), DropReason::kEncapTooBig);
+  // Too big once encapsulated: dropped, and the frame turned into the client's ICMP error.
+  EXPECT_EQ(run(big), Verdict::kForward);
+  EXPECT_EQ(stats_.drops[size_t(DropReason::kEncapTooBig)].get(), 1u);
+  EXPECT_EQ(stats_.icmp_too_big_sent.get(), 1u);
+  const uint8_t* ip = big.view.data + 14;
+  EXPECT_EQ(ip[9], 1) << "ICMP";
+  EXPECT_EQ(std::memcmp(ip + 12, ip + 20 + 8 + 16, 4), 0) << "from the VIP the quoted packet was sent to";
+  EXPECT_EQ(ip[20], 3);
+  EXPECT_EQ(ip[21], 4);
+  EXPECT_EQ(load_be16(ip + 26), 1500 - 20 - 8) << "the MTU left inside an IPv4 GUE tunnel";
+  EXPECT_EQ(big.view.len, 14u + 576u);
   auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 80, .payload = 10});
   Buffer tight(f);
   tight.view.headroom = 10;
