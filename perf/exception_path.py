@@ -37,7 +37,7 @@ def run(work, ns, tag, seconds, flows, mixed, punt_rate, huge):
     with open(cfg, "w") as f:
         json.dump({"eal": {"file_prefix": "bench-exc-" + tag, "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
                    "workers": [1], "conntrack": {"capacity": 1 << 20},
-                   "ports": [{"device": "net_memif0,role=client,socket=" + sock,
+                   "ports": [{"device": "net_memif0,role=client,socket=" + sock, "mac": "02:00:00:00:00:01",
                               "exception": {"interface": "elb0", "addresses": ["198.18.0.2/24"]}}],
                    "exception_path": {"punt_rate_pps": punt_rate}}, f)
     vips = ["%s:80/tcp" % VIP] * 9 + ["%s:81/tcp" % VIP] if mixed else ["%s:80/tcp" % VIP]

@@ -32,7 +32,7 @@ def run(work, tag, seconds, flows, rate, updates, huge):
     cfg = os.path.join(work, tag + "-dataplane.yaml")
     with open(cfg, "w") as f:
         json.dump({"eal": {"file_prefix": "bench-uul-" + tag, "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
-                   "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock}],
+                   "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock, "mac": "02:00:00:00:00:01"}],
                    "conntrack": {"capacity": 65536}, "control": {"socket": ctl}}, f)
     pg = pktgen(work, sock, seconds, flows, tag, huge, rate)
 

@@ -16,11 +16,15 @@ void apply_file_mode(const Options& opt, DataplaneConfig& cfg) {
   } else {
     ex.enabled = false;
   }
-  cfg.ports = {PortConfig{"net_pcap0,rx_pcap=" + opt.pcap_in + ",tx_pcap=" + opt.pcap_out, std::nullopt, "auto", ex}};
+  // The port's MAC: --port-mac, else the config's first port's, else net_pcap's own.
+  const std::optional<MacAddress> mac = opt.port_mac        ? opt.port_mac
+                                        : cfg.ports.empty() ? std::nullopt
+                                                            : cfg.ports[0].mac;
+  cfg.ports = {PortConfig{"net_pcap0,rx_pcap=" + opt.pcap_in + ",tx_pcap=" + opt.pcap_out, mac, "auto", ex}};
   for (size_t i = 0; i < opt.phases.size(); ++i)
     cfg.ports.push_back(PortConfig{
         "net_pcap" + std::to_string(i + 1) + ",rx_pcap=" + opt.phases[i].pcap_in + ",tx_pcap=" + opt.phases[i].pcap_out,
-        std::nullopt,
+        mac,
         "auto",
         {}});
   if (opt.config.empty()) {

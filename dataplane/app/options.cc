@@ -10,13 +10,14 @@
 namespace edgelb {
 
 void print_usage() {
-  std::fprintf(stderr,
-               "usage: edgelb-dataplane [--config FILE] [--services FILE]\n"
-               "                        [--pcap-in IN.pcap --pcap-out OUT.pcap] [--stats-json FILE|-]\n"
-               "                        [--until-idle-ms N] [--duration S] [--stats-interval S]\n"
-               "                        [--phase SERVICES IN.pcap OUT.pcap]...\n"
-               "                        [--pcap-kernel FROM_KERNEL.pcap TO_KERNEL.pcap]\n"
-               "                        [--control-socket PATH] [--file-prefix NAME] [--no-huge]\n");
+  std::fprintf(
+      stderr,
+      "usage: edgelb-dataplane [--config FILE] [--services FILE]\n"
+      "                        [--pcap-in IN.pcap --pcap-out OUT.pcap [--port-mac MAC]] [--stats-json FILE|-]\n"
+      "                        [--until-idle-ms N] [--duration S] [--stats-interval S]\n"
+      "                        [--phase SERVICES IN.pcap OUT.pcap]...\n"
+      "                        [--pcap-kernel FROM_KERNEL.pcap TO_KERNEL.pcap]\n"
+      "                        [--control-socket PATH] [--file-prefix NAME] [--no-huge]\n");
 }
 
 bool parse_options(int argc, char** argv, Options& o) {
@@ -34,7 +35,11 @@ bool parse_options(int argc, char** argv, Options& o) {
       o.pcap_in = next();
     else if (a == "--pcap-out")
       o.pcap_out = next();
-    else if (a == "--stats-json")
+    else if (a == "--port-mac") {
+      const std::string m = next();
+      o.port_mac = MacAddress::parse(m);
+      if (!o.port_mac) throw std::invalid_argument("--port-mac: not a MAC address: " + m);
+    } else if (a == "--stats-json")
       o.stats_json = next();
     else if (a == "--until-idle-ms")
       o.until_idle_ms = std::stol(next());

@@ -3,6 +3,7 @@
 // reading the config file and locating nic-profiles/; no DPDK.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct Options {
   std::vector<Phase> phases;  // after the first
   std::string config, services, pcap_in, pcap_out, stats_json, file_prefix, pcap_kernel_in, pcap_kernel_out,
       control_socket;
+  std::optional<MacAddress> port_mac;  // file mode: the pcap ports' MAC (frames to others are dropped)
   long until_idle_ms = -1, duration_s = -1, stats_interval_s = -1;
   bool no_huge = false;
 

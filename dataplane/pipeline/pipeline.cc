@@ -111,7 +111,13 @@ Verdict Pipeline::classify_nat_reply(const ParsedPacket& pp, const ServiceSnapsh
   return Verdict::kForward;
 }
 
-Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w) {
+Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, Work& w) {
+  // The port is promiscuous (VIP MACs may differ from it): only frames to its own MAC are
+  // balanced; a flooded frame to another station would reach a backend twice (Part A 3).
+  const bool l2 = pkt.len >= wire::kEtherHeaderLen;  // runts are counted as l2_truncated
+  const bool group = l2 && (pkt.data[0] & 1);
+  if (EDGELB_UNLIKELY(l2 && !group && std::memcmp(pkt.data, port_mac.bytes.data(), 6) != 0))
+    return drop(w, DropReason::kForeignMac);
   const MaybeDrop r = parse_packet(pkt.data, pkt.len, &w.pp);
   const ParsedPacket& pp = w.pp;
   if (EDGELB_UNLIKELY(r)) {
@@ -123,6 +129,11 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w
   }
   w.too_big = false;
   w.nat_reply = false;
+  if (EDGELB_UNLIKELY(group)) {  // broadcast/multicast frames: only what the exception path needs
+    if (!is_link_scope(pp.key)) return drop(w, DropReason::kForeignMac);
+    w.punt = PuntReason::kLinkScope;
+    return Verdict::kPunt;
+  }
 
   if (EDGELB_UNLIKELY(pp.l4_proto == wire::kProtoIcmp || pp.l4_proto == wire::kProtoIcmpv6)) {
     if (!is_too_big(pp) || !snap.is_vip_address(pp.key.dst, pp.key.family)) return punt_or_drop(pp, snap, w);
@@ -338,7 +349,7 @@ void Pipeline::process_burst(PacketView* pkts, uint16_t n, Verdict* verdicts, co
     }
     return;
   }
-  for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, work_[i]);
+  for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, port_mac, work_[i]);
   for (uint16_t i = 0; i < n; ++i) {
     if (EDGELB_LIKELY(verdicts[i] == Verdict::kForward)) verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
     if (EDGELB_UNLIKELY(verdicts[i] != Verdict::kForward)) {

@@ -9,6 +9,9 @@
 // PuntReason), kHandoff (see below) or kDrop (counted in WorkerStats under its DropReason,
 // which drop_reason(i) tells).
 //
+// Only frames to `port_mac` are balanced; broadcast/multicast frames go to the kernel when
+// they are ARP or link-scope IP, and everything else (another station's MAC) is dropped as
+// foreign_mac.
 // What is punted: ARP; broadcast/multicast/IPv6 link-local destinations; anything addressed
 // to a host address (globals.local_addresses) or a VIP address that is not an L4 service
 // (ping, wrong port, fragments); all traffic of L7 VIPs (HAProxy frontends); traffic to a NAT
@@ -93,7 +96,7 @@ class Pipeline {
 
   Verdict too_big(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w,
                   DropReason why, uint16_t mtu);
-  Verdict classify(PacketView& pkt, const ServiceSnapshot& snap, Work& w);
+  Verdict classify(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, Work& w);
   Verdict act(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms, Work& w);
   const BackendEntry* pick_backend(const ServiceSnapshot& snap, const ServiceEntry& svc, uint64_t hash);
 

@@ -71,7 +71,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> buf(kHeadroom + size);
   if (size) std::memcpy(buf.data() + kHeadroom, data, size);
   PacketView v{buf.data() + kHeadroom, uint32_t(size), kHeadroom};
-  const MacAddress mac = *MacAddress::parse("02:00:00:00:00:01");
+  // Mostly the frame's own destination, so inputs get past the port-MAC check; an odd last
+  // source byte keeps a fixed port MAC so that the foreign-MAC drop is fuzzed too.
+  MacAddress mac = *MacAddress::parse("02:00:00:00:00:01");
+  if (size >= 12 && !(data[11] & 1)) std::memcpy(mac.bytes.data(), data, 6);
   Verdict r = w.pipeline.process(v, w.snap.get(), mac, now += 7);
   if (r == Verdict::kForward) {
     if (v.data < buf.data() || v.data + v.len > buf.data() + buf.size()) __builtin_trap();

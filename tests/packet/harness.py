@@ -113,7 +113,8 @@ class Context:
         inp, out = self.path(tag + "-in0.pcap"), self.path(tag + "-out0.pcap")
         write_pcap(inp, packets)
         stats = self.path(tag + "-stats.json")
-        cmd = [self.binary, "--services", svc, "--pcap-in", inp, "--pcap-out", out, "--stats-json", stats,
+        cmd = [self.binary, "--services", svc, "--pcap-in", inp, "--pcap-out", out, "--port-mac", IN_MAC,
+               "--stats-json", stats,
                "--until-idle-ms", "200", "--file-prefix", "pkt-%s-%d-%d" % (self.case, os.getpid(), self.runs)]
         if config is not None:
             config = dict(config)

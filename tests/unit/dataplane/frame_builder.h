@@ -69,7 +69,7 @@ inline std::vector<uint8_t> ip_packet(const IpAddress& src, const IpAddress& dst
 }
 
 inline std::vector<uint8_t> ether(const std::vector<uint8_t>& ip_pkt, bool v6, std::vector<uint16_t> vlans = {}) {
-  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0xaa, 0x02, 0, 0, 0, 0, 0xcc};
+  std::vector<uint8_t> f = {0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0xcc};  // to the tests' port MAC
   for (uint16_t tag : vlans) {
     f.push_back(0x81);
     f.push_back(0x00);
