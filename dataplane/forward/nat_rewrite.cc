@@ -19,6 +19,14 @@ void nat_rewrite(PacketView& pkt, const ParsedPacket& pp, const uint8_t* src, ui
   const bool v4 = pp.key.family == 4;
   const size_t alen = v4 ? 4 : 16;
   uint8_t* ip_src = ip + (v4 ? 12 : 8);  // the destination follows it
+  if (pp.later_fragment) {               // no L4 header here: its first fragment's checksum covered the addresses
+    uint8_t addrs[32];
+    std::memcpy(addrs, src, alen);
+    std::memcpy(addrs + alen, dst, alen);
+    if (v4) store_be16(ip + 10, checksum_update(load_be16(ip + 10), ip_src, addrs, 2 * alen));
+    std::memcpy(ip_src, addrs, 2 * alen);
+    return;
+  }
 
   // Old and new values of everything the L4 pseudo-header + header checksum covers.
   uint8_t old_words[36], new_words[36];

@@ -12,7 +12,8 @@
 
 namespace edgelb {
 
-// Replaces source and destination address (4 or 16 bytes, the packet's family) and ports.
+// Replaces source and destination address (4 or 16 bytes, the packet's family) and ports; a
+// later fragment (no L4 header) gets only its addresses replaced.
 void nat_rewrite(PacketView& pkt, const ParsedPacket& pp, const uint8_t* src, uint16_t src_port, const uint8_t* dst,
                  uint16_t dst_port);
 

@@ -12,6 +12,7 @@ struct PacketView {
   uint8_t* data = nullptr;  // first byte of the frame (Ethernet destination MAC)
   uint32_t len = 0;         // frame length in bytes
   uint32_t headroom = 0;    // writable bytes before `data`
+  void* owner = nullptr;    // the caller's handle for the buffer (the worker's rte_mbuf)
 
   // Grows the frame at the front by n bytes; false (and no change) without enough headroom.
   bool prepend(uint32_t n) {

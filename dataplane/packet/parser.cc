@@ -15,6 +15,7 @@ struct L3Info {
   uint32_t total_len = 0;   // declared IP packet length
   bool fragment = false;
   bool first_fragment = true;
+  uint32_t frag_id = 0;        // IPv4 identification or the IPv6 fragment header's
   bool segments_left = false;  // an IPv6 routing header still has hops to visit
 };
 
@@ -44,6 +45,7 @@ MaybeDrop walk_ipv6(const uint8_t* p, uint32_t avail, bool strict_length, L3Info
       uint16_t off_flags = load_be16(h + 2);
       l3->fragment = true;
       l3->first_fragment = (off_flags >> 3) == 0;
+      l3->frag_id = load_be32(h + 4);
     } else if (nh == 51) {  // AH: length in 4-octet units minus 2
       hlen = (uint32_t(h[1]) + 2) * 4;
     } else {
@@ -71,6 +73,7 @@ MaybeDrop parse_ipv4(const uint8_t* p, uint32_t avail, bool strict_length, L3Inf
   uint16_t frag = load_be16(p + 6);
   l3->fragment = (frag & 0x3fff) != 0;  // MF set or offset non-zero
   l3->first_fragment = (frag & 0x1fff) == 0;
+  l3->frag_id = load_be16(p + 4);
   l3->proto = p[9];
   l3->header_len = ihl;
   return std::nullopt;
@@ -149,6 +152,8 @@ MaybeDrop parse_packet(const uint8_t* data, uint32_t len, ParsedPacket* out) {
   out->l4_proto = l3.proto;
   out->l4_offset = static_cast<uint16_t>(off + l3.header_len);
   out->fragment = l3.fragment;
+  out->later_fragment = l3.fragment && !l3.first_fragment;
+  out->frag_id = l3.frag_id;
   out->segments_left = l3.segments_left;
   out->has_ports = false;
   out->icmp_error = false;

@@ -21,12 +21,14 @@ struct ParsedPacket {
   uint8_t tcp_flags = 0;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
-  bool fragment = false;       // any fragment (first or later)
-  bool segments_left = false;  // IPv6 routing header with segments left: the destination is a waypoint
-  bool has_ports = false;      // key carries TCP/UDP ports
-  bool icmp_error = false;     // ICMP error whose inner header parsed (see inner)
-  FlowKey key{};               // outer 5-tuple (ports 0 when absent)
-  FlowKey inner{};             // ICMP error: the offending packet's tuple as it was sent
+  bool fragment = false;        // any fragment (first or later)
+  bool later_fragment = false;  // a fragment with a non-zero offset: no L4 header (ports come from its first)
+  bool segments_left = false;   // IPv6 routing header with segments left: the destination is a waypoint
+  bool has_ports = false;       // key carries TCP/UDP ports
+  bool icmp_error = false;      // ICMP error whose inner header parsed (see inner)
+  uint32_t frag_id = 0;         // with fragment: IPv4 identification / IPv6 fragment header id
+  FlowKey key{};                // outer 5-tuple (ports 0 when absent)
+  FlowKey inner{};              // ICMP error: the offending packet's tuple as it was sent
 };
 
 // nullopt when the frame parsed; else why it cannot be forwarded (kNonIp also for ARP).

@@ -11,6 +11,7 @@ enum class Verdict : uint8_t {
   kPunt,     // the host owns it: hand the unchanged frame to the kernel (counted per PuntReason)
   kHandoff,  // a NAT reply whose session another worker owns: pass it there
   kDrop,     // dropped, and counted under its DropReason
+  kHeld,     // a fragment that came before its first: the pipeline keeps the view (see Pipeline)
 };
 
 }  // namespace edgelb

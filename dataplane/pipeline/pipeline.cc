@@ -111,7 +111,26 @@ Verdict Pipeline::classify_nat_reply(const ParsedPacket& pp, const ServiceSnapsh
   return Verdict::kForward;
 }
 
-Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, Work& w) {
+// A fragment with a non-zero offset: the ports its first fragment had (then classification goes
+// on, kForward), or held until that comes, or not balanced at all.
+Verdict Pipeline::later_fragment(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac,
+                                 uint32_t now_ms, Work& w) {
+  ParsedPacket& pp = w.pp;
+  const FlowKey datagram = FragmentTable::datagram_of(pp);
+  if (fragments_.find(datagram, now_ms, &pp.key.src_port, &pp.key.dst_port)) {
+    pp.has_ports = true;
+    return Verdict::kForward;
+  }
+  const uint8_t kind = snap.address_kind(pp.key.dst, pp.key.family);
+  if ((kind & (ServiceSnapshot::kVipAddress | ServiceSnapshot::kNatAddress)) && nheld_ < max_held_) {
+    held_[nheld_++] = Held{pkt, datagram, now_ms + kHoldMs, port_mac};
+    return Verdict::kHeld;
+  }
+  return punt_or_drop(pp, snap, w);
+}
+
+Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const MacAddress& port_mac, uint32_t now_ms,
+                           Work& w) {
   // The port is promiscuous (VIP MACs may differ from it): only frames to its own MAC are
   // balanced; a flooded frame to another station would reach a backend twice (Part A 3).
   const bool l2 = pkt.len >= wire::kEtherHeaderLen;  // runts are counted as l2_truncated
@@ -119,7 +138,7 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
   if (EDGELB_UNLIKELY(l2 && !group && std::memcmp(pkt.data, port_mac.bytes.data(), 6) != 0))
     return drop(w, DropReason::kForeignMac);
   const MaybeDrop r = parse_packet(pkt.data, pkt.len, &w.pp);
-  const ParsedPacket& pp = w.pp;
+  ParsedPacket& pp = w.pp;
   if (EDGELB_UNLIKELY(r)) {
     if (*r == DropReason::kNonIp && load_be16(pkt.data + pp.ethertype_offset) == wire::kEtherTypeArp) {
       w.punt = PuntReason::kArp;
@@ -144,9 +163,17 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
     w.key = reverse(pp.inner);
     w.too_big = true;
   } else {
+    if (EDGELB_UNLIKELY(pp.fragment)) {
+      if (pp.later_fragment) {
+        if (const Verdict v = later_fragment(pkt, snap, port_mac, now_ms, w); v != Verdict::kForward) return v;
+      } else if (pp.has_ports) {
+        fragments_.learn(FragmentTable::datagram_of(pp), pp.key.src_port, pp.key.dst_port, now_ms);
+        learnt_ = true;
+      }
+    }
     w.svc = pp.has_ports ? snap.find(pp.key.dst, pp.key.family, pp.key.dst_port, pp.key.proto) : nullptr;
     if (EDGELB_UNLIKELY(!w.svc)) {
-      if (nat_ && pp.has_ports && !pp.fragment) return classify_nat_reply(pp, snap, w);
+      if (nat_ && pp.has_ports) return classify_nat_reply(pp, snap, w);
       return punt_or_drop(pp, snap, w);
     }
     if (EDGELB_UNLIKELY(w.svc->mode == ForwardingMode::kL7)) {
@@ -156,7 +183,6 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
       w.punt = PuntReason::kL7Vip;
       return Verdict::kPunt;
     }
-    if (EDGELB_UNLIKELY(pp.fragment)) return drop(w, DropReason::kIpFragment);
     if (const MaybeDrop d = admission(pkt.data, pp); EDGELB_UNLIKELY(d)) return drop(w, *d);
     w.key = pp.key;
   }
@@ -349,16 +375,52 @@ void Pipeline::process_burst(PacketView* pkts, uint16_t n, Verdict* verdicts, co
     }
     return;
   }
-  for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, port_mac, work_[i]);
+  nreleased_ = 0;
+  learnt_ = false;
+  for (uint16_t i = 0; i < n; ++i) verdicts[i] = classify(pkts[i], *snap, port_mac, now_ms, work_[i]);
   for (uint16_t i = 0; i < n; ++i) {
     if (EDGELB_LIKELY(verdicts[i] == Verdict::kForward)) verdicts[i] = act(pkts[i], *snap, port_mac, now_ms, work_[i]);
-    if (EDGELB_UNLIKELY(verdicts[i] != Verdict::kForward)) {
-      if (verdicts[i] == Verdict::kPunt)
-        stats_.punted[size_t(work_[i].punt)].add();
-      else if (verdicts[i] == Verdict::kDrop)
-        stats_.drop(work_[i].drop);
+    if (EDGELB_UNLIKELY(verdicts[i] != Verdict::kForward)) count(verdicts[i], work_[i]);
+  }
+  if (EDGELB_UNLIKELY(nheld_)) release_held(snap, now_ms);
+}
+
+void Pipeline::count(Verdict v, const Work& w) {
+  if (v == Verdict::kPunt)
+    stats_.punted[size_t(w.punt)].add();
+  else if (v == Verdict::kDrop)
+    stats_.drop(w.drop);
+}
+
+// Held fragments whose first fragment came (balanced now, with its ports) or whose time is up.
+void Pipeline::release_held(const ServiceSnapshot* snap, uint32_t now_ms) {
+  uint16_t keep = 0;
+  for (uint16_t i = 0; i < nheld_; ++i) {
+    Held& h = held_[i];
+    uint16_t sp, dp;
+    if (snap && learnt_ && fragments_.find(h.datagram, now_ms, &sp, &dp)) {
+      Work& w = released_work_[nreleased_];
+      PacketView& v = released_[nreleased_] = h.view;
+      Verdict verdict = classify(v, *snap, h.port_mac, now_ms, w);
+      if (verdict == Verdict::kForward) verdict = act(v, *snap, h.port_mac, now_ms, w);
+      if (verdict != Verdict::kForward) count(verdict, w);
+      released_verdicts_[nreleased_++] = verdict;
+    } else if (int32_t(now_ms - h.until_ms) >= 0) {
+      released_[nreleased_] = h.view;
+      released_work_[nreleased_].drop = DropReason::kFragmentTimeout;
+      released_verdicts_[nreleased_++] = Verdict::kDrop;
+      stats_.drop(DropReason::kFragmentTimeout);
+    } else {
+      held_[keep++] = h;
     }
   }
+  nheld_ = keep;
+}
+
+void Pipeline::expire_held(uint32_t now_ms) {
+  nreleased_ = 0;
+  learnt_ = false;
+  if (nheld_) release_held(nullptr, now_ms);
 }
 
 }  // namespace edgelb

@@ -54,7 +54,7 @@ Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableC
   if (!limits.nat_pool.empty())
     nat_ = std::make_unique<NatTable>(
         NatConfig{limits.nat_pool, limits.nat_port_min, limits.nat_port_max, index, count}, conntrack);
-  pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_, nat_.get());
+  pipeline_ = std::make_unique<Pipeline>(*flows_, *stats_, nat_.get(), Pipeline::kMaxHeld);
   for (auto& q : queues_) {
     q.tx_buffer = make_tx_buffer(socket, q.burst_size, tx_unsent, stats_.get());
     if (q.has_kernel) {
@@ -113,9 +113,73 @@ bool Worker::list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* ou
   return flow_mailbox_.request(q, timeout_ms, out);
 }
 
+// Sends one frame where its verdict says: forwarded frames on q's TX queue, punts to the
+// kernel port (rate-limited), NAT replies owned by another worker into that worker's hand-off
+// ring; frames to free go to `to_free`. kHeld frames stay with the pipeline. Returns frames sent.
+uint64_t Worker::dispatch(WorkerQueue& q, rte_mbuf* m, const PacketView& view, Verdict v, uint16_t handoff_target,
+                          uint64_t tsc, rte_mbuf** to_free, uint16_t& nfree) {
+  WorkerStats& st = *stats_;
+  if (EDGELB_LIKELY(v == Verdict::kForward)) {
+    const uint8_t* before = rte_pktmbuf_mtod(m, uint8_t*);
+    m->data_off = uint16_t(m->data_off - (before - view.data));
+    m->data_len = uint16_t(view.len);
+    m->pkt_len = view.len;
+    st.tx_bytes.add(view.len);
+    return rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, m);
+  }
+  if (v == Verdict::kPunt) {
+    if (!q.has_kernel) {
+      st.drop(DropReason::kNoExceptionPath);
+      to_free[nfree++] = m;
+    } else if (!q.punt_bucket.take(tsc)) {
+      st.drop(DropReason::kPuntRateLimited);
+      to_free[nfree++] = m;
+    } else {
+      st.to_kernel_packets.add();
+      st.to_kernel_bytes.add(m->pkt_len);
+      rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
+    }
+  } else if (v == Verdict::kHandoff) {
+    m->port = q.port_id;  // the owner sends it back out on the same port
+    if (handoff_target < handoff_rings_.size() && rte_ring_mp_enqueue(handoff_rings_[handoff_target], m) == 0) {
+      st.handoffs_out.add();
+    } else {
+      st.drop(DropReason::kHandoffFull);
+      to_free[nfree++] = m;
+    }
+  } else if (v == Verdict::kDrop) {  // counted by the pipeline
+    to_free[nfree++] = m;
+  }
+  return 0;
+}
+
+// Held fragments the pipeline let go in its last call: each leaves by the queue of the port it
+// arrived on.
+uint64_t Worker::dispatch_released(uint64_t tsc) {
+  const PacketView* views;
+  const Verdict* verdicts;
+  const uint16_t n = pipeline_->released(&views, &verdicts);
+  if (EDGELB_LIKELY(n == 0)) return 0;
+  rte_mbuf* to_free[Pipeline::kMaxHeld];
+  uint16_t nfree = 0;
+  uint64_t sent = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = static_cast<rte_mbuf*>(views[i].owner);
+    WorkerQueue* q = nullptr;
+    for (auto& c : queues_)
+      if (c.port_id == m->port) q = &c;
+    if (!q) {  // cannot happen: held frames come from this worker's queues
+      to_free[nfree++] = m;
+      continue;
+    }
+    sent += dispatch(*q, m, views[i], verdicts[i], pipeline_->released_handoff_target(i), tsc, to_free, nfree);
+  }
+  if (nfree) rte_pktmbuf_free_bulk(to_free, nfree);
+  return sent;
+}
+
 // Runs one burst received on (or handed over for) queue q through the pipeline and sends the
-// results: forwarded frames on q's TX queue, punts to the kernel port (rate-limited), NAT
-// replies owned by another worker into that worker's hand-off ring. Returns frames sent.
+// results (dispatch). Returns frames sent.
 uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, const ServiceSnapshot* snap,
                               uint32_t now_ms, uint64_t tsc) {
   WorkerStats& st = *stats_;
@@ -133,46 +197,15 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
       to_free[nfree++] = m;
       continue;
     }
+    m->port = q.port_id;
     mbufs[k] = m;
-    views[k++] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m)};
+    views[k++] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m), m};
   }
   pipeline_->process_burst(views, k, verdicts, snap, q.port_mac, now_ms);
-  for (uint16_t i = 0; i < k; ++i) {
-    rte_mbuf* m = mbufs[i];
-    if (verdicts[i] == Verdict::kForward) {
-      const uint8_t* before = rte_pktmbuf_mtod(m, uint8_t*);
-      m->data_off = uint16_t(m->data_off - (before - views[i].data));
-      m->data_len = uint16_t(views[i].len);
-      m->pkt_len = views[i].len;
-      st.tx_bytes.add(views[i].len);
-      sent += rte_eth_tx_buffer(q.port_id, q.queue_id, q.tx_buffer, m);
-    } else if (EDGELB_UNLIKELY(verdicts[i] == Verdict::kPunt)) {
-      if (!q.has_kernel) {
-        st.drop(DropReason::kNoExceptionPath);
-        to_free[nfree++] = m;
-      } else if (!q.punt_bucket.take(tsc)) {
-        st.drop(DropReason::kPuntRateLimited);
-        to_free[nfree++] = m;
-      } else {
-        st.to_kernel_packets.add();
-        st.to_kernel_bytes.add(m->pkt_len);
-        rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
-      }
-    } else if (EDGELB_UNLIKELY(verdicts[i] == Verdict::kHandoff)) {
-      const uint16_t target = pipeline_->handoff_target(i);
-      m->port = q.port_id;  // the owner sends it back out on the same port
-      if (target < handoff_rings_.size() && rte_ring_mp_enqueue(handoff_rings_[target], m) == 0) {
-        st.handoffs_out.add();
-      } else {
-        st.drop(DropReason::kHandoffFull);
-        to_free[nfree++] = m;
-      }
-    } else {  // kDrop: counted by the pipeline
-      to_free[nfree++] = m;
-    }
-  }
+  for (uint16_t i = 0; i < k; ++i)
+    sent += dispatch(q, mbufs[i], views[i], verdicts[i], pipeline_->handoff_target(i), tsc, to_free, nfree);
   if (nfree) rte_pktmbuf_free_bulk(to_free, nfree);
-  return sent;
+  return sent + dispatch_released(tsc);
 }
 
 // NAT replies other workers received for flows this worker owns.
@@ -244,6 +277,10 @@ int Worker::run() {
       sent += handle_burst(q, mbufs, n, snap, now_ms, t0);
     }
     if (EDGELB_UNLIKELY(!handoff_rings_.empty())) sent += drain_handoffs(mbufs, snap, now_ms, t0, &received);
+    if (EDGELB_UNLIKELY(pipeline_->held()) && !received) {  // fragments waiting for their first
+      pipeline_->expire_held(now_ms);
+      sent += dispatch_released(t0);
+    }
     for (auto& q : queues_) {
       sent += rte_eth_tx_buffer_flush(q.port_id, q.queue_id, q.tx_buffer);
       if (q.has_kernel) rte_eth_tx_buffer_flush(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer);

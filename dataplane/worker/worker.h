@@ -84,6 +84,9 @@ class Worker {
   bool list_flows(const FlowQuery& q, uint32_t timeout_ms, FlowListing* out);
 
  private:
+  uint64_t dispatch(WorkerQueue& q, rte_mbuf* m, const PacketView& view, Verdict v, uint16_t handoff_target,
+                    uint64_t tsc, rte_mbuf** to_free, uint16_t& nfree);
+  uint64_t dispatch_released(uint64_t tsc);
   uint64_t handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, const ServiceSnapshot* snap, uint32_t now_ms,
                         uint64_t tsc);
   uint64_t drain_handoffs(rte_mbuf** mbufs, const ServiceSnapshot* snap, uint32_t now_ms, uint64_t tsc,

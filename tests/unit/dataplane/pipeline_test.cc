@@ -421,10 +421,22 @@ TEST_F(PipelineTest, SynOnClosingFlowStartsNewFlow) {
 
 TEST_F(PipelineTest, FragmentsToVipAndNoTable) {
   apply({service("198.18.1.10", 53, 17, ForwardingMode::kDsr, {"198.18.2.1"})});
-  auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 53, .payload = 40});
-  store_be16(&f[20], 0x2000);
-  Buffer a(f);
-  EXPECT_EQ(run(a), DropReason::kIpFragment);
+  // IPv4 identification and flags/offset, with the header checksum redone.
+  auto fragment = [](std::vector<uint8_t> f, uint16_t id, uint16_t flags_offset) {
+    store_be16(&f[18], id);
+    store_be16(&f[20], flags_offset);
+    store_be16(&f[24], 0);
+    store_be16(&f[24], ipv4_header_checksum(&f[14], 20));
+    return f;
+  };
+  const auto f = frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 53, .payload = 40});
+  Buffer first(fragment(f, 7, 0x2000));  // MF, offset 0: carries the ports
+  EXPECT_EQ(run(first), Verdict::kForward);
+  Buffer later(fragment(f, 7, 0x0006));  // offset 48: no ports, the first one's are used
+  EXPECT_EQ(run(later), Verdict::kForward);
+  EXPECT_EQ(dsr_backend(later), dsr_backend(first));
+  Buffer unknown(fragment(f, 8, 0x0006));  // no first fragment seen, and this pipeline holds none
+  EXPECT_EQ(run(unknown), DropReason::kIpFragment);
   Buffer b(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .dport = 53}));
   EXPECT_EQ(pipeline_.process(b.view, nullptr, kPortMac, 0), Verdict::kDrop);
   EXPECT_EQ(pipeline_.drop_reason(0), DropReason::kNoSnapshot);
