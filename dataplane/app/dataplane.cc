@@ -67,7 +67,7 @@ void Dataplane::setup(PhaseSequencer* phases) {
     if (!rte_lcore_is_enabled(w)) throw std::runtime_error("worker lcore " + std::to_string(w) + " is not enabled");
   const uint16_t nworkers = uint16_t(cfg_.workers.size());
   const size_t ndata = cfg_.ports.size();
-  for (const auto& pc : cfg_.ports) ports_.push_back(setup_port(pc, profiles_, nworkers));
+  for (const auto& pc : cfg_.ports) ports_.push_back(setup_port(pc, profiles_, nworkers, cfg_.forwarding.mtu));
   // Exception ports come after the data ports; kernel_of[i] is port i's, or -1.
   std::vector<int> kernel_of(ndata, -1);
   for (size_t i = 0; i < ndata; ++i) {
@@ -78,7 +78,7 @@ void Dataplane::setup(PhaseSequencer* phases) {
     attach_vdev(dev);
     PortConfig kc{dev, ports_[i].mac, "auto", {}};
     kernel_of[i] = int(ports_.size());
-    ports_.push_back(setup_port(kc, profiles_, nworkers));
+    ports_.push_back(setup_port(kc, profiles_, nworkers, cfg_.forwarding.mtu));
   }
   setup_kernel_side();
   if (neighbors_) tables_.set_resolver(neighbors_.get());

@@ -5,6 +5,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -82,7 +83,7 @@ void attach_vdev(const std::string& device) {
   if (int rc = rte_vdev_init(name.c_str(), args.c_str()); rc != 0) fail(name, "create vdev '" + device + "'", rc);
 }
 
-PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& profiles, uint16_t workers) {
+PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& profiles, uint16_t workers, uint16_t mtu) {
   PortRuntime p;
   p.name = device_name(cfg.device);
   if (rte_eth_dev_get_port_by_name(p.name.c_str(), &p.port_id) != 0)
@@ -131,6 +132,11 @@ PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& pro
   if (!unknown.empty()) throw std::runtime_error("NIC profile " + np.file + ": unknown names:" + unknown);
 
   std::string degraded;
+  if (mtu > RTE_ETHER_MTU) {  // jumbo frames
+    conf.rxmode.mtu = std::min<uint32_t>(mtu, info.max_mtu);
+    if (info.max_mtu < mtu)
+      degraded += " mtu " + std::to_string(mtu) + " (at most " + std::to_string(info.max_mtu) + ")";
+  }
   conf.rxmode.offloads = want_rx & info.rx_offload_capa;
   conf.txmode.offloads = want_tx & info.tx_offload_capa;
   if (want_rx & ~info.rx_offload_capa)
@@ -167,7 +173,10 @@ PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& pro
   const int socket = rte_eth_dev_socket_id(p.port_id) < 0 ? 0 : rte_eth_dev_socket_id(p.port_id);
   const uint32_t mbufs = std::max<uint32_t>(np.mbufs_per_queue * workers, (nrx + ntx) * workers + 1024);
   const std::string pool_name = "mp_" + std::to_string(p.port_id);
-  p.pool = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, np.mempool_cache, 0, uint16_t(np.mbuf_data_room), socket);
+  // Room for a whole frame of `mtu` (two VLAN tags, FCS) after the headroom: one segment each.
+  const uint32_t frame_room = RTE_PKTMBUF_HEADROOM + mtu + RTE_ETHER_HDR_LEN + 2 * RTE_VLAN_HLEN + RTE_ETHER_CRC_LEN;
+  const uint16_t data_room = uint16_t(std::max<uint32_t>(np.mbuf_data_room, frame_room));
+  p.pool = rte_pktmbuf_pool_create(pool_name.c_str(), mbufs, np.mempool_cache, 0, data_room, socket);
   if (!p.pool) fail(p.name, "mempool of " + std::to_string(mbufs) + " mbufs", rte_errno);
 
   for (uint16_t q = 0; q < workers; ++q) {

@@ -34,7 +34,11 @@ std::string device_name(const std::string& device);
 // known once the data port is up). `device` as in a --vdev argument. Throws on failure.
 void attach_vdev(const std::string& device);
 
-PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& profiles, uint16_t workers);
+// `mtu` (forwarding.mtu): above 1500 the device's MTU is raised to it (capped, with a warning,
+// at what the device allows) and mbufs get room for a whole frame of that size, so jumbo
+// frames arrive in one segment.
+PortRuntime setup_port(const PortConfig& cfg, const std::vector<NicProfile>& profiles, uint16_t workers,
+                       uint16_t mtu = 1500);
 void stop_port(PortRuntime& port);
 
 // Names <-> rte_eth flags, exposed for tests and docs.

@@ -35,7 +35,7 @@ namespace edgelb {
   X(kEncapTooBig, "encap_too_big")               /* encapsulated packet exceeds MTU */                      \
   X(kTxFull, "tx_full")                          /* NIC TX ring full */                                     \
   X(kNoSnapshot, "no_service_table")             /* no table published yet */                               \
-  X(kMultiSegment, "multi_segment")              /* chained mbuf (jumbo), unsupported */                    \
+  X(kMultiSegment, "multi_segment")              /* frame spans mbufs: raise forwarding.mtu */              \
   X(kPuntRateLimited, "punt_rate_limited")       /* exception path over its rate */                         \
   X(kNoExceptionPath, "no_exception_path")       /* punt verdict, no kernel port */                         \
   X(kKernelTxFull, "kernel_tx_full")             /* kernel->wire or punt ring full */                       \

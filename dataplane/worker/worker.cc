@@ -192,7 +192,7 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
   for (uint16_t i = 0; i < n; ++i) rte_prefetch0(rte_pktmbuf_mtod(mbufs[i], void*));
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = mbufs[i];
-    if (EDGELB_UNLIKELY(m->nb_segs != 1)) {  // chained (jumbo) frames are not balanced yet
+    if (EDGELB_UNLIKELY(m->nb_segs != 1)) {  // larger than forwarding.mtu sized the mbufs for
       st.drop(DropReason::kMultiSegment);
       to_free[nfree++] = m;
       continue;
