@@ -13,6 +13,10 @@ struct PacketView {
   uint32_t len = 0;         // frame length in bytes
   uint32_t headroom = 0;    // writable bytes before `data`
   void* owner = nullptr;    // the caller's handle for the buffer (the worker's rte_mbuf)
+  // What the NIC found of the IPv4 header checksum (RTE_MBUF_F_RX_IP_CKSUM_*), when the port
+  // has the ipv4_cksum RX offload: the pipeline then trusts it instead of summing the header.
+  enum class IpChecksum : uint8_t { kUnknown, kGood, kBad };
+  IpChecksum rx_ip_checksum = IpChecksum::kUnknown;
 
   // Grows the frame at the front by n bytes; false (and no change) without enough headroom.
   bool prepend(uint32_t n) {

@@ -56,14 +56,17 @@ inline bool ipv4_header_sums_ok(const uint8_t* ip, size_t len) {
 // a martian source (0/8, 127/8, multicast and class E, limited broadcast; ::, ::1, ff00::/8),
 // the VIP itself as source, TTL / hop limit 0, an IPv4 header whose checksum is wrong. Only
 // packets a service balances pay for these checks.
-MaybeDrop admission(const uint8_t* data, const ParsedPacket& pp) {
-  const uint8_t* ip = data + pp.l3_offset;
+MaybeDrop admission(const PacketView& pkt, const ParsedPacket& pp) {
+  const uint8_t* ip = pkt.data + pp.l3_offset;
   const uint8_t* s = pp.key.src;
   if (pp.key.family == 4) {
     if (EDGELB_UNLIKELY(s[0] == 0 || s[0] == 127 || s[0] >= 224 || std::memcmp(s, pp.key.dst, 4) == 0))
       return DropReason::kMartianSource;
     if (EDGELB_UNLIKELY(ip[8] == 0)) return DropReason::kTtlExceeded;
-    if (EDGELB_UNLIKELY(!ipv4_header_sums_ok(ip, size_t(ip[0] & 0x0f) * 4))) return DropReason::kIpv4BadChecksum;
+    const bool sum_ok = pkt.rx_ip_checksum == PacketView::IpChecksum::kUnknown
+                            ? ipv4_header_sums_ok(ip, size_t(ip[0] & 0x0f) * 4)
+                            : pkt.rx_ip_checksum == PacketView::IpChecksum::kGood;  // the NIC's verdict
+    if (EDGELB_UNLIKELY(!sum_ok)) return DropReason::kIpv4BadChecksum;
     return std::nullopt;
   }
   static constexpr uint8_t kZero[15] = {};
@@ -183,7 +186,7 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
       w.punt = PuntReason::kL7Vip;
       return Verdict::kPunt;
     }
-    if (const MaybeDrop d = admission(pkt.data, pp); EDGELB_UNLIKELY(d)) return drop(w, *d);
+    if (const MaybeDrop d = admission(pkt, pp); EDGELB_UNLIKELY(d)) return drop(w, *d);
     w.key = pp.key;
   }
   w.hash = flow_hash(w.key);

@@ -199,7 +199,13 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
     }
     m->port = q.port_id;
     mbufs[k] = m;
-    views[k++] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m), m};
+    views[k] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m), m};
+    const uint64_t ip_cksum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;  // NONE/UNKNOWN: check in software
+    if (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_GOOD)
+      views[k].rx_ip_checksum = PacketView::IpChecksum::kGood;
+    else if (ip_cksum == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+      views[k].rx_ip_checksum = PacketView::IpChecksum::kBad;
+    ++k;
   }
   pipeline_->process_burst(views, k, verdicts, snap, q.port_mac, now_ms);
   for (uint16_t i = 0; i < k; ++i)

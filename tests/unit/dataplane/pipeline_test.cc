@@ -442,6 +442,21 @@ TEST_F(PipelineTest, FragmentsToVipAndNoTable) {
   EXPECT_EQ(pipeline_.drop_reason(0), DropReason::kNoSnapshot);
 }
 
+TEST_F(PipelineTest, NicChecksumVerdictReplacesTheSoftwareCheck) {
+  apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"})});
+  auto good = frame("198.18.0.1", "198.18.1.10", L4{.dport = 80});
+  Buffer flagged_bad(good);
+  flagged_bad.view.rx_ip_checksum = PacketView::IpChecksum::kBad;
+  EXPECT_EQ(run(flagged_bad), DropReason::kIpv4BadChecksum) << "the NIC said bad";
+  auto wrong = good;
+  wrong[24] ^= 0x5a;
+  Buffer unknown(wrong);
+  EXPECT_EQ(run(unknown), DropReason::kIpv4BadChecksum) << "no NIC verdict: summed in software";
+  Buffer trusted(wrong);
+  trusted.view.rx_ip_checksum = PacketView::IpChecksum::kGood;
+  EXPECT_EQ(run(trusted), Verdict::kForward) << "the NIC's good verdict is not second-guessed";
+}
+
 TEST_F(PipelineTest, DsrWithoutMacIsNoNextHop) {
   auto svc = service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"});
   svc.backends[0].mac.reset();
