@@ -26,7 +26,9 @@ class ZkServer {
   int port() const { return port_; }
 
   // Expires `id`'s session the way ZooKeeper's own tests do: a second handle attaches to the
-  // session with its password and closes it.
+  // session with its password and closes it; then attaches again until the server answers that
+  // the session is expired (under load the owner's reconnect can take the session back before
+  // the close arrives, or the second handle may not connect in time). Throws after 10 tries.
   void expire_session(const clientid_t& id) const;
 
  private:
