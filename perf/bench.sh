@@ -8,6 +8,8 @@
 #             in the same run; 1M flows, 64-byte frames
 #   updates-under-load  1000 control updates/s through the control socket while forwarding over
 #             memif: apply-to-live p50/p99, worker stall, loss (target 0)
+#   syn-flood spoofed SYNs at full rate plus 10k established flows, guard on and off:
+#             established packets lost, flows moved, table evictions
 #   exception-path  punted packets/s through the TAP and what punting costs the fast path
 #   apiserver create/update latency p50/p99 and throughput through edgelb-apiserver (mutual TLS)
 #   mesos     mesos-listener: events decoded/s, memory per task, sim event -> Watch latency (10k tasks)
@@ -59,6 +61,12 @@ case "$scenario" in
       --out "$results/updates-under-load.json" --md "$results/updates-under-load.md"
     finish "$results/updates-under-load.json" "$results/updates-under-load.md"
     ;;
+  syn-flood)
+    build edgelb-dataplane edgelb-pktgen
+    /usr/bin/python3 perf/syn_flood.py --seconds "${BENCH_SECONDS:-10}" \
+      --out "$results/syn-flood.json" --md "$results/syn-flood.md"
+    finish "$results/syn-flood.json" "$results/syn-flood.md"
+    ;;
   exception-path)
     build edgelb-dataplane edgelb-pktgen
     /usr/bin/python3 perf/exception_path.py --seconds "${BENCH_SECONDS:-6}" \
@@ -91,7 +99,7 @@ case "$scenario" in
     finish "$results/appliance.json" "$results/appliance.md"
     ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|exception-path|apiserver|mesos|agent|appliance" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|agent|appliance" >&2
     exit 2
     ;;
 esac

@@ -2,12 +2,18 @@
 //
 //   edgelb-pktgen --port 'net_memif0,role=server,socket=/run/x.sock' --vip 198.18.1.10:80/tcp
 //                 [--vip 2001:db8:1::10:443/udp ...] [--flows 1000000] [--size 64]
-//                 [--syn-ratio 0.0] [--rate-pps 0] [--duration 10] [--lcore 0]
+//                 [--syn-ratio 0.0] [--flood-ratio 0.0] [--rate-pps 0] [--duration 10] [--lcore 0]
 //                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge]
 //
 // Sends N distinct flows (source address/port vary) round-robin toward the VIPs, bounded by
 // --duration (max 120 s) and optionally paced to --rate-pps; counts what comes back on the
 // same port. Prints one progress line per second (stderr) and a JSON summary (stdout last line).
+//
+// --flood-ratio R (SYN-flood scenario): that share of the frames are spoofed SYNs toward the
+// first VIP (IPv4), each from a source never used before in 198.19.0.0/16 (still in the
+// benchmarking range 198.18.0.0/15); the rest are the --flows established flows (ACKs). What
+// comes back is split by source, and for every established flow the backend MAC it came back
+// with is remembered: the summary counts established packets lost and flows that moved.
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -49,7 +55,7 @@ struct Options {
   std::vector<Vip> vips;
   uint64_t flows = 1000, rate_pps = 0;
   uint32_t size = 64, lcore = 0, duration_s = 5;
-  double syn_ratio = 0.0;
+  double syn_ratio = 0.0, flood_ratio = 0.0;
   bool no_huge = false;
 };
 
@@ -84,6 +90,8 @@ Options parse(int argc, char** argv) {
       o.size = std::stoul(next());
     else if (a == "--syn-ratio")
       o.syn_ratio = std::stod(next());
+    else if (a == "--flood-ratio")
+      o.flood_ratio = std::stod(next());
     else if (a == "--rate-pps")
       o.rate_pps = std::stoull(next());
     else if (a == "--duration")
@@ -106,6 +114,9 @@ Options parse(int argc, char** argv) {
     throw std::invalid_argument("--duration must be 1..120 s (bounded load)");
   if (o.flows == 0 || o.flows > (1ull << 26)) throw std::invalid_argument("--flows must be 1..67108864");
   if (o.size < 64 || o.size > 1514) throw std::invalid_argument("--size must be 64..1514");
+  if (o.flood_ratio < 0 || o.flood_ratio > 0.99) throw std::invalid_argument("--flood-ratio must be 0..0.99");
+  if (o.flood_ratio > 0 && !o.vips[0].addr.is_v4())
+    throw std::invalid_argument("--flood-ratio needs an IPv4 first --vip");
   return o;
 }
 
@@ -167,6 +178,27 @@ uint32_t build(uint8_t* p, const Options& o, const MacAddress& src_mac, const Ma
     store_be16(l4p + 4, uint16_t(ip_len - l3));
   }
   return size;
+}
+
+// A spoofed SYN: the n-th one comes from 198.19.0.0/16 + a port, never repeated within 2^32.
+uint32_t build_flood(uint8_t* p, const Options& o, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
+                     uint64_t n) {
+  const uint32_t len = build(p, o, src_mac, dst_mac, v, 0, true);
+  uint8_t* ip = p + 14;
+  store_be32(ip + 12, 0xc6130000u | uint32_t((n >> 16) & 0xffff));  // 198.19.0.0/16
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, ipv4_header_checksum(ip, 20));
+  store_be16(ip + 20, uint16_t(n));
+  return len;
+}
+
+// The established flow a returned IPv4 frame belongs to (build()'s numbering), or -1 for a
+// flood frame or anything else.
+int64_t established_flow(const uint8_t* d, uint32_t len) {
+  if (len < 38 || load_be16(d + 12) != 0x0800) return -1;
+  const uint32_t src = load_be32(d + 26);
+  if ((src & 0xffff8000u) != 0xc6128000u) return -1;  // not 198.18.128.0/17
+  return int64_t(src & 0x7fff) * 64000 + (load_be16(d + 34) - 1024);
 }
 
 }  // namespace
@@ -232,11 +264,29 @@ int main(int argc, char** argv) {
 
     const uint64_t syn_every = o.syn_ratio > 0 ? uint64_t(1.0 / o.syn_ratio) : 0;
     uint64_t sent = 0, received = 0, rx_bytes = 0, flow = 0, last_sent = 0, last_rx = 0;
+    // SYN flood: per 1000 frames, this many spoofed SYNs; per established flow, its backend.
+    const uint64_t flood_per_mille = uint64_t(o.flood_ratio * 1000 + 0.5);
+    uint64_t flood_sent = 0, flood_received = 0, est_sent = 0, est_received = 0, est_moved = 0, slot = 0;
+    std::vector<uint8_t> backend_seen(flood_per_mille ? o.flows : 0, 0);
     const uint64_t start = rte_rdtsc(), end = start + o.duration_s * hz;
     uint64_t next_report = start + hz;
     const double ns_per_pkt = o.rate_pps ? 1e9 / double(o.rate_pps) : 0;
     rte_mbuf* burst[32];
     rte_mbuf* rx[64];
+    const auto account = [&](rte_mbuf** frames, uint16_t r) {
+      for (uint16_t i = 0; i < r; ++i) {
+        const uint8_t* d = rte_pktmbuf_mtod(frames[i], const uint8_t*);
+        const int64_t f = established_flow(d, frames[i]->data_len);
+        if (f < 0 || uint64_t(f) >= backend_seen.size()) {
+          ++flood_received;
+          continue;
+        }
+        ++est_received;
+        const uint8_t be = d[5] ? d[5] : 0xff;  // the backend MAC's last byte (never 0 here)
+        if (backend_seen[f] && backend_seen[f] != be) ++est_moved;
+        backend_seen[f] = be;
+      }
+    };
     std::fprintf(stderr, "edgelb-pktgen: %s up, %zu VIP(s), %llu flows, %u-byte frames, %s, %u s\n", name.c_str(),
                  o.vips.size(), (unsigned long long)o.flows, o.size,
                  o.rate_pps ? (std::to_string(o.rate_pps) + " pps").c_str() : "max rate", o.duration_s);
@@ -251,22 +301,45 @@ int main(int argc, char** argv) {
       }
       if (want && rte_pktmbuf_alloc_bulk(pool, burst, want) == 0) {
         for (uint16_t i = 0; i < want; ++i) {
+          uint8_t* d = rte_pktmbuf_mtod(burst[i], uint8_t*);
+          uint32_t len;
+          if (flood_per_mille && (slot++ % 1000) < flood_per_mille) {
+            len = build_flood(d, o, src_mac, dst_mac, o.vips[0], flood_sent++);
+            burst[i]->data_len = uint16_t(len);
+            burst[i]->pkt_len = len;
+            continue;
+          }
           const Vip& v = o.vips[flow % o.vips.size()];
           const bool syn = syn_every && (flow % syn_every == 0);
-          uint8_t* d = rte_pktmbuf_mtod(burst[i], uint8_t*);
-          const uint32_t len = build(d, o, src_mac, dst_mac, v, flow, syn);
+          len = build(d, o, src_mac, dst_mac, v, flow, syn);
           burst[i]->data_len = uint16_t(len);
           burst[i]->pkt_len = len;
+          ++est_sent;
           if (++flow == o.flows) flow = 0;
         }
         const uint16_t n = rte_eth_tx_burst(port, 0, burst, want);
         sent += n;
-        if (n < want) rte_pktmbuf_free_bulk(burst + n, want - n);
+        if (n < want) {  // not sent: neither counted as sent nor as lost
+          for (uint16_t i = n; i < want; ++i) {
+            const uint8_t* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
+            if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
+              --flood_sent;
+            else
+              --est_sent;
+          }
+          rte_pktmbuf_free_bulk(burst + n, want - n);
+        }
       }
-      const uint16_t r = rte_eth_rx_burst(port, 0, rx, 64);
-      for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
-      received += r;
-      if (r) rte_pktmbuf_free_bulk(rx, r);
+      // Receive everything waiting before sending more: returns must not back up into the
+      // device under test's TX ring (that would count as its loss).
+      uint16_t r;
+      do {
+        r = rte_eth_rx_burst(port, 0, rx, 64);
+        for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
+        received += r;
+        if (flood_per_mille) account(rx, r);
+        if (r) rte_pktmbuf_free_bulk(rx, r);
+      } while (r == 64);
       if (now >= next_report) {
         std::fprintf(stderr, "edgelb-pktgen: t=%.0fs tx %.3f Mpps rx %.3f Mpps\n", double(now - start) / hz,
                      (sent - last_sent) / 1e6, (received - last_rx) / 1e6);
@@ -282,6 +355,7 @@ int main(int argc, char** argv) {
       const uint16_t r = rte_eth_rx_burst(port, 0, rx, 64);
       for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
       received += r;
+      if (flood_per_mille) account(rx, r);
       if (r) rte_pktmbuf_free_bulk(rx, r);
     }
     summary = {{"sent", sent},
@@ -293,6 +367,12 @@ int main(int argc, char** argv) {
                {"rx_mpps", received / secs / 1e6},
                {"loss", sent ? double(sent - std::min(sent, received)) / double(sent) : 0.0},
                {"rx_bytes", rx_bytes}};
+    if (flood_per_mille)
+      summary["syn_flood"] = {{"flood_sent", flood_sent},
+                              {"flood_received", flood_received},
+                              {"established_sent", est_sent},
+                              {"established_received", est_received},
+                              {"established_moved", est_moved}};
     rte_eth_dev_stop(port);
     rte_eth_dev_close(port);
   } catch (const std::exception& e) {
