@@ -44,9 +44,9 @@ MaybeDrop encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntr
   const IpPrefix* src_prefix = outer_v4 ? s.source_v4 : s.source_v6;
   if (!src_prefix) return DropReason::kNoNextHop;  // unreachable after validation
   const uint32_t outer_ip_len = outer_v4 ? wire::kIpv4HeaderLen : wire::kIpv6HeaderLen;
-  const uint32_t add = outer_ip_len + (gue ? wire::kUdpHeaderLen : 0);
+  const uint32_t add = encap_overhead(outer_v4, gue);
   const uint32_t inner_len = pp.l3_len;
-  if (outer_ip_len + (gue ? wire::kUdpHeaderLen : 0) + inner_len > s.mtu) return DropReason::kEncapTooBig;
+  if (add + inner_len > s.mtu) return DropReason::kEncapTooBig;
   if (add > pkt.headroom) return DropReason::kNoHeadroom;
 
   const uint32_t l2_len = pp.l3_offset;

@@ -30,6 +30,11 @@ struct EncapSettings {
 
 void rewrite_macs(PacketView& pkt, const MacAddress& dst, const MacAddress& src);
 
+// Bytes a tunnel adds in front of the inner packet: the outer IP header, and GUE's UDP header.
+inline uint32_t encap_overhead(bool outer_v4, bool gue) {
+  return (outer_v4 ? wire::kIpv4HeaderLen : wire::kIpv6HeaderLen) + (gue ? wire::kUdpHeaderLen : 0);
+}
+
 MaybeDrop encapsulate(PacketView& pkt, const ParsedPacket& pp, const BackendEntry& backend, bool gue, uint16_t gue_port,
                       uint64_t flow_hash, const EncapSettings& s);
 

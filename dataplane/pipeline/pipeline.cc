@@ -267,9 +267,7 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
     const MaybeDrop r = encapsulate(pkt, w.pp, *be, gue, svc.gue_port, w.hash, es);
     if (EDGELB_UNLIKELY(r)) {
       if (*r != DropReason::kEncapTooBig) return drop(w, *r);
-      const uint32_t overhead =
-          (be->address.is_v4() ? wire::kIpv4HeaderLen : wire::kIpv6HeaderLen) + (gue ? wire::kUdpHeaderLen : 0);
-      return too_big(pkt, snap, port_mac, now_ms, w, *r, uint16_t(g.mtu - overhead));
+      return too_big(pkt, snap, port_mac, now_ms, w, *r, uint16_t(g.mtu - encap_overhead(be->address.is_v4(), gue)));
     }
     rewrite_macs(pkt, be->next_hop, port_mac);
   }
