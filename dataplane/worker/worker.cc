@@ -139,8 +139,7 @@ uint64_t Worker::dispatch(WorkerQueue& q, rte_mbuf* m, const PacketView& view, V
       st.to_kernel_bytes.add(m->pkt_len);
       rte_eth_tx_buffer(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer, m);
     }
-  } else if (v == Verdict::kHandoff) {
-    m->port = q.port_id;  // the owner sends it back out on the same port
+  } else if (v == Verdict::kHandoff) {  // m->port (set in handle_burst) tells the owner the port
     if (handoff_target < handoff_rings_.size() && rte_ring_mp_enqueue(handoff_rings_[handoff_target], m) == 0) {
       st.handoffs_out.add();
     } else {
@@ -197,7 +196,7 @@ uint64_t Worker::handle_burst(WorkerQueue& q, rte_mbuf** mbufs, uint16_t n, cons
       to_free[nfree++] = m;
       continue;
     }
-    m->port = q.port_id;
+    m->port = q.port_id;  // released fragments and NAT hand-offs leave by this port
     mbufs[k] = m;
     views[k] = PacketView{rte_pktmbuf_mtod(m, uint8_t*), m->data_len, rte_pktmbuf_headroom(m), m};
     const uint64_t ip_cksum = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;  // NONE/UNKNOWN: check in software
