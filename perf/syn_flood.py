@@ -10,13 +10,12 @@ never move to another backend, and the table is not wiped (the flood does not ev
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from support.dataplane_run import BUILD, finish, hugepages, run_dataplane  # noqa: E402
+from support.dataplane_run import hugepages, pktgen, run_dataplane  # noqa: E402
 from support.measure import cpu_model  # noqa: E402
 
 VIP = "198.18.1.10"
@@ -35,14 +34,8 @@ def run(work, tag, seconds, flows, flood_ratio, threshold, capacity, huge):
                    "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock,
                                               "mac": "02:00:00:00:00:01"}],
                    "conntrack": {"capacity": capacity, "syn_flood_threshold": threshold}}, f)
-    cmd = [os.path.join(BUILD, "perf/edgelb-pktgen"), "--port", "net_memif0,role=server,socket=" + sock,
-           "--vip", VIP + ":80/tcp", "--flows", str(flows), "--flood-ratio", str(flood_ratio), "--size", "64",
-           "--duration", str(seconds), "--lcore", "0", "--file-prefix", "bench-pg-sf-" + tag]
-    if not huge:
-        cmd.append("--no-huge")
-    log = os.path.join(work, tag + "-pktgen.log")
-    pg = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
-    pg.stderr_path = log
+    pg = pktgen(work, sock, seconds, flows, "sf-" + tag, huge, vips=(VIP + ":80/tcp",),
+                extra=("--flood-ratio", str(flood_ratio)))
     res, st, _ = run_dataplane(work, tag, pg, cfg, svc, seconds)
     t, w = st["totals"], st["workers"][0]
     sf = res["syn_flood"]

@@ -14,7 +14,8 @@ def hugepages():
     return out.stdout.strip() == "hugepages"
 
 
-def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",)):
+def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",), extra=()):
+    """Starts edgelb-pktgen on lcore 0 as the memif server; `extra`: more of its options."""
     cmd = [os.path.join(BUILD, "perf/edgelb-pktgen"), "--port", "net_memif0,role=server,socket=" + sock,
            "--flows", str(flows), "--size", "64", "--duration", str(seconds),
            "--lcore", "0", "--file-prefix", "bench-pg-" + tag]
@@ -24,6 +25,7 @@ def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10
         cmd += ["--rate-pps", str(rate_pps)]
     if not huge:
         cmd.append("--no-huge")
+    cmd += list(extra)
     log = os.path.join(work, tag + "-pktgen.log")
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=open(log, "w"), text=True)
     p.stderr_path = log
