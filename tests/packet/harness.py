@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import Ether, IP, IPv6, PcapWriter, Raw, UDP, rdpcap  # noqa: F401
+from scapy.all import Ether, IP, IPv6, IPv6ExtHdrFragment, PcapWriter, Raw, UDP, rdpcap  # noqa: F401
 
 VIP4, VIP6 = "198.18.1.10", "2001:db8:1::10"
 CLIENT4, CLIENT6 = "198.18.0.1", "2001:db8::1"
@@ -191,7 +191,8 @@ def assert_well_formed(frame):
     else:
         check(ip.plen <= len(bytes(ip)) - 40, "outer IPv6 payload length beyond frame")
     udp = e.getlayer(UDP)
-    fragment = isinstance(ip, IP) and (ip.flags.MF or ip.frag)  # the checksum covers the whole datagram
+    # A fragment's UDP checksum covers the whole datagram: it cannot be checked on its own.
+    fragment = bool(ip.flags.MF or ip.frag) if isinstance(ip, IP) else e.haslayer(IPv6ExtHdrFragment)
     if udp is not None and udp.chksum and not fragment:
         # Recompute the outer UDP checksum from scratch and compare.
         cls = IP if isinstance(ip, IP) else IPv6
