@@ -30,7 +30,7 @@ def run_edgelb(work, seconds, flows, huge):
     with open(cfg, "w") as f:
         json.dump({"eal": {"file_prefix": "bench-dp", "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
                    "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock, "mac": "02:00:00:00:00:01"}],
-                   "conntrack": {"capacity": int(flows / 0.6) + 64}}, f)
+                   "conntrack": {"capacity": int(flows / 0.9) + 64}}, f)
     pg = pktgen(work, sock, seconds, flows, "edgelb", huge)
     res, st, _ = run_dataplane(work, "edgelb", pg, cfg, svc, seconds)
     t = st["totals"]

@@ -88,10 +88,11 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, FieldErrors& erro
   c.nic_profiles_dir = r.str(root, "nic_profiles_dir", "").value_or("");
   if (const YAML::Node ct = root["conntrack"];
       ct && r.check_map(ct, "conntrack",
-                        {"capacity", "tcp_syn_timeout_ms", "tcp_established_timeout_ms", "tcp_closing_timeout_ms",
-                         "udp_timeout_ms", "syn_flood_threshold"})) {
+                        {"capacity", "capacity_v6", "tcp_syn_timeout_ms", "tcp_established_timeout_ms",
+                         "tcp_closing_timeout_ms", "udp_timeout_ms", "syn_flood_threshold"})) {
     auto& f = c.conntrack;
-    f.capacity = r.uint(ct, "capacity", "conntrack", 8, 1ull << 34).value_or(f.capacity);
+    f.capacity = r.uint(ct, "capacity", "conntrack", 8, 1ull << 33).value_or(f.capacity);
+    f.capacity_v6 = r.uint(ct, "capacity_v6", "conntrack", 0, 1ull << 33).value_or(f.capacity_v6);
     f.tcp_syn_timeout_ms =
         uint32_t(r.uint(ct, "tcp_syn_timeout_ms", "conntrack", 1, 1u << 30).value_or(f.tcp_syn_timeout_ms));
     f.tcp_established_timeout_ms = uint32_t(

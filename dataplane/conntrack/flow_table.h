@@ -1,10 +1,9 @@
-// Per-worker connection tracking: a fixed-capacity, 8-way set-associative table.
+// Per-worker connection tracking: fixed capacity, nothing allocated after construction.
 //
-// Layout: a bucket is one 64-byte header (8 hash signatures + 8 expiry deadlines) followed by
-// 8 FlowEntry records of 48 bytes: 56 bytes per flow, nothing allocated after construction.
-// Each flow has two candidate buckets (two-choice hashing, from independent hash bits); a
-// lookup reads their header lines, compares signatures, then touches one entry. An insert takes
-// a free or expired way in either; when both are full it evicts the way with the nearest
+// Two tables of the same shape (conntrack/flow_buckets.h), one per address family: IPv4 flows
+// in 32-byte entries, IPv6 flows in 64-byte ones, each flow with two candidate buckets of 4
+// ways. A slot number says which table it is in. An insert takes a free or expired way, moves
+// a resident to its other bucket to make room, and only then evicts the way with the nearest
 // deadline (an LRU approximation that prefers dying flows).
 // A background sweep() clears expired entries a few buckets at a time (a clock hand).
 //
@@ -22,24 +21,23 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
+#include "conntrack/flow_buckets.h"
+#include "conntrack/flow_entry.h"
 #include "packet/flow_key.h"
 #include "stats/counter.h"
 
 namespace edgelb {
 
 struct FlowTableConfig {
-  uint64_t capacity = 1 << 20;  // entries, rounded up to a multiple of 8
+  uint64_t capacity = 1 << 20;  // IPv4 entries, rounded up to a multiple of 4
+  uint64_t capacity_v6 = 0;     // IPv6 entries; 0 = capacity / 8
   uint32_t tcp_syn_timeout_ms = 5'000;
   uint32_t tcp_established_timeout_ms = 300'000;
   uint32_t tcp_closing_timeout_ms = 10'000;
   uint32_t udp_timeout_ms = 30'000;
   uint32_t syn_flood_threshold = 100'000;  // SYN-only new flows per second; 0 disables guard
 };
-
-enum class FlowState : uint8_t { kUdp = 0, kSynSent = 1, kEstablished = 2, kClosing = 3 };
-const char* flow_state_name(FlowState s);  // "udp", "syn_sent", "established", "closing"
 
 // How long an idle flow (or NAT session) in state `s` lives: the one place for both tables.
 inline uint32_t flow_timeout_ms(const FlowTableConfig& cfg, FlowState s) {
@@ -52,19 +50,6 @@ inline uint32_t flow_timeout_ms(const FlowTableConfig& cfg, FlowState s) {
   return cfg.udp_timeout_ms;
 }
 
-struct FlowEntry {
-  static constexpr uint8_t kNat = 1;  // flags: a full-NAT flow (nat_session is valid)
-  FlowKey key;                        // 38 bytes
-  FlowState state;
-  uint8_t flags;
-  uint32_t backend_ref;  // ServiceSnapshot backend reference (slot | generation << 16)
-  union {
-    uint32_t created_ms;   // plain flows
-    uint32_t nat_session;  // NAT flows: their NatTable session (which keeps created_ms)
-  };
-};
-static_assert(sizeof(FlowEntry) == 48);
-
 struct FlowTableCounters {
   Counter inserts, evictions, expired, syn_not_tracked, occupancy;
   Counter flood_active;  // 0 or 1
@@ -72,31 +57,43 @@ struct FlowTableCounters {
 
 class FlowTable {
  public:
-  static constexpr uint32_t kWays = 8;
   static constexpr int64_t kNotFound = -1;
 
-  // Bytes of memory a table of `capacity` entries needs (64-byte aligned).
-  static size_t memory_size(uint64_t capacity);
+  // Bytes of memory the two tables need (64-byte aligned), and how they are split.
+  static size_t memory_size(const FlowTableConfig& cfg);
+  static uint64_t ipv6_capacity(const FlowTableConfig& cfg);
 
   // Uses caller-provided zeroed, 64-byte-aligned memory of memory_size() bytes (e.g. from
   // rte_zmalloc_socket on the worker's socket); the caller frees it after the table.
   FlowTable(const FlowTableConfig& cfg, void* memory);
-  // Allocates its own memory from the heap.
+  // Allocates its own memory: reserved huge pages when free, else the heap.
   explicit FlowTable(const FlowTableConfig& cfg);
   ~FlowTable();
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
-  uint64_t capacity() const { return uint64_t(buckets_) * kWays; }
+  // Slots of both tables together.
+  uint64_t capacity() const { return (uint64_t(v4_.buckets()) + v6_.buckets()) * FlowBuckets<FlowEntryV4>::kWays; }
   const FlowTableConfig& config() const { return cfg_; }
 
-  // Header lines of the two candidate buckets for `hash` (to prefetch a burst ahead).
-  const void* bucket_address(uint64_t hash) const { return &table_[bucket_of(hash)]; }
-  const void* alt_bucket_address(uint64_t hash) const { return &table_[alt_bucket_of(hash)]; }
+  // Prefetches the two candidate buckets of the flow (a burst ahead of find()).
+  void prefetch(const FlowKey& key, uint64_t hash) const {
+    if (key.family == 6)
+      v6_.prefetch(hash);
+    else
+      v4_.prefetch(hash);
+  }
 
   // Returns the slot of a live entry for `key`, or kNotFound.
-  int64_t find(const FlowKey& key, uint64_t hash, uint32_t now_ms) const;
-  FlowEntry& entry(int64_t slot) { return table_[slot / kWays].entries[slot % kWays]; }
+  int64_t find(const FlowKey& key, uint64_t hash, uint32_t now_ms) const {
+    if (key.family == 6) {
+      const int64_t s = v6_.find(FlowEntryV6::probe(key), hash, now_ms);
+      return s == kNotFound ? s : s | kV6Slot;
+    }
+    return v4_.find(FlowEntryV4::probe(key), hash, now_ms);
+  }
+  // The state of the flow in `slot` (valid until the next insert()).
+  FlowMeta& meta(int64_t slot) { return slot & kV6Slot ? v6_.at(slot & ~kV6Slot).meta : v4_.at(slot).meta; }
   // Advances the TCP state for a packet with `tcp_flags` (ignored for UDP) and extends expiry.
   void refresh(int64_t slot, uint8_t tcp_flags, uint32_t now_ms);
   // Removes the entry in `slot`.
@@ -104,33 +101,33 @@ class FlowTable {
 
   // Whether a new flow may be created; applies the SYN-flood guard (counts attempts).
   bool admit(bool syn_only, uint32_t now_ms);
-  // Creates an entry, evicting if the bucket is full. Returns its slot.
+  // Creates an entry, making room if both buckets are full. Returns its slot. May move
+  // another flow to its other bucket, so slots returned earlier are stale afterwards.
   int64_t insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref, uint8_t tcp_flags, bool is_tcp,
                  uint32_t now_ms);
   // Clears expired entries in the next `buckets` buckets; returns how many were cleared.
   uint32_t sweep(uint32_t now_ms, uint32_t buckets) {
-    return sweep(now_ms, buckets, [](const FlowEntry&) {});
+    return sweep(now_ms, buckets, [](const FlowMeta&) {});
   }
-  // Same, and calls on_live(entry) for every live entry it passes; the hand wraps around the
-  // table once per pass (sweep_passes() counts them), so a visitor that tallies between two
-  // wraps has seen every live entry once (e.g. active flows per backend).
+  // Same, and calls on_live(meta) for every live entry it passes; the hand wraps around both
+  // tables once per pass (sweep_passes() counts them), so a visitor that tallies between two
+  // wraps has seen every live entry once (e.g. active flows per backend; a flow moved to its
+  // other bucket during the pass may be seen twice or not at all).
   template <typename F>
   uint32_t sweep(uint32_t now_ms, uint32_t buckets, F&& on_live) {
     uint32_t cleared = 0;
-    for (uint32_t i = 0; i < buckets; ++i) {
-      Bucket& bk = table_[sweep_cursor_];
-      for (uint32_t w = 0; w < kWays; ++w) {
-        if (!bk.sig[w]) continue;
-        if (expired(bk.deadline[w], now_ms)) {
-          bk.sig[w] = 0;
-          ++cleared;
-        } else {
-          on_live(bk.entries[w]);
-        }
-      }
-      if (++sweep_cursor_ == buckets_) {
-        sweep_cursor_ = 0;
-        ++sweep_passes_;
+    while (buckets) {
+      const bool in_v4 = sweep_table_ == 0;
+      const uint32_t cursor = in_v4 ? sweep_cursor_v4_ : sweep_cursor_v6_;
+      const uint32_t left = (in_v4 ? v4_.buckets() : v6_.buckets()) - cursor;
+      const uint32_t n = buckets < left ? buckets : left;
+      uint64_t wraps = 0;
+      cleared += in_v4 ? v4_.sweep(now_ms, n, &sweep_cursor_v4_, &wraps, on_live)
+                       : v6_.sweep(now_ms, n, &sweep_cursor_v6_, &wraps, on_live);
+      buckets -= n;
+      if (wraps) {
+        sweep_table_ ^= 1;
+        if (in_v4 == false) ++sweep_passes_;
       }
     }
     if (cleared) {
@@ -141,43 +138,49 @@ class FlowTable {
   }
   uint64_t sweep_passes() const { return sweep_passes_; }
 
-  // Visits the live entries of buckets [first, first + count) as f(entry, expires_in_ms) and
-  // returns the next bucket to visit (buckets() when done). For listings done by the
-  // owning worker a chunk at a time.
-  uint64_t buckets() const { return buckets_; }
+  // Visits the live entries of buckets [first, first + count) (IPv4 buckets, then IPv6 ones)
+  // as f(entry, expires_in_ms) and returns the next bucket to visit (buckets() when done).
+  // For listings done by the owning worker a chunk at a time.
+  uint64_t buckets() const { return uint64_t(v4_.buckets()) + v6_.buckets(); }
   template <typename F>
   uint64_t scan(uint64_t first, uint32_t count, uint32_t now_ms, F&& f) const {
-    const uint64_t end = first + count < buckets_ ? first + count : buckets_;
-    for (uint64_t b = first; b < end; ++b)
-      for (uint32_t w = 0; w < kWays; ++w)
-        if (table_[b].sig[w] && !expired(table_[b].deadline[w], now_ms))
-          f(table_[b].entries[w], table_[b].deadline[w] - now_ms);
+    const uint64_t end = first + count < buckets() ? first + count : buckets();
+    const uint64_t n4 = v4_.buckets();
+    auto visit = [&](const auto& e) {
+      FlowEntry view;
+      view.key = e.key();
+      view.state = e.meta.state;
+      view.flags = e.meta.flags;
+      view.backend_ref = e.meta.backend_ref;
+      view.created_ms = e.meta.created_ms;
+      f(static_cast<const FlowEntry&>(view), e.meta.deadline - now_ms);
+    };
+    if (first < n4) v4_.scan(first, end < n4 ? end : n4, now_ms, visit);
+    if (end > n4) v6_.scan(first > n4 ? first - n4 : 0, end - n4, now_ms, visit);
     return end;
   }
 
   const FlowTableCounters& counters() const { return counters_; }
 
- private:
-  struct alignas(64) Bucket {
-    uint32_t sig[kWays];       // 0 = empty
-    uint32_t deadline[kWays];  // now_ms-relative expiry (wrapping)
-    FlowEntry entries[kWays];
+  struct OwnMemory {
+    void* memory;
+    bool hugetlb;  // from MAP_HUGETLB (munmap), else the heap (free)
   };
-  static_assert(sizeof(Bucket) == 448);
 
-  static bool expired(uint32_t deadline, uint32_t now) { return int32_t(deadline - now) <= 0; }
-  static uint32_t signature(uint64_t hash) { return static_cast<uint32_t>(hash >> 32) | 1u; }
-  uint64_t bucket_of(uint64_t hash) const { return (uint64_t(static_cast<uint32_t>(hash)) * buckets_) >> 32; }
-  uint64_t alt_bucket_of(uint64_t hash) const {
-    return (uint64_t(static_cast<uint32_t>(mix64(hash))) * buckets_) >> 32;
-  }
+ private:
+  FlowTable(const FlowTableConfig& cfg, OwnMemory own);
+  static constexpr int64_t kV6Slot = int64_t(1) << 40;
   uint32_t timeout_for(FlowState s) const;
 
   FlowTableConfig cfg_;
-  Bucket* table_;
-  uint32_t buckets_;
+  void* memory_;
   bool owns_memory_;
-  uint32_t sweep_cursor_ = 0;
+  bool hugetlb_ = false;
+  FlowBuckets<FlowEntryV4> v4_;
+  FlowBuckets<FlowEntryV6> v6_;
+  uint32_t sweep_cursor_v4_ = 0;
+  uint32_t sweep_cursor_v6_ = 0;
+  uint32_t sweep_table_ = 0;  // 0: the hand is in the IPv4 table
   uint64_t sweep_passes_ = 0;
   uint32_t window_start_ms_ = 0;
   uint32_t window_syns_ = 0;

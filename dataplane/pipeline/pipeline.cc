@@ -190,8 +190,7 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
     w.key = pp.key;
   }
   w.hash = flow_hash(w.key);
-  __builtin_prefetch(flows_.bucket_address(w.hash), 1, 3);
-  __builtin_prefetch(flows_.alt_bucket_address(w.hash), 1, 3);
+  flows_.prefetch(w.key, w.hash);
   return Verdict::kForward;
 }
 
@@ -211,7 +210,7 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
 
   int64_t slot = flows_.find(w.key, w.hash, now_ms);
   if (EDGELB_LIKELY(slot != FlowTable::kNotFound)) {
-    FlowEntry& e = flows_.entry(slot);
+    FlowMeta& e = flows_.meta(slot);
     const BackendEntry& cur = snap.backend(e.backend_ref);
     const bool valid = cur.ref == e.backend_ref && cur.state != BackendState::kDown && cur.service_slot == svc.slot;
     const bool syn_reuse = tcp && !w.too_big && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn &&
@@ -308,8 +307,8 @@ Verdict Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const Ba
   if (EDGELB_UNLIKELY(!decrement_ttl(pkt, w.pp))) return drop(w, DropReason::kTtlExceeded);
   int64_t sess = NatTable::kNone;
   if (slot != FlowTable::kNotFound) {
-    const FlowEntry& e = flows_.entry(slot);
-    if ((e.flags & FlowEntry::kNat) && nat_->owned_by(e.nat_session, w.key, now_ms)) {
+    const FlowMeta& e = flows_.meta(slot);
+    if ((e.flags & FlowMeta::kNat) && nat_->owned_by(e.nat_session, w.key, now_ms)) {
       sess = e.nat_session;
       if (nat_->session(uint32_t(sess)).backend_ref != be.ref) {  // moved: the new backend sees a new source
         nat_->release(uint32_t(sess));
@@ -320,15 +319,15 @@ Verdict Pipeline::nat_forward(PacketView& pkt, const ServiceEntry& svc, const Ba
   if (sess == NatTable::kNone) {
     sess = nat_->allocate(w.key, w.hash, be.ref, be.address, be.port, pkt.data + 6, now_ms);
     if (EDGELB_UNLIKELY(sess == NatTable::kNone)) {
-      if (slot != FlowTable::kNotFound && !(flows_.entry(slot).flags & FlowEntry::kNat)) flows_.erase(slot);
+      if (slot != FlowTable::kNotFound && !(flows_.meta(slot).flags & FlowMeta::kNat)) flows_.erase(slot);
       return drop(w, DropReason::kNatPortsExhausted);
     }
     if (slot == FlowTable::kNotFound) {
       slot = flows_.insert(w.key, w.hash, be.ref, w.pp.tcp_flags, w.key.proto == wire::kProtoTcp, now_ms);
       stats_.vip[svc.slot].new_flows.add();
     }
-    FlowEntry& e = flows_.entry(slot);
-    e.flags |= FlowEntry::kNat;
+    FlowMeta& e = flows_.meta(slot);
+    e.flags |= FlowMeta::kNat;
     e.nat_session = uint32_t(sess);
   }
   nat_->refresh(uint32_t(sess), w.pp.tcp_flags, now_ms);

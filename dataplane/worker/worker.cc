@@ -43,7 +43,7 @@ rte_eth_dev_tx_buffer* make_tx_buffer(int socket, uint16_t burst, buffer_tx_erro
 Worker::Worker(uint32_t lcore, std::vector<WorkerQueue> queues, const FlowTableConfig& conntrack,
                const ForwardingGlobals& limits, const SnapshotPublisher& publisher, uint16_t index, uint16_t count)
     : lcore_(lcore), queues_(std::move(queues)), publisher_(publisher), handoff_index_(index) {
-  const size_t bytes = FlowTable::memory_size(conntrack.capacity);
+  const size_t bytes = FlowTable::memory_size(conntrack);
   const int socket = int(rte_lcore_to_socket_id(lcore)) < 0 ? SOCKET_ID_ANY : int(rte_lcore_to_socket_id(lcore));
   flow_mem_ = rte_zmalloc_socket("flow_table", bytes, 64, socket);
   flow_mem_dpdk_ = flow_mem_ != nullptr;
@@ -291,7 +291,7 @@ int Worker::run() {
       if (q.has_kernel) rte_eth_tx_buffer_flush(q.kernel_port_id, q.kernel_queue_id, q.kernel_tx_buffer);
     }
     if (sent) st.tx_packets.add(sent);
-    flows_->sweep(now_ms, received ? 2 : 64, [this](const FlowEntry& e) {
+    flows_->sweep(now_ms, received ? 2 : 64, [this](const FlowMeta& e) {
       const uint32_t slot = backend_slot(e.backend_ref);
       if (slot < active_tally_.size()) ++active_tally_[slot];
     });
