@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+
+#include "packet/flow_key.h"
 
 namespace edgelb {
 namespace {
@@ -105,5 +108,48 @@ TEST(Maglev, LookupCoversWholeTable) {
   EXPECT_EQ(t.lookup(~0ull), t.entries()[250]);
 }
 
+}  // namespace
+}  // namespace edgelb
+
+namespace edgelb {
+namespace {
+// The fill as the paper states it: every claim probes its permutation for the next free slot.
+// build() is optimised (bitmap, no division); an optimisation must not change the table.
+std::vector<uint16_t> reference_fill(const std::vector<MaglevBackend>& b, uint32_t size) {
+  const size_t n = b.size();
+  std::vector<uint16_t> entries(size, MaglevTable::kEmpty);
+  uint32_t max_weight = 0;
+  for (const auto& x : b) max_weight = std::max(max_weight, x.weight);
+  std::vector<uint32_t> position(n), skip(n);
+  std::vector<uint64_t> credit(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    position[i] = uint32_t(hash_bytes(b[i].identity.data(), b[i].identity.size(), 0x6d61676c65763031ULL) % size);
+    skip[i] = uint32_t(hash_bytes(b[i].identity.data(), b[i].identity.size(), 0x736b69702d736565ULL) % (size - 1)) + 1;
+  }
+  for (uint32_t filled = 0; filled < size;)
+    for (size_t i = 0; i < n && filled < size; ++i) {
+      credit[i] += b[i].weight;
+      while (credit[i] >= max_weight && filled < size) {
+        credit[i] -= max_weight;
+        while (entries[position[i]] != MaglevTable::kEmpty) position[i] = (position[i] + skip[i]) % size;
+        entries[position[i]] = uint16_t(i);
+        position[i] = (position[i] + skip[i]) % size;
+        ++filled;
+      }
+    }
+  return entries;
+}
+
+TEST(Maglev, BuildGivesThePapersFill) {
+  for (uint32_t size : {7u, 251u, 4099u, 65537u}) {
+    for (size_t n : {1u, 2u, 5u, 100u, 1000u}) {
+      if (!MaglevTable::valid_size(size, n)) continue;
+      auto b = backends(n);
+      for (size_t i = 0; i < n; i += 3) b[i].weight = uint32_t(1 + i % 7);  // mixed weights
+      if (n > 4) b[4].weight = 0;
+      EXPECT_EQ(MaglevTable::build(b, size).entries(), reference_fill(b, size)) << "M=" << size << " N=" << n;
+    }
+  }
+}
 }  // namespace
 }  // namespace edgelb
