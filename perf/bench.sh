@@ -6,8 +6,9 @@
 #   l4-memif  edgelb-pktgen -> memif -> edgelb-dataplane (1 worker) -> back, against
 #             dpdk-testpmd --forward-mode=macswap on the identical link, same cores, same packets,
 #             in the same run; 1M flows, 64-byte frames
-#   updates-under-load  1000 control updates/s through the control socket while forwarding over
-#             memif: apply-to-live p50/p99, worker stall, loss (target 0)
+#   updates-under-load  control updates through the control socket while forwarding over memif,
+#             open-loop at 1000/s and closed-loop, 3 runs each: apply-to-live p50/p99, the
+#             highest sustained rate, worker stall and CPU waits, loss in the worst run (target 0)
 #   syn-flood spoofed SYNs at full rate plus 10k established flows, guard on and off:
 #             established packets lost, flows moved, table evictions
 #   exception-path  punted packets/s through the TAP and what punting costs the fast path

@@ -7,7 +7,9 @@
 //
 // First applies a table of --services TCP services on 198.18.1.10 ports 80.. (DSR, --backends
 // backends each with fixed MACs, Maglev size 1021), then issues SetBackend weight flips spread
-// over all services, paced open-loop to --rate per second in total. Prints one JSON object.
+// over all services, paced open-loop to --rate per second in total, or with --rate 0 closed-loop:
+// each client thread sends its next update as soon as the previous one is live, which finds
+// the highest rate the dataplane sustains. Prints one JSON object.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -31,7 +33,7 @@ int main(int argc, char** argv) {
   std::string socket;
   uint32_t rate = 1000, seconds = 8, services = 100, backends = 8, threads = 4;
   app.add_option("--socket", socket)->required();
-  app.add_option("--rate", rate)->check(CLI::Range(1u, 100000u));
+  app.add_option("--rate", rate, "updates/s in total; 0: closed loop")->check(CLI::Range(0u, 100000u));
   app.add_option("--seconds", seconds)->check(CLI::Range(1u, 60u));
   app.add_option("--services", services)->check(CLI::Range(1u, 1000u));
   app.add_option("--backends", backends)->check(CLI::Range(2u, 64u));
@@ -81,12 +83,12 @@ int main(int argc, char** argv) {
   const auto end = start + std::chrono::seconds(seconds);
   auto run = [&](uint32_t t) {
     std::vector<double> mine;
-    const double period_s = double(threads) / rate;
+    const double period_s = rate ? double(threads) / rate : 0.0;
     for (uint64_t k = 0;; ++k) {
       const auto due = start + std::chrono::duration_cast<clock_type::duration>(
                                    std::chrono::duration<double>(period_s * double(k) + period_s * t / threads));
-      if (due >= end) break;
-      std::this_thread::sleep_until(due);
+      if (due >= end || clock_type::now() >= end) break;
+      if (rate) std::this_thread::sleep_until(due);
       const uint64_t n = issued.fetch_add(1);
       pb::SetBackendRequest req;
       req.set_service("svc" + std::to_string(n % services));

@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -14,9 +15,10 @@ def hugepages():
     return out.stdout.strip() == "hugepages"
 
 
-def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",), extra=()):
-    """Starts edgelb-pktgen on lcore 0 as the memif server; `extra`: more of its options."""
-    cmd = [os.path.join(BUILD, "perf/edgelb-pktgen"), "--port", "net_memif0,role=server,socket=" + sock,
+def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",), extra=(), prefix=()):
+    """Starts edgelb-pktgen on lcore 0 as the memif server; `extra`: more of its options;
+    `prefix`: a command to run it under (e.g. chrt)."""
+    cmd = list(prefix) + [os.path.join(BUILD, "perf/edgelb-pktgen"), "--port", "net_memif0,role=server,socket=" + sock,
            "--flows", str(flows), "--size", "64", "--duration", str(seconds),
            "--lcore", "0", "--file-prefix", "bench-pg-" + tag]
     for v in vips:
@@ -39,18 +41,62 @@ def finish(pg, seconds):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def thread_schedstats(pid):
+    """{thread name: [cpu, on-CPU ns, runqueue-wait ns, timeslices]} of every thread of pid, from
+    /proc/PID/task/TID/{comm,stat,schedstat}; threads with one name are summed."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        base = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            name = open(base + "comm").read().strip()
+            cpu = int(open(base + "stat").read().rsplit(")", 1)[1].split()[36])
+            run, wait, slices = (int(x) for x in open(base + "schedstat").read().split())
+        except (OSError, ValueError, IndexError):
+            continue
+        prev = out.get(name, [cpu, 0, 0, 0])
+        out[name] = [cpu, prev[1] + run, prev[2] + wait, prev[3] + slices]
+    return out
+
+
+def watch_schedstats(pid, start_s, end_s, into):
+    """Samples thread_schedstats(pid) at start_s and end_s after now and stores the difference
+    (and the window) in `into`: how long each thread waited for its CPU while the run lasted."""
+    def body():
+        time.sleep(start_s)
+        a = thread_schedstats(pid)
+        time.sleep(end_s - start_s)
+        b = thread_schedstats(pid)
+        into["window_s"] = end_s - start_s
+        into["threads"] = {n: {"cpu": v[0], "run_ms": (v[1] - a[n][1]) / 1e6, "wait_ms": (v[2] - a[n][2]) / 1e6,
+                               "timeslices": v[3] - a[n][3]} for n, v in b.items() if n in a}
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    return t
+
+
 def run_dataplane(work, tag, pg, cfg, svc, seconds, during=None, prefix=()):
     """Starts edgelb-dataplane (config cfg, services svc; bounded to seconds + 3 s) against the
     running generator pg, calls during() while both run, and returns (the generator's result,
-    the dataplane's final stats JSON, during()'s result)."""
+    the dataplane's final stats JSON with "schedstat": each dataplane thread's run and runqueue
+    wait over the middle of the run, during()'s result)."""
     time.sleep(1)
     stats = os.path.join(work, tag + "-stats.json")
     dp = subprocess.Popen(list(prefix) + [os.path.join(BUILD, "dataplane/edgelb-dataplane"), "--config", cfg,
                                           "--services", svc, "--duration", str(seconds + 3), "--stats-json", stats],
                           stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, tag + "-dp.log"), "w"))
+    sched = {}
+    watcher = watch_schedstats(dp.pid, 2.0, seconds, sched) if not prefix else None
     try:
         extra = during() if during else None
         res = finish(pg, seconds)
     finally:
         dp.wait(timeout=seconds + 30)
-    return res, json.load(open(stats)), extra
+    if watcher:
+        watcher.join(timeout=5)
+    st = json.load(open(stats))
+    st["schedstat"] = sched
+    return res, st, extra
