@@ -99,9 +99,7 @@ void FlowTable::refresh(int64_t slot, uint8_t tcp_flags, uint32_t now_ms) {
 }
 
 void FlowTable::erase(int64_t slot) {
-  FlowMeta& e = meta(slot);
-  if (e.used) counters_.occupancy.sub();
-  e.used = 0;
+  if (slot & kV6Slot ? v6_.erase(slot & ~kV6Slot) : v4_.erase(slot)) counters_.occupancy.sub();
 }
 
 bool FlowTable::admit(bool syn_only, uint32_t now_ms) {
