@@ -90,7 +90,7 @@ TEST(DataplaneConfig, DefaultsAndOverrides) {
 eal: {file_prefix: t1, memory_mb: 256, hugepages: "off"}
 workers: [1, 2]
 ports: [{device: "net_null0", mac: "02:00:00:00:00:01"}]
-conntrack: {capacity: 1000, syn_flood_threshold: 5}
+conntrack: {capacity: 1000, capacity_v6: 64, syn_flood_threshold: 5}
 forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.18.254.0/24}}
 )"),
                                   errors);
@@ -98,6 +98,7 @@ forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.
   EXPECT_EQ(c.workers, (std::vector<uint32_t>{1, 2}));
   EXPECT_EQ(c.eal.hugepages, HugepageMode::kOff);
   EXPECT_EQ(c.conntrack.capacity, 1000u);
+  EXPECT_EQ(c.conntrack.capacity_v6, 64u);
   EXPECT_EQ(c.forwarding.mtu, 9000);
   EXPECT_TRUE(c.forwarding.encap_source_v4.has_value());
   EXPECT_FALSE(c.forwarding.encap_source_v6.has_value());
