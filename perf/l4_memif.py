@@ -107,6 +107,7 @@ def main():
                     "figure is its core's TSC cycles per returned packet, an upper bound when the generator is the "
                     "limit.\n" % (extra, edgelb["dut"]["cycles_per_packet"], testpmd_cpp,
                                    "met" if extra <= 100 else "missed"))
+        f.write("\nWhere the cycles go and why a target is missed: docs/dataplane.md, \"Performance\".\n")
     return 0
 
 

@@ -55,6 +55,7 @@ def micro(raw_path, out_json, out_md):
         for name, t in res["targets"].items():
             v = "-" if t["value"] is None else "%.2f" % t["value"]
             f.write("| %s | %s | %s | %s |\n" % (name, v, t["target"], "met" if t["met"] else "missed"))
+        f.write("\nWhere the cycles go and why a target is missed: docs/dataplane.md, \"Performance\".\n")
 
 
 if __name__ == "__main__":

@@ -149,6 +149,8 @@ def main():
         f.write("\n| target | measured | goal | |\n|---|---|---|---|\n")
         for k, t in res["targets"].items():
             f.write("| %s | %.4g | %s | %s |\n" % (k, t["value"], t["target"], "met" if t["met"] else "missed"))
+        f.write("\nWhy the worker stalls, where the control time goes and where loss comes from: "
+                "docs/dataplane.md, \"Performance\".\n")
     return 0
 
 
