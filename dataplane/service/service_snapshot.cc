@@ -6,12 +6,6 @@
 
 namespace edgelb {
 
-uint64_t ServiceSnapshot::key_hash(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto) {
-  uint64_t w[2];
-  std::memcpy(w, addr, 16);
-  return mix64(w[0] ^ mix64(w[1] ^ (uint64_t(port) << 16 | uint64_t(proto) << 8 | family)));
-}
-
 void ServiceSnapshot::finalize() {
   size_t size = 16;
   while (size < services.size() * 2) size <<= 1;

@@ -91,7 +91,15 @@ class ServiceSnapshot {
   void finalize();
 
  private:
-  static uint64_t key_hash(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto);
+  // The index hash (lookups only; the flow hash that Maglev uses is flow_hash()): three
+  // independent multiplies and a fold, as every balanced packet pays for it.
+  static uint64_t key_hash(const uint8_t* addr, uint8_t family, uint16_t port, uint8_t proto) {
+    uint64_t w[2];
+    std::memcpy(w, addr, 16);
+    const uint64_t h = w[0] * 0x9e3779b97f4a7c15ULL + w[1] * 0xc2b2ae3d27d4eb4fULL +
+                       (uint64_t(port) << 16 | uint64_t(proto) << 8 | family) * 0x165667b19e3779f9ULL;
+    return h ^ (h >> 32);
+  }
   std::vector<int32_t> index_;
   uint64_t index_mask_ = 0;
   struct LocalAddress {
