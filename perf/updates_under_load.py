@@ -65,7 +65,7 @@ def run(work, tag, seconds, flows, rate, updates, huge, idle_generator):
 
 
 def summary(r):
-    """One table row's numbers, and where the worker and the control threads waited."""
+    """Milliseconds the worker waited for its CPU, and the dataplane's other threads for theirs."""
     sched = r["schedstat"].get("threads", {})
     worker = sum(v["wait_ms"] for n, v in sched.items() if n.startswith("rte-worker"))
     control = sum(v["wait_ms"] for n, v in sched.items() if not n.startswith("rte-worker"))

@@ -20,6 +20,9 @@
 
 namespace edgelb {
 
+// What insert() had to do to find a way for the new flow.
+enum class WayTaken { kEmpty, kExpired, kEvicted };
+
 template <class Entry>
 class FlowBuckets {
  public:
@@ -65,27 +68,25 @@ class FlowBuckets {
   Entry& at(int64_t slot) { return table_[uint64_t(slot) / kWays].e[uint64_t(slot) % kWays]; }
   const Entry& at(int64_t slot) const { return table_[uint64_t(slot) / kWays].e[uint64_t(slot) % kWays]; }
 
-  // What insert() had to do to find the way.
-  enum class Took { kEmpty, kExpired, kEvicted };
   // Finds a way for a new flow with `hash` and stores `key` there (used, other_bucket set;
   // the rest of the meta is the caller's to fill). Returns its slot.
-  int64_t insert(const FlowKey& key, uint64_t hash, uint32_t now_ms, Took* took) {
+  int64_t insert(const FlowKey& key, uint64_t hash, uint32_t now_ms, WayTaken* took) {
     const uint64_t b1 = first(hash), b2 = second(hash);
     int64_t slot = take_free(b1, b2);
-    *took = Took::kEmpty;
+    *took = WayTaken::kEmpty;
     if (slot == kNotFound) slot = take_expired(b1, b2, now_ms, took);
     // Past 95% full a search for moves mostly fails after reading its whole tree (up to 128
     // buckets): under a flood of new flows the nearest-deadline eviction is the cheaper answer.
     if (slot == kNotFound && live_ < move_below_) slot = make_room(b1, b2, now_ms, took);
     if (slot == kNotFound) {
       slot = nearest_deadline(b1, b2, now_ms);
-      *took = Took::kEvicted;
+      *took = WayTaken::kEvicted;
     }
     Entry& e = at(slot);
     e.store(key);
     e.other_bucket = uint32_t(b1 ^ b2);
     e.meta.used = 1;
-    if (*took == Took::kEmpty) ++live_;
+    if (*took == WayTaken::kEmpty) ++live_;
     return slot;
   }
   // Empties `slot`; returns whether it held a flow.
@@ -123,7 +124,7 @@ class FlowBuckets {
     return cleared;
   }
 
-  // Calls f(entry, slot) for the live entries of buckets [first, end).
+  // Calls f(entry) for the live entries of buckets [first_bucket, end).
   template <typename F>
   void scan(uint64_t first_bucket, uint64_t end, uint32_t now_ms, F&& f) const {
     for (uint64_t b = first_bucket; b < end; ++b)
@@ -151,18 +152,18 @@ class FlowBuckets {
     return kNotFound;
   }
   // A free way of `b`, else an expired one (noted in *took), else -1.
-  int vacant_way(uint64_t b, uint32_t now_ms, Took* took) const {
+  int vacant_way(uint64_t b, uint32_t now_ms, WayTaken* took) const {
     int way = 0;
     if (free_ways(b, &way)) return way;
     const int64_t e = expired_way(b, now_ms);
     if (e == kNotFound) return -1;
-    *took = Took::kExpired;
+    *took = WayTaken::kExpired;
     return int(e % kWays);
   }
-  int64_t take_expired(uint64_t b1, uint64_t b2, uint32_t now_ms, Took* took) const {
+  int64_t take_expired(uint64_t b1, uint64_t b2, uint32_t now_ms, WayTaken* took) const {
     int64_t s = expired_way(b1, now_ms);
     if (s == kNotFound && b2 != b1) s = expired_way(b2, now_ms);
-    if (s != kNotFound) *took = Took::kExpired;
+    if (s != kNotFound) *took = WayTaken::kExpired;
     return s;
   }
   // Cuckoo moves found breadth-first: a chain of residents, each moving to its other bucket,
@@ -170,7 +171,7 @@ class FlowBuckets {
   // the way it frees in b1 or b2, or kNotFound when no chain exists within the search.
   static constexpr int kMaxMoves = 3;
   static constexpr int kMaxNodes = 128;
-  int64_t make_room(uint64_t b1, uint64_t b2, uint32_t now_ms, Took* took) {
+  int64_t make_room(uint64_t b1, uint64_t b2, uint32_t now_ms, WayTaken* took) {
     struct Node {
       uint64_t bucket;
       int16_t parent;  // index in `q`, -1 for b1/b2

@@ -4,6 +4,7 @@
 // Thread-safety: plain data, owned by the worker whose table holds it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -30,16 +31,39 @@ struct FlowMeta {
 };
 static_assert(sizeof(FlowMeta) == 16);
 
-// IPv4 flow: 12 key bytes, the index of its other candidate bucket (as b1 ^ b2, so an entry can
-// be moved there when its bucket is needed), then the meta.
-struct FlowEntryV4 {
-  uint8_t src[4];
-  uint8_t dst[4];
+// What both layouts hold: the client and VIP addresses (N bytes each), the ports, the index of
+// the flow's other candidate bucket (as first ^ second, so an entry can be moved there when its
+// bucket is needed), then the meta.
+template <size_t N>
+struct FlowEntryFields {
+  uint8_t src[N];
+  uint8_t dst[N];
   uint16_t src_port;
   uint16_t dst_port;
   uint32_t other_bucket;  // first ^ second candidate bucket
   FlowMeta meta;
 
+  void store(const FlowKey& k) {
+    std::memcpy(src, k.src, N);
+    std::memcpy(dst, k.dst, N);
+    src_port = k.src_port;
+    dst_port = k.dst_port;
+    meta.proto = k.proto;
+  }
+  FlowKey key() const {
+    FlowKey k{};
+    std::memcpy(k.src, src, N);
+    std::memcpy(k.dst, dst, N);
+    k.src_port = src_port;
+    k.dst_port = dst_port;
+    k.proto = meta.proto;
+    k.family = N == 4 ? 4 : 6;
+    return k;
+  }
+};
+
+// IPv4 flow: the 12 key bytes compare as one 64-bit and one 32-bit word.
+struct FlowEntryV4 : FlowEntryFields<4> {
   struct Probe {  // the key in the entry's form, made once per lookup
     uint64_t addresses;
     uint32_t ports;
@@ -63,55 +87,16 @@ struct FlowEntryV4 {
     std::memcpy(&ports, &src_port, 4);
     return a == p.addresses && ports == p.ports && meta.proto == p.proto;
   }
-  void store(const FlowKey& k) {
-    std::memcpy(src, k.src, 4);
-    std::memcpy(dst, k.dst, 4);
-    src_port = k.src_port;
-    dst_port = k.dst_port;
-    meta.proto = k.proto;
-  }
-  FlowKey key() const {
-    FlowKey k{};
-    std::memcpy(k.src, src, 4);
-    std::memcpy(k.dst, dst, 4);
-    k.src_port = src_port;
-    k.dst_port = dst_port;
-    k.proto = meta.proto;
-    k.family = 4;
-    return k;
-  }
 };
 static_assert(sizeof(FlowEntryV4) == 32);
 
-struct FlowEntryV6 {
-  uint8_t src[16];
-  uint8_t dst[16];
-  uint16_t src_port;
-  uint16_t dst_port;
-  uint32_t other_bucket;
-  FlowMeta meta;
-  uint8_t pad[8];
-
+// IPv6 flow: one cache line.
+struct alignas(64) FlowEntryV6 : FlowEntryFields<16> {
   using Probe = const FlowKey&;
   static Probe probe(const FlowKey& k) { return k; }
   bool matches(const FlowKey& k) const {
     return std::memcmp(src, k.src, 32) == 0 && src_port == k.src_port && dst_port == k.dst_port &&
            meta.proto == k.proto;
-  }
-  void store(const FlowKey& k) {
-    std::memcpy(src, k.src, 32);
-    src_port = k.src_port;
-    dst_port = k.dst_port;
-    meta.proto = k.proto;
-  }
-  FlowKey key() const {
-    FlowKey k{};
-    std::memcpy(k.src, src, 32);
-    k.src_port = src_port;
-    k.dst_port = dst_port;
-    k.proto = meta.proto;
-    k.family = 6;
-    return k;
   }
 };
 static_assert(sizeof(FlowEntryV6) == 64);

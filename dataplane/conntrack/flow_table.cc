@@ -122,20 +122,12 @@ bool FlowTable::admit(bool syn_only, uint32_t now_ms) {
 
 int64_t FlowTable::insert(const FlowKey& key, uint64_t hash, uint32_t backend_ref, uint8_t tcp_flags, bool is_tcp,
                           uint32_t now_ms) {
-  using Took = FlowBuckets<FlowEntryV4>::Took;
-  static_assert(int(Took::kEvicted) == int(FlowBuckets<FlowEntryV6>::Took::kEvicted));
-  int64_t slot;
-  Took took;
-  if (key.family == 6) {
-    FlowBuckets<FlowEntryV6>::Took t6;
-    slot = v6_.insert(key, hash, now_ms, &t6) | kV6Slot;
-    took = Took(int(t6));
-  } else {
-    slot = v4_.insert(key, hash, now_ms, &took);
-  }
-  if (took == Took::kEmpty)
+  WayTaken took;
+  const int64_t slot =
+      key.family == 6 ? v6_.insert(key, hash, now_ms, &took) | kV6Slot : v4_.insert(key, hash, now_ms, &took);
+  if (took == WayTaken::kEmpty)
     counters_.occupancy.add();
-  else if (took == Took::kExpired)
+  else if (took == WayTaken::kExpired)
     counters_.expired.add();
   else
     counters_.evictions.add();

@@ -127,7 +127,7 @@ class FlowTable {
       buckets -= n;
       if (wraps) {
         sweep_table_ ^= 1;
-        if (in_v4 == false) ++sweep_passes_;
+        if (!in_v4) ++sweep_passes_;
       }
     }
     if (cleared) {
