@@ -15,6 +15,7 @@ namespace edgelb {
 struct MaglevBackend {
   std::string identity;  // stable across restarts and appliances, e.g. "198.18.2.1:80"
   uint32_t weight = 1;
+  bool operator==(const MaglevBackend&) const = default;
 };
 
 class MaglevTable {

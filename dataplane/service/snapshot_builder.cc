@@ -1,5 +1,6 @@
 #include "service/snapshot_builder.h"
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 
@@ -41,14 +42,12 @@ std::optional<BackendState> parse_backend_state(const std::string& s) {
   return std::nullopt;
 }
 
-// A fixed-size binary key (address, family, port, protocol): builds run at control-update rates,
-// so no text formatting here.
-std::string vip_key_string(const ServiceSpec& s) {
-  std::string k(kVipKeySize, '\0');  // port and protocol first: keys of one VIP address differ early
-  k[0] = char(s.port >> 8);
-  k[1] = char(s.port & 0xff);
-  k[2] = char(s.protocol);
-  k[3] = char(s.vip.family);
+VipKey vip_key(const ServiceSpec& s) {
+  VipKey k{};
+  k[0] = uint8_t(s.port >> 8);
+  k[1] = uint8_t(s.port & 0xff);
+  k[2] = s.protocol;
+  k[3] = uint8_t(s.vip.family);
   std::memcpy(k.data() + 4, s.vip.bytes.data(), 16);
   return k;
 }
@@ -58,13 +57,12 @@ std::string backend_identity(const BackendSpec& b) {
   return b.address.to_string() + ":" + std::to_string(b.port);
 }
 
-namespace {
-// Backend keys are "<VIP key><identity>": a backend is the same one only within its VIP.
-std::string backend_key(const std::string& vkey, const std::string& identity) { return vkey + identity; }
-std::string vip_key_of(const std::string& bkey) { return bkey.substr(0, kVipKeySize); }
-}  // namespace
-
 SnapshotBuilder::SnapshotBuilder(ForwardingGlobals globals) : globals_(std::move(globals)) {}
+
+const SnapshotBuilder::ServiceState* SnapshotBuilder::known(const VipKey& key, const ServiceSpec& s) const {
+  auto it = services_.find(key);
+  return it != services_.end() && it->second.spec == s ? &it->second : nullptr;
+}
 
 FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
   FieldErrors errs;
@@ -72,15 +70,19 @@ FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
   if (spec.services.size() > globals_.max_services)
     err("services", "has " + std::to_string(spec.services.size()) + " services; the limit is " +
                         std::to_string(globals_.max_services));
-  std::set<std::string> vips;
+  std::set<VipKey> vips;
   size_t total_backends = 0;
   for (size_t i = 0; i < spec.services.size(); ++i) {
     const ServiceSpec& s = spec.services[i];
+    const VipKey key = vip_key(s);
+    total_backends += s.backends.size();
+    const bool duplicate = !vips.insert(key).second;
+    if (!duplicate && known(key, s)) continue;  // built before exactly like this, so valid
     const std::string p = "services[" + std::to_string(i) + "]";
     if (s.vip.family == IpFamily::kNone) err(p + ".vip", "is not an IPv4 or IPv6 address");
     if (s.port == 0) err(p + ".port", "must be 1-65535");
     if (s.protocol != 6 && s.protocol != 17) err(p + ".protocol", "must be tcp or udp");
-    if (!vips.insert(vip_key_string(s)).second)
+    if (duplicate)
       err(p, "duplicates VIP " + s.vip.to_string() + ":" + std::to_string(s.port) + "/" +
                  (s.protocol == 6 ? "tcp" : "udp"));
     const uint32_t msize = s.maglev_size ? s.maglev_size : globals_.maglev_size;
@@ -102,7 +104,6 @@ FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
     if (s.mss_clamp && s.protocol != 6) err(p + ".mss_clamp", "applies to TCP services only");
     if (s.mode == ForwardingMode::kL7 && !s.backends.empty())
       err(p + ".backends", "an l7 VIP is served by HAProxy on this host; it takes no backends here");
-    total_backends += s.backends.size();
     std::set<std::string> ids;
     for (size_t j = 0; j < s.backends.size(); ++j) {
       const BackendSpec& b = s.backends[j];
@@ -146,7 +147,119 @@ uint32_t take_slot(std::vector<uint16_t>& gen, std::vector<uint32_t>& free_slots
   if (++gen[slot] == 0) gen[slot] = 1;  // generation 0 never appears, so ref 0 means "none"
   return slot;
 }
+
+// Positions of `ids` in sorted order (slots are released in identity order, as they always were).
+std::vector<size_t> sorted_positions(const std::vector<std::string>& ids) {
+  std::vector<size_t> order(ids.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a] < ids[b]; });
+  return order;
+}
 }  // namespace
+
+// Releases what this build drops, before anything is allocated: slots of VIPs that are gone
+// (and all their backends), backends that left a changed service (retired for their grace
+// time when configured, else freed), and retired backends whose time is up. Retired backends
+// that come back stay in `retired` for plan_changed() to revive.
+void SnapshotBuilder::release_removed(const std::vector<ServicePlan>& plans,
+                                      std::chrono::steady_clock::time_point now) {
+  std::map<const ServiceState*, const ServicePlan*> plan_of;
+  for (const auto& p : plans)
+    if (p.state) plan_of[p.state] = &p;
+  auto free_backend = [&](uint32_t ref) { backend_alloc_.free_slots.push_back(backend_slot(ref)); };
+  for (auto& [key, st] : services_)
+    if (!plan_of.count(&st)) service_alloc_.free_slots.push_back(st.slot);
+  for (auto& [key, st] : services_) {
+    auto pit = plan_of.find(&st);
+    if (pit == plan_of.end()) {
+      for (size_t i : sorted_positions(st.identities)) free_backend(st.backend_refs[i]);
+      continue;
+    }
+    if (!pit->second->changed) continue;
+    for (size_t i : sorted_positions(st.identities)) {
+      if (pit->second->wants(st.identities[i])) continue;
+      const uint32_t ref = st.backend_refs[i];
+      const uint32_t slot = backend_slot(ref);
+      if (globals_.removed_backend_grace_ms && slot < last_backends_.size() && last_backends_[slot].ref == ref)
+        st.retired[st.identities[i]] = {ref, last_backends_[slot],
+                                        now + std::chrono::milliseconds(globals_.removed_backend_grace_ms)};
+      else
+        free_backend(ref);
+    }
+  }
+  for (auto it = services_.begin(); it != services_.end();) {
+    ServiceState& st = it->second;
+    auto pit = plan_of.find(&st);
+    const bool gone = pit == plan_of.end();
+    for (auto r = st.retired.begin(); r != st.retired.end();) {
+      const bool back = !gone && pit->second->changed && pit->second->wants(r->first);
+      if (!back && (gone || now >= r->second.until)) {
+        free_backend(r->second.ref);
+        r = st.retired.erase(r);
+      } else {
+        ++r;
+      }
+    }
+    it = gone ? services_.erase(it) : std::next(it);
+  }
+}
+
+void SnapshotBuilder::fill_backend(BackendEntry& be, uint32_t ref, const ServiceSpec& s, const BackendSpec& b,
+                                   uint32_t service_slot) const {
+  be.ref = ref;
+  be.state = b.state;
+  be.service_slot = service_slot;
+  be.address = b.address;
+  be.port = b.port ? b.port : s.port;
+  be.has_next_hop = false;
+  be.next_hop = {};
+  if (b.mac) {
+    be.next_hop = *b.mac;
+    be.has_next_hop = true;
+  } else if (auto mac = resolver_ ? resolver_->next_hop(b.address) : std::nullopt) {
+    be.next_hop = *mac;
+    be.has_next_hop = true;
+  } else if (s.mode != ForwardingMode::kDsr && globals_.gateway_mac) {
+    be.next_hop = *globals_.gateway_mac;
+    be.has_next_hop = true;
+  }
+}
+
+// A service that differs from its last build: references for its backends (kept, revived from
+// retirement, or new), and its Maglev table when the inputs changed.
+void SnapshotBuilder::plan_changed(ServiceState& st, const ServiceSpec& s, std::vector<std::string> identities) {
+  std::map<std::string, uint32_t> current;
+  for (size_t i = 0; i < st.identities.size(); ++i) current.emplace(st.identities[i], st.backend_refs[i]);
+  std::vector<uint32_t> refs;
+  std::vector<MaglevBackend> inputs;
+  refs.reserve(s.backends.size());
+  inputs.reserve(s.backends.size());
+  for (size_t bi = 0; bi < s.backends.size(); ++bi) {
+    uint32_t ref;
+    if (auto c = current.find(identities[bi]); c != current.end()) {
+      ref = c->second;
+    } else if (auto r = st.retired.find(identities[bi]); r != st.retired.end()) {
+      ref = r->second.ref;  // back in time: same reference, flows stay put
+      st.retired.erase(r);
+    } else {
+      const uint32_t slot = take_slot(backend_alloc_.generation, backend_alloc_.free_slots, backend_alloc_.next);
+      ref = uint32_t(backend_alloc_.generation[slot]) << 16 | slot;
+    }
+    refs.push_back(ref);
+    const BackendSpec& b = s.backends[bi];
+    inputs.push_back({identities[bi], b.state == BackendState::kUp ? b.weight : 0});
+  }
+  const uint32_t msize = s.maglev_size ? s.maglev_size : globals_.maglev_size;
+  if (s.mode != ForwardingMode::kL7 && (!st.maglev || st.maglev_size != msize || st.maglev_inputs != inputs)) {
+    st.maglev = std::make_shared<const MaglevTable>(MaglevTable::build(inputs, msize));
+    st.maglev_size = msize;
+    st.maglev_inputs = std::move(inputs);
+    ++last_maglev_builds_;
+  }
+  st.spec = s;
+  st.identities = std::move(identities);
+  st.backend_refs = std::move(refs);
+}
 
 BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   BuildResult result;
@@ -158,68 +271,38 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   snap->version = spec.version;
   snap->globals = globals_;
 
-  // Keys and identities once per build (they are strings; builds run at update rates).
-  std::vector<std::string> vkeys;
-  std::vector<std::vector<std::string>> identities;
-  vkeys.reserve(spec.services.size());
-  identities.reserve(spec.services.size());
-  for (const auto& s : spec.services) {
-    vkeys.push_back(vip_key_string(s));
-    identities.emplace_back();
-    for (const auto& b : s.backends) identities.back().push_back(backend_identity(b));
-  }
-  // Release slots of services/backends that disappeared.
-  std::set<std::string> want_services, want_backends;
+  std::vector<ServicePlan> plans(spec.services.size());
   for (size_t si = 0; si < spec.services.size(); ++si) {
-    want_services.insert(vkeys[si]);
-    for (const auto& id : identities[si]) want_backends.insert(backend_key(vkeys[si], id));
-  }
-  for (auto it = service_slots_.begin(); it != service_slots_.end();) {
-    if (!want_services.count(it->first)) {
-      service_alloc_.free_slots.push_back(it->second);
-      maglev_cache_.erase(it->first);
-      it = service_slots_.erase(it);
-    } else {
-      ++it;
+    const ServiceSpec& s = spec.services[si];
+    ServicePlan& p = plans[si];
+    if (auto it = services_.find(vip_key(s)); it != services_.end()) {
+      p.state = &it->second;
+      p.changed = !(it->second.spec == s);
+    }
+    if (p.changed) {
+      for (const auto& b : s.backends) p.identities.push_back(backend_identity(b));
+      p.sorted_identities = p.identities;
+      std::sort(p.sorted_identities.begin(), p.sorted_identities.end());
     }
   }
-  const auto now = std::chrono::steady_clock::now();
-  for (auto it = backend_refs_.begin(); it != backend_refs_.end();) {
-    if (!want_backends.count(it->first)) {
-      const std::string vkey = vip_key_of(it->first);
-      const uint32_t slot = backend_slot(it->second);
-      if (globals_.removed_backend_grace_ms && want_services.count(vkey) && slot < last_backends_.size() &&
-          last_backends_[slot].ref == it->second) {
-        retired_[it->first] = {it->second, last_backends_[slot],
-                               now + std::chrono::milliseconds(globals_.removed_backend_grace_ms)};
-      } else {
-        backend_alloc_.free_slots.push_back(slot);
-      }
-      it = backend_refs_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto it = retired_.begin(); it != retired_.end();) {
-    const std::string vkey = vip_key_of(it->first);
-    if (want_backends.count(it->first)) {  // back in time: same reference, flows stay put
-      backend_refs_[it->first] = it->second.ref;
-      it = retired_.erase(it);
-    } else if (now >= it->second.until || !want_services.count(vkey)) {
-      backend_alloc_.free_slots.push_back(backend_slot(it->second.ref));
-      it = retired_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  release_removed(plans, std::chrono::steady_clock::now());
 
   last_maglev_builds_ = 0;
-  // Every slot ever handed out exists in every later table, so any flow's reference resolves.
-  snap->backends.resize(backend_alloc_.next);
   snap->services.reserve(spec.services.size());
   for (size_t si = 0; si < spec.services.size(); ++si) {
     const ServiceSpec& s = spec.services[si];
-    const std::string& vkey = vkeys[si];
+    ServicePlan& p = plans[si];
+    if (!p.state) {
+      p.state = &services_[vip_key(s)];
+      p.state->slot = take_slot(service_alloc_.generation, service_alloc_.free_slots, service_alloc_.next);
+    }
+    if (p.changed) plan_changed(*p.state, s, std::move(p.identities));
+  }
+  // Every slot ever handed out exists in every later table, so any flow's reference resolves.
+  snap->backends.resize(backend_alloc_.next);
+  for (size_t si = 0; si < spec.services.size(); ++si) {
+    const ServiceSpec& s = spec.services[si];
+    const ServiceState& st = *plans[si].state;
     ServiceEntry e;
     e.name = s.name;
     e.vip = s.vip;
@@ -228,68 +311,21 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
     e.mode = s.mode;
     e.gue_port = s.gue_port ? s.gue_port : globals_.gue_port;
     e.mss_clamp = s.mss_clamp;
-    auto sit = service_slots_.find(vkey);
-    if (sit == service_slots_.end())
-      sit = service_slots_
-                .emplace(vkey, take_slot(service_alloc_.generation, service_alloc_.free_slots, service_alloc_.next))
-                .first;
-    e.slot = sit->second;
-
-    const uint32_t msize = s.maglev_size ? s.maglev_size : globals_.maglev_size;
-    std::vector<MaglevBackend> mb;
-    std::string fingerprint = std::to_string(msize);
-    for (size_t bi = 0; bi < s.backends.size(); ++bi) {
-      const BackendSpec& b = s.backends[bi];
-      const std::string& identity = identities[si][bi];
-      const std::string bkey = backend_key(vkey, identity);
-      auto bit = backend_refs_.find(bkey);
-      if (bit == backend_refs_.end()) {
-        uint32_t slot = take_slot(backend_alloc_.generation, backend_alloc_.free_slots, backend_alloc_.next);
-        bit = backend_refs_.emplace(bkey, uint32_t(backend_alloc_.generation[slot]) << 16 | slot).first;
-      }
-      const uint32_t ref = bit->second;
-      e.backend_refs.push_back(ref);
-      if (snap->backends.size() <= backend_slot(ref)) snap->backends.resize(backend_alloc_.next);
-      BackendEntry& be = snap->backends[backend_slot(ref)];
-      be.ref = ref;
-      be.state = b.state;
-      be.service_slot = e.slot;
-      be.address = b.address;
-      be.port = b.port ? b.port : s.port;
-      if (b.mac) {
-        be.next_hop = *b.mac;
-        be.has_next_hop = true;
-      } else if (auto mac = resolver_ ? resolver_->next_hop(b.address) : std::nullopt) {
-        be.next_hop = *mac;
-        be.has_next_hop = true;
-      } else if (s.mode != ForwardingMode::kDsr && globals_.gateway_mac) {
-        be.next_hop = *globals_.gateway_mac;
-        be.has_next_hop = true;
-      }
-      const uint32_t effective = b.state == BackendState::kUp ? b.weight : 0;
-      mb.push_back({identity, effective});
-      fingerprint += "|" + mb.back().identity + "=" + std::to_string(effective);
-    }
-    if (s.mode == ForwardingMode::kL7) {  // punted to HAProxy: no Maglev table
-      snap->services.push_back(std::move(e));
-      continue;
-    }
-    auto& cached = maglev_cache_[vkey];
-    if (!cached.table || cached.fingerprint != fingerprint) {
-      cached.table = std::make_shared<const MaglevTable>(MaglevTable::build(mb, msize));
-      cached.fingerprint = fingerprint;
-      ++last_maglev_builds_;
-    }
-    e.maglev = cached.table;
+    e.slot = st.slot;
+    e.backend_refs = st.backend_refs;
+    for (size_t bi = 0; bi < s.backends.size(); ++bi)
+      fill_backend(snap->backends[backend_slot(st.backend_refs[bi])], st.backend_refs[bi], s, s.backends[bi], st.slot);
+    if (s.mode != ForwardingMode::kL7) e.maglev = st.maglev;  // L7 is punted to HAProxy: no Maglev table
     snap->services.push_back(std::move(e));
   }
   // Existing flows only; not in any Maglev table. Retired backends live only while their
   // service does, so the service slot in the saved entry is still right.
-  for (const auto& entry : retired_) {
-    BackendEntry& be = snap->backends[backend_slot(entry.second.ref)];
-    be = entry.second.entry;
-    be.state = BackendState::kDrain;
-  }
+  for (const auto& [key, st] : services_)
+    for (const auto& [id, r] : st.retired) {
+      BackendEntry& be = snap->backends[backend_slot(r.ref)];
+      be = r.entry;
+      be.state = BackendState::kDrain;
+    }
   snap->finalize();
   last_backends_ = snap->backends;
   result.snapshot = std::move(snap);
