@@ -15,22 +15,26 @@ void TableManager::set_on_publish(std::function<void(const TableSpec&)> hook) {
   on_publish_ = std::move(hook);
 }
 
-FieldErrors TableManager::apply_locked(const TableSpec& spec) {
+FieldErrors TableManager::apply_locked(TableSpec spec, SnapshotPublisher::Replaced& replaced) {
   BuildResult r = builder_.build(spec);
   if (!r.errors.empty()) return r.errors;
-  publisher_.publish(std::move(r.snapshot));
-  live_ = spec;
+  replaced = publisher_.exchange(std::move(r.snapshot));
+  live_ = std::move(spec);
   has_live_ = true;
   if (on_publish_) on_publish_(live_);
   return {};
 }
 
+// Each writer waits for its table to be live after releasing the lock (`replaced` is declared
+// before the lock guard, so it is destroyed after it): the next writer builds meanwhile.
 FieldErrors TableManager::apply(const TableSpec& spec) {
+  SnapshotPublisher::Replaced replaced;
   std::lock_guard lk(mu_);
-  return apply_locked(spec);
+  return apply_locked(spec, replaced);
 }
 
 ChangeOutcome TableManager::apply_state(const TableSpec& spec) {
+  SnapshotPublisher::Replaced replaced;
   std::lock_guard lk(mu_);
   ChangeOutcome out;
   out.version = live_.version;
@@ -47,13 +51,14 @@ ChangeOutcome TableManager::apply_state(const TableSpec& spec) {
                                          std::to_string(live_.version)});
     return out;
   }
-  out.errors = apply_locked(spec);
+  out.errors = apply_locked(spec, replaced);
   out.kind = out.errors.empty() ? ChangeOutcome::kApplied : ChangeOutcome::kInvalid;
   out.version = live_.version;
   return out;
 }
 
 ChangeOutcome TableManager::modify(uint64_t expected_version, const Edit& edit) {
+  SnapshotPublisher::Replaced replaced;
   std::lock_guard lk(mu_);
   ChangeOutcome out;
   out.version = live_.version;
@@ -80,15 +85,16 @@ ChangeOutcome TableManager::modify(uint64_t expected_version, const Edit& edit) 
     return out;
   }
   next.version = live_.version + 1;
-  out.errors = apply_locked(next);
+  out.errors = apply_locked(std::move(next), replaced);
   out.kind = out.errors.empty() ? ChangeOutcome::kApplied : ChangeOutcome::kInvalid;
   out.version = live_.version;
   return out;
 }
 
 void TableManager::rebuild() {
+  SnapshotPublisher::Replaced replaced;
   std::lock_guard lk(mu_);
-  if (has_live_) apply_locked(live_);
+  if (has_live_) apply_locked(live_, replaced);
 }
 
 }  // namespace edgelb

@@ -9,7 +9,9 @@
 //
 // Thread-safety: all methods may be called from any thread (one mutex serialises writers and
 // read(); workers never see it). Hooks and read() callbacks run under that mutex, so the
-// snapshot they see cannot be freed by a concurrent publish.
+// snapshot they see cannot be freed by a concurrent publish. A writer returns once its table
+// is live on every worker (an RCU grace period), but waits for that outside the mutex, so
+// concurrent writers overlap their waits (liburcu lets them share grace periods).
 #pragma once
 
 #include <functional>
@@ -41,7 +43,8 @@ class TableManager {
 
   // Consulted by builds for backends without a configured MAC; not owned.
   void set_resolver(const NextHopResolver* r);
-  // Runs after every publish with the spec now live (e.g. put VIP addresses on the kernel side).
+  // Runs after every publish with the spec now current (e.g. put VIP addresses on the kernel
+  // side); workers switch to it within the grace period that follows.
   void set_on_publish(std::function<void(const TableSpec&)> hook);
 
   // Validates, builds and publishes `spec`. Returns the problems (nothing published) or empty.
@@ -68,7 +71,8 @@ class TableManager {
   const ForwardingGlobals& globals() const { return builder_.globals(); }
 
  private:
-  FieldErrors apply_locked(const TableSpec& spec);
+  // Builds and swaps in `spec`; the caller waits on `replaced` after unlocking.
+  FieldErrors apply_locked(TableSpec spec, SnapshotPublisher::Replaced& replaced);
   std::mutex mu_;
   SnapshotBuilder builder_;
   SnapshotPublisher& publisher_;

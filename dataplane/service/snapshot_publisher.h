@@ -1,10 +1,13 @@
 // Publishes ServiceSnapshots to workers with liburcu QSBR.
 //
-// Writer (one control thread, not an RCU reader): publish() swaps the pointer with
-// rcu_xchg_pointer, waits for a grace period (every registered worker has passed a quiescent
+// Writers (control threads, not RCU readers; callers serialise exchange() among themselves):
+// exchange() swaps the pointer with rcu_xchg_pointer and hands back the replaced snapshot as
+// a Replaced, which waits for a grace period (every registered worker has passed a quiescent
 // state, i.e. finished the loop iteration that might hold the old pointer) and then frees the
-// old snapshot. All workers switch atomically from one table version to the next: each burst
-// sees exactly one snapshot.
+// old snapshot. The wait need not hold the writers' lock: concurrent waits share grace
+// periods, so updates from several callers overlap their waits. publish() does both at once.
+// All workers switch atomically from one table version to the next: each burst sees exactly
+// one snapshot.
 //
 // Readers (workers): register with reader_register(), call reader_current() at the start of a
 // burst, use the pointer only until reader_quiescent() at the end of the loop iteration, and
@@ -26,9 +29,29 @@ class SnapshotPublisher {
   SnapshotPublisher(const SnapshotPublisher&) = delete;
   SnapshotPublisher& operator=(const SnapshotPublisher&) = delete;
 
-  // Control thread: publishes `next`, waits one grace period, frees the previous snapshot.
-  void publish(std::unique_ptr<ServiceSnapshot> next);
-  // Control-thread view of the current snapshot (valid until the next publish()).
+  // The snapshot an exchange() replaced (possibly none), still visible to readers until a
+  // grace period has passed. wait() (or destruction) waits for that grace period and frees
+  // it; afterwards the snapshot given to exchange() is live on every worker. Move-only.
+  class Replaced {
+   public:
+    Replaced() = default;
+    Replaced(Replaced&& o) noexcept;
+    Replaced& operator=(Replaced&& o) noexcept;
+    ~Replaced() { wait(); }
+    void wait();
+
+   private:
+    friend class SnapshotPublisher;
+    Replaced(SnapshotPublisher* p, ServiceSnapshot* old) : publisher_(p), old_(old) {}
+    SnapshotPublisher* publisher_ = nullptr;  // null: nothing to wait for
+    ServiceSnapshot* old_ = nullptr;
+  };
+
+  // Makes `next` current (workers see it from their next burst). Callers serialise exchanges.
+  [[nodiscard]] Replaced exchange(std::unique_ptr<ServiceSnapshot> next);
+  // exchange() and wait: returns once `next` is live everywhere and the previous one is freed.
+  void publish(std::unique_ptr<ServiceSnapshot> next) { exchange(std::move(next)).wait(); }
+  // Control-thread view of the current snapshot (valid until the next exchange()).
   const ServiceSnapshot* current() const;
 
   uint64_t publishes() const { return publishes_.load(std::memory_order_relaxed); }
