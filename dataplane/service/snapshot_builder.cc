@@ -65,6 +65,13 @@ const SnapshotBuilder::ServiceState* SnapshotBuilder::known(const VipKey& key, c
 }
 
 FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
+  std::vector<char> unchanged(spec.services.size());
+  for (size_t i = 0; i < spec.services.size(); ++i)
+    unchanged[i] = known(vip_key(spec.services[i]), spec.services[i]) != nullptr;
+  return validate(spec, unchanged);
+}
+
+FieldErrors SnapshotBuilder::validate(const TableSpec& spec, const std::vector<char>& unchanged) const {
   FieldErrors errs;
   auto err = [&](std::string path, std::string reason) { errs.push_back({std::move(path), std::move(reason)}); };
   if (spec.services.size() > globals_.max_services)
@@ -77,7 +84,7 @@ FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
     const VipKey key = vip_key(s);
     total_backends += s.backends.size();
     const bool duplicate = !vips.insert(key).second;
-    if (!duplicate && known(key, s)) continue;  // built before exactly like this, so valid
+    if (!duplicate && unchanged[i]) continue;  // built before exactly like this, so valid
     const std::string p = "services[" + std::to_string(i) + "]";
     if (s.vip.family == IpFamily::kNone) err(p + ".vip", "is not an IPv4 or IPv6 address");
     if (s.port == 0) err(p + ".port", "must be 1-65535");
@@ -263,15 +270,8 @@ void SnapshotBuilder::plan_changed(ServiceState& st, const ServiceSpec& s, std::
 
 BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   BuildResult result;
-  result.errors = validate(spec);
-  if (!result.errors.empty()) return result;
-
-  if (resolver_) resolver_->begin_build();
-  auto snap = std::make_unique<ServiceSnapshot>();
-  snap->version = spec.version;
-  snap->globals = globals_;
-
   std::vector<ServicePlan> plans(spec.services.size());
+  std::vector<char> unchanged(spec.services.size());
   for (size_t si = 0; si < spec.services.size(); ++si) {
     const ServiceSpec& s = spec.services[si];
     ServicePlan& p = plans[si];
@@ -279,11 +279,21 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
       p.state = &it->second;
       p.changed = !(it->second.spec == s);
     }
-    if (p.changed) {
-      for (const auto& b : s.backends) p.identities.push_back(backend_identity(b));
-      p.sorted_identities = p.identities;
-      std::sort(p.sorted_identities.begin(), p.sorted_identities.end());
-    }
+    unchanged[si] = !p.changed;
+  }
+  result.errors = validate(spec, unchanged);
+  if (!result.errors.empty()) return result;
+
+  if (resolver_) resolver_->begin_build();
+  auto snap = std::make_unique<ServiceSnapshot>();
+  snap->version = spec.version;
+  snap->globals = globals_;
+  for (size_t si = 0; si < spec.services.size(); ++si) {
+    ServicePlan& p = plans[si];
+    if (!p.changed) continue;
+    for (const auto& b : spec.services[si].backends) p.identities.push_back(backend_identity(b));
+    p.sorted_identities = p.identities;
+    std::sort(p.sorted_identities.begin(), p.sorted_identities.end());
   }
   release_removed(plans, std::chrono::steady_clock::now());
 

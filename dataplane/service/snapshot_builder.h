@@ -101,6 +101,8 @@ class SnapshotBuilder {
   };
 
   const ServiceState* known(const VipKey& key, const ServiceSpec& s) const;
+  // validate() given which services equal their last build (those are valid already).
+  FieldErrors validate(const TableSpec& spec, const std::vector<char>& unchanged) const;
   void release_removed(const std::vector<ServicePlan>& plans, std::chrono::steady_clock::time_point now);
   void fill_backend(BackendEntry& be, uint32_t ref, const ServiceSpec& s, const BackendSpec& b, uint32_t slot) const;
   void plan_changed(ServiceState& st, const ServiceSpec& s, std::vector<std::string> identities);
