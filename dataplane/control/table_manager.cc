@@ -57,38 +57,106 @@ ChangeOutcome TableManager::apply_state(const TableSpec& spec) {
   return out;
 }
 
+// Group commit: each caller queues its edit, then takes the table lock. Whoever gets it with
+// its own edit still queued commits every queued edit (in queue order) as one build and one
+// publish; callers whose edit was committed by another find it done when they get the lock.
 ChangeOutcome TableManager::modify(uint64_t expected_version, const Edit& edit) {
+  PendingEdit mine{expected_version, &edit, {}};
+  {
+    std::lock_guard q(queue_mu_);
+    queue_.push_back(&mine);
+  }
   SnapshotPublisher::Replaced replaced;
-  std::lock_guard lk(mu_);
-  ChangeOutcome out;
-  out.version = live_.version;
-  if (expected_version != 0 && expected_version != live_.version) {
-    out.kind = ChangeOutcome::kConflict;
-    out.errors.push_back({"expected_version", "is " + std::to_string(expected_version) + " but the live version is " +
-                                                  std::to_string(live_.version)});
-    return out;
+  bool committed_here = false;
+  {
+    std::lock_guard lk(mu_);
+    if (!mine.done) {
+      commit_queued_locked(replaced);
+      committed_here = true;
+    }
   }
-  TableSpec next = live_;
-  bool not_found = false;
-  out.errors = edit(next, &not_found);
-  if (not_found) {
-    out.kind = ChangeOutcome::kNotFound;
-    return out;
+  // Live on every worker before replying: a committer waits on its own swap (replaced, after
+  // this scope's unlock); an edit someone else published waits for a grace period of its own,
+  // which starts after that swap because the swap happened before this thread got the lock.
+  if (mine.published && !committed_here) publisher_.wait_for_readers();
+  return std::move(mine.out);
+}
+
+void TableManager::commit_queued_locked(SnapshotPublisher::Replaced& replaced) {
+  std::vector<PendingEdit*> batch;
+  {
+    std::lock_guard q(queue_mu_);
+    batch.swap(queue_);
   }
-  if (!out.errors.empty()) {
-    out.kind = ChangeOutcome::kInvalid;
-    return out;
+  // Optimistic: apply every edit, build once. Only when that build is refused (some edit made
+  // the table invalid) are the edits run again, each validated on its own, so one bad edit
+  // fails alone and the versions and conflicts of the others are what a sequence would give.
+  size_t applied = 0;
+  TableSpec next = run_edits_locked(batch, false, &applied);
+  FieldErrors errors;
+  if (applied) errors = apply_locked(std::move(next), replaced);
+  if (!errors.empty()) {
+    next = run_edits_locked(batch, true, &applied);
+    errors = applied ? apply_locked(std::move(next), replaced) : FieldErrors{};
+    for (PendingEdit* p : batch)  // each edit passed validation, so the table cannot be refused
+      if (!errors.empty() && p->out.kind == ChangeOutcome::kApplied) {
+        p->out.kind = ChangeOutcome::kInvalid;
+        p->out.errors = errors;
+        p->out.version = live_.version;
+      }
   }
-  next.version = live_.version;
-  if (has_live_ && next == live_) {
-    out.kind = ChangeOutcome::kUnchanged;
-    return out;
+  for (PendingEdit* p : batch) {
+    p->done = true;
+    p->published = applied && errors.empty();
   }
-  next.version = live_.version + 1;
-  out.errors = apply_locked(std::move(next), replaced);
-  out.kind = out.errors.empty() ? ChangeOutcome::kApplied : ChangeOutcome::kInvalid;
-  out.version = live_.version;
-  return out;
+}
+
+// Runs `batch`'s edits in order on a copy of the live spec, each against the version the ones
+// before it produced (live + number applied so far), and sets their outcomes. Returns the
+// resulting spec (version = live + applied).
+TableSpec TableManager::run_edits_locked(const std::vector<PendingEdit*>& batch, bool validate_each, size_t* applied) {
+  TableSpec cur = live_;
+  *applied = 0;
+  for (PendingEdit* p : batch) {
+    ChangeOutcome& out = p->out;
+    out = {};
+    out.version = cur.version;
+    if (p->expected_version != 0 && p->expected_version != cur.version) {
+      out.kind = ChangeOutcome::kConflict;
+      out.errors.push_back({"expected_version", "is " + std::to_string(p->expected_version) +
+                                                    " but the live version is " + std::to_string(cur.version)});
+      continue;
+    }
+    TableSpec next = cur;
+    bool not_found = false;
+    out.errors = (*p->edit)(next, &not_found);
+    if (not_found) {
+      out.kind = ChangeOutcome::kNotFound;
+      continue;
+    }
+    if (!out.errors.empty()) {
+      out.kind = ChangeOutcome::kInvalid;
+      continue;
+    }
+    next.version = cur.version;
+    if ((has_live_ || *applied) && next == cur) {
+      out.kind = ChangeOutcome::kUnchanged;
+      continue;
+    }
+    if (validate_each) {
+      out.errors = builder_.validate(next);
+      if (!out.errors.empty()) {
+        out.kind = ChangeOutcome::kInvalid;
+        continue;
+      }
+    }
+    next.version = cur.version + 1;
+    cur = std::move(next);
+    out.kind = ChangeOutcome::kApplied;
+    out.version = cur.version;
+    ++*applied;
+  }
+  return cur;
 }
 
 void TableManager::rebuild() {

@@ -56,6 +56,11 @@ class TableManager {
   // Edits a copy of the live state with `edit` and publishes it as live version + 1.
   // `edit` returns problems (kInvalid) or sets *not_found (kNotFound); an edit that leaves the
   // state equal to the live one is kUnchanged. expected_version 0 accepts any live version.
+  // Concurrent calls are committed together: edits queued while a build runs are applied in
+  // queue order, each against the version the previous one produced (so each applied edit
+  // still gets its own version and expected_version checks), and published as one table
+  // carrying the last of those versions. An edit that makes the table invalid fails alone.
+  // `edit` may run more than once (on fresh copies) and must do the same each time.
   using Edit = std::function<FieldErrors(TableSpec& spec, bool* not_found)>;
   ChangeOutcome modify(uint64_t expected_version, const Edit& edit);
   // Rebuilds the live spec (next hops may have changed) and publishes it; no-op before the
@@ -69,16 +74,34 @@ class TableManager {
     return f(static_cast<const TableSpec&>(live_), publisher_.current());
   }
   const ForwardingGlobals& globals() const { return builder_.globals(); }
+  // modify() calls queued and not yet committed (diagnostics and tests).
+  size_t pending_edits() {
+    std::lock_guard q(queue_mu_);
+    return queue_.size();
+  }
 
  private:
   // Builds and swaps in `spec`; the caller waits on `replaced` after unlocking.
   FieldErrors apply_locked(TableSpec spec, SnapshotPublisher::Replaced& replaced);
+  // A modify() call waiting to be committed; owned by its caller's stack. `out`, `done` and
+  // `published` are written by the committer under mu_.
+  struct PendingEdit {
+    uint64_t expected_version;
+    const Edit* edit;
+    ChangeOutcome out;
+    bool done = false;
+    bool published = false;  // its batch published a table
+  };
+  void commit_queued_locked(SnapshotPublisher::Replaced& replaced);
+  TableSpec run_edits_locked(const std::vector<PendingEdit*>& batch, bool validate_each, size_t* applied);
   std::mutex mu_;
   SnapshotBuilder builder_;
   SnapshotPublisher& publisher_;
   TableSpec live_;
   bool has_live_ = false;
   std::function<void(const TableSpec&)> on_publish_;
+  std::mutex queue_mu_;              // guards queue_ only; taken inside mu_, never the reverse
+  std::vector<PendingEdit*> queue_;  // modify() calls not yet committed
 };
 
 }  // namespace edgelb

@@ -17,6 +17,8 @@ SnapshotPublisher::Replaced SnapshotPublisher::exchange(std::unique_ptr<ServiceS
   return Replaced(this, rcu_xchg_pointer(&current_, next.release()));
 }
 
+void SnapshotPublisher::wait_for_readers() const { urcu_qsbr_synchronize_rcu(); }
+
 SnapshotPublisher::Replaced::Replaced(Replaced&& o) noexcept : publisher_(o.publisher_), old_(o.old_) {
   o.publisher_ = nullptr;
   o.old_ = nullptr;

@@ -51,6 +51,9 @@ class SnapshotPublisher {
   [[nodiscard]] Replaced exchange(std::unique_ptr<ServiceSnapshot> next);
   // exchange() and wait: returns once `next` is live everywhere and the previous one is freed.
   void publish(std::unique_ptr<ServiceSnapshot> next) { exchange(std::move(next)).wait(); }
+  // Returns once every registered reader has passed a quiescent state: whatever was current
+  // when it was called is live everywhere. Shares grace periods with concurrent callers.
+  void wait_for_readers() const;
   // Control-thread view of the current snapshot (valid until the next exchange()).
   const ServiceSnapshot* current() const;
 
