@@ -42,8 +42,8 @@ def finish(pg, seconds):
 
 
 def thread_schedstats(pid):
-    """{thread name: [cpu, on-CPU ns, runqueue-wait ns, timeslices]} of every thread of pid, from
-    /proc/PID/task/TID/{comm,stat,schedstat}; threads with one name are summed."""
+    """{tid: (name, cpu, on-CPU ns, runqueue-wait ns, timeslices)} of every thread of pid, from
+    /proc/PID/task/TID/{comm,stat,schedstat}."""
     out = {}
     try:
         tids = os.listdir("/proc/%d/task" % pid)
@@ -57,22 +57,30 @@ def thread_schedstats(pid):
             run, wait, slices = (int(x) for x in open(base + "schedstat").read().split())
         except (OSError, ValueError, IndexError):
             continue
-        prev = out.get(name, [cpu, 0, 0, 0])
-        out[name] = [cpu, prev[1] + run, prev[2] + wait, prev[3] + slices]
+        out[tid] = (name, cpu, run, wait, slices)
     return out
 
 
 def watch_schedstats(pid, start_s, end_s, into):
-    """Samples thread_schedstats(pid) at start_s and end_s after now and stores the difference
-    (and the window) in `into`: how long each thread waited for its CPU while the run lasted."""
+    """Samples thread_schedstats(pid) at start_s and end_s after now and stores what each thread
+    name (threads of one name summed) ran and waited for its CPU in between, and the window, in
+    `into`. Threads are matched by TID: one that started in the window counts from its start; one
+    that ended in it is missing (gRPC's server threads come and go, so the counts are a floor)."""
     def body():
         time.sleep(start_s)
         a = thread_schedstats(pid)
         time.sleep(end_s - start_s)
         b = thread_schedstats(pid)
+        threads = {}
+        for tid, (name, cpu, run, wait, slices) in b.items():
+            _, _, run0, wait0, slices0 = a.get(tid, (name, cpu, 0, 0, 0))
+            t = threads.setdefault(name, {"cpu": cpu, "run_ms": 0.0, "wait_ms": 0.0, "timeslices": 0, "threads": 0})
+            t["run_ms"] += (run - run0) / 1e6
+            t["wait_ms"] += (wait - wait0) / 1e6
+            t["timeslices"] += slices - slices0
+            t["threads"] += 1
         into["window_s"] = end_s - start_s
-        into["threads"] = {n: {"cpu": v[0], "run_ms": (v[1] - a[n][1]) / 1e6, "wait_ms": (v[2] - a[n][2]) / 1e6,
-                               "timeslices": v[3] - a[n][3]} for n, v in b.items() if n in a}
+        into["threads"] = threads
     t = threading.Thread(target=body, daemon=True)
     t.start()
     return t
