@@ -92,20 +92,25 @@ void TableManager::commit_queued_locked(SnapshotPublisher::Replaced& replaced) {
   // the table invalid) are the edits run again, each validated on its own, so one bad edit
   // fails alone and the versions and conflicts of the others are what a sequence would give.
   size_t applied = 0;
-  TableSpec next = run_edits_locked(batch, false, &applied);
   FieldErrors errors;
-  if (applied) errors = apply_locked(std::move(next), replaced);
-  if (!errors.empty()) {
-    next = run_edits_locked(batch, true, &applied);
-    errors = applied ? apply_locked(std::move(next), replaced) : FieldErrors{};
-    for (PendingEdit* p : batch)  // each edit passed validation, so the table cannot be refused
-      if (!errors.empty() && p->out.kind == ChangeOutcome::kApplied) {
-        p->out.kind = ChangeOutcome::kInvalid;
-        p->out.errors = errors;
-        p->out.version = live_.version;
-      }
+  try {
+    TableSpec next = run_edits_locked(batch, false, &applied);
+    if (applied) errors = apply_locked(std::move(next), replaced);
+    if (!errors.empty()) {
+      next = run_edits_locked(batch, true, &applied);
+      errors = applied ? apply_locked(std::move(next), replaced) : FieldErrors{};
+    }
+  } catch (const std::exception& e) {
+    // Out of memory in an edit or the build: no caller may be left thinking its edit is live.
+    errors = {{"table", std::string("not changed: ") + e.what()}};
   }
   for (PendingEdit* p : batch) {
+    // After the retry `errors` is only non-empty from an exception: each edit was validated.
+    if (!errors.empty() && p->out.kind == ChangeOutcome::kApplied) {
+      p->out.kind = ChangeOutcome::kInvalid;
+      p->out.errors = errors;
+      p->out.version = live_.version;
+    }
     p->done = true;
     p->published = applied && errors.empty();
   }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include "control/table_manager.h"
@@ -258,6 +259,27 @@ TEST_F(TableManagerTest, QueuedEditsCommitTogetherAndABadOneFailsAlone) {
     EXPECT_EQ(live.services[2].backends[0].weight, 9u);
     return 0;
   });
+}
+
+// An edit that throws (out of memory) fails its caller, publishes nothing and leaves the writer
+// usable.
+TEST_F(TableManagerTest, AnEditThatThrowsFailsAndPublishesNothing) {
+  ASSERT_EQ(tables_.apply(four_services()), FieldErrors{});
+  const uint64_t publishes = publisher_.publishes();
+  ChangeOutcome o =
+      tables_.modify(0, [](TableSpec&, bool*) -> FieldErrors { throw std::runtime_error("no memory for it"); });
+  EXPECT_EQ(o.kind, ChangeOutcome::kInvalid);
+  ASSERT_EQ(o.errors.size(), 1u);
+  EXPECT_EQ(o.errors[0].path, "table");
+  EXPECT_NE(o.errors[0].reason.find("no memory for it"), std::string::npos);
+  EXPECT_EQ(publisher_.publishes(), publishes);
+  EXPECT_EQ(live_version(), 1u);
+  o = tables_.modify(0, [](TableSpec& t, bool*) {
+    t.services[0].backends[0].weight = 3;
+    return FieldErrors{};
+  });
+  EXPECT_EQ(o.kind, ChangeOutcome::kApplied);
+  EXPECT_EQ(o.version, 2u);
 }
 
 }  // namespace
