@@ -80,8 +80,9 @@ def row(name, r):
         upd = "%.0f | %.0f us | %.0f us | %.0f us" % (u["achieved_rate"], lat["p50"], lat["p99"], lat["max"])
     else:
         upd = "0 | - | - | -"
-    return "| %s | %s | %.1f us | %.1f ms | %.1f ms | %.1f us | %.4f%% (%d) | %s |\n" % (
-        name, upd, r["max_loop_us"], worker_wait, control_wait, r["rcu"]["max_grace_period_ns"] / 1e3,
+    return "| %s | %s | %d | %.1f us | %.1f ms | %.1f ms | %.1f us | %.4f%% (%d) | %s |\n" % (
+        name, upd, r["rcu"]["publishes"], r["max_loop_us"], worker_wait, control_wait,
+        r["rcu"]["max_grace_period_ns"] / 1e3,
         100 * r["loss"], r["sent"] - r["received"], ", ".join("%s %d" % kv for kv in r["drops"].items()) or "-")
 
 
@@ -136,11 +137,13 @@ def main():
                 "at normal priority in the closed-loop ones (which keep CPU 0 busy).\n\n" % (
                     a.rate_pps, a.flows, a.seconds, a.updates_per_s, a.repeat,
                     "SCHED_IDLE" if idle else "normal"))
+        f.write("Concurrent updates that arrive while a table is built are published together: 'tables published' "
+                "below the number of updates shows how many shared a publish.\n\n")
         f.write("Waits are runqueue time from /proc/PID/task/TID/schedstat over the middle %.0f s of each run: the worker "
                 "waiting for CPU 1, the dataplane's other threads (control, gRPC) for CPU 0.\n\n" % (
                     base["schedstat"].get("window_s", 0)))
-        f.write("| run | updates/s | apply-to-live p50 | p99 | max | worker max loop | worker waited | control waited "
-                "| RCU max grace | loss (packets) | drops |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+        f.write("| run | updates/s | apply-to-live p50 | p99 | max | tables published | worker max loop | worker waited "
+                "| control waited | RCU max grace | loss (packets) | drops |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
         f.write(row("baseline", base))
         for i, r in enumerate(opened):
             f.write(row("open-loop %d" % (i + 1), r))
