@@ -59,15 +59,14 @@ std::string backend_identity(const BackendSpec& b) {
 
 SnapshotBuilder::SnapshotBuilder(ForwardingGlobals globals) : globals_(std::move(globals)) {}
 
-const SnapshotBuilder::ServiceState* SnapshotBuilder::known(const VipKey& key, const ServiceSpec& s) const {
-  auto it = services_.find(key);
-  return it != services_.end() && it->second.spec == s ? &it->second : nullptr;
+bool SnapshotBuilder::built_as(const ServiceSpec& s) const {
+  auto it = services_.find(vip_key(s));
+  return it != services_.end() && it->second.spec == s;
 }
 
 FieldErrors SnapshotBuilder::validate(const TableSpec& spec) const {
   std::vector<char> unchanged(spec.services.size());
-  for (size_t i = 0; i < spec.services.size(); ++i)
-    unchanged[i] = known(vip_key(spec.services[i]), spec.services[i]) != nullptr;
+  for (size_t i = 0; i < spec.services.size(); ++i) unchanged[i] = built_as(spec.services[i]);
   return validate(spec, unchanged);
 }
 
@@ -174,11 +173,10 @@ void SnapshotBuilder::release_removed(const std::vector<ServicePlan>& plans,
   for (const auto& p : plans)
     if (p.state) plan_of[p.state] = &p;
   auto free_backend = [&](uint32_t ref) { backend_alloc_.free_slots.push_back(backend_slot(ref)); };
-  for (auto& [key, st] : services_)
-    if (!plan_of.count(&st)) service_alloc_.free_slots.push_back(st.slot);
   for (auto& [key, st] : services_) {
     auto pit = plan_of.find(&st);
     if (pit == plan_of.end()) {
+      service_alloc_.free_slots.push_back(st.slot);
       for (size_t i : sorted_positions(st.identities)) free_backend(st.backend_refs[i]);
       continue;
     }

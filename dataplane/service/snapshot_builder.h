@@ -100,7 +100,8 @@ class SnapshotBuilder {
     }
   };
 
-  const ServiceState* known(const VipKey& key, const ServiceSpec& s) const;
+  // Whether the last build had this VIP's service exactly like `s` (so `s` is valid).
+  bool built_as(const ServiceSpec& s) const;
   // validate() given which services equal their last build (those are valid already).
   FieldErrors validate(const TableSpec& spec, const std::vector<char>& unchanged) const;
   void release_removed(const std::vector<ServicePlan>& plans, std::chrono::steady_clock::time_point now);
