@@ -116,23 +116,26 @@ void TableManager::commit_queued_locked(SnapshotPublisher::Replaced& replaced) {
   }
 }
 
-// Runs `batch`'s edits in order on a copy of the live spec, each against the version the ones
+// Runs `batch`'s edits in order on copies of the live spec, each against the version the ones
 // before it produced (live + number applied so far), and sets their outcomes. Returns the
-// resulting spec (version = live + applied).
+// resulting spec (version = live + applied) when *applied > 0, else an empty one.
 TableSpec TableManager::run_edits_locked(const std::vector<PendingEdit*>& batch, bool validate_each, size_t* applied) {
-  TableSpec cur = live_;
+  // `cur` is the state the next edit starts from: the live spec until an edit is applied (so
+  // the live spec is copied once per applied edit, not once more for the batch).
+  const TableSpec* cur = &live_;
+  TableSpec edited;
   *applied = 0;
   for (PendingEdit* p : batch) {
     ChangeOutcome& out = p->out;
     out = {};
-    out.version = cur.version;
-    if (p->expected_version != 0 && p->expected_version != cur.version) {
+    out.version = cur->version;
+    if (p->expected_version != 0 && p->expected_version != cur->version) {
       out.kind = ChangeOutcome::kConflict;
       out.errors.push_back({"expected_version", "is " + std::to_string(p->expected_version) +
-                                                    " but the live version is " + std::to_string(cur.version)});
+                                                    " but the live version is " + std::to_string(cur->version)});
       continue;
     }
-    TableSpec next = cur;
+    TableSpec next = *cur;
     bool not_found = false;
     out.errors = (*p->edit)(next, &not_found);
     if (not_found) {
@@ -143,8 +146,8 @@ TableSpec TableManager::run_edits_locked(const std::vector<PendingEdit*>& batch,
       out.kind = ChangeOutcome::kInvalid;
       continue;
     }
-    next.version = cur.version;
-    if ((has_live_ || *applied) && next == cur) {
+    next.version = cur->version;
+    if ((has_live_ || *applied) && next == *cur) {
       out.kind = ChangeOutcome::kUnchanged;
       continue;
     }
@@ -155,13 +158,14 @@ TableSpec TableManager::run_edits_locked(const std::vector<PendingEdit*>& batch,
         continue;
       }
     }
-    next.version = cur.version + 1;
-    cur = std::move(next);
+    next.version = cur->version + 1;
+    edited = std::move(next);
+    cur = &edited;
     out.kind = ChangeOutcome::kApplied;
-    out.version = cur.version;
+    out.version = edited.version;
     ++*applied;
   }
-  return cur;
+  return edited;
 }
 
 void TableManager::rebuild() {
