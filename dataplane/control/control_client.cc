@@ -72,18 +72,45 @@ ControlOutcome ControlClient::delete_service(const std::string& name, uint64_t e
   return outcome(stub_->DeleteService(ctx.get(), req, &r), r);
 }
 
-ControlOutcome ControlClient::set_backend(const std::string& service, const std::string& backend,
-                                          std::optional<uint32_t> weight, std::optional<BackendState> state,
-                                          uint64_t expected_version) {
+namespace {
+pb::SetBackendRequest set_backend_request(const std::string& service, const std::string& backend,
+                                          std::optional<uint32_t> weight, std::optional<BackendState> state) {
   pb::SetBackendRequest req;
   req.set_service(service);
   req.set_backend(backend);
   if (weight) req.set_weight(*weight);
   if (state) req.set_state(encode_backend_state(*state));
+  return req;
+}
+}  // namespace
+
+ControlOutcome ControlClient::set_backend(const std::string& service, const std::string& backend,
+                                          std::optional<uint32_t> weight, std::optional<BackendState> state,
+                                          uint64_t expected_version) {
+  pb::SetBackendRequest req = set_backend_request(service, backend, weight, state);
   req.set_expected_version(expected_version);
   pb::ChangeReply r;
   auto ctx = context();
   return outcome(stub_->SetBackend(ctx.get(), req, &r), r);
+}
+
+ControlOutcome ControlClient::apply_changes(const ControlChanges& changes, uint64_t expected_version) {
+  pb::ApplyChangesRequest req = changes.request();
+  req.set_expected_version(expected_version);
+  pb::ChangeReply r;
+  auto ctx = context();
+  return outcome(stub_->ApplyChanges(ctx.get(), req, &r), r);
+}
+
+void ControlChanges::upsert_service(const ServiceSpec& service) {
+  *request_.add_changes()->mutable_upsert_service() = encode_service(service);
+}
+
+void ControlChanges::delete_service(const std::string& name) { request_.add_changes()->set_delete_service(name); }
+
+void ControlChanges::set_backend(const std::string& service, const std::string& backend, std::optional<uint32_t> weight,
+                                 std::optional<BackendState> state) {
+  *request_.add_changes()->mutable_set_backend() = set_backend_request(service, backend, weight, state);
 }
 
 grpc::Status ControlClient::get_version(pb::VersionReply* out) {

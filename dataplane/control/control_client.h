@@ -28,6 +28,23 @@ struct ControlOutcome {
   bool ok() const { return status.ok(); }
 };
 
+// Several changes for one ApplyChanges call, applied in the order they were added and
+// published as one table: all of them or none. Not thread-safe.
+class ControlChanges {
+ public:
+  void upsert_service(const ServiceSpec& service);
+  void delete_service(const std::string& name);
+  // As ControlClient::set_backend.
+  void set_backend(const std::string& service, const std::string& backend, std::optional<uint32_t> weight,
+                   std::optional<BackendState> state);
+  size_t size() const { return size_t(request_.changes_size()); }
+  bool empty() const { return request_.changes_size() == 0; }
+  const dataplane::v1::ApplyChangesRequest& request() const { return request_; }
+
+ private:
+  dataplane::v1::ApplyChangesRequest request_;
+};
+
 class ControlClient {
  public:
   // `socket_path` as in the dataplane config's control.socket. Connects lazily (gRPC).
@@ -43,6 +60,8 @@ class ControlClient {
   // `backend`: address, address:port, [v6]:port or its id; nullopt leaves that field as it is.
   ControlOutcome set_backend(const std::string& service, const std::string& backend, std::optional<uint32_t> weight,
                              std::optional<BackendState> state, uint64_t expected_version);
+  // All of `changes` as one table at live version + 1, or nothing (the first refusal).
+  ControlOutcome apply_changes(const ControlChanges& changes, uint64_t expected_version);
 
   // Reads.
   grpc::Status get_version(dataplane::v1::VersionReply* out);

@@ -4,8 +4,11 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <vector>
 
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
@@ -22,6 +25,7 @@ namespace {
 constexpr uint32_t kMaxFlowLimit = 10000;
 constexpr uint32_t kDefaultFlowLimit = 100;
 constexpr uint32_t kFlowListTimeoutMs = 2000;
+constexpr int kMaxChanges = 4096;  // per ApplyChanges call
 
 // A status with readable text and the machine-readable details (rpc/rpc_error.h): the field
 // violations, and ErrorDetails with the version still serving.
@@ -74,6 +78,62 @@ bool backend_matches(const BackendSpec& b, const ServiceSpec& svc, const std::st
   return a && *a == b.address && port_text == std::to_string(port);
 }
 
+// The edits of a copy of the live table, shared by the single-change RPCs and ApplyChanges.
+// `at` is the request path of the change ("" for a single-change RPC, "changes[2].set_backend."
+// in a batch).
+
+// Adds `svc` or replaces the service of its name; returns its index.
+long upsert_service(TableSpec& t, const ServiceSpec& svc) {
+  for (size_t i = 0; i < t.services.size(); ++i)
+    if (t.services[i].name == svc.name) {
+      t.services[i] = svc;
+      return long(i);
+    }
+  t.services.push_back(svc);
+  return long(t.services.size() - 1);
+}
+
+FieldErrors delete_service(TableSpec& t, const std::string& name, const std::string& field, bool* not_found) {
+  for (auto it = t.services.begin(); it != t.services.end(); ++it)
+    if (it->name == name) {
+      t.services.erase(it);
+      return {};
+    }
+  *not_found = true;
+  return {{field, "no service named '" + name + "'"}};
+}
+
+// What a SetBackendRequest can get wrong by itself; the backend state to set, if any.
+std::optional<BackendState> check_set_backend(const pb::SetBackendRequest& req, const std::string& at,
+                                              FieldErrors& errors) {
+  if (req.service().empty()) errors.push_back({at + "service", "is required"});
+  if (req.backend().empty()) errors.push_back({at + "backend", "is required"});
+  if (req.has_weight() && req.weight() > 65535)
+    errors.push_back({at + "weight", "must be 0-65535, got " + std::to_string(req.weight())});
+  const auto state = decode_backend_state(req.state());
+  if (!state) errors.push_back({at + "state", "unknown backend state " + std::to_string(req.state())});
+  if (!req.has_weight() && req.state() == pb::BACKEND_STATE_UNSPECIFIED)
+    errors.push_back({at + "weight", "set weight or state (or both)"});
+  return state;
+}
+
+FieldErrors set_backend(TableSpec& t, const pb::SetBackendRequest& req, BackendState state, const std::string& at,
+                        bool* not_found) {
+  for (auto& s : t.services) {
+    if (s.name != req.service()) continue;
+    for (auto& b : s.backends) {
+      if (!backend_matches(b, s, req.backend())) continue;
+      if (req.has_weight()) b.weight = req.weight();
+      if (req.state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = state;
+      return {};
+    }
+    *not_found = true;
+    return {{at + "backend", "service '" + s.name + "' has no backend '" + req.backend() + "'"}};
+  }
+  *not_found = true;
+  return {{at + "service", "no service named '" + req.service() + "'"}};
+}
+
 std::optional<IpAddress> filter_address(const std::string& text, const std::string& field, FieldErrors& errors) {
   if (text.empty()) return IpAddress{};
   if (auto a = IpAddress::parse(text)) return a;
@@ -107,14 +167,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
     long index = -1;
     auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool*) -> FieldErrors {
-      for (size_t i = 0; i < t.services.size(); ++i)
-        if (t.services[i].name == svc.name) {
-          t.services[i] = svc;
-          index = long(i);
-          return {};
-        }
-      t.services.push_back(svc);
-      index = long(t.services.size() - 1);
+      index = upsert_service(t, svc);
       return {};
     });
     return reply(ctx, o, "table", index, "service", out);
@@ -123,44 +176,77 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   grpc::Status DeleteService(grpc::ServerContext* ctx, const pb::DeleteServiceRequest* req,
                              pb::ChangeReply* out) override {
     if (req->name().empty()) return fail(ctx, grpc::INVALID_ARGUMENT, {{"name", "is required"}}, live_version());
-    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> FieldErrors {
-      for (auto it = t.services.begin(); it != t.services.end(); ++it)
-        if (it->name == req->name()) {
-          t.services.erase(it);
-          return {};
-        }
-      *not_found = true;
-      return {{"name", "no service named '" + req->name() + "'"}};
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) {
+      return delete_service(t, req->name(), "name", not_found);
     });
     return reply(ctx, o, "table", -1, "", out);
   }
 
   grpc::Status SetBackend(grpc::ServerContext* ctx, const pb::SetBackendRequest* req, pb::ChangeReply* out) override {
     FieldErrors errors;
-    if (req->service().empty()) errors.push_back({"service", "is required"});
-    if (req->backend().empty()) errors.push_back({"backend", "is required"});
-    if (req->has_weight() && req->weight() > 65535)
-      errors.push_back({"weight", "must be 0-65535, got " + std::to_string(req->weight())});
-    const auto state = decode_backend_state(req->state());
-    if (!state) errors.push_back({"state", "unknown backend state " + std::to_string(req->state())});
-    if (!req->has_weight() && req->state() == pb::BACKEND_STATE_UNSPECIFIED)
-      errors.push_back({"weight", "set weight or state (or both)"});
+    const auto state = check_set_backend(*req, "", errors);
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
-    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> FieldErrors {
-      for (auto& s : t.services) {
-        if (s.name != req->service()) continue;
-        for (auto& b : s.backends) {
-          if (!backend_matches(b, s, req->backend())) continue;
-          if (req->has_weight()) b.weight = req->weight();
-          if (req->state() != pb::BACKEND_STATE_UNSPECIFIED) b.state = *state;
-          return {};
-        }
-        *not_found = true;
-        return {{"backend", "service '" + s.name + "' has no backend '" + req->backend() + "'"}};
+    auto o = tables_.modify(req->expected_version(),
+                            [&](TableSpec& t, bool* not_found) { return set_backend(t, *req, *state, "", not_found); });
+    return reply(ctx, o, "table", -1, "", out);
+  }
+
+  grpc::Status ApplyChanges(grpc::ServerContext* ctx, const pb::ApplyChangesRequest* req,
+                            pb::ChangeReply* out) override {
+    FieldErrors errors;
+    const int n = req->changes_size();
+    if (n == 0) errors.push_back({"changes", "at least one change is required"});
+    if (n > kMaxChanges)
+      errors.push_back({"changes", "at most " + std::to_string(kMaxChanges) + " per call, got " + std::to_string(n)});
+    // Decoded up front: a batch with any malformed change is refused before the table is touched.
+    std::vector<ServiceSpec> upserts(size_t(std::max(n, 0)));
+    std::vector<BackendState> states(upserts.size());
+    for (int i = 0; i < n && n <= kMaxChanges; ++i) {
+      const auto& c = req->changes(i);
+      const std::string at = "changes[" + std::to_string(i) + "]";
+      switch (c.change_case()) {
+        case pb::Change::kUpsertService:
+          upserts[i] = decode_service(c.upsert_service(), at + ".upsert_service", errors);
+          break;
+        case pb::Change::kDeleteService:
+          if (c.delete_service().empty()) errors.push_back({at + ".delete_service", "a service name is required"});
+          break;
+        case pb::Change::kSetBackend:
+          if (c.set_backend().expected_version() != 0)
+            errors.push_back({at + ".set_backend.expected_version", "set it on the request, not in a change"});
+          if (auto st = check_set_backend(c.set_backend(), at + ".set_backend.", errors)) states[i] = *st;
+          break;
+        case pb::Change::CHANGE_NOT_SET: errors.push_back({at, "set upsert_service, delete_service or set_backend"});
       }
-      *not_found = true;
-      return {{"service", "no service named '" + req->service() + "'"}};
+    }
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    std::map<long, std::string> upsert_paths;  // table index -> the change that wrote it (last run)
+    auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> FieldErrors {
+      upsert_paths.clear();
+      std::map<std::string, int> upserted;  // name -> the last upsert of it
+      for (int i = 0; i < n; ++i) {
+        const auto& c = req->changes(i);
+        const std::string at = "changes[" + std::to_string(i) + "]";
+        FieldErrors e;
+        if (c.has_upsert_service()) {
+          upsert_service(t, upserts[i]);
+          upserted[upserts[i].name] = i;
+        } else if (c.has_delete_service()) {
+          e = delete_service(t, c.delete_service(), at + ".delete_service", not_found);
+          upserted.erase(c.delete_service());
+        } else {
+          e = set_backend(t, c.set_backend(), states[i], at + ".set_backend.", not_found);
+        }
+        if (!e.empty()) return e;
+      }
+      for (size_t k = 0; k < t.services.size(); ++k)
+        if (auto it = upserted.find(t.services[k].name); it != upserted.end())
+          upsert_paths[long(k)] = "changes[" + std::to_string(it->second) + "].upsert_service";
+      return {};
     });
+    if (o.kind == ChangeOutcome::kInvalid) {
+      return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, "table", upsert_paths), o.version);
+    }
     return reply(ctx, o, "table", -1, "", out);
   }
 

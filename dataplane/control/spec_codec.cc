@@ -1,5 +1,7 @@
 #include "control/spec_codec.h"
 
+#include <cstdlib>
+
 namespace edgelb {
 
 pb::ForwardingMode encode_mode(ForwardingMode m) {
@@ -138,12 +140,25 @@ pb::ServiceState encode_state(const TableSpec& t) {
 }
 
 FieldErrors request_paths(FieldErrors errors, const std::string& prefix, long index, const std::string& service_path) {
-  const std::string mine = "services[" + std::to_string(index) + "]";
+  std::map<long, std::string> paths;
+  if (index >= 0) paths[index] = service_path;
+  return request_paths(std::move(errors), prefix, paths);
+}
+
+FieldErrors request_paths(FieldErrors errors, const std::string& prefix,
+                          const std::map<long, std::string>& service_paths) {
   for (auto& e : errors) {
-    if (index >= 0 && e.path.compare(0, mine.size(), mine) == 0)
-      e.path = service_path + e.path.substr(mine.size());
-    else
-      e.path = prefix + (e.path.empty() ? "" : "." + e.path);
+    bool mapped = false;
+    if (e.path.compare(0, 9, "services[") == 0) {
+      const auto close = e.path.find(']');
+      const auto it = close == std::string::npos ? service_paths.end()
+                                                 : service_paths.find(std::strtol(e.path.c_str() + 9, nullptr, 10));
+      if (it != service_paths.end()) {
+        e.path = it->second + e.path.substr(close + 1);
+        mapped = true;
+      }
+    }
+    if (!mapped) e.path = prefix + (e.path.empty() ? "" : "." + e.path);
   }
   return errors;
 }

@@ -5,6 +5,7 @@
 // families, limits) are SnapshotBuilder::validate's. Thread-safety: pure functions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,9 @@ std::optional<BackendState> decode_backend_state(int s);
 // `service_path` when index matches, and everything gets `prefix` in front otherwise.
 FieldErrors request_paths(FieldErrors errors, const std::string& prefix, long index = -1,
                           const std::string& service_path = "");
+// The same for several services: `service_paths` maps a table index to the request path that
+// wrote that service.
+FieldErrors request_paths(FieldErrors errors, const std::string& prefix,
+                          const std::map<long, std::string>& service_paths);
 
 }  // namespace edgelb

@@ -214,6 +214,99 @@ TEST_F(ControlServiceTest, IncrementalEditsBumpTheVersion) {
   EXPECT_EQ(live.services(0).backends(1).weight(), 3u);
 }
 
+TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
+  pb::ChangeReply r;
+  ASSERT_TRUE(apply(10, {web()}, &r).ok());
+  auto call = [&](const pb::ApplyChangesRequest& req) {
+    grpc::ClientContext ctx;
+    auto st = stub_->ApplyChanges(&ctx, req, &r);
+    details_ = details(ctx);
+    return st;
+  };
+  auto drain = [](pb::ApplyChangesRequest& req, const std::string& backend) {
+    auto* b = req.add_changes()->mutable_set_backend();
+    b->set_service("web");
+    b->set_backend(backend);
+    b->set_state(pb::DRAIN);
+  };
+  auto live = [&] { return tables_.read([](const TableSpec& t, const ServiceSnapshot*) { return t; }); };
+
+  // A new service, a backend of it and of the old one, in one table: later changes see the
+  // earlier ones.
+  pb::ApplyChangesRequest ok;
+  *ok.add_changes()->mutable_upsert_service() = web("198.18.1.20");
+  ok.mutable_changes(0)->mutable_upsert_service()->set_name("api");
+  auto* w = ok.add_changes()->mutable_set_backend();
+  w->set_service("api");
+  w->set_backend("198.18.2.1");
+  w->set_weight(7);
+  drain(ok, "198.18.2.2:80");
+  ok.set_expected_version(10);
+  const uint64_t publishes = publisher_.publishes();
+  ASSERT_TRUE(call(ok).ok());
+  EXPECT_EQ(r.version(), 11u);
+  EXPECT_TRUE(r.changed());
+  EXPECT_EQ(publisher_.publishes(), publishes + 1);
+  TableSpec t = live();
+  ASSERT_EQ(t.services.size(), 2u);
+  EXPECT_EQ(t.services[0].backends[1].state, BackendState::kDrain);
+  EXPECT_EQ(t.services[1].name, "api");
+  EXPECT_EQ(t.services[1].backends[0].weight, 7u);
+
+  // The same again changes nothing.
+  ok.set_expected_version(0);
+  ASSERT_TRUE(call(ok).ok());
+  EXPECT_EQ(r.version(), 11u);
+  EXPECT_FALSE(r.changed());
+
+  // One bad change refuses the whole call, named by its place in the request.
+  pb::ApplyChangesRequest bad;
+  drain(bad, "198.18.2.1");
+  *bad.add_changes()->mutable_upsert_service() = web("198.18.1.30");
+  bad.mutable_changes(1)->mutable_upsert_service()->set_name("dns");
+  bad.mutable_changes(1)->mutable_upsert_service()->mutable_backends(0)->set_port(8080);  // DSR: no remap
+  EXPECT_EQ(call(bad).error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(fields(details_), ElementsAre("changes[1].upsert_service.backends[0].port"));
+  EXPECT_EQ(details_.live_version(), 11u);
+  pb::ApplyChangesRequest missing;
+  drain(missing, "198.18.2.1");
+  drain(missing, "198.18.9.9");
+  missing.add_changes()->set_delete_service("api");
+  EXPECT_EQ(call(missing).error_code(), grpc::NOT_FOUND);
+  EXPECT_THAT(fields(details_), ElementsAre("changes[1].set_backend.backend"));
+  EXPECT_EQ(call(ok).error_code(), grpc::OK);
+  ok.set_expected_version(10);
+  EXPECT_EQ(call(ok).error_code(), grpc::ABORTED);
+  EXPECT_EQ(live(), t) << "a refused call changed the table";
+  EXPECT_EQ(publisher_.publishes(), publishes + 1);
+
+  // Malformed requests are refused before the table is read.
+  pb::ApplyChangesRequest empty;
+  EXPECT_EQ(call(empty).error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(fields(details_), ElementsAre("changes"));
+  pb::ApplyChangesRequest malformed;
+  malformed.add_changes();
+  drain(malformed, "198.18.2.1");
+  malformed.mutable_changes(1)->mutable_set_backend()->set_expected_version(10);
+  malformed.mutable_changes(1)->mutable_set_backend()->set_weight(70000);
+  malformed.add_changes()->set_delete_service("");
+  EXPECT_EQ(call(malformed).error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_THAT(fields(details_), ElementsAre("changes[0]", "changes[1].set_backend.expected_version",
+                                            "changes[1].set_backend.weight", "changes[2].delete_service"));
+
+  // Deleting and adding back in one call.
+  pb::ApplyChangesRequest swap;
+  swap.add_changes()->set_delete_service("web");
+  *swap.add_changes()->mutable_upsert_service() = web();
+  ASSERT_TRUE(call(swap).ok());
+  EXPECT_EQ(r.version(), 12u);
+  t = live();
+  ASSERT_EQ(t.services.size(), 2u);
+  EXPECT_EQ(t.services[0].name, "api");
+  EXPECT_EQ(t.services[1].name, "web");
+  EXPECT_EQ(t.services[1].backends[1].state, BackendState::kUp);
+}
+
 TEST_F(ControlServiceTest, ReadsAndFlowFilters) {
   pb::ChangeReply r;
   ASSERT_TRUE(apply(3, {web()}, &r).ok());
