@@ -133,11 +133,13 @@ int main(int argc, char** argv) {
   std::string name;
   del->add_option("name", name)->required();
   del->add_option("--expected-version", expected);
-  auto* setb = app.add_subcommand("set-backend", "set a backend's weight and/or state");
+  auto* setb =
+      app.add_subcommand("set-backend", "set backends' weight and/or state (several: one table, all of them or none)");
   std::string backend, state;
+  std::vector<std::string> backends;
   std::optional<uint32_t> weight;
   setb->add_option("service", name)->required();
-  setb->add_option("backend", backend, "address, address:port, [v6]:port or id")->required();
+  setb->add_option("backend", backends, "address, address:port, [v6]:port or id; one or more")->required();
   setb->add_option("--weight", weight);
   setb->add_option("--state", state)->check(CLI::IsMember({"up", "drain", "down"}));
   setb->add_option("--expected-version", expected);
@@ -307,7 +309,13 @@ int main(int argc, char** argv) {
         st_value = state == "up"      ? edgelb::BackendState::kUp
                    : state == "drain" ? edgelb::BackendState::kDrain
                                       : edgelb::BackendState::kDown;
-      o = client.set_backend(name, backend, weight, st_value, expected);
+      if (backends.size() == 1) {
+        o = client.set_backend(name, backends[0], weight, st_value, expected);
+      } else {
+        edgelb::ControlChanges changes;
+        for (const auto& b : backends) changes.set_backend(name, b, weight, st_value);
+        o = client.apply_changes(changes, expected);
+      }
     }
     if (!o.ok()) return report(o.status, o.violations, o.version);
     std::printf("%s: live version %llu\n", o.changed ? "applied" : "unchanged",

@@ -252,7 +252,7 @@ def control_service_changes_under_load(a):
     load, slow = start_load_and_slow_request(a)
     time.sleep(1)
     steps = [("upsert", write_yaml(a, "add-b3.yaml", web(VIP4, (1, 2, 3), "web4"))),
-             ("set-backend", "web4", backend_addr(1), "--state", "drain"),
+             ("set-backend", "web4", backend_addr(1), backend_addr(2), "--state", "drain"),  # one table
              ("set-backend", "web4", backend_addr(3), "--weight", "2"),
              ("upsert", write_yaml(a, "rm-b1.yaml", web(VIP4, (2, 3), "web4"))),
              ("upsert", write_yaml(a, "rm-b2.yaml", web(VIP4, (3,), "web4")))]
@@ -275,6 +275,9 @@ def control_service_changes_under_load(a):
     bad["backends"][0]["address"] = "2001:db8::13"
     r = a.ctl("apply", write_yaml(a, "bad.yaml", {"version": 50, "services": [bad]}))
     check(r.returncode == 3 and "state.services[0].backends[0].address" in r.stderr, "bad apply: %s" % r.stderr)
+    r = a.ctl("set-backend", "web4", backend_addr(3), "198.18.0.99", "--state", "down")
+    check(r.returncode == 5 and "changes[1].set_backend.backend" in r.stderr,
+          "several backends, one unknown: %d %s" % (r.returncode, r.stderr))
     r = a.ctl("delete", "web4", "--expected-version", "3")
     check(r.returncode == 4 and "live version is 6" in r.stderr, "stale expected version: %s" % r.stderr)
     check_load_survived(load, slow)
