@@ -11,6 +11,7 @@ namespace edgelb::cp {
 namespace {
 
 constexpr auto kVersionPoll = std::chrono::milliseconds(250);
+constexpr size_t kMaxChangesPerCall = 4096;  // the dataplane's ApplyChanges limit
 
 std::string describe(const ControlOutcome& o) {
   std::string s = o.status.error_message();
@@ -177,58 +178,109 @@ void DataplaneSync::resync(const Specs& want) {
   status_.last_error.clear();
 }
 
+std::vector<DataplaneSync::PlannedEdit> DataplaneSync::plan_edits(const Specs& t) const {
+  std::vector<PlannedEdit> out;
+  for (const auto& [name, spec] : applied_)
+    if (!t.count(name)) out.push_back({PlannedEdit::kDelete, name, nullptr, 0});
+  for (const auto& [name, spec] : t) {
+    auto a = applied_.find(name);
+    if (a != applied_.end() && a->second == spec) continue;
+    if (a != applied_.end() && only_backend_settings_differ(a->second, spec)) {
+      for (size_t i = 0; i < spec.backends.size(); ++i)
+        if (!(a->second.backends[i] == spec.backends[i])) out.push_back({PlannedEdit::kSetBackend, name, &spec, i});
+      continue;
+    }
+    out.push_back({PlannedEdit::kUpsert, name, &spec, 0});
+  }
+  return out;
+}
+
 void DataplaneSync::incremental(const Specs& want) {
   const Specs t = target(want);
+  const std::vector<PlannedEdit> edits = plan_edits(t);
+  if (edits.empty()) return;
+  if (edits.size() > kMaxChangesPerCall || changes_unsupported_) return one_edit_per_call(edits);
+  ControlChanges changes;
+  for (const auto& e : edits) {
+    if (e.kind == PlannedEdit::kDelete) {
+      changes.delete_service(e.name);
+    } else if (e.kind == PlannedEdit::kUpsert) {
+      changes.upsert_service(*e.spec);
+    } else {
+      const BackendSpec& b = e.spec->backends[e.backend];
+      changes.set_backend(e.name, b.identity, b.weight, b.state);
+    }
+  }
   uint64_t version;
   {
     std::lock_guard<std::mutex> g(mu_);
     version = status_.table_version;
   }
-  auto done = [&](const ControlOutcome& o, const std::string& name, const ServiceSpec* spec) {
+  const ControlOutcome o = client_->apply_changes(changes, version);
+  {
     std::lock_guard<std::mutex> g(mu_);
     status_.calls++;
+    if (o.ok()) status_.table_version = o.version;
+  }
+  if (o.ok()) {
+    applied_ = t;
+    return;
+  }
+  const grpc::StatusCode code = o.status.error_code();
+  if (code == grpc::StatusCode::UNIMPLEMENTED) {
+    log("the dataplane has no ApplyChanges (an older version): one call per edit");
+    changes_unsupported_ = true;
+  } else if (code != grpc::StatusCode::INVALID_ARGUMENT) {
+    return lost("ApplyChanges: " + describe(o));
+  }
+  // Refused as a whole (or not offered): one call per edit finds the service at fault, and
+  // everything else is applied.
+  one_edit_per_call(edits);
+}
+
+void DataplaneSync::one_edit_per_call(const std::vector<PlannedEdit>& edits) {
+  uint64_t version;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    version = status_.table_version;
+  }
+  std::set<std::string> refused;  // in this pass: its remaining edits are skipped
+  for (const auto& e : edits) {
+    if (refused.count(e.name)) continue;
+    ControlOutcome o;
+    ServiceSpec applied;  // the service once this edit is live
+    if (e.kind == PlannedEdit::kDelete) {
+      o = client_->delete_service(e.name, version);
+    } else if (e.kind == PlannedEdit::kUpsert) {
+      o = client_->upsert_service(*e.spec, version);
+      applied = *e.spec;
+    } else {
+      const BackendSpec& b = e.spec->backends[e.backend];
+      o = client_->set_backend(e.name, b.identity, b.weight, b.state, version);
+      applied = applied_[e.name];
+      applied.backends[e.backend] = b;
+    }
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      status_.calls++;
+      if (o.ok()) status_.table_version = o.version;
+    }
     if (o.ok()) {
       version = o.version;
-      status_.table_version = o.version;
-      if (spec)
-        applied_[name] = *spec;
+      if (e.kind == PlannedEdit::kDelete)
+        applied_.erase(e.name);
       else
-        applied_.erase(name);
-      return true;
-    }
-    return false;
-  };
-  for (auto it = applied_.begin(); it != applied_.end();) {
-    const std::string name = (it++)->first;
-    if (t.count(name)) continue;
-    ControlOutcome o = client_->delete_service(name, version);
-    if (!done(o, name, nullptr)) return lost("DeleteService " + name + ": " + describe(o));
-  }
-  for (const auto& [name, spec] : t) {
-    auto a = applied_.find(name);
-    if (a != applied_.end() && a->second == spec) continue;
-    if (a != applied_.end() && only_backend_settings_differ(a->second, spec)) {
-      const ServiceSpec before = a->second;
-      for (size_t i = 0; i < spec.backends.size(); ++i) {
-        const BackendSpec& b = spec.backends[i];
-        if (before.backends[i] == b) continue;
-        ControlOutcome o = client_->set_backend(name, b.identity, b.weight, b.state, version);
-        ServiceSpec partial = applied_[name];
-        partial.backends[i] = b;
-        if (!done(o, name, &partial)) {
-          if (lost_sync(o.status.error_code())) return lost("SetBackend " + name + ": " + describe(o));
-          refuse(name, spec, describe(o));
-          break;
-        }
-      }
+        applied_[e.name] = std::move(applied);
       continue;
     }
-    ControlOutcome o = client_->upsert_service(spec, version);
-    if (done(o, name, &spec)) continue;
-    if (lost_sync(o.status.error_code())) return lost("UpsertService " + name + ": " + describe(o));
+    static const char* const kCall[] = {"DeleteService ", "SetBackend ", "UpsertService "};
+    if (e.kind == PlannedEdit::kDelete || lost_sync(o.status.error_code()))
+      return lost(kCall[e.kind] + e.name + ": " + describe(o));
     std::string why;
-    for (const auto& v : o.violations) append_violation(why, v);
-    refuse(name, spec, why.empty() ? describe(o) : why);
+    if (e.kind == PlannedEdit::kUpsert)
+      for (const auto& v : o.violations) append_violation(why, v);
+    refuse(e.name, *e.spec, why.empty() ? describe(o) : why);
+    refused.insert(e.name);
   }
 }
 
@@ -243,6 +295,7 @@ void DataplaneSync::check_version() {
   if (!s.ok()) return lost("not reachable (" + s.error_message() + "); retrying");
   const bool restarted = v.uptime_ms() < last_uptime_ms_;
   last_uptime_ms_ = v.uptime_ms();
+  if (restarted) changes_unsupported_ = false;  // perhaps another version
   uint64_t ours;
   {
     std::lock_guard<std::mutex> g(mu_);

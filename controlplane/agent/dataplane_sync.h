@@ -7,12 +7,17 @@
 //    and when the live table differs from the wanted one, one ApplyState at live version + 1
 //    (idempotent: an agent restarted against a dataplane that already serves its plan
 //    publishes nothing);
-//  - in sync: each change is the smallest edit with the version it expects: SetBackend for
-//    weight/state changes of existing backends, UpsertService for anything else, DeleteService
-//    for services gone. ABORTED (another writer), NOT_FOUND, UNAVAILABLE: back to not in sync;
-//  - a service the dataplane refuses (INVALID_ARGUMENT: no tunnel source configured, over the
-//    backend limit, ...) keeps what it served before (or stays absent) and its reason is
-//    reported until the wanted spec changes;
+//  - in sync: each new plan becomes the smallest edits (a backend's weight/state for existing
+//    backends, the whole service for anything else, a delete for services gone), sent as one
+//    ApplyChanges call with the version it expects: one table and one grace period however
+//    many services changed. ABORTED (another writer), NOT_FOUND, UNAVAILABLE: back to not in
+//    sync;
+//  - when the dataplane refuses that call (INVALID_ARGUMENT: no tunnel source configured, over
+//    the backend limit, ...) the edits are sent again one call each (SetBackend,
+//    UpsertService, DeleteService), so the refused service keeps what it served before (or
+//    stays absent) and its reason is reported until the wanted spec changes, and the rest is
+//    applied. So is a plan of over 4096 edits, and every plan for a dataplane without
+//    ApplyChanges (UNIMPLEMENTED: an older version);
 //  - every 250 ms GetVersion: a table version we did not write, or an uptime that went back,
 //    means someone else wrote or the dataplane restarted: resync.
 // The agent owns the dataplane's whole table: services it does not plan are removed.
@@ -66,7 +71,16 @@ class DataplaneSync {
   using Specs = std::map<std::string, ServiceSpec>;
   void run();
   void resync(const Specs& want);
+  // One edit from applied_ towards a target; `spec` points into that target.
+  struct PlannedEdit {
+    enum Kind { kDelete, kSetBackend, kUpsert } kind;
+    std::string name;
+    const ServiceSpec* spec;  // kSetBackend, kUpsert
+    size_t backend;           // kSetBackend: the index in spec->backends
+  };
+  std::vector<PlannedEdit> plan_edits(const Specs& t) const;
   void incremental(const Specs& want);
+  void one_edit_per_call(const std::vector<PlannedEdit>& edits);
   Specs target(const Specs& want) const;  // want, with refused services kept at what they were
   void refuse(const std::string& name, const ServiceSpec& spec, const std::string& why);
   void check_version();
@@ -88,6 +102,7 @@ class DataplaneSync {
   Specs refused_spec_;        // the wanted spec the dataplane refused, by name
   uint64_t applied_gen_ = 0;  // the generation applied_ reflects
   uint64_t last_uptime_ms_ = 0;
+  bool changes_unsupported_ = false;  // the dataplane answered ApplyChanges with UNIMPLEMENTED
   std::thread thread_;
 };
 

@@ -224,12 +224,25 @@ TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   ASSERT_EQ(live_service("p/v").backends.size(), 2u);
   EXPECT_EQ(live_service("p/v").backends[1].state, BackendState::kDrain);
 
-  // A new backend is an UpsertService; a service gone is a DeleteService.
-  gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"})});
+  // A new backend (the whole service) and a service gone, with a backend of a third service
+  // drained: one ApplyChanges call, so one publish and version + 1 for all of them.
+  ServiceSpec api = web({"198.18.0.21", "198.18.0.22"}, "p/api");
+  api.vip = *IpAddress::parse("198.18.0.101");
+  gen = sync->set_desired({drained, l7(), api});
+  ASSERT_TRUE(eventually([&] { return sync->status().generation == gen; }));
+  ASSERT_EQ(live().version, v1 + 2);
+  ServiceSpec api_drained = api;
+  api_drained.backends[0].state = BackendState::kDrain;
+  api_drained.backends[1].weight = 5;
+  const uint64_t calls = sync->status().calls;
+  gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"}), api_drained});
   ASSERT_TRUE(eventually([&] { return sync->status().generation == gen; }));
   EXPECT_EQ(live().version, v1 + 3);
-  ASSERT_EQ(live().services.size(), 1u);
+  EXPECT_EQ(publisher_->publishes(), 4u);
+  EXPECT_LE(sync->status().calls, calls + 2) << "one call for the changes (and perhaps a version poll)";
+  ASSERT_EQ(live().services.size(), 2u);
   EXPECT_EQ(live_service("p/v").backends.size(), 3u);
+  EXPECT_EQ(live_service("p/api"), api_drained);
 
   // A restarted agent with the same plan adopts the live table: nothing is published, also
   // not while it has no plan yet.
@@ -237,8 +250,8 @@ TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   sync = std::make_unique<DataplaneSync>(path_, nullptr);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(publisher_->publishes(), publishes) << "published before it had a plan";
-  EXPECT_EQ(live().services.size(), 1u);
-  gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"})});
+  EXPECT_EQ(live().services.size(), 2u);
+  gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"}), api_drained});
   ASSERT_TRUE(eventually([&] { return sync->status().in_sync && sync->status().generation == gen; }));
   EXPECT_EQ(publisher_->publishes(), publishes);
   EXPECT_EQ(sync->status().table_version, live().version);
