@@ -3,13 +3,15 @@
 // published and every worker has passed a quiescent state, i.e. it is live everywhere).
 //
 //   edgelb-control-bench --socket PATH [--rate 1000] [--seconds 8] [--services 100]
-//                        [--backends 8] [--threads 4]
+//                        [--backends 8] [--threads 4] [--batch 1]
 //
 // First applies a table of --services TCP services on 198.18.1.10 ports 80.. (DSR, --backends
 // backends each with fixed MACs, Maglev size 1021), then issues SetBackend weight flips spread
 // over all services, paced open-loop to --rate per second in total, or with --rate 0 closed-loop:
 // each client thread sends its next update as soon as the previous one is live, which finds
-// the highest rate the dataplane sustains. Prints one JSON object.
+// the highest rate the dataplane sustains. With --batch N > 1 each call is one ApplyChanges of N
+// weight flips (one table for all of them); rates and counts are of updates, latency per call.
+// Prints one JSON object.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -31,13 +33,14 @@ using clock_type = std::chrono::steady_clock;
 int main(int argc, char** argv) {
   CLI::App app{"edgelb-control-bench"};
   std::string socket;
-  uint32_t rate = 1000, seconds = 8, services = 100, backends = 8, threads = 4;
+  uint32_t rate = 1000, seconds = 8, services = 100, backends = 8, threads = 4, batch = 1;
   app.add_option("--socket", socket)->required();
   app.add_option("--rate", rate, "updates/s in total; 0: closed loop")->check(CLI::Range(0u, 100000u));
   app.add_option("--seconds", seconds)->check(CLI::Range(1u, 60u));
   app.add_option("--services", services)->check(CLI::Range(1u, 1000u));
   app.add_option("--backends", backends)->check(CLI::Range(2u, 64u));
   app.add_option("--threads", threads)->check(CLI::Range(1u, 32u));
+  app.add_option("--batch", batch, "updates per call; > 1: ApplyChanges")->check(CLI::Range(1u, 4096u));
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
@@ -83,22 +86,32 @@ int main(int argc, char** argv) {
   const auto end = start + std::chrono::seconds(seconds);
   auto run = [&](uint32_t t) {
     std::vector<double> mine;
-    const double period_s = rate ? double(threads) / rate : 0.0;
+    const double period_s = rate ? double(threads) * batch / rate : 0.0;  // per call
     for (uint64_t k = 0;; ++k) {
       const auto due = start + std::chrono::duration_cast<clock_type::duration>(
                                    std::chrono::duration<double>(period_s * double(k) + period_s * t / threads));
       if (due >= end || clock_type::now() >= end) break;
       if (rate) std::this_thread::sleep_until(due);
-      const uint64_t n = issued.fetch_add(1);
-      pb::SetBackendRequest req;
-      req.set_service("svc" + std::to_string(n % services));
-      req.set_backend("198.18.2." + std::to_string(1 + (n / services) % backends));
-      req.set_weight(1 + (n / (services * backends)) % 2 + 1);
+      const uint64_t first = issued.fetch_add(batch);
+      auto flip = [&](uint64_t n, pb::SetBackendRequest* req) {
+        req->set_service("svc" + std::to_string(n % services));
+        req->set_backend("198.18.2." + std::to_string(1 + (n / services) % backends));
+        req->set_weight(1 + (n / (services * backends)) % 2 + 1);
+      };
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
       pb::ChangeReply r;
       const auto t0 = clock_type::now();
-      auto st = stub->SetBackend(&ctx, req, &r);
+      grpc::Status st;
+      if (batch == 1) {
+        pb::SetBackendRequest req;
+        flip(first, &req);
+        st = stub->SetBackend(&ctx, req, &r);
+      } else {
+        pb::ApplyChangesRequest req;
+        for (uint64_t n = first; n < first + batch; ++n) flip(n, req.add_changes()->mutable_set_backend());
+        st = stub->ApplyChanges(&ctx, req, &r);
+      }
       const double us = std::chrono::duration<double, std::micro>(clock_type::now() - t0).count();
       if (st.ok()) {
         mine.push_back(us);
@@ -121,10 +134,12 @@ int main(int argc, char** argv) {
   nlohmann::json out = {
       {"target_rate", rate},
       {"issued", issued.load()},
-      {"applied", lat_us.size()},
-      {"failed", failed.load()},
+      {"applied", lat_us.size() * batch},
+      {"failed", failed.load() * batch},
       {"first_error", first_error},
-      {"achieved_rate", double(lat_us.size()) / secs},
+      {"achieved_rate", double(lat_us.size() * batch) / secs},
+      {"updates_per_call", batch},
+      {"calls_per_s", double(lat_us.size()) / secs},
       {"seconds", secs},
       {"services", services},
       {"backends_per_service", backends},
