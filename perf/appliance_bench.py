@@ -176,7 +176,7 @@ in the live table (published only after every worker passed an RCU grace period)
 HAProxy's `show servers state` shows the server out/in; both measured inside the appliance's
 namespace. Each change is a task health flip (drain / up). The event path is
 simulator -> mesos-listener (apiserver) -> Watch -> agent -> Endpoints -> HAProxy runtime API and
-dataplane SetBackend.
+dataplane ApplyChanges (the plan's edits in one call).
 """)
     print(open(args.md).read())
 
