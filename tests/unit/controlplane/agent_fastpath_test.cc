@@ -24,6 +24,7 @@ namespace edgelb::cp {
 namespace {
 
 using namespace std::chrono_literals;
+namespace pb = edgelb::dataplane::v1;
 
 template <typename F>
 bool eventually(F f, std::chrono::milliseconds limit = 5000ms) {
@@ -314,6 +315,79 @@ TEST_F(DataplaneSyncTest, ARefusedServiceKeepsWhatItServedAndSaysWhy) {
   gen = sync.set_desired({dsr, l7(), other});
   ASSERT_TRUE(eventually([&] { return sync.status().generation == gen && live().services.size() == 3; }));
   EXPECT_TRUE(sync.status().refused.empty());
+}
+
+// A dataplane of an older version: it forwards every call to the real control service except
+// ApplyChanges, which it answers (and counts) as the generated base class does: UNIMPLEMENTED.
+class OlderDataplane final : public edgelb::dataplane::v1::DataplaneControl::Service {
+ public:
+  OlderDataplane(const std::string& path, const std::string& real)
+      : stub_(pb::DataplaneControl::NewStub(grpc::CreateChannel("unix:" + real, grpc::InsecureChannelCredentials()))) {
+    grpc::ServerBuilder b;
+    b.AddListeningPort("unix:" + path, grpc::InsecureServerCredentials());
+    b.RegisterService(this);
+    server_ = b.BuildAndStart();
+  }
+  ~OlderDataplane() override { server_->Shutdown(); }
+  grpc::Status ApplyState(grpc::ServerContext*, const pb::ApplyStateRequest* r, pb::ChangeReply* o) override {
+    return forward(&Stub::ApplyState, r, o);
+  }
+  grpc::Status UpsertService(grpc::ServerContext*, const pb::UpsertServiceRequest* r, pb::ChangeReply* o) override {
+    return forward(&Stub::UpsertService, r, o);
+  }
+  grpc::Status DeleteService(grpc::ServerContext*, const pb::DeleteServiceRequest* r, pb::ChangeReply* o) override {
+    return forward(&Stub::DeleteService, r, o);
+  }
+  grpc::Status SetBackend(grpc::ServerContext*, const pb::SetBackendRequest* r, pb::ChangeReply* o) override {
+    return forward(&Stub::SetBackend, r, o);
+  }
+  grpc::Status GetServices(grpc::ServerContext*, const pb::GetServicesRequest* r, pb::ServiceState* o) override {
+    return forward(&Stub::GetServices, r, o);
+  }
+  grpc::Status GetVersion(grpc::ServerContext*, const pb::GetVersionRequest* r, pb::VersionReply* o) override {
+    return forward(&Stub::GetVersion, r, o);
+  }
+  grpc::Status ApplyChanges(grpc::ServerContext* ctx, const pb::ApplyChangesRequest* r, pb::ChangeReply* o) override {
+    apply_changes_calls++;
+    return pb::DataplaneControl::Service::ApplyChanges(ctx, r, o);
+  }
+  std::atomic<int> apply_changes_calls{0};
+
+ private:
+  using Stub = pb::DataplaneControl::Stub;
+  template <typename Req, typename Resp>
+  grpc::Status forward(grpc::Status (Stub::*call)(grpc::ClientContext*, const Req&, Resp*), const Req* r, Resp* o) {
+    grpc::ClientContext c;
+    return (stub_.get()->*call)(&c, *r, o);
+  }
+  std::unique_ptr<Stub> stub_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST_F(DataplaneSyncTest, AnOlderDataplaneGetsOneCallPerEdit) {
+  const std::string older = path_ + ".older";
+  OlderDataplane proxy(older, path_);
+  DataplaneSync sync(older, nullptr);
+  uint64_t gen = sync.set_desired({web({"198.18.0.11", "198.18.0.12"}), l7()});
+  ASSERT_TRUE(eventually([&] { return sync.status().in_sync && sync.status().generation == gen; }));
+  const uint64_t v1 = live().version, publishes = publisher_->publishes();
+  // Two backends drained and a service gone: ApplyChanges is refused as unknown, and the three
+  // edits go one call each (three versions), in sync all along.
+  ServiceSpec drained = web({"198.18.0.11", "198.18.0.12"});
+  drained.backends[0].state = drained.backends[1].state = BackendState::kDrain;
+  gen = sync.set_desired({drained});
+  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen; }));
+  EXPECT_TRUE(sync.status().in_sync) << sync.status().last_error;
+  EXPECT_EQ(live().version, v1 + 3);
+  EXPECT_EQ(publisher_->publishes(), publishes + 3);
+  ASSERT_EQ(live().services.size(), 1u);
+  EXPECT_EQ(live_service("p/v"), drained);
+  EXPECT_EQ(proxy.apply_changes_calls.load(), 1);
+  // It remembers: the next plan goes straight to one call per edit.
+  gen = sync.set_desired({web({"198.18.0.11", "198.18.0.12"})});
+  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen; }));
+  EXPECT_EQ(live().version, v1 + 5);
+  EXPECT_EQ(proxy.apply_changes_calls.load(), 1);
 }
 
 // A loopback server answering each connection with `status` (HTTP/1.0).
