@@ -40,8 +40,9 @@ grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldEr
   return rpc::error_status(ctx, code, "live version " + std::to_string(live_version), errors, &d);
 }
 
-grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::string& prefix, long index,
-                   const std::string& service_path, pb::ChangeReply* out) {
+// `service_paths`: table index -> the request path that wrote that service (request_paths).
+grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::string& prefix, pb::ChangeReply* out,
+                   const std::map<long, std::string>& service_paths = {}) {
   switch (o.kind) {
     case ChangeOutcome::kApplied:
     case ChangeOutcome::kUnchanged:
@@ -52,7 +53,7 @@ grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::
     case ChangeOutcome::kConflict: return fail(ctx, grpc::ABORTED, o.errors, o.version);
     case ChangeOutcome::kNotFound: return fail(ctx, grpc::NOT_FOUND, o.errors, o.version);
     case ChangeOutcome::kInvalid:
-      return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, prefix, index, service_path), o.version);
+      return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, prefix, service_paths), o.version);
   }
   return grpc::Status(grpc::INTERNAL, "unknown outcome");
 }
@@ -156,7 +157,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     TableSpec spec = decode_state(req->state(), "state", errors);
     if (spec.version == 0 && req->has_state()) errors.push_back({"state.version", "must be at least 1"});
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
-    return reply(ctx, tables_.apply_state(spec), "state", -1, "", out);
+    return reply(ctx, tables_.apply_state(spec), "state", out);
   }
 
   grpc::Status UpsertService(grpc::ServerContext* ctx, const pb::UpsertServiceRequest* req,
@@ -170,7 +171,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
       index = upsert_service(t, svc);
       return {};
     });
-    return reply(ctx, o, "table", index, "service", out);
+    return reply(ctx, o, "table", out, {{index, "service"}});
   }
 
   grpc::Status DeleteService(grpc::ServerContext* ctx, const pb::DeleteServiceRequest* req,
@@ -179,7 +180,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) {
       return delete_service(t, req->name(), "name", not_found);
     });
-    return reply(ctx, o, "table", -1, "", out);
+    return reply(ctx, o, "table", out);
   }
 
   grpc::Status SetBackend(grpc::ServerContext* ctx, const pb::SetBackendRequest* req, pb::ChangeReply* out) override {
@@ -188,7 +189,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
     auto o = tables_.modify(req->expected_version(),
                             [&](TableSpec& t, bool* not_found) { return set_backend(t, *req, *state, "", not_found); });
-    return reply(ctx, o, "table", -1, "", out);
+    return reply(ctx, o, "table", out);
   }
 
   grpc::Status ApplyChanges(grpc::ServerContext* ctx, const pb::ApplyChangesRequest* req,
@@ -244,10 +245,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
           upsert_paths[long(k)] = "changes[" + std::to_string(it->second) + "].upsert_service";
       return {};
     });
-    if (o.kind == ChangeOutcome::kInvalid) {
-      return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, "table", upsert_paths), o.version);
-    }
-    return reply(ctx, o, "table", -1, "", out);
+    return reply(ctx, o, "table", out, upsert_paths);
   }
 
   grpc::Status GetServices(grpc::ServerContext*, const pb::GetServicesRequest*, pb::ServiceState* out) override {

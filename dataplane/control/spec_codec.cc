@@ -139,12 +139,6 @@ pb::ServiceState encode_state(const TableSpec& t) {
   return m;
 }
 
-FieldErrors request_paths(FieldErrors errors, const std::string& prefix, long index, const std::string& service_path) {
-  std::map<long, std::string> paths;
-  if (index >= 0) paths[index] = service_path;
-  return request_paths(std::move(errors), prefix, paths);
-}
-
 FieldErrors request_paths(FieldErrors errors, const std::string& prefix,
                           const std::map<long, std::string>& service_paths) {
   for (auto& e : errors) {

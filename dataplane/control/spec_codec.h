@@ -29,13 +29,11 @@ pb::Protocol encode_protocol(uint8_t ip_proto);
 std::optional<ForwardingMode> decode_mode(int m);
 std::optional<BackendState> decode_backend_state(int s);
 
-// Rewrites SnapshotBuilder paths ("services[3].port") for a request: `services[index]` becomes
-// `service_path` when index matches, and everything gets `prefix` in front otherwise.
-FieldErrors request_paths(FieldErrors errors, const std::string& prefix, long index = -1,
-                          const std::string& service_path = "");
-// The same for several services: `service_paths` maps a table index to the request path that
-// wrote that service.
+// Rewrites SnapshotBuilder paths ("services[3].port") for a request: a path under a table
+// index that `service_paths` names becomes that request path (the change that wrote the
+// service, e.g. "service" or "changes[2].upsert_service"); every other path gets `prefix` in
+// front.
 FieldErrors request_paths(FieldErrors errors, const std::string& prefix,
-                          const std::map<long, std::string>& service_paths);
+                          const std::map<long, std::string>& service_paths = {});
 
 }  // namespace edgelb
