@@ -216,7 +216,7 @@ void DataplaneSync::incremental(const Specs& want) {
     std::lock_guard<std::mutex> g(mu_);
     version = status_.table_version;
   }
-  const ControlOutcome o = client_->apply_changes(changes, version);
+  const ControlOutcome o = client_->apply_changes(std::move(changes), version);
   {
     std::lock_guard<std::mutex> g(mu_);
     status_.calls++;

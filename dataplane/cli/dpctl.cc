@@ -314,7 +314,7 @@ int main(int argc, char** argv) {
       } else {
         edgelb::ControlChanges changes;
         for (const auto& b : backends) changes.set_backend(name, b, weight, st_value);
-        o = client.apply_changes(changes, expected);
+        o = client.apply_changes(std::move(changes), expected);
       }
     }
     if (!o.ok()) return report(o.status, o.violations, o.version);

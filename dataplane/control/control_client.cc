@@ -94,12 +94,11 @@ ControlOutcome ControlClient::set_backend(const std::string& service, const std:
   return outcome(stub_->SetBackend(ctx.get(), req, &r), r);
 }
 
-ControlOutcome ControlClient::apply_changes(const ControlChanges& changes, uint64_t expected_version) {
-  pb::ApplyChangesRequest req = changes.request();
-  req.set_expected_version(expected_version);
+ControlOutcome ControlClient::apply_changes(ControlChanges changes, uint64_t expected_version) {
+  changes.request_.set_expected_version(expected_version);
   pb::ChangeReply r;
   auto ctx = context();
-  return outcome(stub_->ApplyChanges(ctx.get(), req, &r), r);
+  return outcome(stub_->ApplyChanges(ctx.get(), changes.request_, &r), r);
 }
 
 void ControlChanges::upsert_service(const ServiceSpec& service) {

@@ -39,9 +39,9 @@ class ControlChanges {
                    std::optional<BackendState> state);
   size_t size() const { return size_t(request_.changes_size()); }
   bool empty() const { return request_.changes_size() == 0; }
-  const dataplane::v1::ApplyChangesRequest& request() const { return request_; }
 
  private:
+  friend class ControlClient;  // sets the expected version on the request it sends
   dataplane::v1::ApplyChangesRequest request_;
 };
 
@@ -61,7 +61,7 @@ class ControlClient {
   ControlOutcome set_backend(const std::string& service, const std::string& backend, std::optional<uint32_t> weight,
                              std::optional<BackendState> state, uint64_t expected_version);
   // All of `changes` as one table at live version + 1, or nothing (the first refusal).
-  ControlOutcome apply_changes(const ControlChanges& changes, uint64_t expected_version);
+  ControlOutcome apply_changes(ControlChanges changes, uint64_t expected_version);
 
   // Reads.
   grpc::Status get_version(dataplane::v1::VersionReply* out);
