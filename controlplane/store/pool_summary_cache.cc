@@ -63,7 +63,10 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
 
   void on_pools(const std::optional<std::vector<std::string>>& names) {
     std::lock_guard l(mu);
-    if (stopped) return;
+    // While down, a read that waited for the connection (or the new session's first round of
+    // reads) may answer before the rebuild: listing now would answer with records not read
+    // again. The rebuild lists afresh.
+    if (stopped || was_down) return;
     std::set<std::string> now;
     if (names) now.insert(names->begin(), names->end());
     for (auto it = pools.begin(); it != pools.end();) {
@@ -95,9 +98,9 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
     if (it->second.summary) it->second.summary->instances = it->second.instances;
   }
 
-  // Drops everything and watches afresh: every record is read again before list() answers.
+  // Lock held. Drops everything and watches afresh: every record is read again before list()
+  // answers.
   void rebuild() {
-    std::lock_guard l(mu);
     if (stopped) return;
     for (auto it = pools.begin(); it != pools.end();) {
       auto next = std::next(it);
@@ -116,19 +119,15 @@ struct PoolSummaryCache::State : std::enable_shared_from_this<PoolSummaryCache::
   // After an outage the notifications for what changed meanwhile arrive only after the
   // reconnect: until every record is read again, list() answers from ZooKeeper.
   void on_connection(bool up) {
-    bool rebuild_now = false;
-    {
-      std::lock_guard l(mu);
-      if (stopped) return;
-      if (!up) {
-        was_down = true;
-        listed = false;  // answer from ZooKeeper until rebuilt
-      } else if (was_down) {
-        was_down = false;
-        rebuild_now = true;
-      }
+    std::lock_guard l(mu);
+    if (stopped) return;
+    if (!up) {
+      was_down = true;
+      listed = false;  // answer from ZooKeeper until rebuilt
+    } else if (was_down) {
+      was_down = false;
+      rebuild();
     }
-    if (rebuild_now) rebuild();
   }
 };
 
@@ -138,6 +137,7 @@ PoolSummaryCache::PoolSummaryCache(ZkClient& zk, std::string pools_path)
   zk_.on_connection_change([weak](bool up) {
     if (auto s = weak.lock()) s->on_connection(up);
   });
+  std::lock_guard l(state_->mu);
   state_->rebuild();
 }
 
