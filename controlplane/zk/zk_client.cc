@@ -36,6 +36,11 @@ bool zk_outcome_unknown(int rc) {
          rc == ZSESSIONMOVED || rc == ZCLOSING;
 }
 
+namespace {
+// On a maintenance thread: the client it maintains.
+thread_local const ZkClient* maintaining = nullptr;
+}  // namespace
+
 ZkClient::ZkClient(ZkOptions options) : options_(std::move(options)) {
   static std::once_flag quiet;
   std::call_once(quiet, [] { zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR); });
@@ -85,11 +90,9 @@ void ZkClient::global_watcher(zhandle_t*, int type, int state, const char* path,
   if (type == ZOO_SESSION_EVENT) {
     ev.kind = Event::kSession;
     ev.state = state;
-    if (state == ZOO_CONNECTED_STATE) {
-      std::lock_guard l(self->state_mu_);
-      self->connected_ = true;
-    } else {
-      self->connected_ = false;
+    {
+      std::lock_guard l(self->state_mu_);  // waiters check both under it
+      self->connected_ = state == ZOO_CONNECTED_STATE;
       if (state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE) self->expired_ = true;
     }
     self->state_cv_.notify_all();
@@ -105,6 +108,7 @@ void ZkClient::global_watcher(zhandle_t*, int type, int state, const char* path,
 }
 
 void ZkClient::maintenance_loop() {
+  maintaining = this;
   int64_t established = 0;  // the session whose watches and ephemerals are in place
   for (;;) {
     Event ev;
@@ -248,16 +252,26 @@ int ZkClient::read(F&& f) {
     if (!zk_outcome_unknown(rc)) return rc;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return rc;
-    if (!wait_connected(left)) return rc;
+    if (!wait_usable(left)) return rc;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
 template <typename F>
 int ZkClient::write(F&& f) {
-  if (!wait_connected(options_.operation_timeout)) return ZCONNECTIONLOSS;
+  if (!wait_usable(options_.operation_timeout)) return ZCONNECTIONLOSS;
   std::shared_lock lock(handle_mu_);
   return f(zh_);
+}
+
+bool ZkClient::wait_usable(std::chrono::milliseconds timeout) {
+  if (maintaining != this) return wait_connected(timeout);
+  // Only this thread opens the new session after an expiry: waiting for one here would stall
+  // every watch, ephemeral and listener for the whole timeout. What fails now is redone on the
+  // new session, which fires every watch and recreates every ephemeral.
+  std::unique_lock l(state_mu_);
+  state_cv_.wait_for(l, timeout, [&] { return connected_.load() || expired_.load(); });
+  return connected_.load();
 }
 
 bool ZkClient::wait_connected(std::chrono::milliseconds timeout) {

@@ -156,6 +156,9 @@ class ZkClient {
   void maintenance_loop();
   void on_new_session();
   void fire(int id);
+  // wait_connected(), except on the maintenance thread, which gives up at once on an expired
+  // session (it is the thread that opens the next one).
+  bool wait_usable(std::chrono::milliseconds timeout);
   template <typename F>
   int read(F&& f);
   template <typename F>

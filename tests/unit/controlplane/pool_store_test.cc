@@ -354,6 +354,58 @@ TEST_F(StoreTest, WatchSetDuringAnOutageIsArmedOnReconnect) {
   EXPECT_TRUE(saw("2")) << "the watch was not armed";
 }
 
+// A watch read that runs after the session expired but before the maintenance thread has
+// opened the next one gives up at once: that thread is the one that opens it, so waiting for a
+// connection there would hold every watch and ephemeral back for the whole operation timeout.
+TEST_F(StoreTest, ExpiryDuringAWatchReadDoesNotStallTheNextSession) {
+  const std::string first = store_->options().root + "/first", second = store_->options().root + "/second";
+  ASSERT_EQ(zk_->create(first, "1"), ZOK);
+  ASSERT_EQ(zk_->create(second, "2"), ZOK);
+  ZkOptions patient = opts_;
+  patient.operation_timeout = 60000ms;
+  ZkClient zk(patient);
+  ASSERT_TRUE(zk.wait_connected(10s));
+  const uint64_t sessions = zk.sessions_opened();
+
+  struct Seen {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool holding = false, release = false;
+    std::vector<std::string> second;
+  };
+  auto seen = std::make_shared<Seen>();
+  // Holds the maintenance thread in its first callback until the session is gone.
+  zk.watch_data(first, [seen](const std::optional<ZkNode>&) {
+    std::unique_lock l(seen->mu);
+    seen->holding = true;
+    seen->cv.notify_all();
+    seen->cv.wait(l, [&] { return seen->release; });
+  });
+  {
+    std::unique_lock l(seen->mu);
+    ASSERT_TRUE(seen->cv.wait_for(l, 10s, [&] { return seen->holding; }));
+  }
+  // Queued behind it: its first read runs on the expired session.
+  zk.watch_data(second, [seen](const std::optional<ZkNode>& n) {
+    std::lock_guard l(seen->mu);
+    if (n) seen->second.push_back(n->data);
+    seen->cv.notify_all();
+  });
+  server_->expire_session(zk.client_id());
+  for (int i = 0; i < 500 && zk.connected(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_FALSE(zk.connected());
+  {
+    std::lock_guard l(seen->mu);
+    seen->release = true;
+    seen->cv.notify_all();
+  }
+  ASSERT_TRUE(zk.wait_connected(20s)) << "the new session waited for a read on the old one";
+  EXPECT_GT(zk.sessions_opened(), sessions);
+  std::unique_lock l(seen->mu);
+  EXPECT_TRUE(seen->cv.wait_for(l, 20s, [&] { return !seen->second.empty(); }))
+      << "the watch was not read on the new session";
+}
+
 // ListPools' summary cache: the same answer as reading ZooKeeper, this store's own writes at
 // once, another writer's changes through the watches, and a rebuild after the session expires
 // or ZooKeeper restarts.
