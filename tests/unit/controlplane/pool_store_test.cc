@@ -481,6 +481,48 @@ TEST_F(StoreTest, SummaryCacheAnswersLikeZooKeeperAndFollowsOtherWriters) {
   other_zk.forget_ephemeral(other.pool_path("a") + "/instances/node-1");
 }
 
+// After the session expires, the new session's first round of reads answers the cache's
+// watches before the cache hears that it is connected again and rebuilds. In between it must
+// not answer: what it holds may be older than what another writer stored meanwhile. A watch of
+// this test on the same path, registered after the cache's, runs in that gap every time.
+TEST_F(StoreTest, SummaryCacheAnswersNothingBetweenAnExpiryAndItsRebuild) {
+  for (const char* n : {"a", "b"}) ASSERT_TRUE(store_->create(n, pool_config(0), "alice").ok());
+  store_->start_summary_cache();
+  const PoolSummaryCache& cache = *store_->summary_cache();
+  std::vector<PoolSummary> v;
+  for (int i = 0; i < 300 && !cache.list(&v); ++i) std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(v.size(), 2u);
+  const uint64_t rebuilds = cache.rebuilds();
+
+  // Shared with the callbacks, which may outlive this test's scope on the maintenance thread.
+  struct Gap {
+    std::mutex mu;
+    bool down = false, done = false;
+    int seen = 0, answered = 0;
+  };
+  auto gap = std::make_shared<Gap>();
+  zk_->on_connection_change([gap](bool up) {  // runs after the cache's own listener
+    std::lock_guard l(gap->mu);
+    if (!up) gap->down = true;
+  });
+  const int id = zk_->watch_children(store_->options().root + "/pools", [gap, &cache, rebuilds](const auto&) {
+    std::lock_guard l(gap->mu);
+    if (gap->done || !gap->down || cache.rebuilds() != rebuilds) return;
+    ++gap->seen;
+    std::vector<PoolSummary> answer;
+    if (cache.list(&answer)) ++gap->answered;
+  });
+  server_->expire_session(zk_->client_id());
+  ASSERT_TRUE(zk_->wait_connected(15s));
+  for (int i = 0; i < 300 && cache.rebuilds() == rebuilds; ++i) std::this_thread::sleep_for(20ms);
+  zk_->unwatch(id);
+  std::lock_guard l(gap->mu);
+  gap->done = true;  // a callback already under way has finished; none touches `cache` again
+  ASSERT_GT(cache.rebuilds(), rebuilds);
+  ASSERT_GT(gap->seen, 0) << "the new session's reads did not run before the rebuild";
+  EXPECT_EQ(gap->answered, 0) << "the cache answered before it was rebuilt";
+}
+
 // ZooKeeper dies (SIGKILL) and comes back while writers are busy: every call that reported
 // success is in ZooKeeper exactly once, nothing is half-written, and history matches.
 TEST_F(StoreTest, ZooKeeperRestartMidOperationsLeavesNoPartialWrites) {
