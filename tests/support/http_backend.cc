@@ -6,7 +6,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <stdexcept>
+#include <utility>
 
 namespace edgelb::test {
 
@@ -55,7 +58,49 @@ void HttpBackend::serve() {
   }
 }
 
+namespace {
+
+// The kernel's ephemeral range: bind(port 0) and outgoing connections take their ports from it.
+std::pair<int, int> ephemeral_range() {
+  int low = 32768, high = 60999;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768, high = 60999;
+    std::fclose(f);
+  }
+  return {low, high};
+}
+
+bool bindable(uint16_t port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const bool ok = bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  close(s);
+  return ok;
+}
+
+}  // namespace
+
 uint16_t free_loopback_port() {
+  // Outside the ephemeral range, so that no socket bound to port 0 (a test backend, another
+  // test's server) and no outgoing connection takes the port between this check and its use.
+  // Where the candidates start differs per process and call, so parallel tests rarely meet.
+  static std::atomic<uint32_t> calls{0};
+  const auto [low, high] = ephemeral_range();
+  int first = 10000, last = low - 1;
+  if (last - first < 1000) first = high + 1, last = 65535;
+  if (last - first >= 1000) {
+    const uint32_t span = uint32_t(last - first + 1);
+    const uint32_t start = uint32_t(getpid()) * 2654435761u + calls.fetch_add(1) * 7919u;
+    for (uint32_t i = 0; i < 200; ++i) {
+      const auto port = uint16_t(first + (start + i * 104729u) % span);
+      if (bindable(port)) return port;
+    }
+  }
+  // No room outside the ephemeral range: any free port.
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;

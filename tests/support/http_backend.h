@@ -34,7 +34,9 @@ struct HttpReply {
   std::string body;
 };
 
-// A TCP port free on 127.0.0.1 now (for servers that are told a port rather than pick one).
+// A TCP port free on 127.0.0.1 now (for servers that are told a port rather than pick one),
+// taken from outside the kernel's ephemeral range so that nothing binding port 0 or connecting
+// out takes it before the server binds it.
 uint16_t free_loopback_port();
 
 // GET http://127.0.0.1:<port><path> with Host: <host>; 2 s timeout.
