@@ -12,12 +12,43 @@
 #include <utility>
 
 namespace edgelb::test {
+namespace {
 
-HttpBackend::HttpBackend(std::string name) : name_(std::move(name)) {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+sockaddr_in loopback(uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  return a;
+}
+
+// Binds a throwaway socket to 127.0.0.1:`port` (0: any): the port it got, or 0 when it could not.
+uint16_t bound_port(uint16_t port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return 0;
+  sockaddr_in a = loopback(port);
+  socklen_t len = sizeof a;
+  const bool ok = bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+  close(s);
+  return ok ? ntohs(a.sin_port) : 0;
+}
+
+// The kernel's ephemeral range: bind(port 0) and outgoing connections take their ports from it.
+std::pair<int, int> ephemeral_range() {
+  int low = 32768, high = 60999;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768, high = 60999;
+    std::fclose(f);
+  }
+  return {low, high};
+}
+
+}  // namespace
+
+HttpBackend::HttpBackend(std::string name) : name_(std::move(name)) {
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = loopback(0);
   socklen_t len = sizeof a;
   if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 128) != 0 ||
       getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
@@ -58,32 +89,6 @@ void HttpBackend::serve() {
   }
 }
 
-namespace {
-
-// The kernel's ephemeral range: bind(port 0) and outgoing connections take their ports from it.
-std::pair<int, int> ephemeral_range() {
-  int low = 32768, high = 60999;
-  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
-    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768, high = 60999;
-    std::fclose(f);
-  }
-  return {low, high};
-}
-
-bool bindable(uint16_t port) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) return false;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  const bool ok = bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  close(s);
-  return ok;
-}
-
-}  // namespace
-
 uint16_t free_loopback_port() {
   // Outside the ephemeral range, so that no socket bound to port 0 (a test backend, another
   // test's server) and no outgoing connection takes the port between this check and its use.
@@ -97,30 +102,19 @@ uint16_t free_loopback_port() {
     const uint32_t start = uint32_t(getpid()) * 2654435761u + calls.fetch_add(1) * 7919u;
     for (uint32_t i = 0; i < 200; ++i) {
       const auto port = uint16_t(first + (start + i * 104729u) % span);
-      if (bindable(port)) return port;
+      if (bound_port(port)) return port;
     }
   }
   // No room outside the ephemeral range: any free port.
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("free_loopback_port: cannot bind 127.0.0.1");
-  close(s);
-  return ntohs(a.sin_port);
+  if (const uint16_t port = bound_port(0)) return port;
+  throw std::runtime_error("free_loopback_port: cannot bind 127.0.0.1");
 }
 
 HttpReply http_get(uint16_t port, const std::string& path, const std::string& host) {
   HttpReply r;
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+  const sockaddr_in a = loopback(port);
+  if (connect(s, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
     close(s);
     return r;
   }
