@@ -372,8 +372,18 @@ TEST_F(StoreTest, ExpiryDuringAWatchReadDoesNotStallTheNextSession) {
     std::condition_variable cv;
     bool holding = false, release = false;
     std::vector<std::string> second;
+    void let_go() {
+      std::lock_guard l(mu);
+      release = true;
+      cv.notify_all();
+    }
   };
   auto seen = std::make_shared<Seen>();
+  // Lets the maintenance thread go also when an assertion ends the test early: ~ZkClient joins it.
+  struct LetGoOnExit {
+    Seen& seen;
+    ~LetGoOnExit() { seen.let_go(); }
+  } let_go_on_exit{*seen};
   // Holds the maintenance thread in its first callback until the session is gone.
   zk.watch_data(first, [seen](const std::optional<ZkNode>&) {
     std::unique_lock l(seen->mu);
@@ -394,11 +404,7 @@ TEST_F(StoreTest, ExpiryDuringAWatchReadDoesNotStallTheNextSession) {
   server_->expire_session(zk.client_id());
   for (int i = 0; i < 500 && zk.connected(); ++i) std::this_thread::sleep_for(10ms);
   ASSERT_FALSE(zk.connected());
-  {
-    std::lock_guard l(seen->mu);
-    seen->release = true;
-    seen->cv.notify_all();
-  }
+  seen->let_go();
   ASSERT_TRUE(zk.wait_connected(20s)) << "the new session waited for a read on the old one";
   EXPECT_GT(zk.sessions_opened(), sessions);
   std::unique_lock l(seen->mu);
@@ -500,6 +506,7 @@ TEST_F(StoreTest, SummaryCacheAnswersNothingBetweenAnExpiryAndItsRebuild) {
   // reconnect of the same session, so gaps are told apart by the rebuild count at their start.
   struct Gap {
     std::mutex mu;
+    std::condition_variable cv;
     bool down = false, done = false, closed = false;
     uint64_t rebuilds_at_down = 0;
     int seen = 0, answered = 0;
@@ -511,6 +518,7 @@ TEST_F(StoreTest, SummaryCacheAnswersNothingBetweenAnExpiryAndItsRebuild) {
     gap->down = !up;
     if (!up) gap->rebuilds_at_down = cache.rebuilds();
     if (up && gap->seen) gap->closed = true;
+    gap->cv.notify_all();
   });
   const int id = zk_->watch_children(store_->options().root + "/pools", [gap, &cache](const auto&) {
     std::lock_guard l(gap->mu);
@@ -520,15 +528,9 @@ TEST_F(StoreTest, SummaryCacheAnswersNothingBetweenAnExpiryAndItsRebuild) {
     if (cache.list(&answer)) ++gap->answered;
   });
   server_->expire_session(zk_->client_id());
-  for (int i = 0; i < 750; ++i) {
-    {
-      std::lock_guard l(gap->mu);
-      if (gap->closed) break;
-    }
-    std::this_thread::sleep_for(20ms);
-  }
+  std::unique_lock l(gap->mu);
+  gap->cv.wait_for(l, 15s, [&] { return gap->closed; });
   zk_->unwatch(id);
-  std::lock_guard l(gap->mu);
   gap->done = true;  // a callback already under way has finished; none touches `cache` again
   EXPECT_GT(cache.rebuilds(), rebuilds);
   ASSERT_TRUE(gap->closed) << "no watch read of the new session ran before the rebuild (seen " << gap->seen << ")";
