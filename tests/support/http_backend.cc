@@ -6,7 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
 #include <stdexcept>
 #include <utility>
@@ -34,6 +36,35 @@ uint16_t bound_port(uint16_t port) {
   return ok ? ntohs(a.sin_port) : 0;
 }
 
+// A listening socket on 127.0.0.1 (an ephemeral port); its port in `port`.
+int listen_loopback(uint16_t* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a = loopback(0);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd, 128) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    throw std::runtime_error("test backend: cannot listen on 127.0.0.1");
+  }
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+// Reads from `fd` until `done(data)` or `wait` passes without data; false when the peer closed
+// or the wait ran out first.
+template <typename Done>
+bool read_until(int fd, std::string* data, std::chrono::milliseconds wait, Done done) {
+  char buf[4096];
+  while (!done(*data)) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    data->append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
 // The kernel's ephemeral range: bind(port 0) and outgoing connections take their ports from it.
 std::pair<int, int> ephemeral_range() {
   int low = 32768, high = 60999;
@@ -47,13 +78,7 @@ std::pair<int, int> ephemeral_range() {
 }  // namespace
 
 HttpBackend::HttpBackend(std::string name) : name_(std::move(name)) {
-  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a = loopback(0);
-  socklen_t len = sizeof a;
-  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 128) != 0 ||
-      getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-    throw std::runtime_error("HttpBackend: cannot listen on 127.0.0.1");
-  port_ = ntohs(a.sin_port);
+  fd_ = listen_loopback(&port_);
   thread_ = std::thread([this] { serve(); });
 }
 
@@ -70,15 +95,8 @@ void HttpBackend::serve() {
     int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) continue;
     std::string req;
-    char buf[4096];
-    while (req.find("\r\n\r\n") == std::string::npos) {
-      pollfd q{c, POLLIN, 0};
-      if (poll(&q, 1, 2000) <= 0) break;
-      ssize_t n = recv(c, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      req.append(buf, static_cast<size_t>(n));
-    }
-    if (req.find("\r\n\r\n") != std::string::npos) {
+    if (read_until(c, &req, std::chrono::milliseconds(2000),
+                   [](const std::string& d) { return d.find("\r\n\r\n") != std::string::npos; })) {
       requests_++;
       std::string body = name_ + "\n";
       std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
@@ -87,6 +105,94 @@ void HttpBackend::serve() {
     }
     close(c);
   }
+}
+
+ScriptedAnswer echo_request_line(const std::string& request_head) {
+  const std::string body = request_head.substr(0, request_head.find("\r\n")) + "\n";
+  return {"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n" + body,
+          std::chrono::milliseconds(0)};
+}
+
+ScriptedBackend::ScriptedBackend(Script script) : script_(std::move(script)) {
+  fd_ = listen_loopback(&port_);
+  thread_ = std::thread([this] { serve(); });
+}
+
+ScriptedBackend::~ScriptedBackend() {
+  stop_ = true;
+  thread_.join();
+  for (auto& w : workers_) w.join();
+  close(fd_);
+}
+
+void ScriptedBackend::serve() {
+  while (!stop_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) workers_.emplace_back([this, c] { handle(c); });
+  }
+}
+
+void ScriptedBackend::handle(int c) {
+  std::string req;
+  const auto end_of_head = [](const std::string& d) { return d.find("\r\n\r\n") != std::string::npos; };
+  if (!read_until(c, &req, std::chrono::milliseconds(2000), end_of_head)) {
+    close(c);
+    return;
+  }
+  const std::string head = req.substr(0, req.find("\r\n\r\n") + 2);
+  // The body too, so that closing does not reset the connection under an unread request.
+  HttpReply parsed;
+  parsed.head = head;
+  const std::string length = parsed.header("Content-Length");
+  const size_t want = req.find("\r\n\r\n") + 4 + (length.empty() ? 0 : std::stoul(length));
+  read_until(c, &req, std::chrono::milliseconds(2000), [want](const std::string& d) { return d.size() >= want; });
+  size_t index;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    index = heads_.size();
+    heads_.push_back(head);
+  }
+  const ScriptedAnswer answer = script_(head, index);
+  // Waits in small steps so that a stopping backend does not wait out a long stall.
+  const auto until = std::chrono::steady_clock::now() + answer.delay;
+  while (!stop_ && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (answer.response) (void)!send(c, answer.response->data(), answer.response->size(), MSG_NOSIGNAL);
+  close(c);
+}
+
+std::vector<std::string> ScriptedBackend::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return heads_;
+}
+
+size_t ScriptedBackend::count(const std::string& method) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<size_t>(std::count_if(heads_.begin(), heads_.end(), [&](const std::string& h) {
+    return h.compare(0, method.size() + 1, method + " ") == 0;
+  }));
+}
+
+std::string HttpReply::header(const std::string& name) const {
+  auto lower = [](std::string v) {
+    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  const std::string want = lower(name) + ":";
+  size_t pos = head.find("\r\n");
+  while (pos != std::string::npos && pos + 2 < head.size()) {
+    const size_t start = pos + 2, end = head.find("\r\n", start);
+    const std::string line = head.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (lower(line.substr(0, want.size())) == want) {
+      size_t v = want.size();
+      while (v < line.size() && line[v] == ' ') ++v;
+      return line.substr(v);
+    }
+    pos = end;
+  }
+  return "";
 }
 
 uint16_t free_loopback_port() {
@@ -111,6 +217,11 @@ uint16_t free_loopback_port() {
 }
 
 HttpReply http_get(uint16_t port, const std::string& path, const std::string& host) {
+  return http_request(port, "GET", path, host);
+}
+
+HttpReply http_request(uint16_t port, const std::string& method, const std::string& target, const std::string& host,
+                       const std::string& body, std::chrono::milliseconds timeout) {
   HttpReply r;
   int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const sockaddr_in a = loopback(port);
@@ -118,22 +229,18 @@ HttpReply http_get(uint16_t port, const std::string& path, const std::string& ho
     close(s);
     return r;
   }
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n";
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
+  if (!body.empty()) req += "Content-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
   (void)!send(s, req.data(), req.size(), MSG_NOSIGNAL);
   std::string resp;
-  char buf[4096];
-  for (;;) {
-    pollfd p{s, POLLIN, 0};
-    if (poll(&p, 1, 2000) <= 0) break;
-    ssize_t n = recv(s, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    resp.append(buf, static_cast<size_t>(n));
-  }
+  read_until(s, &resp, timeout, [](const std::string&) { return false; });
   close(s);
   if (resp.rfind("HTTP/1.", 0) != 0 || resp.size() < 12) return r;
   r.status = std::stoi(resp.substr(9, 3));
-  auto body = resp.find("\r\n\r\n");
-  if (body != std::string::npos) r.body = resp.substr(body + 4);
+  const auto end = resp.find("\r\n\r\n");
+  r.head = resp.substr(0, end == std::string::npos ? resp.size() : end + 2);
+  if (end != std::string::npos) r.body = resp.substr(end + 4);
   return r;
 }
 
