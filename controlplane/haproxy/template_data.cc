@@ -265,7 +265,15 @@ json backend_data(const cp::Backend& b, size_t index, const ServerSlots& slots) 
   be["balance"] = b.balance.empty() ? json(false) : json(one_line(b.balance, p + ".balance"));
   const bool http = std::string(cp::haproxy_mode(b.protocol)) == "http";
   std::vector<std::string> directives;
-  if (http) directives = rewrite_directives(b, p);
+  if (http) {
+    // The defaults retry connection failures, empty responses and response timeouts on another
+    // server (retry-on). Only the first is safe for every request: nothing reached a server.
+    // The others would replay a request a server may have acted on, so they apply to safe
+    // methods only (GET, HEAD, OPTIONS); a POST reaches the servers at most once.
+    directives.push_back("http-request disable-l7-retry unless METH_GET || METH_OPTIONS");
+    auto rewrite = rewrite_directives(b, p);
+    directives.insert(directives.end(), rewrite.begin(), rewrite.end());
+  }
   const bool sticky = http && b.rewrite_http && b.rewrite_http->sticky;
   if (sticky)
     directives.push_back(b.rewrite_http->sticky_custom.empty()

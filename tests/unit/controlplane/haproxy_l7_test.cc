@@ -1,0 +1,162 @@
+// What users send and get through the HAProxy configuration edgelb renders, against a real
+// HAProxy 2.6 on loopback and scripted backends that record every request they receive:
+//  - requests that are not safe to repeat reach the servers once, whatever the server does
+//    (closes without answering, answers too late); GETs may be retried on another server.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+
+#include "haproxy/config_renderer.h"
+#include "haproxy/supervisor.h"
+#include "http_backend.h"
+
+namespace edgelb::haproxy {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// One pool instance on loopback: `frontends` and `backends` (Edge-LB V2 JSON) with frontend i
+// bound to 127.0.0.1:port(i), and every services[] entry's endpoints given by the test.
+// `prepare` may change the render settings and the supervisor's options, and put files (
+// certificates) in the instance directory before HAProxy starts.
+class L7Instance {
+ public:
+  using Prepare = std::function<void(RenderSettings&, SupervisorOptions&, const fs::path& dir)>;
+  L7Instance(json frontends, json backends, const EndpointsByService& endpoints, const Prepare& prepare = {}) {
+    static int n = 0;
+    dir_ = fs::temp_directory_path() / ("edgelb-l7-" + std::to_string(getpid()) + "-" + std::to_string(n++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "secrets");
+    fs::create_directories(dir_ / "run");
+    for (auto& f : frontends) {
+      ports_.push_back(test::free_loopback_port());
+      f["bindAddress"] = "127.0.0.1";
+      f["bindPort"] = ports_.back();
+    }
+    json doc = {{"apiVersion", "V2"},
+                {"name", "l7"},
+                {"haproxy",
+                 {{"stats", {{"bindAddress", "127.0.0.1"}, {"bindPort", stats_port_}}},
+                  {"frontends", frontends},
+                  {"backends", backends}}}};
+    pool_ = cp::PoolModel::from_json(doc);
+    settings_ = RenderSettings::under(dir_.string());
+    slots_ = ServerSlots::plan(pool_, endpoints);
+    SupervisorOptions o;
+    o.instance_dir = dir_.string();
+    if (prepare) prepare(settings_, o, dir_);
+    supervisor_ = std::make_unique<Supervisor>(o);
+    // As the agent does: HAProxy inherits the frontend listeners the supervisor opened.
+    settings_.inherited_fds = supervisor_->inherited_binds(frontend_binds(pool_, settings_));
+    config_ = render_config(pool_, 1, slots_, settings_);
+    supervisor_->start(config_);
+  }
+  ~L7Instance() {
+    supervisor_.reset();
+    // Anything an assertion left running: the master this test started, by its PID.
+    std::ifstream in(dir_ / "run/master.pid");
+    int pid = 0;
+    if (in >> pid && pid > 1 && kill(pid, 0) == 0) kill(pid, SIGKILL);
+    fs::remove_all(dir_);
+  }
+  uint16_t port(size_t frontend = 0) const { return ports_.at(frontend); }
+  uint16_t stats_port() const { return stats_port_; }
+  const std::string& config() const { return config_; }
+  const fs::path& dir() const { return dir_; }
+  Supervisor& supervisor() { return *supervisor_; }
+
+ private:
+  fs::path dir_;
+  std::vector<uint16_t> ports_;
+  uint16_t stats_port_ = test::free_loopback_port();
+  cp::PoolModel pool_;
+  RenderSettings settings_;
+  ServerSlots slots_;
+  std::string config_;
+  std::unique_ptr<Supervisor> supervisor_;
+};
+
+ServerEndpoint at(uint16_t port, const std::string& task) { return {"127.0.0.1", port, false, task, true}; }
+
+json http_backend(const std::string& name, json extra = json::object()) {
+  json b = {{"name", name},
+            {"protocol", "HTTP"},
+            {"services", {{{"marathon", {{"serviceID", "/" + name}}}, {"endpoint", {{"port", 80}}}}}}};
+  b.update(extra);
+  return b;
+}
+
+json http_frontend(const std::string& default_backend, json map = json::array()) {
+  return {{"protocol", "HTTP"}, {"linkBackend", {{"defaultBackend", default_backend}, {"map", map}}}};
+}
+
+test::ScriptedAnswer close_without_answer(const std::string&, size_t) { return {std::nullopt, 0ms}; }
+
+// --- 1. Requests that are not safe to repeat are not replayed ---------------------------
+
+// Servers that close the connection without answering: the request was sent, nothing came
+// back. A GET goes to another server (and is answered there); a POST is not sent again.
+TEST(L7Retries, APostIsNotReplayedWhenItsServerClosesWithoutAnswering) {
+  test::ScriptedBackend closing(close_without_answer);
+  test::ScriptedBackend answering([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  L7Instance in({http_frontend("app")}, {http_backend("app")},
+                {{service_path(0, 0), {at(closing.port(), "closing"), at(answering.port(), "answering")}}});
+  // Round robin: some of these reach the closing server. Each reaches a server exactly once,
+  // and the client learns which ones failed.
+  int failed = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto post = test::http_request(in.port(), "POST", "/orders", "test", "item=" + std::to_string(i));
+    EXPECT_TRUE(post.status == 200 || post.status == 502) << post.head;
+    failed += post.status == 502;
+  }
+  EXPECT_EQ(closing.count("POST") + answering.count("POST"), 4u) << "a POST was sent again";
+  EXPECT_EQ(closing.count("POST"), static_cast<size_t>(failed));
+  EXPECT_GE(failed, 1);
+  // A GET that meets the closing server is sent again, and answered by the other one.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(test::http_request(in.port(), "GET", "/orders/1").status, 200);
+  EXPECT_GE(closing.count("GET"), 1u);
+  EXPECT_EQ(answering.count("GET"), 4u);
+}
+
+TEST(L7Retries, APostIsNotReplayedAfterAResponseTimeout) {
+  // Every server answers after 1.5 s; the backend waits 300 ms.
+  auto slow = [](const std::string& head, size_t) {
+    auto a = test::echo_request_line(head);
+    a.delay = 1500ms;
+    return a;
+  };
+  test::ScriptedBackend a(slow), b(slow);
+  L7Instance in({http_frontend("app")}, {http_backend("app", {{"miscStrs", {"timeout server 300ms"}}})},
+                {{service_path(0, 0), {at(a.port(), "a"), at(b.port(), "b")}}});
+  const auto post = test::http_request(in.port(), "POST", "/pay", "test", "amount=10", 4s);
+  EXPECT_EQ(post.status, 504) << post.head;
+  EXPECT_EQ(a.count("POST") + b.count("POST"), 1u);
+  // A GET is retried (retries 3: up to four attempts) before the client gets its 504.
+  const auto get = test::http_request(in.port(), "GET", "/balance", "test", "", 4s);
+  EXPECT_EQ(get.status, 504) << get.head;
+  EXPECT_GE(a.count("GET") + b.count("GET"), 2u);
+}
+
+TEST(L7Retries, OtherUnsafeMethodsAreNotReplayedAndSafeOnesAre) {
+  test::ScriptedBackend a(close_without_answer), b(close_without_answer);
+  L7Instance in({http_frontend("app")}, {http_backend("app")},
+                {{service_path(0, 0), {at(a.port(), "a"), at(b.port(), "b")}}});
+  for (const std::string method : {"POST", "PUT", "PATCH", "DELETE"}) {
+    EXPECT_EQ(test::http_request(in.port(), method, "/x", "test", "v=1").status, 502) << method;
+    EXPECT_EQ(a.count(method) + b.count(method), 1u) << method;
+  }
+  for (const std::string method : {"GET", "HEAD", "OPTIONS"}) {
+    EXPECT_EQ(test::http_request(in.port(), method, "/x").status, 502) << method;
+    EXPECT_EQ(a.count(method) + b.count(method), 4u) << method << ": retries 3 means four attempts";
+  }
+}
+
+}  // namespace
+}  // namespace edgelb::haproxy
