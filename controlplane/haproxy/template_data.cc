@@ -217,20 +217,38 @@ std::vector<std::string> rewrite_directives(const cp::Backend& b, const std::str
     out.push_back("http-request set-header Host " +
                   at(rp + ".host", [&] { return word(log_format_literal(*rw.host)); }));
   if (rw.from_path && rw.to_path) {
-    std::string from = *rw.from_path;
-    while (from.size() > 1 && from.back() == '/') from.pop_back();
-    const std::string& to = *rw.to_path;
-    if (rw.rewrite_path.value_or(true))
-      out.push_back("http-request replace-path " +
-                    at(rp + ".path.fromPath", [&] { return word("^" + regex_literal(from) + "/?(.*)"); }) + " " +
-                    at(rp + ".path.toPath", [&] { return word(log_format_literal(to) + "\\1"); }));
+    // Edge-LB's documented table (path-based routing how-to): a path that begins with fromPath
+    // keeps what follows it (`rest`). toPath "" and "/" give "/" + rest without a doubled
+    // slash; any other toPath gives toPath + rest exactly (so "/subpath/" after "/nginx" gives
+    // "/subpath//index.html", as the table shows). A path that does not begin with fromPath
+    // ("/nginx" for fromPath "/nginx/") is left alone. The query string is never touched.
+    const std::string& from = *rw.from_path;
+    std::string to = *rw.to_path;
+    const bool to_root = to.empty() || to == "/";
+    if (!to_root && to.front() != '/') to = "/" + to;  // never a relative request target
+    if (rw.rewrite_path.value_or(true)) {
+      const std::string match = to_root ? "^" + regex_literal(from) + "/?(.*)" : "^" + regex_literal(from) + "(.*)";
+      const std::string target = to_root ? "/\\1" : log_format_literal(to) + "\\1";
+      out.push_back("http-request replace-path " + at(rp + ".path.fromPath", [&] { return word(match); }) + " " +
+                    at(rp + ".path.toPath", [&] { return word(target); }));
+    }
     if (rw.rewrite_location.value_or(true)) {
-      // The inverse for redirects from the server: <toPath>rest -> <fromPath>[/]rest.
-      const std::string sep = !to.empty() && to.back() == '/' && from != "/" ? "/" : "";
-      out.push_back("http-response replace-header Location " +
-                    at(rp + ".path.toPath", [&] { return word("^(https?://[^/]*)?" + regex_literal(to) + "(.*)"); }) +
-                    " " +
-                    at(rp + ".path.fromPath", [&] { return word("\\1" + log_format_literal(from) + sep + "\\2"); }));
+      // Redirects from the server back under fromPath, the inverse of the request rewrite:
+      // "/" + rest (or toPath + rest) -> fromPath [+ "/"] + rest. Only redirects to the
+      // request's own host: relative ones ("/x", not "//host/x") and absolute ones whose
+      // authority is the request's Host (case-insensitive). Redirects to other hosts (single
+      // sign-on, another site) pass unchanged.
+      std::string from_base = from;
+      while (!from_base.empty() && from_base.back() == '/') from_base.pop_back();
+      const std::string back_to =
+          to_root ? from_base + "/" : from + (to.back() == '/' && (from.empty() || from.back() != '/') ? "/" : "");
+      const std::string match = "^(https?://[^/]*)?" + regex_literal(to_root ? "/" : to) + "(.*)";
+      out.push_back("http-request set-var(txn.edgelb_host) req.hdr(host),lower");
+      out.push_back("http-response set-var(txn.edgelb_location_host) res.hdr(location),lower,field(3,/)");
+      out.push_back("http-response replace-header Location " + at(rp + ".path.toPath", [&] { return word(match); }) +
+                    " " + at(rp + ".path.fromPath", [&] { return word("\\1" + log_format_literal(back_to) + "\\2"); }) +
+                    " if { res.hdr(location) -m reg ^/($|[^/]) } || { "
+                    "var(txn.edgelb_location_host),strcmp(txn.edgelb_host) eq 0 }");
     }
   }
   return out;

@@ -1,7 +1,10 @@
 // What users send and get through the HAProxy configuration edgelb renders, against a real
 // HAProxy 2.6 on loopback and scripted backends that record every request they receive:
 //  - requests that are not safe to repeat reach the servers once, whatever the server does
-//    (closes without answering, answers too late); GETs may be retried on another server.
+//    (closes without answering, answers too late); GETs may be retried on another server;
+//  - rewriteHttp.path turns every row of Edge-LB's documented fromPath/toPath table into the
+//    documented path, query string kept;
+//  - the Location rewrite that goes with it touches redirects to the request's own host only.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -155,6 +158,95 @@ TEST(L7Retries, OtherUnsafeMethodsAreNotReplayedAndSafeOnesAre) {
   for (const std::string method : {"GET", "HEAD", "OPTIONS"}) {
     EXPECT_EQ(test::http_request(in.port(), method, "/x").status, 502) << method;
     EXPECT_EQ(a.count(method) + b.count(method), 4u) << method << ": retries 3 means four attempts";
+  }
+}
+
+// --- 2. rewriteHttp.path follows Edge-LB's documented table ------------------------------
+
+// The rows of "Modifying path values" in Edge-LB's path-based routing how-to (1.5+): fromPath,
+// toPath, the request, the path the backend sees. The row "/nginx" -> "/subpath/" keeps the
+// documented double slash.
+struct RewriteRow {
+  const char* from;
+  const char* to;
+  const char* request;
+  const char* expected;
+};
+const RewriteRow kEdgeLbTable[] = {
+    {"/nginx", "", "/nginx", "/"},
+    {"/nginx", "/", "/nginx", "/"},
+    {"/nginx", "/", "/nginx/", "/"},
+    {"/nginx", "/", "/nginx/index.html", "/index.html"},
+    {"/nginx", "/", "/nginx/subpath/index.html", "/subpath/index.html"},
+    {"/nginx/", "", "/nginx", "/nginx"},
+    {"/nginx/", "", "/nginx/", "/"},
+    {"/nginx", "/subpath", "/nginx", "/subpath"},
+    {"/nginx", "/subpath", "/nginx/", "/subpath/"},
+    {"/nginx", "/subpath", "/nginx/index.html", "/subpath/index.html"},
+    {"/nginx", "/subpath/", "/nginx/index.html", "/subpath//index.html"},
+    {"/nginx/", "/subpath/", "/nginx/index.html", "/subpath/index.html"},
+    // Not in the table: the query string stays as it came, and "" never sends an empty or
+    // relative request target.
+    {"/nginx", "/", "/nginx/index.html?a=1&b=/nginx/x", "/index.html?a=1&b=/nginx/x"},
+    {"/nginx", "", "/nginx?x=1", "/?x=1"},
+    {"/nginx", "", "/nginx/index.html", "/index.html"},
+    {"/nginx", "/subpath", "/nginx/a?q=/nginx", "/subpath/a?q=/nginx"},
+};
+
+TEST(L7Rewrite, EveryRowOfEdgeLbsPathTableReachesTheBackendAsDocumented) {
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  // One backend per (fromPath, toPath) pair, chosen by Host: r<k>.test.
+  std::vector<std::pair<std::string, std::string>> pairs;
+  json backends = json::array(), map = json::array();
+  EndpointsByService endpoints;
+  for (const auto& row : kEdgeLbTable) {
+    const std::pair<std::string, std::string> pair{row.from, row.to};
+    if (std::find(pairs.begin(), pairs.end(), pair) != pairs.end()) continue;
+    const std::string name = "r" + std::to_string(pairs.size());
+    backends.push_back(http_backend(name, {{"rewriteHttp", {{"path", {{"fromPath", row.from}, {"toPath", row.to}}}}}}));
+    map.push_back({{"hostEq", name + ".test"}, {"backend", name}});
+    endpoints[service_path(pairs.size(), 0)] = {at(echo.port(), "echo")};
+    pairs.push_back(pair);
+  }
+  L7Instance in({http_frontend("r0", map)}, backends, endpoints);
+  for (const auto& row : kEdgeLbTable) {
+    const size_t k =
+        std::find(pairs.begin(), pairs.end(), std::pair<std::string, std::string>{row.from, row.to}) - pairs.begin();
+    const auto reply = test::http_request(in.port(), "GET", row.request, "r" + std::to_string(k) + ".test");
+    EXPECT_EQ(reply.status, 200) << row.from << " -> " << row.to << ", " << row.request << ": " << reply.head;
+    EXPECT_EQ(reply.body, "GET " + std::string(row.expected) + " HTTP/1.1\n")
+        << "fromPath \"" << row.from << "\", toPath \"" << row.to << "\", request " << row.request;
+  }
+}
+
+// --- 3. Redirects are rewritten back under fromPath for the request's own host only --------
+
+TEST(L7Rewrite, LocationIsRewrittenOnlyForTheRequestsOwnHost) {
+  // The server redirects to whatever follows "to=" in the request target.
+  test::ScriptedBackend redirector([](const std::string& head, size_t) {
+    const std::string line = head.substr(0, head.find(' ', head.find(' ') + 1));
+    const std::string target = line.substr(line.find("to=") + 3);
+    return test::ScriptedAnswer{
+        "HTTP/1.1 302 Found\r\nLocation: " + target + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 0ms};
+  });
+  L7Instance in({http_frontend("app")},
+                {http_backend("app", {{"rewriteHttp", {{"path", {{"fromPath", "/nginx"}, {"toPath", "/"}}}}}})},
+                {{service_path(0, 0), {at(redirector.port(), "redirector")}}});
+  const std::pair<const char*, const char*> cases[] = {
+      {"/login", "/nginx/login"},                                                      // relative
+      {"/", "/nginx/"},                                                                // relative, the root
+      {"http://shop.example.com/cart?x=1", "http://shop.example.com/nginx/cart?x=1"},  // same host
+      {"https://SHOP.example.com/cart", "https://SHOP.example.com/nginx/cart"},        // case aside
+      {"https://login.example.net/x", "https://login.example.net/x"},                  // another host: untouched
+      {"https://login.example.net/nginx", "https://login.example.net/nginx"},
+      {"//login.example.net/z", "//login.example.net/z"},  // scheme-relative: another host
+      {"http://shop.example.com.evil.test/x", "http://shop.example.com.evil.test/x"},
+  };
+  for (const auto& [location, expected] : cases) {
+    const auto reply =
+        test::http_request(in.port(), "GET", std::string("/nginx/go?to=") + location, "shop.example.com");
+    EXPECT_EQ(reply.status, 302) << location << ": " << reply.head;
+    EXPECT_EQ(reply.header("Location"), expected) << "the server redirected to " << location;
   }
 }
 
