@@ -11,19 +11,45 @@ using nlohmann::json;
 
 bool control_char(unsigned char c) { return c < 0x20 || c == 0x7f; }
 
+bool has_control_char(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](unsigned char c) { return control_char(c); });
+}
+
+void control_chars(const json& j, const std::string& path, FieldErrors* errors);
+
+// environmentVariables: values never become a line of haproxy.cfg. An ELB_FILE_<X> value is
+// the content of a file ($ENVFILE/ELB_FILE_<X>, a PEM with its line breaks as Edge-LB
+// documents); the others are the environment of the pool's tasks. A value may hold any
+// character an environment value can (all but NUL); names are checked like every key.
+void environment(const json& env, const std::string& path, FieldErrors* errors) {
+  if (!env.is_object()) return control_chars(env, path, errors);
+  for (auto it = env.begin(); it != env.end(); ++it) {
+    const std::string p = path + "." + it.key();
+    if (has_control_char(it.key())) errors->push_back({p, "key must not contain control characters"});
+    if (it.value().is_string()) {
+      if (it.value().get_ref<const std::string&>().find('\0') != std::string::npos)
+        errors->push_back({p, "must not contain a NUL character"});
+    } else {
+      control_chars(it.value(), p, errors);
+    }
+  }
+}
+
 void control_chars(const json& j, const std::string& path, FieldErrors* errors) {
   if (j.is_string()) {
     const std::string& s = j.get_ref<const std::string&>();
-    if (std::any_of(s.begin(), s.end(), [](unsigned char c) { return control_char(c); }))
+    if (has_control_char(s))
       errors->push_back({path, "must not contain control characters (newline, carriage return, tab, ...)"});
   } else if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i) control_chars(j[i], idx(path, i), errors);
   } else if (j.is_object()) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string p = path.empty() ? it.key() : path + "." + it.key();
-      if (std::any_of(it.key().begin(), it.key().end(), [](unsigned char c) { return control_char(c); }))
-        errors->push_back({p, "key must not contain control characters"});
-      control_chars(it.value(), p, errors);
+      if (has_control_char(it.key())) errors->push_back({p, "key must not contain control characters"});
+      if (p == "environmentVariables")
+        environment(it.value(), p, errors);
+      else
+        control_chars(it.value(), p, errors);
     }
   }
 }

@@ -2,7 +2,9 @@
 // strings into HAProxy's configuration language, whose words end at blanks, whose comments
 // start at '#', and which interprets quotes and backslashes. This check rejects, with the JSON
 // path of each problem, whatever the renderer could not write safely:
-//   - control characters (newline, CR, tab, NUL, DEL, ...) in any string of the pool;
+//   - control characters (newline, CR, tab, NUL, DEL, ...) in any string of the pool that
+//     lands in haproxy.cfg: everything but the values of environmentVariables, which become
+//     files (ELB_FILE_<X>: a PEM keeps its line breaks) or task environment (no NUL there);
 //   - frontend and backend names outside HAProxy's proxy-name alphabet [A-Za-z0-9_.:-];
 //   - bind addresses that are not an address or host name ([A-Za-z0-9.:-]);
 //   - a single quote in the values the renderer quotes (hosts, paths, regexes, rewrite

@@ -116,7 +116,8 @@ TEST(Render, HaproxyAcceptsEveryRenderedConfig) {
   cp::CertRequest req;
   req.common_name = "edge.example.com";
   auto kc = cp::self_signed(req);
-  for (const fs::path& p : {dir / "autocert.pem", dir / "secrets/web.pem", dir / "envfiles/ELB_FILE_EXTRA_PEM"})
+  for (const fs::path& p : {dir / "autocert.pem", dir / "secrets/web.pem", dir / "envfiles/ELB_FILE_EXTRA_PEM",
+                            dir / "envfiles/ELB_FILE_HAPROXY_CERT"})
     std::ofstream(p) << kc.cert_pem << kc.key_pem;
   std::ofstream(dir / "getconfig.lua") << kGetConfigLua;
   for (const auto& file : input_pools()) {

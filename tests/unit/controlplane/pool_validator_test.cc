@@ -223,6 +223,15 @@ const Case kCases[] = {
      R"([{"op":"replace","path":"/haproxy/frontends/0/linkBackend/map/0/hostEq","value":"a.example\r"}])",
      {{"haproxy.frontends[0].linkBackend.map[0].hostEq",
        "must not contain control characters (newline, carriage return, tab, ...)"}}},
+    // environmentVariables never become a line of haproxy.cfg: an ELB_FILE_ value is a file
+    // (a PEM keeps its line breaks, see fixture 20), but no environment value holds a NUL and
+    // no name a control character.
+    {"env_value_nul",
+     R"([{"op":"add","path":"/environmentVariables","value":{"ELB_FILE_X":"a\u0000b"}}])",
+     {{"environmentVariables.ELB_FILE_X", "must not contain a NUL character"}}},
+    {"env_name_newline",
+     R"([{"op":"add","path":"/environmentVariables","value":{"A\nB":"x"}}])",
+     {{"environmentVariables.A\nB", "key must not contain control characters"}}},
     {"path_single_quote",
      R"([{"op":"add","path":"/haproxy/frontends/0/linkBackend/map/0/pathBeg","value":"/a' if TRUE"}])",
      {{"haproxy.frontends[0].linkBackend.map[0].pathBeg",
