@@ -46,7 +46,7 @@ std::optional<int> ListenerSet::hold(const std::string& bind, std::string* error
   if (s < 0) return fail(std::strerror(errno));
   const int one = 1;
   setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(s, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(s, 1024) != 0) {
+  if (::bind(s, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(s, backlog_) != 0) {
     const std::string why = std::strerror(errno);
     close(s);
     return fail(why);

@@ -23,6 +23,9 @@ class ListenerSet {
   // when it cannot listen: HAProxy then binds the address itself and reports why.
   std::optional<int> hold(const std::string& bind, std::string* error = nullptr);
   bool holds(const std::string& bind) const { return fds_.count(bind) > 0; }
+  // The backlog of sockets opened from now on (the kernel caps it at net.core.somaxconn;
+  // HAProxy's `backlog` does not change a socket it inherits already listening).
+  void set_backlog(int backlog) { backlog_ = backlog > 0 ? backlog : 4096; }
   // Stops listening for every holder (shutdown) and closes our copy.
   void release(const std::string& bind);
 
@@ -31,6 +34,7 @@ class ListenerSet {
 
  private:
   std::map<std::string, int> fds_;
+  int backlog_ = 4096;
 };
 
 }  // namespace edgelb::haproxy

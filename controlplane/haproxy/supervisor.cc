@@ -91,7 +91,9 @@ Supervisor::Supervisor(SupervisorOptions options)
       pid_path_(run_dir_ + "/master.pid"),
       log_path_(run_dir_ + "/haproxy.log"),
       state_path_(RenderSettings::under(options_.instance_dir).server_state_file),
-      listeners_path_(run_dir_ + "/listeners.json") {}
+      listeners_path_(run_dir_ + "/listeners.json") {
+  listeners_.set_backlog(options_.listen_backlog);
+}
 
 Supervisor::~Supervisor() { stop(); }
 
@@ -222,7 +224,8 @@ void Supervisor::spawn_locked() {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, logfd, 1);
+  // stdout: HAProxy's own log file, or ours when the access log goes to stdout (the journal).
+  if (!options_.stdout_is_ours) posix_spawn_file_actions_adddup2(&actions, logfd, 1);
   posix_spawn_file_actions_adddup2(&actions, logfd, 2);
   for (const auto& [bind, n] : inherited_) {  // an adopted master's listeners are opened again here
     std::string error;

@@ -7,7 +7,8 @@
 //   <dir>/getconfig.lua        the /_haproxy_getconfig service (written at start)
 //   <dir>/run/master.sock      master CLI (mode 600)       <dir>/run/stats.sock  runtime API
 //   <dir>/run/master.pid       the master's PID            <dir>/run/server-state  before reloads
-//   <dir>/run/haproxy.log      HAProxy's stdout/stderr (rotated once at 8 MiB on start)
+//   <dir>/run/haproxy.log      HAProxy's stderr, and stdout unless stdout_is_ours (rotated
+//                              once at 8 MiB on start)
 //
 // - start() validates the config (haproxy -c), writes it and starts HAProxy; or adopts the
 //   master an earlier agent left running in the same directory (an agent restart does not
@@ -54,6 +55,10 @@ struct SupervisorOptions {
   std::chrono::milliseconds restart_backoff_max{5000};
   // On stop()/destruction: stop HAProxy (true), or leave it serving for the next agent (false).
   bool stop_on_exit = true;
+  // HAProxy's standard output is this process's (the access log to stdout); false: run/haproxy.log.
+  bool stdout_is_ours = false;
+  // The listen backlog of the frontend listeners the agent opens (0: the system's somaxconn).
+  int listen_backlog = 0;
 };
 
 enum class HaproxyState { kStopped, kStarting, kRunning, kReloadFailed, kRestarting };

@@ -107,7 +107,16 @@ Fetches fetches_for(PoolProtocol p) {
 std::string frontend_path(size_t index) { return "haproxy.frontends[" + std::to_string(index) + "]"; }
 std::string frontend_address(const cp::Frontend& f) { return f.bind_address.empty() ? "0.0.0.0" : f.bind_address; }
 
-json frontend_data(const cp::Frontend& f, size_t index, const RenderSettings& s) {
+// The access log line of a frontend: HAProxy's httplog/tcplog fields, plus the pool, the
+// server's address (the server is named by its task, server_slots.h) and no empty captures.
+std::string log_format(const std::string& pool, bool http) {
+  const std::string where = log_format_literal(pool) + "/%ft %b/%s %si:%sp ";
+  if (http)
+    return "%ci:%cp [%tr] " + where + "%TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %{+Q}r";
+  return "%ci:%cp [%t] " + where + "%Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+}
+
+json frontend_data(const cp::Frontend& f, size_t index, const std::string& pool, const RenderSettings& s) {
   const std::string p = frontend_path(index);
   json fe;
   fe["name"] = at(p + ".name", [&] { return word(f.name); });
@@ -122,6 +131,7 @@ json frontend_data(const cp::Frontend& f, size_t index, const RenderSettings& s)
   fe["mode"] = cp::haproxy_mode(f.protocol);
   const bool http = f.protocol == PoolProtocol::kHttp || f.protocol == PoolProtocol::kHttps;
   fe["http"] = http;
+  fe["logFormat"] = log_format(pool, http);
   const bool ssl = f.protocol == PoolProtocol::kHttps || f.protocol == PoolProtocol::kTls;
   fe["ssl"] = ssl;
   json certs = json::array();
@@ -356,19 +366,33 @@ json template_data(const cp::PoolModel& pool, int64_t version, const ServerSlots
   if (!slots.fits(pool)) throw std::invalid_argument("server slots were planned for another version of the pool");
   json d;
   d["pool"] = {{"name", pool.name}, {"version", version}};
-  d["global"] = {{"maxconn", settings.maxconn == 0 ? json(false) : json(settings.maxconn)},
+  auto number_or_false = [](uint32_t v) { return v == 0 ? json(false) : json(v); };
+  const TlsDefaults& tls = settings.tls;
+  std::string tls_options = "ssl-min-ver " + word(tls.min_version);
+  if (!tls.session_tickets) tls_options += " no-tls-tickets";
+  d["global"] = {{"maxconn", number_or_false(settings.limits.maxconn)},
                  {"statsSocket", word(settings.stats_socket)},
                  {"serverStateFile", word(settings.server_state_file)},
                  {"hardStopAfter", word(settings.hard_stop_after)},
                  {"configPath", word(settings.config_path)},
-                 {"getconfigLua", word(settings.getconfig_lua)}};
+                 {"getconfigLua", word(settings.getconfig_lua)},
+                 {"log", settings.log_target.empty() ? json(false) : json(settings.log_target)},
+                 {"tls",
+                  {{"minVersion", word(tls.min_version)},
+                   {"ciphers", word(tls.ciphers)},
+                   {"ciphersuites", word(tls.ciphersuites)},
+                   {"sessionTickets", tls.session_tickets},
+                   {"bindOptions", tls_options}}}};
+  d["defaults"] = {{"maxconn", number_or_false(settings.limits.frontend_maxconn)},
+                   {"backlog", number_or_false(settings.limits.backlog)}};
   const std::string stats_address = pool.stats_address.empty() ? "0.0.0.0" : pool.stats_address;
   const uint32_t stats_port = bind_port(pool.stats_port.value_or(9090), "haproxy.stats", settings);
   d["stats"] = {{"address", at("haproxy.stats.bindAddress", [&] { return word(stats_address); })},
                 {"port", stats_port},
                 {"bind", host_port(stats_address, stats_port)}};
   json frontends = json::array(), backends = json::array();
-  for (size_t i = 0; i < pool.frontends.size(); ++i) frontends.push_back(frontend_data(pool.frontends[i], i, settings));
+  for (size_t i = 0; i < pool.frontends.size(); ++i)
+    frontends.push_back(frontend_data(pool.frontends[i], i, pool.name, settings));
   for (size_t i = 0; i < pool.backends.size(); ++i) backends.push_back(backend_data(pool.backends[i], i, slots));
   d["frontends"] = frontends;
   d["backends"] = backends;

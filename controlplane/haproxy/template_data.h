@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "haproxy/process_settings.h"
 #include "haproxy/server_slots.h"
 #include "pool/pool_model.h"
 
@@ -22,15 +23,18 @@ namespace edgelb::haproxy {
 
 // Where one pool instance keeps its files, and its process-wide settings.
 struct RenderSettings {
-  std::string config_path;              // haproxy.cfg (served on /_haproxy_getconfig)
-  std::string stats_socket;             // the runtime API at admin level: the agent's alone (mode 600)
-  std::string server_state_file;        // written before each reload, read by the new worker
-  std::string getconfig_lua;            // kGetConfigLua
-  std::string secrets_dir;              // $SECRETS/<file>
-  std::string envfile_dir;              // $ENVFILE/<name>
-  std::string autocert_path;            // $AUTOCERT (certificate and key, PEM)
-  std::string hard_stop_after = "30s";  // how long old workers may finish their connections
-  uint32_t maxconn = 0;                 // 0: HAProxy derives it from the file-descriptor limit
+  std::string config_path;        // haproxy.cfg (served on /_haproxy_getconfig)
+  std::string stats_socket;       // the runtime API at admin level: the agent's alone (mode 600)
+  std::string server_state_file;  // written before each reload, read by the new worker
+  std::string getconfig_lua;      // kGetConfigLua
+  std::string secrets_dir;        // $SECRETS/<file>
+  std::string envfile_dir;        // $ENVFILE/<name>
+  std::string autocert_path;      // $AUTOCERT (certificate and key, PEM)
+  // How long old workers may finish their connections after a reload (WebSockets, downloads).
+  std::string hard_stop_after = "30m";
+  ConnectionLimits limits;  // fields left 0: no line, HAProxy's own default
+  TlsDefaults tls;          // frontends that terminate TLS
+  std::string log_target;   // the access log's `log` target (log_target()); "" = none
   // Ports given to binds the pool leaves at 0: "haproxy.stats", "haproxy.frontends[<i>]".
   std::map<std::string, uint32_t> allocated_ports;
   // Frontend listeners HAProxy inherits from the agent (haproxy/listeners.h), by bind

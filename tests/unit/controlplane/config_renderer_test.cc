@@ -68,6 +68,9 @@ const std::string kInstanceDir = "/var/lib/edgelb-agent/pools/POOL";
 RenderSettings settings_under(const std::string& dir) {
   auto s = RenderSettings::under(dir);
   s.allocated_ports["haproxy.stats"] = 10090;
+  // What an agent with the default configuration and a 1048576-descriptor limit renders.
+  s.limits = size_limits({}, 1048576);
+  s.log_target = log_target(AccessLogSettings{}, dir + "/run");
   return s;
 }
 

@@ -4,7 +4,11 @@
 //    (closes without answering, answers too late); GETs may be retried on another server;
 //  - rewriteHttp.path turns every row of Edge-LB's documented fromPath/toPath table into the
 //    documented path, query string kept;
-//  - the Location rewrite that goes with it touches redirects to the request's own host only.
+//  - the Location rewrite that goes with it touches redirects to the request's own host only;
+//  - TLS frontends accept TLS 1.2 with ECDHE and AEAD ciphers and TLS 1.3 only, issue no
+//    session tickets, and a pool's bindModifier changes that per frontend;
+//  - Edge-LB's documented certificate in an environment variable is served;
+//  - the connection limits fit the descriptors HAProxy may open.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,9 +18,12 @@
 #include <functional>
 #include <memory>
 
+#include "common/subprocess.h"
+#include "fixtures.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/supervisor.h"
 #include "http_backend.h"
+#include "pool/pool_validator.h"
 
 namespace edgelb::haproxy {
 namespace {
@@ -248,6 +255,153 @@ TEST(L7Rewrite, LocationIsRewrittenOnlyForTheRequestsOwnHost) {
     EXPECT_EQ(reply.status, 302) << location << ": " << reply.head;
     EXPECT_EQ(reply.header("Location"), expected) << "the server redirected to " << location;
   }
+}
+
+// --- 8. TLS defaults ----------------------------------------------------------------------
+
+// A self-signed RSA certificate and its key, PEM, in one file (what HAProxy's `crt` reads).
+std::string rsa_pem(const fs::path& dir) {
+  const auto r =
+      cp::run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=rsa.test", "-days",
+                       "2", "-keyout", (dir / "rsa.key").string(), "-out", (dir / "rsa.crt").string()},
+                      std::chrono::seconds(30));
+  if (r.exit_code != 0) throw std::runtime_error("openssl req: " + r.output);
+  return test::read_file_or_throw((dir / "rsa.crt").string()) + test::read_file_or_throw((dir / "rsa.key").string());
+}
+
+struct Handshake {
+  bool ok = false;
+  std::string protocol, cipher;
+  bool ticket = false;  // the server issued a session ticket
+  std::string output;
+};
+
+// openssl s_client against 127.0.0.1:port with `args` (-tls1_2, -cipher ..., ...).
+Handshake tls_handshake(uint16_t port, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"openssl",     "s_client", "-connect", "127.0.0.1:" + std::to_string(port),
+                                   "-servername", "rsa.test"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = cp::run_command(argv, std::chrono::seconds(10));
+  Handshake h;
+  h.output = r.output;
+  const auto at = r.output.find(", Cipher is ");
+  if (at != std::string::npos) {
+    const auto line = r.output.rfind('\n', at) + 1;
+    h.protocol = r.output.substr(line, at - line);  // "New, TLSv1.2"
+    h.cipher = r.output.substr(at + 12, r.output.find('\n', at) - at - 12);
+    h.protocol = h.protocol.substr(h.protocol.find(", ") + 2);
+  }
+  h.ok = r.exit_code == 0 && !h.cipher.empty() && h.cipher != "(NONE)";
+  h.ticket = r.output.find("TLS session ticket lifetime hint") != std::string::npos;
+  return h;
+}
+
+TEST(L7Tls, OnlyForwardSecretAeadSuitesNoTicketsAndBindModifierChangesThem) {
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  const json https = {
+      {"protocol", "HTTPS"}, {"certificates", {"$SECRETS/rsa.pem"}}, {"linkBackend", {{"defaultBackend", "app"}}}};
+  json legacy = https;  // a pool that still serves an old client, as Edge-LB allows
+  legacy["bindModifier"] = "ciphers ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256";
+  L7Instance in({https, legacy}, {http_backend("app")}, {{service_path(0, 0), {at(echo.port(), "echo")}}},
+                [](RenderSettings&, SupervisorOptions&, const fs::path& dir) {
+                  std::ofstream(dir / "secrets/rsa.pem") << rsa_pem(dir);
+                });
+  // Refused: CBC with SHA-1, RSA key exchange (no forward secrecy), TLS 1.1.
+  for (const std::string cipher : {"AES128-SHA", "ECDHE-RSA-AES128-SHA", "AES128-GCM-SHA256", "AES256-SHA256"}) {
+    const auto h = tls_handshake(in.port(), {"-tls1_2", "-cipher", cipher});
+    EXPECT_FALSE(h.ok) << cipher << " was accepted:\n" << h.output;
+  }
+  EXPECT_FALSE(tls_handshake(in.port(), {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"}).ok) << "TLS 1.1 was accepted";
+  // Accepted: ECDHE with AEAD on TLS 1.2, and TLS 1.3; neither gets a session ticket.
+  for (const std::string cipher :
+       {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384", "ECDHE-RSA-CHACHA20-POLY1305"}) {
+    const auto h = tls_handshake(in.port(), {"-tls1_2", "-cipher", cipher});
+    EXPECT_TRUE(h.ok) << cipher << ":\n" << h.output;
+    EXPECT_EQ(h.cipher, cipher);
+    EXPECT_FALSE(h.ticket) << cipher << ": a session ticket was issued";
+  }
+  const auto v13 = tls_handshake(in.port(), {"-tls1_3"});
+  EXPECT_TRUE(v13.ok) << v13.output;
+  EXPECT_EQ(v13.protocol, "TLSv1.3");
+  // The frontend whose bindModifier asks for more gets it.
+  const auto old_client = tls_handshake(in.port(1), {"-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA"});
+  EXPECT_TRUE(old_client.ok) << old_client.output;
+  EXPECT_NE(in.config().find("ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets"), std::string::npos);
+}
+
+// --- 4. Edge-LB's documented certificate in an environment variable ------------------------
+
+TEST(L7Tls, TheDocumentedEnvironmentVariableCertificateIsAcceptedAndServed) {
+  // Edge-LB's "Environment variables (Insecure)" example, its placeholder PEM replaced by a
+  // real one: the value keeps its line breaks and becomes the file $ENVFILE/ELB_FILE_HAPROXY_CERT.
+  json pool = json::parse(test::read_fixture("edgelb-pools/20-env-certificates.json"));
+  const fs::path tmp = fs::temp_directory_path() / ("edgelb-l7-pem-" + std::to_string(getpid()));
+  fs::create_directories(tmp);
+  const std::string pem = rsa_pem(tmp);
+  fs::remove_all(tmp);
+  pool["environmentVariables"]["ELB_FILE_HAPROXY_CERT"] = pem;
+  const FieldErrors errors = cp::validate_pool(pool);
+  ASSERT_TRUE(errors.empty()) << join(errors);
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  json frontend = pool["haproxy"]["frontends"][0];
+  json backend = http_backend("host-httpd");
+  L7Instance in({frontend}, {backend}, {{service_path(0, 0), {at(echo.port(), "echo")}}},
+                [&](RenderSettings& s, SupervisorOptions&, const fs::path&) {
+                  // Where the agent writes ELB_FILE_ values (PoolInstance::install_files).
+                  fs::create_directories(s.envfile_dir);
+                  std::ofstream(s.envfile_dir + "/ELB_FILE_HAPROXY_CERT")
+                      << pool["environmentVariables"]["ELB_FILE_HAPROXY_CERT"].get<std::string>();
+                });
+  const auto h = tls_handshake(in.port(), {"-tls1_2"});
+  EXPECT_TRUE(h.ok) << h.output;
+  EXPECT_NE(h.output.find("CN = rsa.test"), std::string::npos) << h.output;
+}
+
+// --- 7. Connection limits that fit the descriptors HAProxy may open -----------------------
+
+TEST(L7Limits, DerivedLimitsStartUnderATightDescriptorLimitWhereEdgeLbsFixedOnesDoNot) {
+  // HAProxy under a hard limit of 20000 descriptors, as a systemd unit with LimitNOFILE=20000.
+  const fs::path wrapper = fs::temp_directory_path() / ("edgelb-l7-haproxy-" + std::to_string(getpid()));
+  std::ofstream(wrapper) << "#!/bin/sh\nexec prlimit --nofile=1024:20000 haproxy \"$@\"\n";
+  fs::permissions(wrapper, fs::perms::owner_all);
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  const auto derived = size_limits({}, 20000);
+  EXPECT_EQ(derived.maxconn, (20000u - kFdReserve) / 2);
+  EXPECT_EQ(derived.frontend_maxconn, derived.maxconn);
+  {
+    L7Instance in({http_frontend("app")}, {http_backend("app")}, {{service_path(0, 0), {at(echo.port(), "echo")}}},
+                  [&](RenderSettings& s, SupervisorOptions& o, const fs::path&) {
+                    s.limits = derived;
+                    s.limits.backlog = 300;
+                    o.haproxy_binary = wrapper.string();
+                    o.listen_backlog = 300;
+                  });
+    EXPECT_EQ(test::http_get(in.port()).status, 200);
+    EXPECT_NE(in.config().find("maxconn " + std::to_string(derived.maxconn)), std::string::npos);
+    // The listener the agent opened queues `backlog` connections (ss shows it as Send-Q).
+    const auto ss = cp::run_command({"ss", "-Hltn", "sport = :" + std::to_string(in.port())}, std::chrono::seconds(5));
+    EXPECT_NE(ss.output.find(" 300 "), std::string::npos) << ss.output;
+  }
+  // Edge-LB's fixed maxconn 50000 needs ~100000 descriptors: HAProxy refuses to start, and the
+  // agent says so before trying.
+  ConnectionLimits edge_lb;
+  edge_lb.maxconn = kEdgeLbMaxconn;
+  try {
+    size_limits(edge_lb, 20000);
+    ADD_FAILURE() << "maxconn 50000 accepted under 20000 descriptors";
+  } catch (const LimitsError& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 9872"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(
+      L7Instance({http_frontend("app")}, {http_backend("app")}, {{service_path(0, 0), {at(echo.port(), "echo")}}},
+                 [&](RenderSettings& s, SupervisorOptions& o, const fs::path&) {
+                   s.limits = {kEdgeLbMaxconn, kEdgeLbMaxconn, kEdgeLbMaxconn, 20000};
+                   o.haproxy_binary = wrapper.string();
+                 }),
+      SupervisorError);
+  fs::remove(wrapper);
+  // Without a tight limit the derived value is Edge-LB's own.
+  EXPECT_EQ(size_limits({}, 1048576).maxconn, kEdgeLbMaxconn);
 }
 
 }  // namespace
