@@ -40,8 +40,13 @@ Agent::Agent(AgentConfig config)
     : config_(std::move(config)),
       node_{config_.node_name, config_.roles, config_.attributes},
       cache_(config_.state_dir),
-      planner_(config_.node_address) {
+      planner_(config_.node_address),
+      limits_(haproxy::size_limits(config_.haproxy_limits, haproxy::inherited_fd_limit())) {
   if (!config_.secret_key_file.empty()) secrets_.emplace(SecretBox::from_file(config_.secret_key_file));
+  log("HAProxy limits per pool instance: maxconn " + std::to_string(limits_.maxconn) + ", frontend maxconn " +
+      std::to_string(limits_.frontend_maxconn) + ", backlog " + std::to_string(limits_.backlog) + " (" +
+      std::to_string(limits_.fd_limit) + " file descriptors allowed; " +
+      (config_.haproxy_limits.maxconn ? "maxconn as configured" : "maxconn derived from them") + ")");
 }
 
 Agent::~Agent() {
@@ -62,6 +67,9 @@ InstanceOptions Agent::instance_options() const {
   o.drain_timeout = config_.drain_timeout;
   o.hard_stop_after = config_.hard_stop_after;
   o.stop_on_exit = config_.stop_haproxy_on_exit;
+  o.limits = limits_;
+  o.tls = config_.tls;
+  o.access_log = config_.access_log;
   return o;
 }
 

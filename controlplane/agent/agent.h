@@ -43,11 +43,14 @@ namespace edgelb::cp {
 
 class Agent {
  public:
-  explicit Agent(AgentConfig config);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
 
+  // Throws haproxy::LimitsError when haproxy.maxconn cannot fit the file-descriptor limit
+  // HAProxy inherits (the message says what to change), std::runtime_error for a secret key
+  // file it cannot read.
+  explicit Agent(AgentConfig config);
   // Serves the cached pools at once, then reconciles until stop(). Throws std::runtime_error
   // for configuration it cannot use (secret key file, metrics address).
   void run();
@@ -111,6 +114,7 @@ class Agent {
   std::map<std::string, std::unique_ptr<InstanceClaim>> claims_;
   std::set<std::string> needs_endpoints_;  // served pools whose endpoints were not fetched yet
   FastPathPlanner planner_;
+  const haproxy::ConnectionLimits limits_;  // config_.haproxy_limits sized to the fd limit
   FastPathPlan plan_;
   std::map<std::string, std::pair<int64_t, PoolModel>> models_;  // pool -> (version, model)
   std::unique_ptr<HealthChecker> health_;

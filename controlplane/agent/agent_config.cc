@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -94,10 +95,64 @@ AgentConfig AgentConfig::from_yaml(const std::string& text, const std::string& o
 
   const YAML::Node hp = root["haproxy"];
   r.only(hp, "haproxy",
-         {"binary", "min_reload_interval_ms", "hard_stop_after", "drain_timeout_ms", "port_range", "stop_on_exit"});
+         {"binary", "min_reload_interval_ms", "hard_stop_after", "drain_timeout_ms", "port_range", "stop_on_exit",
+          "maxconn", "frontend_maxconn", "backlog", "tls", "access_log"});
   r.get(hp, "binary", "haproxy", &c.haproxy_binary);
   r.millis(hp, "min_reload_interval_ms", "haproxy", &c.min_reload_interval);
   r.get(hp, "hard_stop_after", "haproxy", &c.hard_stop_after);
+  static const std::regex kTime("[0-9]+(us|ms|s|m|h|d)?");
+  if (!std::regex_match(c.hard_stop_after, kTime))
+    r.fail("haproxy.hard_stop_after",
+           "must be an HAProxy time (a number with us, ms, s, m, h or d), got \"" + c.hard_stop_after + "\"");
+  r.get(hp, "maxconn", "haproxy", &c.haproxy_limits.maxconn);
+  r.get(hp, "frontend_maxconn", "haproxy", &c.haproxy_limits.frontend_maxconn);
+  r.get(hp, "backlog", "haproxy", &c.haproxy_limits.backlog);
+  const YAML::Node absent(YAML::NodeType::Undefined);
+  const YAML::Node tls = hp && hp.IsMap() ? hp["tls"] : absent;
+  r.only(tls, "haproxy.tls", {"min_version", "ciphers", "ciphersuites", "session_tickets"});
+  r.get(tls, "min_version", "haproxy.tls", &c.tls.min_version);
+  r.get(tls, "ciphers", "haproxy.tls", &c.tls.ciphers);
+  r.get(tls, "ciphersuites", "haproxy.tls", &c.tls.ciphersuites);
+  r.get(tls, "session_tickets", "haproxy.tls", &c.tls.session_tickets);
+  if (c.tls.min_version != "TLSv1.2" && c.tls.min_version != "TLSv1.3")
+    r.fail("haproxy.tls.min_version", "must be TLSv1.2 or TLSv1.3, got \"" + c.tls.min_version + "\"");
+  static const std::regex kCipherList("[A-Za-z0-9_:+!@=.-]+");
+  if (!std::regex_match(c.tls.ciphers, kCipherList))
+    r.fail("haproxy.tls.ciphers", "must be an OpenSSL cipher list (no spaces)");
+  if (!std::regex_match(c.tls.ciphersuites, kCipherList))
+    r.fail("haproxy.tls.ciphersuites", "must be a TLS 1.3 suite list (no spaces)");
+  const YAML::Node log = hp && hp.IsMap() ? hp["access_log"] : absent;
+  r.only(log, "haproxy.access_log", {"target", "file", "max_size_mb", "keep", "address", "facility"});
+  std::string target = haproxy::access_log_kind_name(c.access_log.kind);
+  r.get(log, "target", "haproxy.access_log", &target);
+  try {
+    c.access_log.kind = haproxy::parse_access_log_kind(target);
+  } catch (const std::invalid_argument& e) {
+    r.fail("haproxy.access_log.target", e.what());
+  }
+  r.get(log, "file", "haproxy.access_log", &c.access_log.file);
+  if (!c.access_log.file.empty() &&
+      (c.access_log.file.front() != '/' || c.access_log.file.find("{pool}") == std::string::npos))
+    r.fail("haproxy.access_log.file",
+           "must be an absolute path with \"{pool}\" in it (each pool instance writes its own file), got \"" +
+               c.access_log.file + "\"");
+  uint64_t max_mb = c.access_log.max_bytes >> 20;
+  r.get(log, "max_size_mb", "haproxy.access_log", &max_mb);
+  if (max_mb == 0) r.fail("haproxy.access_log.max_size_mb", "must be at least 1");
+  c.access_log.max_bytes = max_mb << 20;
+  r.get(log, "keep", "haproxy.access_log", &c.access_log.keep);
+  r.get(log, "address", "haproxy.access_log", &c.access_log.syslog_address);
+  r.get(log, "facility", "haproxy.access_log", &c.access_log.facility);
+  static const std::regex kFacility(
+      "kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|auth2|ftp|ntp|audit|alert|"
+      "cron2|local[0-7]");
+  if (!std::regex_match(c.access_log.facility, kFacility))
+    r.fail("haproxy.access_log.facility",
+           "must be a syslog facility (local0 .. local7, daemon, ...), got \"" + c.access_log.facility + "\"");
+  static const std::regex kAddress("/[^ ]*|[A-Za-z0-9.:\\[\\]-]+:[0-9]+");
+  if (!std::regex_match(c.access_log.syslog_address, kAddress))
+    r.fail("haproxy.access_log.address",
+           "must be a unix socket path (/dev/log) or host:port (UDP), got \"" + c.access_log.syslog_address + "\"");
   r.millis(hp, "drain_timeout_ms", "haproxy", &c.drain_timeout);
   r.get(hp, "stop_on_exit", "haproxy", &c.stop_haproxy_on_exit);
   if (hp && hp["port_range"]) {

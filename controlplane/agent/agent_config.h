@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/client.h"
+#include "haproxy/process_settings.h"
 
 namespace edgelb::cp {
 
@@ -35,10 +36,13 @@ struct AgentConfig {
   // haproxy: the lbmgr.
   std::string haproxy_binary = "haproxy";
   std::chrono::milliseconds min_reload_interval{500};          // reloads at most this often (coalesced)
-  std::string hard_stop_after = "30s";                         // old workers' grace after a reload
+  std::string hard_stop_after = "30m";                         // old workers' grace after a reload
   std::chrono::milliseconds drain_timeout{10000};              // removed servers drain this long, then maint
   uint32_t port_range_first = 10000, port_range_last = 10999;  // for bindPort 0
   bool stop_haproxy_on_exit = true;                            // false: HAProxy keeps serving across agent restarts
+  haproxy::ConnectionLimits haproxy_limits;  // maxconn, frontend_maxconn, backlog; 0 = derived at start
+  haproxy::TlsDefaults tls;                  // frontends that terminate TLS
+  haproxy::AccessLogSettings access_log;     // where every instance's access log goes
 
   std::string metrics_listen;  // host:port for Prometheus /metrics; "" = off
 

@@ -64,6 +64,9 @@ std::string PoolInstance::structure_key(const PoolInputs& in, const std::map<std
 std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup) {
   auto settings = haproxy::RenderSettings::under(dir_);
   settings.hard_stop_after = options_.hard_stop_after;
+  settings.limits = options_.limits;
+  settings.tls = options_.tls;
+  settings.log_target = haproxy::log_target(options_.access_log, dir_ + "/run");
   settings.allocated_ports = r.ports;
   if (sup) settings.inherited_fds = sup->inherited_binds(binds(r));
   const auto t0 = Clock::now();
@@ -103,10 +106,18 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     Running r{*inputs_, PoolModel::from_json(inputs_->config), ports_, key};
     install_files(r.inputs);
     auto slots = haproxy::ServerSlots::plan(r.model, endpoints_);
+    if (options_.access_log.kind == haproxy::AccessLogSettings::Kind::kFile && !access_log_) {
+      fs::create_directories(dir_ + "/run");
+      access_log_ =
+          std::make_unique<haproxy::AccessLogWriter>(haproxy::access_log_socket(dir_ + "/run"), access_log_file(),
+                                                     options_.access_log.max_bytes, options_.access_log.keep);
+    }
     haproxy::SupervisorOptions o;
     o.haproxy_binary = options_.haproxy_binary;
     o.instance_dir = dir_;
     o.stop_on_exit = options_.stop_on_exit;
+    o.stdout_is_ours = options_.access_log.kind == haproxy::AccessLogSettings::Kind::kStdout;
+    o.listen_backlog = static_cast<int>(std::min<uint32_t>(options_.limits.backlog, 65535));
     auto sup = std::make_unique<haproxy::Supervisor>(o);
     const std::string text = render(r, slots, sup.get());
     sup->start(text);
@@ -255,6 +266,16 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
   auto drain = finish_drains(now);
   if (drain && (!wake || *drain < *wake)) wake = drain;
   return wake;
+}
+
+std::string PoolInstance::access_log_file() const {
+  if (options_.access_log.kind != haproxy::AccessLogSettings::Kind::kFile) return "";
+  std::string file = options_.access_log.file;
+  if (file.empty()) return dir_ + "/access.log";
+  const std::string pool = inputs_ ? inputs_->name : fs::path(dir_).filename().string();
+  for (size_t at; (at = file.find("{pool}")) != std::string::npos;) file.replace(at, 6, pool);
+  fs::create_directories(fs::path(file).parent_path());
+  return file;
 }
 
 void PoolInstance::stop_haproxy() {

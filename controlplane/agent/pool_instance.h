@@ -24,6 +24,8 @@
 #include "agent/agent_metrics.h"
 #include "agent/config_writer.h"
 #include "agent/pool_inputs.h"
+#include "haproxy/access_log.h"
+#include "haproxy/process_settings.h"
 #include "haproxy/server_slots.h"
 #include "haproxy/supervisor.h"
 #include "pool/pool_model.h"
@@ -34,8 +36,11 @@ struct InstanceOptions {
   std::string haproxy_binary = "haproxy";
   std::chrono::milliseconds min_reload_interval{500};
   std::chrono::milliseconds drain_timeout{10000};
-  std::string hard_stop_after = "30s";
+  std::string hard_stop_after = "30m";
   bool stop_on_exit = true;
+  haproxy::ConnectionLimits limits;  // sized (size_limits()); 0s leave HAProxy's defaults
+  haproxy::TlsDefaults tls;
+  haproxy::AccessLogSettings access_log;
 };
 
 class PoolInstance {
@@ -76,6 +81,8 @@ class PoolInstance {
   void stop_haproxy();
   std::optional<haproxy::SupervisorStatus> haproxy_status() const;
   const std::string& dir() const { return dir_; }
+  // The access log file this instance writes (AccessLogSettings::Kind::kFile), or "".
+  std::string access_log_file() const;
 
  private:
   struct Running {
@@ -108,6 +115,7 @@ class PoolInstance {
   uint64_t revision_ = 0;
   std::optional<Clock::time_point> pending_event_;
 
+  std::unique_ptr<haproxy::AccessLogWriter> access_log_;  // AccessLogSettings::Kind::kFile
   std::unique_ptr<haproxy::Supervisor> supervisor_;
   std::unique_ptr<ConfigWriter> writer_;  // membership rewrites of haproxy.cfg, off the loop
   std::optional<Running> running_;

@@ -15,10 +15,26 @@ zookeeper: {connect: "127.0.0.1:2181", root: /lb, digest_file: /etc/d, session_t
 apiserver: {address: "127.0.0.1:7443", certs_dir: /etc/certs}
 secret_key_file: /etc/k
 state_dir: /var/lib/x
-haproxy: {binary: /usr/sbin/haproxy, min_reload_interval_ms: 250, hard_stop_after: 10s, drain_timeout_ms: 500,
-          port_range: [20000, 20010], stop_on_exit: false}
+haproxy: {binary: /usr/sbin/haproxy, min_reload_interval_ms: 250, hard_stop_after: 10m, drain_timeout_ms: 500,
+          port_range: [20000, 20010], stop_on_exit: false, maxconn: 20000, frontend_maxconn: 5000, backlog: 1024,
+          tls: {min_version: TLSv1.3, ciphers: "ECDHE-RSA-AES128-GCM-SHA256", ciphersuites: TLS_AES_128_GCM_SHA256,
+                session_tickets: true},
+          access_log: {target: file, file: "/var/log/edgelb/{pool}.log", max_size_mb: 10, keep: 3, facility: local3}}
 metrics: {listen: "127.0.0.1:9102"}
 )");
+  EXPECT_EQ(c.hard_stop_after, "10m");
+  EXPECT_EQ(c.haproxy_limits.maxconn, 20000u);
+  EXPECT_EQ(c.haproxy_limits.frontend_maxconn, 5000u);
+  EXPECT_EQ(c.haproxy_limits.backlog, 1024u);
+  EXPECT_EQ(c.tls.min_version, "TLSv1.3");
+  EXPECT_EQ(c.tls.ciphers, "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_EQ(c.tls.ciphersuites, "TLS_AES_128_GCM_SHA256");
+  EXPECT_TRUE(c.tls.session_tickets);
+  EXPECT_EQ(c.access_log.kind, haproxy::AccessLogSettings::Kind::kFile);
+  EXPECT_EQ(c.access_log.file, "/var/log/edgelb/{pool}.log");
+  EXPECT_EQ(c.access_log.max_bytes, 10u << 20);
+  EXPECT_EQ(c.access_log.keep, 3u);
+  EXPECT_EQ(c.access_log.facility, "local3");
   EXPECT_EQ(c.node_name, "lb-1");
   EXPECT_EQ(c.roles, (std::vector<std::string>{"slave_public", "*"}));
   EXPECT_EQ(c.attributes.at("rack"), "r1");
@@ -47,6 +63,36 @@ TEST(AgentConfig, RefusesWhatItCannotUseWithTheKey) {
             "agent.yaml: haproxy.port_range: must be [first, last] within 1..65535");
   EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {min_reload_interval_ms: soon}\n"),
             "agent.yaml: haproxy.min_reload_interval_ms: has the wrong type");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {hard_stop_after: 5 minutes}\n"),
+            "agent.yaml: haproxy.hard_stop_after: must be an HAProxy time (a number with us, ms, s, m, h or d), got "
+            "\"5 minutes\"");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {tls: {min_version: TLSv1.1}}\n"),
+            "agent.yaml: haproxy.tls.min_version: must be TLSv1.2 or TLSv1.3, got \"TLSv1.1\"");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {tls: {ciphers: \"A B\"}}\n"),
+            "agent.yaml: haproxy.tls.ciphers: must be an OpenSSL cipher list (no spaces)");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {access_log: {target: kafka}}\n"),
+            "agent.yaml: haproxy.access_log.target: must be one of file, syslog, stdout, none, got \"kafka\"");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {access_log: {file: /var/log/one.log}}\n"),
+            "agent.yaml: haproxy.access_log.file: must be an absolute path with \"{pool}\" in it (each pool "
+            "instance writes its own file), got \"/var/log/one.log\"");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {access_log: {target: syslog, facility: local9}}\n"),
+            "agent.yaml: haproxy.access_log.facility: must be a syslog facility (local0 .. local7, daemon, ...), got "
+            "\"local9\"");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {access_log: {target: syslog, address: \"log host\"}}\n"),
+            "agent.yaml: haproxy.access_log.address: must be a unix socket path (/dev/log) or host:port (UDP), got "
+            "\"log host\"");
+  EXPECT_EQ(error("zookeeper: {connect: a}\nhaproxy: {tls: [x]}\n"), "agent.yaml: haproxy.tls: must be a mapping");
+}
+
+TEST(AgentConfig, DefaultsAreTheDocumentedOnes) {
+  auto c = AgentConfig::from_yaml("zookeeper: {connect: a}\n");
+  EXPECT_EQ(c.hard_stop_after, "30m");
+  EXPECT_EQ(c.haproxy_limits.maxconn, 0u);  // derived when the agent starts
+  EXPECT_EQ(c.tls, haproxy::TlsDefaults{});
+  EXPECT_FALSE(c.tls.session_tickets);
+  EXPECT_EQ(c.access_log.kind, haproxy::AccessLogSettings::Kind::kFile);
+  EXPECT_EQ(c.access_log.file, "");
+  EXPECT_EQ(c.access_log.max_bytes, 100u << 20);
 }
 
 NodeIdentity node(std::string name, std::map<std::string, std::string> attrs = {}) {

@@ -8,18 +8,25 @@
 //  - TLS frontends accept TLS 1.2 with ECDHE and AEAD ciphers and TLS 1.3 only, issue no
 //    session tickets, and a pool's bindModifier changes that per frontend;
 //  - Edge-LB's documented certificate in an environment variable is served;
-//  - the connection limits fit the descriptors HAProxy may open.
+//  - the connection limits fit the descriptors HAProxy may open;
+//  - every request is logged, naming the pool, frontend, backend and server (the task), in a
+//    file that rotates by size; connections that send nothing are not.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <thread>
 
 #include "common/subprocess.h"
 #include "fixtures.h"
+#include "haproxy/access_log.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/supervisor.h"
 #include "http_backend.h"
@@ -402,6 +409,75 @@ TEST(L7Limits, DerivedLimitsStartUnderATightDescriptorLimitWhereEdgeLbsFixedOnes
   fs::remove(wrapper);
   // Without a tight limit the derived value is Edge-LB's own.
   EXPECT_EQ(size_limits({}, 1048576).maxconn, kEdgeLbMaxconn);
+}
+
+// --- 5. Access logs ------------------------------------------------------------------------
+
+std::vector<std::string> lines_of(const fs::path& file) {
+  std::vector<std::string> out;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+template <typename F>
+bool eventually(F&& f, std::chrono::milliseconds limit = 5s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return f();
+}
+
+TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates) {
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  std::unique_ptr<AccessLogWriter> writer;
+  fs::path log;
+  L7Instance in({http_frontend("app")}, {http_backend("app")},
+                {{service_path(0, 0), {at(echo.port(), "nginx.1f2e3d4c-5b6a-11ee-8c99-0242ac120002")}}},
+                [&](RenderSettings& s, SupervisorOptions&, const fs::path& dir) {
+                  s.log_target = log_target(AccessLogSettings{}, (dir / "run").string());
+                  log = dir / "access.log";
+                  writer = std::make_unique<AccessLogWriter>(access_log_socket((dir / "run").string()), log.string(),
+                                                             3000, 5);
+                });
+  const auto reply = test::http_request(in.port(), "POST", "/orders?id=7", "shop.test", "x=1");
+  ASSERT_EQ(reply.status, 200);
+  ASSERT_TRUE(eventually([&] { return writer->lines() == 1; }));
+  const auto first = lines_of(log);
+  ASSERT_EQ(first.size(), 1u);
+  const std::string& line = first[0];
+  const std::string frontend = "frontend_127.0.0.1_" + std::to_string(in.port());
+  for (const std::string& part :
+       std::vector<std::string>{"l7/" + frontend + " ", " app/", "127.0.0.1:" + std::to_string(echo.port()) + " ",
+                                " 200 ", "\"POST /orders?id=7 HTTP/1.1\""})
+    EXPECT_NE(line.find(part), std::string::npos) << "no \"" << part << "\" in: " << line;
+  // A connection that sends nothing is not logged (option dontlognull).
+  {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(in.port());
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    close(fd);
+  }
+  // Enough requests to rotate the 3000-byte file a few times: no line is lost or doubled.
+  for (int i = 0; i < 39; ++i) ASSERT_EQ(test::http_get(in.port(), "/r" + std::to_string(i)).status, 200);
+  ASSERT_TRUE(eventually([&] { return writer->lines() >= 40; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(writer->lines(), 40u);
+  EXPECT_GE(writer->rotations(), 2u);
+  size_t total = 0;
+  for (const std::string suffix : {"", ".1", ".2", ".3", ".4", ".5"}) {
+    const fs::path f = log.string() + suffix;
+    if (!fs::exists(f)) continue;
+    EXPECT_LE(fs::file_size(f), 3000u) << f;
+    total += lines_of(f).size();
+  }
+  EXPECT_EQ(total, 40u);
+  EXPECT_EQ(writer->write_errors(), 0u);
 }
 
 }  // namespace
