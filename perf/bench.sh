@@ -15,6 +15,9 @@
 #   apiserver create/update latency p50/p99 and throughput through edgelb-apiserver (mutual TLS)
 #   mesos     mesos-listener: events decoded/s, memory per task, sim event -> Watch latency (10k tasks)
 #             on a local ZooKeeper; ListPools with 1000 pools
+#   haproxy-membership  HAProxy's servers changed at runtime two ways, on one HAProxy binary:
+#             fixed slots vs dynamic servers named by task (add/del server): time per change,
+#             memory, servers in maintenance, reloads to grow a backend
 #   agent     edgelb-agent + HAProxy: Mesos event -> server live (100 apps x 10 tasks), reloads per
 #             membership change, pool update -> live, memory; rendering 100 backends x 50 servers
 #   appliance the whole appliance in namespaces (dataplane + TAP, ZooKeeper, sim, apiserver, agent,
@@ -86,6 +89,12 @@ case "$scenario" in
       --tasks "${BENCH_TASKS:-10000}" --out "$results/mesos.json" --md "$results/mesos.md"
     finish "$results/mesos.json" "$results/mesos.md"
     ;;
+  haproxy-membership)
+    bash deploy/install-packages.sh > /dev/null
+    /usr/bin/python3 perf/haproxy_membership.py --out "$results/haproxy-membership.json" \
+      --md "$results/haproxy-membership.md"
+    finish "$results/haproxy-membership.json" "$results/haproxy-membership.md"
+    ;;
   agent)
     build edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-agent edgelb-agent-render-bench
     /usr/bin/python3 perf/agent_bench.py --samples "${BENCH_SAMPLES:-300}" \
@@ -100,7 +109,7 @@ case "$scenario" in
     finish "$results/appliance.json" "$results/appliance.md"
     ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|agent|appliance" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance" >&2
     exit 2
     ;;
 esac

@@ -11,6 +11,7 @@
 #include "common/json_access.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/runtime_api.h"
+#include "haproxy/template_data.h"
 
 namespace edgelb::cp {
 namespace fs = std::filesystem;
@@ -18,6 +19,13 @@ namespace fs = std::filesystem;
 namespace {
 constexpr auto kStartRetry = std::chrono::seconds(5);
 constexpr auto kEndpointsRetry = std::chrono::seconds(1);
+constexpr auto kDeleteRetry = std::chrono::seconds(1);  // a drained dynamic server still has connections
+
+std::string join_names(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
 
 // What endpoints depend on: each backend's name and services[] selectors, in order.
 nlohmann::json selectors_of(const nlohmann::json& config) {
@@ -176,11 +184,22 @@ void PoolInstance::runtime_changes(Clock::time_point now) {
     return;
   }
   std::vector<std::string> commands;
+  std::set<std::string> added_to;  // backends that get a new dynamic server
   for (const auto& c : changes) {
     const auto& g = slots_.groups()[c.group];
-    const auto& spec = running_->model.backends[g.backend].services[g.service];
-    auto more = haproxy::slot_commands(g.backend_name, haproxy::slot_name(g, c.slot), c.before, c.after,
-                                       spec.check_enabled.value_or(true));
+    const auto& backend = running_->model.backends[g.backend];
+    const auto& spec = backend.services[g.service];
+    std::vector<std::string> more;
+    if (g.dynamic) {
+      const std::string options =
+          haproxy::server_options(backend, spec, "", haproxy::service_path(g.backend, g.service));
+      more = haproxy::slot_commands(g.backend_name, c.after.server ? c.after.name : c.before.name, c.before, c.after,
+                                    spec.check_enabled.value_or(true), &options);
+      if (c.after.server && !c.before.server) added_to.insert(g.backend_name);
+    } else {
+      more = haproxy::slot_commands(g.backend_name, haproxy::slot_name(g, c.slot), c.before, c.after,
+                                    spec.check_enabled.value_or(true));
+    }
     commands.insert(commands.end(), more.begin(), more.end());
     const auto id = std::make_pair(c.group, c.slot);
     if (c.after.draining && !c.before.draining) draining_since_[id] = now;
@@ -192,6 +211,14 @@ void PoolInstance::runtime_changes(Clock::time_point now) {
     if (c.after.server && !c.after.draining && !ip_literal(c.after.server->address)) needs_reload = true;
   auto res = supervisor_->runtime(commands);
   runtime_commands_ += commands.size();
+  if (!res.ok && res.errors.find("dynamic server") != std::string::npos) {
+    // HAProxy would not add a server (an endpoint.miscStr option `add server` does not take):
+    // those backends use fixed slots from now on.
+    for (const auto& backend : added_to) slots_.use_slots_for(backend);
+    std::fprintf(stderr,
+                 "edgelb-agent: pool %s: HAProxy refused a runtime server (%s); backend(s) %s use server slots\n",
+                 inputs_->name.c_str(), res.errors.c_str(), join_names(added_to).c_str());
+  }
   if (!res.ok || needs_reload) {
     // HAProxy and the slots disagree: a reload puts the whole state in place.
     reload(now);
@@ -209,6 +236,7 @@ void PoolInstance::rewrite_config() {
 std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock::time_point now) {
   std::optional<Clock::time_point> next;
   std::vector<std::string> commands;
+  bool released = false;
   for (auto it = draining_since_.begin(); it != draining_since_.end();) {
     const auto due = it->second + options_.drain_timeout;
     if (due > now) {
@@ -218,8 +246,24 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock
     }
     const auto [group, slot] = it->first;
     const haproxy::Slot before = slots_.groups()[group].slots[slot];
-    if (slots_.release(group, slot)) {
-      const auto& g = slots_.groups()[group];
+    const auto& g = slots_.groups()[group];
+    if (g.dynamic && before.server && before.draining) {
+      // Maintenance, then deleted. HAProxy refuses the delete while connections (active or
+      // idle) remain: the server stays, in maintenance, and the delete is tried again.
+      const std::string name = before.name, backend = g.backend_name;
+      auto more = haproxy::slot_commands(backend, name, before, haproxy::Slot{}, true);
+      more.push_back(haproxy::del_server_command(backend, name));
+      const auto r = supervisor_->runtime(more);
+      runtime_commands_ += more.size();
+      if (!r.ok && r.errors.find("No such server") == std::string::npos) {
+        it->second = now - options_.drain_timeout + kDeleteRetry;
+        if (!next || now + kDeleteRetry < *next) next = now + kDeleteRetry;
+        ++it;
+        continue;
+      }
+      slots_.release(group, slot);
+      released = true;
+    } else if (slots_.release(group, slot)) {
       auto more = haproxy::slot_commands(g.backend_name, haproxy::slot_name(g, slot), before, haproxy::Slot{}, true);
       commands.insert(commands.end(), more.begin(), more.end());
     }
@@ -228,8 +272,8 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::finish_drains(Clock
   if (!commands.empty()) {
     supervisor_->runtime(commands);
     runtime_commands_ += commands.size();
-    rewrite_config();
   }
+  if (!commands.empty() || released) rewrite_config();
   return next;
 }
 

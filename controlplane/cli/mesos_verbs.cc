@@ -5,8 +5,14 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
+#include <map>
+#include <tuple>
 
+#include "api/proto/edgelb.grpc.pb.h"
 #include "api/proto/mesos_listener.grpc.pb.h"
+#include "haproxy/server_slots.h"
+#include "pool/pool_document.h"
+#include "pool/pool_model.h"
 
 namespace edgelb::cli {
 namespace {
@@ -84,6 +90,31 @@ int run_tasks(const MesosVerbs& v, const Connection& conn, bool json_out) {
   return report(s);
 }
 
+// The HAProxy server name each task endpoint of `pool_json`'s backends gets (server_slots.h):
+// its task's, in a dynamic backend; "slot" where the backend uses fixed slots (which one is
+// the agent's choice). Keyed by (path, address, port).
+std::map<std::tuple<std::string, std::string, uint32_t>, std::string> server_names(const nlohmann::json& pool_json,
+                                                                                   const pb::EndpointsResponse& r) {
+  std::map<std::tuple<std::string, std::string, uint32_t>, std::string> out;
+  cp::PoolModel model;
+  try {
+    model = cp::PoolModel::from_json(pool_json);
+  } catch (const std::exception&) {
+    return out;  // not a pool the agent could serve: no names to show
+  }
+  haproxy::EndpointsByService eps;
+  for (const auto& se : r.services())
+    for (const auto& e : se.endpoints())
+      if (e.ready()) eps[se.path()].push_back({e.address(), e.port(), e.ipv6(), e.task_id(), true});
+  const auto slots = haproxy::ServerSlots::plan(model, eps);
+  for (const auto& g : slots.groups())
+    for (size_t k = 0; k < g.slots.size(); ++k)
+      if (g.slots[k].server)
+        out[{haproxy::service_path(g.backend, g.service), g.slots[k].server->address, g.slots[k].server->port}] =
+            g.dynamic ? haproxy::slot_name(g, k) : "slot";
+  return out;
+}
+
 int run_endpoints(const MesosVerbs& v, const Connection& conn, bool json_out) {
   auto stub = pb::MesosListener::NewStub(cp::api_channel(conn));
   pb::EndpointsRequest req;
@@ -99,13 +130,29 @@ int run_endpoints(const MesosVerbs& v, const Connection& conn, bool json_out) {
     if (json_out) {
       print_json(r);
     } else {
+      // The pool the endpoints were selected for, to name the servers as the agent does.
+      nlohmann::json pool_json;
+      if (!v.file.empty()) {
+        FieldErrors errors;
+        if (auto doc = cp::load_document_file(v.file, errors)) pool_json = *doc;
+      } else {
+        pb::GetPoolRequest get;
+        get.set_name(v.pool);
+        pb::Pool stored;
+        auto pool_ctx = cp::api_context(conn);
+        if (pb::EdgeLB::NewStub(cp::api_channel(conn))->GetPool(pool_ctx.get(), get, &stored).ok())
+          pool_json = nlohmann::json::parse(stored.config_json(), nullptr, false);
+      }
+      const auto names = server_names(pool_json, r);
       std::vector<std::vector<std::string>> rows;
       for (const auto& se : r.services())
-        for (const auto& e : se.endpoints())
+        for (const auto& e : se.endpoints()) {
+          auto name = names.find({se.path(), e.address(), e.port()});
           rows.push_back({se.backend().empty() ? "-" : se.backend(), e.ipv6() ? "[" + e.address() + "]" : e.address(),
                           std::to_string(e.port()), e.protocol(), e.type(), e.task_id().empty() ? "-" : e.task_id(),
-                          e.ready() ? "yes" : "no"});
-      print_table({"BACKEND", "ADDRESS", "PORT", "PROTO", "TYPE", "TASK", "READY"}, rows);
+                          e.ready() ? "yes" : "no", name == names.end() ? "-" : name->second});
+        }
+      print_table({"BACKEND", "ADDRESS", "PORT", "PROTO", "TYPE", "TASK", "READY", "SERVER"}, rows);
       if (!r.status().subscribed()) print_status(r.status());
     }
   }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "haproxy/cli_socket.h"
+#include "haproxy/haproxy_words.h"
 
 namespace edgelb::haproxy {
 namespace {
@@ -11,13 +12,14 @@ namespace {
 // Answers of `set server` that are not refusals.
 bool benign(const std::string& line) {
   return line.empty() || line.find("IP changed from") == 0 || line.find("no need to change") != std::string::npos ||
-         line.find("port changed from") != std::string::npos;
+         line.find("port changed from") != std::string::npos || line == "New server registered." ||
+         line == "Server deleted.";
 }
 
 }  // namespace
 
 std::vector<std::string> slot_commands(const std::string& backend, const std::string& server, const Slot& before,
-                                       const Slot& after, bool health_checked) {
+                                       const Slot& after, bool health_checked, const std::string* add_options) {
   const std::string target = "set server " + backend + "/" + server + " ";
   std::vector<std::string> out;
   const bool had = before.server && !before.draining;
@@ -26,6 +28,16 @@ std::vector<std::string> slot_commands(const std::string& backend, const std::st
     if (health_checked) out.push_back(target + "health up");
     out.push_back(target + "state ready");
   };
+  if (has && add_options && !before.server) {
+    // A new dynamic server: created in maintenance, its checks off until enabled.
+    std::string add =
+        "add server " + backend + "/" + server + " " + host_port(after.server->address, after.server->port);
+    if (!add_options->empty()) add += " " + *add_options;
+    out.push_back(add);
+    if (health_checked) out.push_back("enable health " + backend + "/" + server);
+    if (after.server->ready) ready();
+    return out;
+  }
   if (has) {
     const bool moved = !before.server || !before.server->same_server(*after.server);
     if (moved) out.push_back(target + "addr " + after.server->address + " port " + std::to_string(after.server->port));
@@ -42,6 +54,10 @@ std::vector<std::string> slot_commands(const std::string& backend, const std::st
     out.push_back(target + "state maint");
   }
   return out;
+}
+
+std::string del_server_command(const std::string& backend, const std::string& server) {
+  return "del server " + backend + "/" + server;
 }
 
 std::vector<ServerState> parse_servers_state(const std::string& text) {

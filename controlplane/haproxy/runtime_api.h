@@ -1,10 +1,13 @@
 // HAProxy's runtime API (the worker's stats socket at admin level): membership changes
 // without a reload. A slot (server_slots.h) moves between states with these commands:
 //   free -> serving:      set server B/S addr A port P; [health up;] state ready
+//                         (dynamic: add server B/S A:P <options>; [enable health B/S; health up;] state ready)
 //   free -> not ready:    set server B/S addr A port P; state maint
+//                         (dynamic: add server ...; [enable health B/S]: it is created in maintenance)
 //   serving <-> not ready: state drain / [health up;] state ready
 //   serving -> draining:  state drain      (the task is gone; established connections finish)
-//   draining -> free:     state maint      (the owner releases the slot)
+//   draining -> free:     state maint      (the owner releases the slot; a dynamic server is
+//                                           then deleted: del_server_command())
 // `health up` is sent only to servers with health checks: Mesos already said the task is
 // ready, HAProxy's own checks then continue from UP instead of waiting for `rise` passes.
 // A batch goes out as one command line ("a; b; c"), which HAProxy runs in order.
@@ -38,9 +41,15 @@ struct RuntimeResult {
   std::string errors;  // what HAProxy refused, one line per refusal
 };
 
-// The commands that move slot `server` of `backend` from `before` to `after`.
+// The commands that move slot `server` of `backend` from `before` to `after`. `add_options`:
+// for a slot of a dynamic group, the options of its `add server` line (server_options()); null
+// for fixed slots.
 std::vector<std::string> slot_commands(const std::string& backend, const std::string& server, const Slot& before,
-                                       const Slot& after, bool health_checked);
+                                       const Slot& after, bool health_checked,
+                                       const std::string* add_options = nullptr);
+// `del server B/S`: HAProxy refuses it while the server (in maintenance) still has
+// connections, active or idle; the caller tries again later.
+std::string del_server_command(const std::string& backend, const std::string& server);
 
 std::vector<ServerState> parse_servers_state(const std::string& text);
 

@@ -274,13 +274,8 @@ std::string server_line(const std::string& name, const std::optional<ServerEndpo
     line += "0.0.0.0:0";
   }
   if (!enabled) line += " disabled";
-  if (spec.check_enabled.value_or(true)) {
-    line += " check";
-    if (!spec.check_custom.empty()) line += " " + one_line(spec.check_custom, sp + ".endpoint.check.customStr");
-  }
-  if (b.protocol == PoolProtocol::kHttps || b.protocol == PoolProtocol::kTls) line += " ssl verify none";
-  if (sticky) line += " cookie " + name;
-  if (!spec.misc.empty()) line += " " + one_line(spec.misc, sp + ".endpoint.miscStr");
+  const std::string options = server_options(b, spec, sticky ? name : "", sp);
+  if (!options.empty()) line += " " + options;
   return line;
 }
 
@@ -343,6 +338,7 @@ json backend_data(const cp::Backend& b, size_t index, const ServerSlots& slots) 
     for (size_t k = 0; k < g.slots.size(); ++k) {
       const Slot& slot = g.slots[k];
       const bool live = slot.server && !slot.draining;
+      if (g.dynamic && !live) continue;  // only live servers: a restart does not bring back the rest
       add(slot_name(g, k), live ? slot.server : std::nullopt, live && slot.server->ready, k);
     }
   }
@@ -351,6 +347,20 @@ json backend_data(const cp::Backend& b, size_t index, const ServerSlots& slots) 
 }
 
 }  // namespace
+
+std::string server_options(const cp::Backend& b, const cp::ServiceSelectorSpec& spec, const std::string& cookie,
+                           const std::string& path) {
+  std::string out;
+  auto add = [&](const std::string& option) { out += (out.empty() ? "" : " ") + option; };
+  if (spec.check_enabled.value_or(true)) {
+    add("check");
+    if (!spec.check_custom.empty()) add(one_line(spec.check_custom, path + ".endpoint.check.customStr"));
+  }
+  if (b.protocol == PoolProtocol::kHttps || b.protocol == PoolProtocol::kTls) add("ssl verify none");
+  if (!cookie.empty()) add("cookie " + cookie);
+  if (!spec.misc.empty()) add(one_line(spec.misc, path + ".endpoint.miscStr"));
+  return out;
+}
 
 std::vector<std::string> frontend_binds(const cp::PoolModel& pool, const RenderSettings& settings) {
   std::vector<std::string> out;

@@ -50,6 +50,13 @@ struct RenderSettings {
 // The Lua service behind /_haproxy_getconfig, to be written at RenderSettings::getconfig_lua.
 extern const char* const kGetConfigLua;
 
+// The options of a server of services[] entry `spec` of backend `b`, after its address: checks,
+// TLS to the server, the sticky cookie (when `cookie` is not ""), endpoint.miscStr. What a
+// server line renders, and what `add server` takes for a dynamic server. `path`: the entry's
+// JSON path, named in errors.
+std::string server_options(const cp::Backend& b, const cp::ServiceSelectorSpec& spec, const std::string& cookie,
+                           const std::string& path);
+
 // The address:port every frontend binds ("0.0.0.0:80"), as template_data renders them.
 std::vector<std::string> frontend_binds(const cp::PoolModel& pool, const RenderSettings& settings);
 

@@ -128,7 +128,15 @@ def routing_and_membership():
     code, body = stats("/metrics")
     check(code == 200 and "haproxy_process_start_time_seconds" in body, "/metrics: HAProxy's Prometheus exporter")
     code, body = stats("/haproxy?stats;csv")
-    check(code == 200 and "httpd,s0_1," in body, "/haproxy?stats;csv lists the slots")
+    check(code == 200 and f"httpd,{more[0]}," in body, "/haproxy?stats;csv lists the httpd servers by task")
+    wait(lambda: f"httpd,{more[1]}," not in stats("/haproxy?stats;csv")[1],
+         "the scaled-down task's server is deleted after its drain", timeout=10)
+    table = st.ctl("endpoints", pool, "--backends", text=True)
+    row = [line.split() for line in table.splitlines() if more[0] in line]
+    check(row and row[0][0] == "httpd" and row[0][-1] == more[0],
+          f"edgelbctl endpoints --backends names each task's HAProxy server:\n{table}")
+    code, body = stats("/metrics")
+    check(code == 200 and 'state="MAINT"} 1' not in body, "/metrics shows no server in maintenance")
     cfg = st.ctl("lb-config", pool)
     check("backend nginx" in cfg["config"] and cfg["instance"] == "instance-0", "lb-config shows the instance's config")
     eps = st.ctl("endpoints", pool)["endpoints"]

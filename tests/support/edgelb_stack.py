@@ -153,12 +153,16 @@ metrics: {{listen: "127.0.0.1:{free_port()}"}}
                         pass
 
     # -- the API, the simulator, tasks ---------------------------------------------------------
-    def ctl(self, *a, port=None, ok=True):
+    def ctl(self, *a, port=None, ok=True, text=False):
+        """edgelbctl's answer as JSON (--json), or with text=True the table it prints."""
         out = subprocess.run(self.in_ns("lb", self.bins["edgelbctl"], "--certs-dir", f"{self.work}/certs", "--as",
-                                        "admin", "--server", f"127.0.0.1:{port or self.api_port}", "--json", *a),
+                                        "admin", "--server", f"127.0.0.1:{port or self.api_port}",
+                                        *([] if text else ["--json"]), *a),
                              capture_output=True, text=True, timeout=30)
         if ok:
             assert out.returncode == 0, f"edgelbctl {' '.join(a)} -> {out.returncode}: {out.stderr}"
+        if text:
+            return out.stdout
         return json.loads(out.stdout) if out.returncode == 0 and out.stdout.strip() else None
 
     def sim(self, *ops):

@@ -241,6 +241,18 @@ HttpReply http_request(uint16_t port, const std::string& method, const std::stri
   const auto end = resp.find("\r\n\r\n");
   r.head = resp.substr(0, end == std::string::npos ? resp.size() : end + 2);
   if (end != std::string::npos) r.body = resp.substr(end + 4);
+  if (r.header("Transfer-Encoding").find("chunked") != std::string::npos) {
+    std::string body;
+    for (size_t at = 0;;) {
+      const size_t eol = r.body.find("\r\n", at);
+      if (eol == std::string::npos) break;
+      const size_t size = std::stoul(r.body.substr(at, eol - at), nullptr, 16);
+      if (size == 0 || eol + 2 + size > r.body.size()) break;
+      body += r.body.substr(eol + 2, size);
+      at = eol + 2 + size + 2;
+    }
+    r.body = std::move(body);
+  }
   return r;
 }
 

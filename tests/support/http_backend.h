@@ -90,7 +90,7 @@ HttpReply http_get(uint16_t port, const std::string& path = "/", const std::stri
 
 // Sends `method target` with Host: <host>, Connection: close and `body` (with its
 // Content-Length when not empty) to 127.0.0.1:<port>, and reads the reply until the server
-// closes or `timeout` passes without data.
+// closes or `timeout` passes without data. A chunked body is decoded.
 HttpReply http_request(uint16_t port, const std::string& method, const std::string& target,
                        const std::string& host = "test", const std::string& body = "",
                        std::chrono::milliseconds timeout = std::chrono::seconds(2));

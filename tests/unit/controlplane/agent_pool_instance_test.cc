@@ -1,7 +1,8 @@
 // A pool instance against a real HAProxy on loopback: a burst of pool versions coalesces into
 // one reload; a template HAProxy refuses leaves the old worker serving (and membership changes
-// still reach it) with the error in the registration; a removed server drains, then goes to
-// maintenance; a version whose selectors changed waits for endpoints selected for it.
+// still reach it) with the error in the registration; a removed server drains, then is deleted
+// once its connections are done; a version whose selectors changed waits for endpoints
+// selected for it.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,6 +19,16 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = PoolInstance::Clock;
+
+template <typename F>
+bool test_eventually(F&& f, std::chrono::milliseconds limit = 5s) {
+  const auto end = Clock::now() + limit;
+  while (Clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return f();
+}
 
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("edgelb-instance-" + std::to_string(getpid()));
@@ -122,16 +133,22 @@ TEST(PoolInstance, ARefusedTemplateKeepsTheOldWorkerAndItsMembership) {
   EXPECT_EQ(seen.count("b\n"), 2u);
   EXPECT_EQ(f.reloads(), 0u);
   EXPECT_EQ(f.instance->haproxy_status()->reload_failures, 1u);
-  // a leaves: it drains, then (after drain_timeout) goes to maintenance.
+  // a leaves: its server (named by its task) drains, then (after drain_timeout) is deleted.
   f.instance->set_endpoints(Fixture::eps({&b}), 3, cfg);
   f.instance->apply(Clock::now());
   EXPECT_EQ(test::http_get(f.port).body, "b\n");
-  f.settle();
   haproxy::RuntimeApi api(f.dir.string() + "/run/stats.sock");
-  bool a_in_maint = false;
-  for (const auto& s : api.servers_state("app"))
-    if (s.port == a.port()) a_in_maint = s.in_maintenance();
-  EXPECT_TRUE(a_in_maint);
+  const std::string a_name = "t" + std::to_string(a.port());
+  auto state_of = [&](const std::string& name) -> std::optional<haproxy::ServerState> {
+    for (const auto& s : api.servers_state("app"))
+      if (s.server == name) return s;
+    return std::nullopt;
+  };
+  ASSERT_TRUE(state_of(a_name));
+  EXPECT_TRUE(state_of(a_name)->draining());
+  f.settle();
+  EXPECT_FALSE(state_of(a_name)) << "a's server is still there after its drain";
+  EXPECT_TRUE(state_of("t" + std::to_string(b.port())));
   // Back to a good template: the next version applies.
   f.instance->set_inputs(f.inputs(3, cfg), {});
   f.settle();
@@ -157,6 +174,48 @@ TEST(PoolInstance, NewSelectorsWaitForTheirEndpoints) {
   f.settle();
   EXPECT_EQ(f.instance->applied_version(), 2);
   EXPECT_EQ(test::http_get(f.port).body, "other\n");
+}
+
+TEST(PoolInstance, ADrainedServerIsDeletedOnlyOnceItsConnectionsAreDone) {
+  Fixture f;
+  // a answers after 1.5 s: its request is still in flight when a leaves Mesos.
+  test::ScriptedBackend a([](const std::string& head, size_t) {
+    auto answer = test::echo_request_line(head);
+    answer.delay = 1500ms;
+    return answer;
+  });
+  test::HttpBackend b("b");
+  const auto cfg = f.config("/app");
+  haproxy::EndpointsByService eps;
+  eps[haproxy::service_path(0, 0)] = {{"127.0.0.1", a.port(), false, "app.a", true}};
+  f.instance->set_endpoints(eps, 1, cfg);
+  f.instance->set_inputs(f.inputs(1, cfg), {});
+  f.settle();
+  test::HttpReply slow;
+  std::thread client([&] { slow = test::http_request(f.port, "GET", "/slow", "test", "", 5s); });
+  ASSERT_TRUE(test_eventually([&] { return a.requests().size() == 1; }));
+  eps[haproxy::service_path(0, 0)] = {{"127.0.0.1", b.port(), false, "app.b", true}};
+  f.instance->set_endpoints(eps, 2, cfg);
+  // Past drain_timeout (300 ms) a is in maintenance, not deleted: its connection is open.
+  const auto until = Clock::now() + 800ms;
+  while (Clock::now() < until) {
+    f.instance->apply(Clock::now());
+    std::this_thread::sleep_for(20ms);
+  }
+  haproxy::RuntimeApi api(f.dir.string() + "/run/stats.sock");
+  auto state_of = [&](const std::string& name) -> std::optional<haproxy::ServerState> {
+    for (const auto& s : api.servers_state("app"))
+      if (s.server == name) return s;
+    return std::nullopt;
+  };
+  ASSERT_TRUE(state_of("app.a")) << "deleted with a connection open";
+  EXPECT_TRUE(state_of("app.a")->in_maintenance());
+  EXPECT_EQ(test::http_get(f.port).body, "b\n");
+  client.join();
+  EXPECT_EQ(slow.status, 200) << "the drain cut the request in flight";
+  f.settle();
+  EXPECT_FALSE(state_of("app.a"));
+  EXPECT_EQ(f.reloads(), 0u);
 }
 
 }  // namespace

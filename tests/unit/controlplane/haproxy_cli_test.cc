@@ -77,8 +77,8 @@ ServerEndpoint ep(const std::string& addr, uint32_t port, bool ready = true) { r
 TEST(RuntimeApi, SlotCommands) {
   using V = std::vector<std::string>;
   const Slot free_slot;
-  const Slot a{ep("198.18.0.1", 80), false}, a_not_ready{ep("198.18.0.1", 80, false), false},
-      a_draining{ep("198.18.0.1", 80), true};
+  const Slot a{ep("198.18.0.1", 80), false, ""}, a_not_ready{ep("198.18.0.1", 80, false), false, ""},
+      a_draining{ep("198.18.0.1", 80), true, ""};
   EXPECT_EQ(
       slot_commands("b", "s0_1", free_slot, a, true),
       (V{"set server b/s0_1 addr 198.18.0.1 port 80", "set server b/s0_1 health up", "set server b/s0_1 state ready"}));
@@ -94,6 +94,33 @@ TEST(RuntimeApi, SlotCommands) {
   EXPECT_EQ(slot_commands("b", "s0_1", a_draining, a, true),
             (V{"set server b/s0_1 health up", "set server b/s0_1 state ready"}));
   EXPECT_EQ(slot_commands("b", "s0_1", a, a, true), V{});
+}
+
+TEST(RuntimeApi, DynamicServerCommands) {
+  using V = std::vector<std::string>;
+  const std::string options = "check ssl verify none";
+  const Slot free_slot;
+  const Slot t{ep("198.18.0.1", 80), false, "app.t1"}, t_not_ready{ep("198.18.0.1", 80, false), false, "app.t1"},
+      t_draining{ep("198.18.0.1", 80), true, "app.t1"},
+      v6{ServerEndpoint{"2001:db8::7", 8080, true, "t", true}, false, "t"};
+  EXPECT_EQ(slot_commands("b", "app.t1", free_slot, t, true, &options),
+            (V{"add server b/app.t1 198.18.0.1:80 check ssl verify none", "enable health b/app.t1",
+               "set server b/app.t1 health up", "set server b/app.t1 state ready"}));
+  const std::string none;
+  EXPECT_EQ(slot_commands("b", "app.t1", free_slot, t, false, &none),
+            (V{"add server b/app.t1 198.18.0.1:80", "set server b/app.t1 state ready"}));
+  // Not ready: it stays in the maintenance it is created in, checks on.
+  EXPECT_EQ(slot_commands("b", "app.t1", free_slot, t_not_ready, true, &options),
+            (V{"add server b/app.t1 198.18.0.1:80 check ssl verify none", "enable health b/app.t1"}));
+  EXPECT_EQ(slot_commands("b", "t", free_slot, v6, false, &none),
+            (V{"add server b/t [2001:db8::7]:8080", "set server b/t state ready"}));
+  // The rest is as for slots; a drained server is deleted after its maintenance.
+  EXPECT_EQ(slot_commands("b", "app.t1", t, t_draining, true, &options), (V{"set server b/app.t1 state drain"}));
+  EXPECT_EQ(slot_commands("b", "app.t1", t_draining, free_slot, true, &options),
+            (V{"set server b/app.t1 state maint"}));
+  EXPECT_EQ(del_server_command("b", "app.t1"), "del server b/app.t1");
+  EXPECT_EQ(slot_commands("b", "app.t1", t_not_ready, t, true, &options),
+            (V{"set server b/app.t1 health up", "set server b/app.t1 state ready"}));
 }
 
 }  // namespace

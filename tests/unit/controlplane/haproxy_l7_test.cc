@@ -10,7 +10,9 @@
 //  - Edge-LB's documented certificate in an environment variable is served;
 //  - the connection limits fit the descriptors HAProxy may open;
 //  - every request is logged, naming the pool, frontend, backend and server (the task), in a
-//    file that rotates by size; connections that send nothing are not.
+//    file that rotates by size; connections that send nothing are not;
+//  - servers carry their task's name and address in the stats page, its CSV and /metrics,
+//    and the free slots of fixed-slot backends do not show as servers in maintenance there.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -21,7 +23,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "common/subprocess.h"
@@ -449,9 +453,9 @@ TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates
   ASSERT_EQ(first.size(), 1u);
   const std::string& line = first[0];
   const std::string frontend = "frontend_127.0.0.1_" + std::to_string(in.port());
-  for (const std::string& part :
-       std::vector<std::string>{"l7/" + frontend + " ", " app/", "127.0.0.1:" + std::to_string(echo.port()) + " ",
-                                " 200 ", "\"POST /orders?id=7 HTTP/1.1\""})
+  for (const std::string& part : std::vector<std::string>{
+           "l7/" + frontend + " ", " app/nginx.1f2e3d4c-5b6a-11ee-8c99-0242ac120002 ",
+           "127.0.0.1:" + std::to_string(echo.port()) + " ", " 200 ", "\"POST /orders?id=7 HTTP/1.1\""})
     EXPECT_NE(line.find(part), std::string::npos) << "no \"" << part << "\" in: " << line;
   // A connection that sends nothing is not logged (option dontlognull).
   {
@@ -478,6 +482,54 @@ TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates
   }
   EXPECT_EQ(total, 40u);
   EXPECT_EQ(writer->write_errors(), 0u);
+}
+
+// --- 6. Servers named by task; free slots out of what monitoring reads ---------------------
+
+std::vector<std::string> csv_fields(const std::string& row) {
+  std::vector<std::string> out;
+  std::istringstream in(row);
+  for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+  return out;
+}
+
+TEST(L7Servers, TasksAreVisibleInStatsAndMetricsAndFreeSlotsAreNotDown) {
+  test::ScriptedBackend one([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  test::ScriptedBackend two([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  const std::string t1 = "web.8f2b4c1e-aaaa-11ee-8c99-0242ac120002", t2 = "web.9a0c5d2f-bbbb-11ee-8c99-0242ac120002";
+  json sticky = http_backend("shop", {{"rewriteHttp", {{"sticky", json::object()}}}});  // cookies: fixed slots
+  json map = json::array({{{"hostEq", "shop.test"}, {"backend", "shop"}}});
+  L7Instance in({http_frontend("web", map)}, {http_backend("web"), sticky},
+                {{service_path(0, 0), {at(one.port(), t1), at(two.port(), t2)}},
+                 {service_path(1, 0), {at(one.port(), "shop.1")}}});
+  EXPECT_EQ(test::http_get(in.port()).status, 200);
+  // The stats CSV: the task in svname, its address in addr.
+  std::istringstream rows(test::http_get(in.stats_port(), "/haproxy?stats;csv").body);
+  std::string header;
+  std::getline(rows, header);
+  const auto columns = csv_fields(header.substr(2));  // "# pxname,svname,..."
+  const size_t addr = std::find(columns.begin(), columns.end(), "addr") - columns.begin();
+  ASSERT_LT(addr, columns.size()) << header;
+  std::map<std::string, std::string> web_servers;
+  for (std::string row; std::getline(rows, row);) {
+    const auto f = csv_fields(row);
+    if (f.size() > addr && f[0] == "web" && f[1] != "BACKEND") web_servers[f[1]] = f[addr];
+  }
+  EXPECT_EQ(web_servers, (std::map<std::string, std::string>{{t1, "127.0.0.1:" + std::to_string(one.port())},
+                                                             {t2, "127.0.0.1:" + std::to_string(two.port())}}));
+  EXPECT_NE(test::http_get(in.stats_port(), "/haproxy?stats").body.find(t1), std::string::npos);
+  // /metrics: servers by task; the sticky backend's seven free slots are not there, as down or
+  // in maintenance. Asked for everything (any query), they are, in maintenance.
+  const auto metrics = test::http_get(in.stats_port(), "/metrics").body;
+  EXPECT_NE(metrics.find("haproxy_server_status{proxy=\"web\",server=\"" + t1 + "\",state=\"UP\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("haproxy_server_status{proxy=\"shop\",server=\"s0_1\",state=\"UP\"} 1"), std::string::npos);
+  EXPECT_EQ(metrics.find("server=\"s0_2\""), std::string::npos);
+  EXPECT_EQ(metrics.find("state=\"MAINT\"} 1"), std::string::npos);
+  EXPECT_EQ(metrics.find("state=\"DOWN\"} 1"), std::string::npos);
+  const auto everything = test::http_get(in.stats_port(), "/metrics?scope=server").body;
+  EXPECT_NE(everything.find("haproxy_server_status{proxy=\"shop\",server=\"s0_8\",state=\"MAINT\"} 1"),
+            std::string::npos);
 }
 
 }  // namespace

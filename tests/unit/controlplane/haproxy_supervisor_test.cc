@@ -33,7 +33,8 @@ bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
   return f();
 }
 
-// One pool instance: a frontend on 127.0.0.1 routing to backend "app" (slots s0_*).
+// One pool instance: a frontend on 127.0.0.1 routing to backend "app", in fixed slots (s0_*):
+// the lbmgr mechanics below are those of slots; DynamicServers* plans "app" dynamic.
 struct Instance {
   fs::path dir;
   uint16_t port = test::free_loopback_port(), stats_port = test::free_loopback_port();
@@ -56,7 +57,7 @@ struct Instance {
       "backends":[{"name":"app","protocol":"HTTP","services":[{"marathon":{"serviceID":"/app"},
                    "endpoint":{"port":80}}]}]}})"));
     settings = RenderSettings::under(dir.string());
-    slots = ServerSlots::plan(pool, {});
+    slots = ServerSlots::plan(pool, {}, {"app"});
   }
   ~Instance() {
     // Anything an assertion left running: the master this test started, by its PID.
@@ -125,7 +126,7 @@ TEST(Lbmgr, SlotsFillAndFreeWithoutReload) {
   EXPECT_TRUE(state[0].draining());
   ASSERT_TRUE(in.slots.release(0, 0));
   auto r = sup.runtime(slot_commands(
-      "app", "s0_1", Slot{ServerEndpoint{"127.0.0.1", a.port(), false, "task", true}, true}, Slot{}, true));
+      "app", "s0_1", Slot{ServerEndpoint{"127.0.0.1", a.port(), false, "task", true}, true, ""}, Slot{}, true));
   EXPECT_TRUE(r.ok) << r.errors;
   EXPECT_TRUE(sup.runtime_api().servers_state("app")[0].in_maintenance());
   // Not ready: no new requests; ready again: back in rotation.
@@ -166,7 +167,7 @@ TEST(Lbmgr, SlotExhaustionReloadsOnce) {
 TEST(Lbmgr, RefusedConfigurationsLeaveTheOldWorkerServing) {
   Instance in;
   test::HttpBackend a("a");
-  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}));
+  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}), {"app"});
   Supervisor sup(in.options());
   sup.start(in.render());
   const std::string good = in.render();
@@ -206,7 +207,7 @@ TEST(Lbmgr, RefusedConfigurationsLeaveTheOldWorkerServing) {
 TEST(Lbmgr, RuntimeStateSurvivesAReload) {
   Instance in;
   test::HttpBackend a("a"), b("b");
-  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a, &b}));
+  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a, &b}), {"app"});
   Supervisor sup(in.options());
   sup.start(in.render());
   // Slots are in (address, port) order: find which one holds b.
@@ -226,7 +227,7 @@ TEST(Lbmgr, RuntimeStateSurvivesAReload) {
 TEST(Lbmgr, KilledWorkerOrMasterIsRestarted) {
   Instance in;
   test::HttpBackend a("a");
-  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}));
+  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}), {"app"});
   Supervisor sup(in.options());
   sup.start(in.render());
   const int master = sup.status().master_pid;
@@ -242,7 +243,7 @@ TEST(Lbmgr, KilledWorkerOrMasterIsRestarted) {
 TEST(Lbmgr, InheritedListenersQueueConnectionsWhileHaproxyRestarts) {
   Instance in;
   test::HttpBackend a("a");
-  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}));
+  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}), {"app"});
   Supervisor sup(in.options());
   in.settings.inherited_fds = sup.inherited_binds(frontend_binds(in.pool, in.settings));
   ASSERT_EQ(in.settings.inherited_fds.size(), 1u);
@@ -273,7 +274,7 @@ TEST(Lbmgr, InheritedListenersQueueConnectionsWhileHaproxyRestarts) {
 TEST(Lbmgr, ANewSupervisorAdoptsTheRunningHaproxy) {
   Instance in;
   test::HttpBackend a("a");
-  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}));
+  in.slots = ServerSlots::plan(in.pool, Instance::endpoints({&a}), {"app"});
   int master = 0;
   {
     auto o = in.options();
