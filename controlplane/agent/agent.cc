@@ -465,14 +465,29 @@ std::optional<Clock::time_point> Agent::publish_and_save(const std::string& name
     c->second->publish(reg);
     s.published = reg;
   }
+  // The running haproxy.cfg for `edgelbctl lb-config`: after each change of it (a reload, or
+  // membership written into the file), at most once a second.
+  constexpr auto kConfigPublishInterval = std::chrono::seconds(1);
+  std::optional<Clock::time_point> wake;
+  const std::string hash = reg.value("configHash", "");
+  if (c != claims_.end() && c->second->held() && !hash.empty() && hash != s.published_config_hash) {
+    if (now >= s.config_published_at + kConfigPublishInterval) {
+      const std::string text = s.instance->running_config();
+      if (c->second->publish_config(text, haproxy::config_hash(text))) s.published_config_hash = hash;
+      s.config_published_at = now;
+    } else {
+      wake = s.config_published_at + kConfigPublishInterval;
+    }
+  }
   const PoolInputs* running = s.instance->running_inputs();
-  if (!running) return std::nullopt;
+  if (!running) return wake;
   const std::string& key = s.instance->running_key();
   const haproxy::EndpointsByService& endpoints = s.instance->endpoints();
-  if (key == s.saved_key && endpoints == s.saved_endpoints) return std::nullopt;
+  if (key == s.saved_key && endpoints == s.saved_endpoints) return wake;
   // Membership alone is saved at most once a second (a burst of Mesos events costs one write).
   constexpr auto kEndpointsSaveInterval = std::chrono::seconds(1);
-  if (key == s.saved_key && now < s.saved_at + kEndpointsSaveInterval) return s.saved_at + kEndpointsSaveInterval;
+  if (key == s.saved_key && now < s.saved_at + kEndpointsSaveInterval)
+    return wake ? std::min(*wake, s.saved_at + kEndpointsSaveInterval) : s.saved_at + kEndpointsSaveInterval;
   CachedInstance cached;
   cached.inputs = *running;
   cached.endpoints = endpoints;
@@ -487,7 +502,7 @@ std::optional<Clock::time_point> Agent::publish_and_save(const std::string& name
   } catch (const std::exception& e) {
     log("cache: " + std::string(e.what()));
   }
-  return std::nullopt;
+  return wake;
 }
 
 }  // namespace edgelb::cp

@@ -65,6 +65,8 @@ class Agent {
     std::string saved_key;     // PoolInstance::running_key() and endpoints last written to the cache
     haproxy::EndpointsByService saved_endpoints;
     std::chrono::steady_clock::time_point saved_at{};
+    std::string published_config_hash;  // the running config last written for lb-config
+    std::chrono::steady_clock::time_point config_published_at{};
     bool from_cache = false;  // started from the cache; not yet confirmed by a claim
   };
 

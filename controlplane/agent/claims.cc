@@ -22,7 +22,26 @@ int InstanceClaim::create(int slot) {
     ZkStat st;
     if (zk_.exists(path(slot), &st) == ZOK && st.ephemeral_owner == zk_.session_id()) rc = ZOK;
   }
+  if (rc == ZOK && config_) write_config(slot);
   return rc;
+}
+
+bool InstanceClaim::write_config(int slot) {
+  const auto& [text, hash] = *config_;
+  nlohmann::json data = {{"configHash", hash}, {"bytes", text.size()}};
+  if (text.size() <= kMaxRunningConfigBytes) data["config"] = text;
+  const std::string node = running_path(slot), value = data.dump();
+  int rc = zk_.set(node, value, -1);
+  if (rc != ZNONODE) return rc == ZOK;
+  rc = zk_.create(node, value, ZOO_EPHEMERAL);
+  if (rc == ZNONODE && zk_.create(pool_path_ + "/running", "") != ZNONODE)  // a pool from before `running`
+    rc = zk_.create(node, value, ZOO_EPHEMERAL);
+  return rc == ZOK;
+}
+
+bool InstanceClaim::publish_config(const std::string& config, const std::string& hash) {
+  config_ = std::make_pair(config, hash);
+  return slot_ && write_config(*slot_);
 }
 
 InstanceClaim::Outcome InstanceClaim::reconcile(int64_t count, const std::string& role,
@@ -147,6 +166,8 @@ void InstanceClaim::publish(nlohmann::json registration) {
 void InstanceClaim::release() {
   if (!slot_) return;
   ZkStat st;
+  if (zk_.exists(running_path(*slot_), &st) == ZOK && st.ephemeral_owner == zk_.session_id())
+    zk_.remove(running_path(*slot_), -1);
   if (zk_.exists(path(*slot_), &st) == ZOK && st.ephemeral_owner == zk_.session_id()) zk_.remove(path(*slot_), -1);
   slot_.reset();
 }

@@ -52,18 +52,30 @@ class InstanceClaim {
   // The registration data (host and attributes are added); written now if a slot is held, and
   // on every later claim.
   void publish(nlohmann::json registration);
+  // The configuration the instance runs (its haproxy.cfg, `hash` its SHA-256), for `edgelbctl
+  // lb-config`: the ephemeral <pool>/running/instance-<k> beside the registration,
+  // {"configHash", "bytes", "config"} (the text left out past kMaxRunningConfigBytes), written
+  // now if a slot is held and on every later claim. The `running` folder is created when
+  // missing, never the pool itself.
+  // False when ZooKeeper did not take it (the caller tries again with the next change).
+  bool publish_config(const std::string& config, const std::string& hash);
   void release();
   std::optional<int> held() const { return slot_; }
 
+  static constexpr size_t kMaxRunningConfigBytes = 900 * 1024;  // under ZooKeeper's 1 MiB jute.maxbuffer
+
  private:
   int create(int slot);
+  bool write_config(int slot);
   std::string path(int slot) const { return pool_path_ + "/instances/" + instance_node_name(slot); }
+  std::string running_path(int slot) const { return pool_path_ + "/running/" + instance_node_name(slot); }
 
   ZkClient& zk_;
   const std::string pool_path_;
   const NodeIdentity node_;
   std::optional<int> slot_;
   nlohmann::json registration_ = nlohmann::json::object();
+  std::optional<std::pair<std::string, std::string>> config_;  // (text, hash)
 };
 
 }  // namespace edgelb::cp

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "agent/state_cache.h"
 #include "common/json_access.h"
@@ -310,6 +312,14 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
   auto drain = finish_drains(now);
   if (drain && (!wake || *drain < *wake)) wake = drain;
   return wake;
+}
+
+std::string PoolInstance::running_config() const {
+  if (!supervisor_) return "";
+  std::ifstream in(supervisor_->config_path(), std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 std::string PoolInstance::access_log_file() const {

@@ -81,6 +81,8 @@ class PoolInstance {
   void stop_haproxy();
   std::optional<haproxy::SupervisorStatus> haproxy_status() const;
   const std::string& dir() const { return dir_; }
+  // The haproxy.cfg HAProxy runs now, as on disk ("" before the first start).
+  std::string running_config() const;
   // The access log file this instance writes (AccessLogSettings::Kind::kFile), or "".
   std::string access_log_file() const;
 

@@ -227,23 +227,56 @@ class ApiServer::Service final : public pb::EdgeLB::Service {
         Role::kAdmin);
   }
 
-  grpc::Status GetLbConfig(grpc::ServerContext* ctx, const pb::GetPoolRequest* req, pb::LbConfig* out) override {
+  grpc::Status GetLbConfig(grpc::ServerContext* ctx, const pb::GetLbConfigRequest* req, pb::LbConfig* out) override {
     PoolRecord rec;
     std::vector<InstanceRegistration> instances;
     if (auto s = read_pool(ctx, req->name(), /*agent_allowed=*/true, &rec, &instances); !s.ok()) return s;
     std::string text;
     auto r = store_.get_template(req->name(), &text);
     if (!r.ok() && r.code != StoreResult::kNotFound) return fail(ctx, code_of(r.code), r.message);
+    std::vector<RunningConfig> running;
+    r = store_.running_configs(req->name(), &running);
+    if (!r.ok()) return fail(ctx, code_of(r.code), r.message);
+    out->set_name(rec.name);
+    out->set_custom_template(!text.empty());
+    for (const auto& c : running) {
+      auto* info = out->add_running();
+      info->set_instance(c.instance);
+      info->set_config_hash(c.config_hash);
+      info->set_bytes(c.bytes);
+      info->set_written_at_ms(c.written_at_ms);
+    }
+    // What an instance runs, unless the rendering is asked for (or none runs yet).
+    const RunningConfig* shown = nullptr;
+    for (const auto& c : running)
+      if (req->instance().empty() ? !shown || c.instance < shown->instance : c.instance == req->instance()) shown = &c;
+    if (!req->instance().empty() && !shown && !req->rendered())
+      return fail(ctx, grpc::NOT_FOUND, "no running configuration of " + req->instance() + " in pool " + rec.name);
+    if (shown && !req->rendered()) {
+      out->set_source("running");
+      out->set_instance(shown->instance);
+      out->set_config(shown->config);
+      out->set_config_hash(shown->config_hash);
+      for (const auto& i : instances)
+        if (i.id == shown->instance && i.data.is_object()) out->set_version(i.data.value("appliedVersion", int64_t{0}));
+      if (!shown->complete)
+        out->set_note("the configuration (" + std::to_string(shown->bytes) +
+                      " bytes) is too large to keep in ZooKeeper: only its hash is here; the instance serves it on "
+                      "its stats port (/_haproxy_getconfig)");
+      return grpc::Status::OK;
+    }
     try {
       std::optional<mesos::ModelView> view;
       if (model_) view = model_->snapshot();
       LbConfigView v = render_lb_config(rec, text, instances, view ? &*view : nullptr);
-      out->set_name(rec.name);
+      out->set_source("rendered");
       out->set_version(rec.version);
       out->set_endpoints_revision(v.revision);
       out->set_config(v.config);
+      out->set_config_hash(sha256_hex(v.config));
       out->set_instance(v.instance);
-      out->set_custom_template(!text.empty());
+      if (!req->rendered())
+        out->set_note("no instance has published what it runs yet: the apiserver's rendering is shown");
     } catch (const std::exception& e) {
       return fail(ctx, grpc::FAILED_PRECONDITION, std::string("cannot render the pool: ") + e.what());
     }

@@ -1,5 +1,8 @@
 // edgelbctl's load-balancer verbs, as in Edge-LB's CLI:
-//   lb-config POOL [--raw]     the haproxy.cfg the pool renders now (GetLbConfig)
+//   lb-config POOL [--raw] [--instance ID] [--rendered]
+//                              the haproxy.cfg an instance runs (its agent publishes it), and
+//                              whether the others run the same; --rendered: the apiserver's
+//                              rendering from the stored pool (GetLbConfig)
 //   endpoints POOL             where the pool's instances listen (GetPoolEndpoints); with
 //                              --backends (or --file) the servers it selects (mesos_verbs)
 #pragma once
@@ -15,6 +18,8 @@ struct LbVerbs {
   CLI::App* lb_config = nullptr;
   std::string pool;
   bool raw = false;
+  bool rendered = false;
+  std::string instance;
 };
 
 void add_lb_verbs(CLI::App& app, LbVerbs* v);

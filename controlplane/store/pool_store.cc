@@ -168,9 +168,12 @@ StoreResult PoolStore::create(const std::string& name, const json& config, const
   const std::string data = rec.to_json().dump();
   if (auto r = check_record_size(data); !r.ok()) return r;
   const std::string base = pool_path(name);
-  std::vector<ZkOp> ops = {ZkOp::create(base, data), ZkOp::create(base + "/history", ""),
+  std::vector<ZkOp> ops = {ZkOp::create(base, data),
+                           ZkOp::create(base + "/history", ""),
                            ZkOp::create(base + "/history/" + version_node(1), data),
-                           ZkOp::create(base + "/instances", ""), ZkOp::create(base + "/secrets", "")};
+                           ZkOp::create(base + "/instances", ""),
+                           ZkOp::create(base + "/running", ""),
+                           ZkOp::create(base + "/secrets", "")};
   if (config.value("autoCertificate", false)) {
     auto op = autocert_op(name);
     if (!op) return result(StoreResult::kFailedPrecondition, kAutocertNeedsKey);
@@ -419,6 +422,32 @@ StoreResult PoolStore::instances(const std::string& name, std::vector<InstanceRe
     json data = json::parse(nodes[i]->data, nullptr, false);
     if (data.is_discarded()) data = json{{"unparsable", nodes[i]->data.substr(0, 200)}};
     out->push_back({kids[i], std::move(data), nodes[i]->stat.mtime_ms, nodes[i]->stat.ephemeral_owner});
+  }
+  return {};
+}
+
+StoreResult PoolStore::running_configs(const std::string& name, std::vector<RunningConfig>* out) {
+  std::vector<std::string> kids;
+  std::vector<std::optional<ZkNode>> nodes;
+  out->clear();
+  int rc = read_children(pool_path(name) + "/running", &kids, &nodes);
+  if (rc == ZNONODE) {  // a pool from before `running`, or none
+    if (zk_.exists(pool_path(name)) == ZNONODE) return result(StoreResult::kNotFound, "no pool named " + name);
+    return {};
+  }
+  if (rc != ZOK) return unavailable(rc, "reading the running configurations of " + name);
+  for (size_t i = 0; i < kids.size(); ++i) {
+    if (!nodes[i]) continue;
+    const json data = json::parse(nodes[i]->data, nullptr, false);
+    if (!data.is_object()) continue;
+    RunningConfig c;
+    c.instance = kids[i];
+    c.config_hash = data.value("configHash", "");
+    c.bytes = data.value("bytes", uint64_t{0});
+    c.config = data.value("config", "");
+    c.complete = data.contains("config");
+    c.written_at_ms = nodes[i]->stat.mtime_ms;
+    out->push_back(std::move(c));
   }
   return {};
 }

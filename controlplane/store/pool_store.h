@@ -6,6 +6,7 @@
 //   <root>/pools/<name>/template         the pool's custom HAProxy template (absent: default)
 //   <root>/pools/<name>/secrets/autocert the autoCertificate: {"cert": PEM, "key": sealed}
 //   <root>/pools/<name>/instances/<id>   ephemeral registrations of running pool instances
+//   <root>/pools/<name>/running/<id>     ephemeral: the haproxy.cfg each instance runs (the agent's)
 //   <root>/secrets/<name>                operator secrets (TLS keys), sealed (SecretBox)
 //   <root>/apiservers/<id>               ephemeral registrations of running apiservers
 //
@@ -66,6 +67,16 @@ struct InstanceRegistration {
   int64_t session = 0;
 };
 
+// What one instance runs, as its agent wrote it (<pool>/running/<instance>).
+struct RunningConfig {
+  std::string instance;     // "instance-0", ...
+  std::string config_hash;  // SHA-256 of the text (the registration's configHash)
+  uint64_t bytes = 0;
+  std::string config;  // the haproxy.cfg text; "" when it was too large to store (!complete)
+  bool complete = false;
+  int64_t written_at_ms = 0;
+};
+
 struct SecretInfo {
   std::string name;
   size_t bytes = 0;  // plaintext size
@@ -107,6 +118,8 @@ class PoolStore {
   const PoolSummaryCache* summary_cache() const { return summary_cache_.get(); }
   StoreResult history(const std::string& name, std::vector<PoolRecord>* out);
   StoreResult instances(const std::string& name, std::vector<InstanceRegistration>* out);
+  // The configurations the pool's instances run, by instance (empty before any agent wrote one).
+  StoreResult running_configs(const std::string& name, std::vector<RunningConfig>* out);
   // The pool's autoCertificate: the PEM certificate; with key_pem, also its private key opened
   // with the secret key (the agent installs both for HAProxy).
   StoreResult auto_certificate(const std::string& name, std::string* cert_pem, std::string* key_pem = nullptr);

@@ -139,6 +139,13 @@ def routing_and_membership():
     check(code == 200 and 'state="MAINT"} 1' not in body, "/metrics shows no server in maintenance")
     cfg = st.ctl("lb-config", pool)
     check("backend nginx" in cfg["config"] and cfg["instance"] == "instance-0", "lb-config shows the instance's config")
+    wait(lambda: st.ctl("lb-config", pool).get("config") == stats("/_haproxy_getconfig")[1],
+         "lb-config shows exactly the haproxy.cfg the instance runs", timeout=10)
+    cfg = st.ctl("lb-config", pool)
+    check(cfg["source"] == "running" and "bind fd@" in cfg["config"], f"lb-config says it is the running one: {cfg}")
+    rendered = st.ctl("lb-config", pool, "--rendered")
+    check(rendered["source"] == "rendered" and "bind fd@" not in rendered["config"],
+          "lb-config --rendered is the apiserver's rendering")
     eps = st.ctl("endpoints", pool)["endpoints"]
     check([(e["name"], e["port"], e["address"]) for e in eps] ==
           [("frontend_0.0.0.0_80", 80, LB), ("stats", 9090, LB)], f"endpoints: {eps}")

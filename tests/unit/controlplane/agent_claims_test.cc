@@ -1,6 +1,7 @@
 // Instance claims against a real ZooKeeper: agents share a pool's `count` slots, a waiting
 // agent takes a slot freed by a dead one, count changes move slots, and a claim is taken
-// again after a session expiry unless another agent took the slot meanwhile.
+// again after a session expiry unless another agent took the slot meanwhile; the running
+// configuration lives beside the claim and goes with it.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -89,6 +90,44 @@ TEST(Claims, ASessionExpiryTakesTheSlotAgainOrLosesIt) {
   auto out = a.reconcile(1, "slave_public", {});
   EXPECT_FALSE(out.slot);
   EXPECT_NE(out.why.find("lost the claim"), std::string::npos) << out.why;
+}
+
+TEST(Claims, TheRunningConfigurationIsPublishedBesideTheClaimAndGoesWithIt) {
+  Cluster c;
+  auto za = c.client();
+  InstanceClaim a(*za, "/edgelb/pools/web", node("a"));
+  // Published before a slot is held: written when it is claimed. The pool predates the
+  // `running` folder: the claim creates it, but never a pool that is gone.
+  EXPECT_FALSE(a.publish_config("global\n", "h1"));
+  ASSERT_EQ(a.reconcile(1, "slave_public", {}).slot, 0);
+  ZkNode n;
+  ASSERT_EQ(za->get("/edgelb/pools/web/running/instance-0", &n), ZOK);
+  EXPECT_EQ(nlohmann::json::parse(n.data),
+            (nlohmann::json{{"configHash", "h1"}, {"bytes", 7}, {"config", "global\n"}}));
+  EXPECT_EQ(n.stat.ephemeral_owner, za->session_id());
+  EXPECT_TRUE(a.publish_config("global\n  maxconn 10\n", "h2"));
+  ASSERT_EQ(za->get("/edgelb/pools/web/running/instance-0", &n), ZOK);
+  EXPECT_EQ(nlohmann::json::parse(n.data)["configHash"], "h2");
+  // Too large for ZooKeeper: its hash and size only.
+  const std::string big(InstanceClaim::kMaxRunningConfigBytes + 1, 'x');
+  EXPECT_TRUE(a.publish_config(big, "h3"));
+  ASSERT_EQ(za->get("/edgelb/pools/web/running/instance-0", &n), ZOK);
+  EXPECT_FALSE(nlohmann::json::parse(n.data).contains("config"));
+  EXPECT_EQ(nlohmann::json::parse(n.data)["bytes"], big.size());
+  // Released with the claim.
+  a.release();
+  EXPECT_EQ(za->exists("/edgelb/pools/web/running/instance-0"), ZNONODE);
+  // A pool deleted while its instance runs is not brought back by a publish.
+  za->ensure_path("/edgelb/pools/gone/instances");
+  InstanceClaim b(*za, "/edgelb/pools/gone", node("b"));
+  ASSERT_EQ(b.reconcile(1, "slave_public", {}).slot, 0);
+  ASSERT_TRUE(b.publish_config("global\n", "h4"));
+  for (const char* path :
+       {"/edgelb/pools/gone/running/instance-0", "/edgelb/pools/gone/running",
+        "/edgelb/pools/gone/instances/instance-0", "/edgelb/pools/gone/instances", "/edgelb/pools/gone"})
+    ASSERT_EQ(za->remove(path), ZOK) << path;
+  EXPECT_FALSE(b.publish_config("global\n", "h5"));
+  EXPECT_EQ(za->exists("/edgelb/pools/gone"), ZNONODE);
 }
 
 }  // namespace

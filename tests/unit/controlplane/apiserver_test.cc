@@ -399,8 +399,10 @@ TEST_F(ApiTest, AgentsReadWhatTheyServeAndNothingElse) {
   EXPECT_TRUE(agent->GetPool(c.get(), g, &p).ok());
   c = ctx();
   EXPECT_TRUE(agent->ListPools(c.get(), {}, &l).ok());
+  pb::GetLbConfigRequest lg;
+  lg.set_name("web");
   c = ctx();
-  EXPECT_TRUE(agent->GetLbConfig(c.get(), g, &cfg).ok());
+  EXPECT_TRUE(agent->GetLbConfig(c.get(), lg, &cfg).ok());
   c = ctx();
   EXPECT_EQ(agent->CreatePool(c.get(), pool_request("other"), &w).error_code(), grpc::PERMISSION_DENIED);
   c = ctx();
@@ -409,8 +411,10 @@ TEST_F(ApiTest, AgentsReadWhatTheyServeAndNothingElse) {
   EXPECT_EQ(agent->ListSecrets(c.get(), {}, &ls).error_code(), grpc::PERMISSION_DENIED);
 }
 
-// GetLbConfig renders what an instance runs (its ports and directory from its registration);
-// GetPoolEndpoints says where each instance listens.
+// GetLbConfig shows what an instance runs (the haproxy.cfg its agent published) and how the
+// others compare, or the apiserver's rendering (asked for, or before any instance published):
+// that one uses an instance's ports and directory from its registration. GetPoolEndpoints says
+// where each instance listens.
 TEST_F(ApiTest, LbConfigAndPoolEndpointsFollowTheInstances) {
   start(true);
   auto viewer = stub(&pki_->viewer), op = stub(&pki_->op);
@@ -423,23 +427,62 @@ TEST_F(ApiTest, LbConfigAndPoolEndpointsFollowTheInstances) {
   ASSERT_TRUE(op->CreatePool(c.get(), req, &w).ok());
   pb::GetPoolRequest g;
   g.set_name("web");
+  pb::GetLbConfigRequest lg;
+  lg.set_name("web");
   pb::LbConfig cfg;
   c = ctx();
-  ASSERT_TRUE(viewer->GetLbConfig(c.get(), g, &cfg).ok());
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), lg, &cfg).ok());
+  EXPECT_EQ(cfg.source(), "rendered");
+  EXPECT_NE(cfg.note().find("no instance has published"), std::string::npos) << cfg.note();
   EXPECT_EQ(cfg.version(), 1);
   EXPECT_EQ(cfg.instance(), "");
   EXPECT_NE(cfg.config().find("bind 0.0.0.0:10000\n"), std::string::npos) << cfg.config();  // a preview port
   EXPECT_NE(cfg.config().find("backend app\n"), std::string::npos);
   EXPECT_EQ(cfg.config().find("0.0.0.0:0"), std::string::npos) << "no placeholder servers";
+  EXPECT_EQ(cfg.config_hash().size(), 64u);
   const std::string dir = store_->pool_path("web") + "/instances/";
   ASSERT_EQ(zk_->create_ephemeral(dir + "instance-0", R"({"host":"node-1","address":"198.18.0.1","appliedVersion":1,
     "allocatedPorts":{"haproxy.stats":10007},"instanceDir":"/srv/lb/pools/web"})"),
             ZOK);
   c = ctx();
-  ASSERT_TRUE(viewer->GetLbConfig(c.get(), g, &cfg).ok());
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), lg, &cfg).ok());
+  EXPECT_EQ(cfg.source(), "rendered");
   EXPECT_EQ(cfg.instance(), "instance-0");
   EXPECT_NE(cfg.config().find("bind 0.0.0.0:10007\n"), std::string::npos) << cfg.config();
   EXPECT_NE(cfg.config().find("stats socket /srv/lb/pools/web/run/stats.sock"), std::string::npos);
+  // The instances publish what they run (as edgelb-agent does); instance-1 runs another text.
+  const std::string running = store_->pool_path("web") + "/running/";
+  ASSERT_EQ(zk_->create_ephemeral(running + "instance-0",
+                                  R"({"configHash":"aaaa","bytes":22,"config":"# instance-0's config\n"})"),
+            ZOK);
+  ASSERT_EQ(zk_->create_ephemeral(running + "instance-1", R"({"configHash":"bbbb","bytes":2000000})"), ZOK);
+  c = ctx();
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), lg, &cfg).ok());
+  EXPECT_EQ(cfg.source(), "running");
+  EXPECT_EQ(cfg.instance(), "instance-0");
+  EXPECT_EQ(cfg.version(), 1);  // its appliedVersion
+  EXPECT_EQ(cfg.config(), "# instance-0's config\n");
+  EXPECT_EQ(cfg.config_hash(), "aaaa");
+  ASSERT_EQ(cfg.running_size(), 2);
+  EXPECT_EQ(cfg.running(1).instance(), "instance-1");
+  EXPECT_EQ(cfg.running(1).config_hash(), "bbbb");
+  lg.set_instance("instance-1");  // too large for ZooKeeper: its hash, and where to read it
+  c = ctx();
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), lg, &cfg).ok());
+  EXPECT_EQ(cfg.config(), "");
+  EXPECT_NE(cfg.note().find("too large"), std::string::npos) << cfg.note();
+  lg.set_instance("instance-7");
+  c = ctx();
+  EXPECT_EQ(viewer->GetLbConfig(c.get(), lg, &cfg).error_code(), grpc::NOT_FOUND);
+  lg.set_instance("");
+  lg.set_rendered(true);
+  c = ctx();
+  ASSERT_TRUE(viewer->GetLbConfig(c.get(), lg, &cfg).ok());
+  EXPECT_EQ(cfg.source(), "rendered");
+  EXPECT_EQ(cfg.note(), "");
+  EXPECT_NE(cfg.config().find("bind 0.0.0.0:10007\n"), std::string::npos);
+  zk_->forget_ephemeral(running + "instance-0");
+  zk_->forget_ephemeral(running + "instance-1");
   pb::PoolEndpoints eps;
   c = ctx();
   ASSERT_TRUE(viewer->GetPoolEndpoints(c.get(), g, &eps).ok());
