@@ -12,7 +12,8 @@
 //  - every request is logged, naming the pool, frontend, backend and server (the task), in a
 //    file that rotates by size; connections that send nothing are not;
 //  - servers carry their task's name and address in the stats page, its CSV and /metrics,
-//    and the free slots of fixed-slot backends do not show as servers in maintenance there.
+//    and the free slots of fixed-slot backends do not show as servers in maintenance there;
+//  - a request in flight survives a reload unless it outlasts hard-stop-after.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -530,6 +531,34 @@ TEST(L7Servers, TasksAreVisibleInStatsAndMetricsAndFreeSlotsAreNotDown) {
   const auto everything = test::http_get(in.stats_port(), "/metrics?scope=server").body;
   EXPECT_NE(everything.find("haproxy_server_status{proxy=\"shop\",server=\"s0_8\",state=\"MAINT\"} 1"),
             std::string::npos);
+}
+
+// --- 10. hard-stop-after: how long a reload lets old connections live ---------------------
+
+TEST(L7Reload, HardStopAfterBoundsWhatAReloadLetsFinish) {
+  EXPECT_EQ(RenderSettings{}.hard_stop_after, "30m");  // an edge's default: minutes, not seconds
+  // Requests that take 2.5 s (a download, a long poll) are in flight when HAProxy reloads.
+  auto slow = [](const std::string& head, size_t) {
+    auto answer = test::echo_request_line(head);
+    answer.delay = 2500ms;
+    return answer;
+  };
+  for (const std::string limit : {"30m", "1s"}) {
+    test::ScriptedBackend backend(slow);
+    L7Instance in({http_frontend("app")}, {http_backend("app")}, {{service_path(0, 0), {at(backend.port(), "t")}}},
+                  [&](RenderSettings& s, SupervisorOptions&, const fs::path&) { s.hard_stop_after = limit; });
+    test::HttpReply reply;
+    std::thread client([&] { reply = test::http_request(in.port(), "GET", "/download", "test", "", 5s); });
+    ASSERT_TRUE(eventually([&] { return backend.requests().size() == 1; }));
+    std::string next = in.config();
+    next.replace(next.find("timeout tarpit 60s"), 18, "timeout tarpit 61s");  // any change: a reload
+    ASSERT_TRUE(in.supervisor().reload(next).ok);
+    client.join();
+    if (limit == "30m")
+      EXPECT_EQ(reply.status, 200) << "a request in flight did not survive the reload";
+    else
+      EXPECT_EQ(reply.status, 0) << "the old worker outlived hard-stop-after " << limit;
+  }
 }
 
 }  // namespace
