@@ -134,12 +134,16 @@ def main():
             print(f"     {s['name']:<28} {s['forwarding']:<4} {s['packets']:>8} pkts  {bes}")
         csv = cli(f"{run_dir}/stats.sock", "show stat").splitlines()
         hdr = csv[0].lstrip("# ").split(",") if csv else []
-        print("   HAProxy (show stat): sessions per server")
+        print("   HAProxy (show stat): sessions per server (servers are named by their Mesos task)")
         for line in csv[1:]:
             f = dict(zip(hdr, line.split(",")))
             if f.get("svname") not in ("FRONTEND", "BACKEND", None) and int(f.get("stot") or 0):
-                print(f"     {f['pxname']:<8} {f['svname']:<8} {f.get('addr', ''):<20} {f['stot']:>6} sessions  "
+                print(f"     {f['pxname']:<8} {f['svname']:<44} {f.get('addr', ''):<20} {f['stot']:>6} sessions  "
                       f"{f['status']}")
+        access_log = os.path.join(os.path.dirname(run_dir), "access.log")
+        if os.path.exists(access_log):
+            lines = open(access_log).read().splitlines()
+            print(f"   HAProxy access log ({access_log}): {len(lines)} lines; the last:\n     {lines[-1] if lines else ''}")
         if args.keep:
             print(f"""
 == running; poke at it (as root), then Ctrl-C here to remove everything:
