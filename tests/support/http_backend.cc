@@ -65,6 +65,17 @@ bool read_until(int fd, std::string* data, std::chrono::milliseconds wait, Done 
   return true;
 }
 
+// Accepts connections on `fd` until `stop`, handing each to `on_connection`.
+template <typename F>
+void accept_until(int fd, const std::atomic<bool>& stop, F on_connection) {
+  while (!stop) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c >= 0) on_connection(c);
+  }
+}
+
 // The kernel's ephemeral range: bind(port 0) and outgoing connections take their ports from it.
 std::pair<int, int> ephemeral_range() {
   int low = 32768, high = 60999;
@@ -89,11 +100,7 @@ HttpBackend::~HttpBackend() {
 }
 
 void HttpBackend::serve() {
-  while (!stop_) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) continue;
+  accept_until(fd_, stop_, [this](int c) {
     std::string req;
     if (read_until(c, &req, std::chrono::milliseconds(2000),
                    [](const std::string& d) { return d.find("\r\n\r\n") != std::string::npos; })) {
@@ -104,7 +111,7 @@ void HttpBackend::serve() {
       (void)!send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
     }
     close(c);
-  }
+  });
 }
 
 ScriptedAnswer echo_request_line(const std::string& request_head) {
@@ -127,12 +134,7 @@ ScriptedBackend::~ScriptedBackend() {
 }
 
 void ScriptedBackend::serve() {
-  while (!stop_) {
-    pollfd p{fd_, POLLIN, 0};
-    if (poll(&p, 1, 50) <= 0) continue;
-    int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c >= 0) workers_.emplace_back([this, c] { handle(c); });
-  }
+  accept_until(fd_, stop_, [this](int c) { workers_.emplace_back([this, c] { handle(c); }); });
 }
 
 void ScriptedBackend::handle(int c) {

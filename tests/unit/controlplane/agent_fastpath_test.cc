@@ -18,6 +18,7 @@
 #include "agent/health_checker.h"
 #include "control/control_client.h"
 #include "control/control_service.h"
+#include "eventually.h"
 #include "http_backend.h"
 
 namespace edgelb::cp {
@@ -25,16 +26,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace pb = edgelb::dataplane::v1;
-
-template <typename F>
-bool eventually(F f, std::chrono::milliseconds limit = 5000ms) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
 
 PoolModel pool(const std::string& name, const std::string& vip, const std::string& forwarding = "DSR",
                const std::string& misc = "") {
@@ -208,7 +199,7 @@ class DataplaneSyncTest : public ::testing::Test {
 TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   auto sync = std::make_unique<DataplaneSync>(path_, [this] { notified_++; });
   uint64_t gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12"}), l7()});
-  ASSERT_TRUE(eventually([&] { return sync->status().in_sync && sync->status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync->status().in_sync && sync->status().generation == gen; }));
   EXPECT_EQ(live().services.size(), 2u);
   EXPECT_EQ(publisher_->publishes(), 1u);
   const uint64_t v1 = sync->status().table_version;
@@ -219,7 +210,7 @@ TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   ServiceSpec drained = web({"198.18.0.11", "198.18.0.12"});
   drained.backends[1].state = BackendState::kDrain;
   gen = sync->set_desired({drained, l7()});
-  ASSERT_TRUE(eventually([&] { return sync->status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync->status().generation == gen; }));
   EXPECT_EQ(live().version, v1 + 1);
   EXPECT_EQ(publisher_->publishes(), 2u);
   ASSERT_EQ(live_service("p/v").backends.size(), 2u);
@@ -230,14 +221,14 @@ TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   ServiceSpec api = web({"198.18.0.21", "198.18.0.22"}, "p/api");
   api.vip = *IpAddress::parse("198.18.0.101");
   gen = sync->set_desired({drained, l7(), api});
-  ASSERT_TRUE(eventually([&] { return sync->status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync->status().generation == gen; }));
   ASSERT_EQ(live().version, v1 + 2);
   ServiceSpec api_drained = api;
   api_drained.backends[0].state = BackendState::kDrain;
   api_drained.backends[1].weight = 5;
   const uint64_t calls = sync->status().calls;
   gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"}), api_drained});
-  ASSERT_TRUE(eventually([&] { return sync->status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync->status().generation == gen; }));
   EXPECT_EQ(live().version, v1 + 3);
   EXPECT_EQ(publisher_->publishes(), 4u);
   EXPECT_LE(sync->status().calls, calls + 2) << "one call for the changes (and perhaps a version poll)";
@@ -253,7 +244,7 @@ TEST_F(DataplaneSyncTest, AppliesOnceThenEditsAndAdoptsWithoutAPublish) {
   EXPECT_EQ(publisher_->publishes(), publishes) << "published before it had a plan";
   EXPECT_EQ(live().services.size(), 2u);
   gen = sync->set_desired({web({"198.18.0.11", "198.18.0.12", "198.18.0.13"}), api_drained});
-  ASSERT_TRUE(eventually([&] { return sync->status().in_sync && sync->status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync->status().in_sync && sync->status().generation == gen; }));
   EXPECT_EQ(publisher_->publishes(), publishes);
   EXPECT_EQ(sync->status().table_version, live().version);
 }
@@ -262,14 +253,14 @@ TEST_F(DataplaneSyncTest, AnotherWriterOrARestartedDataplaneIsRepaired) {
   DataplaneSync sync(path_, nullptr);
   const ServiceSpec want = web({"198.18.0.11"});
   sync.set_desired({want});
-  ASSERT_TRUE(eventually([&] { return sync.status().in_sync; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().in_sync; }));
   // An operator writes with edgelb-dpctl: the agent puts its plan back.
   ControlClient other(path_);
   TableSpec t;
   t.version = live().version + 10;
   t.services.push_back(web({"198.18.0.99"}, "operator"));
   ASSERT_TRUE(other.apply_state(t).ok());
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(test::eventually([&] {
     TableSpec l = live();
     return l.services.size() == 1 && l.services[0] == want && sync.status().in_sync;
   }));
@@ -277,9 +268,9 @@ TEST_F(DataplaneSyncTest, AnotherWriterOrARestartedDataplaneIsRepaired) {
 
   // The dataplane restarts with an empty table: the plan is applied again.
   stop_dataplane();
-  ASSERT_TRUE(eventually([&] { return !sync.status().connected; }));
+  ASSERT_TRUE(test::eventually([&] { return !sync.status().connected; }));
   start_dataplane();
-  ASSERT_TRUE(eventually([&] {
+  ASSERT_TRUE(test::eventually([&] {
     TableSpec l = live();
     return l.services.size() == 1 && l.services[0] == want && sync.status().in_sync;
   }));
@@ -290,13 +281,13 @@ TEST_F(DataplaneSyncTest, ARefusedServiceKeepsWhatItServedAndSaysWhy) {
   DataplaneSync sync(path_, nullptr);
   const ServiceSpec dsr = web({"198.18.0.11"});
   uint64_t gen = sync.set_desired({dsr, l7()});
-  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().generation == gen; }));
   // GUE without a tunnel source in the dataplane: refused; the DSR service keeps serving.
   ServiceSpec gue = web({"198.18.0.11"}, "p/v", ForwardingMode::kGue);
   ServiceSpec other = web({"198.18.0.21"}, "q/w");
   other.vip = *IpAddress::parse("198.18.0.101");
   gen = sync.set_desired({gue, l7(), other});
-  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().generation == gen; }));
   const DataplaneSyncStatus st = sync.status();
   ASSERT_EQ(st.refused.count("p/v"), 1u);
   EXPECT_NE(st.refused.at("p/v").find("encap.ipv4_source_prefix"), std::string::npos) << st.refused.at("p/v");
@@ -309,11 +300,11 @@ TEST_F(DataplaneSyncTest, ARefusedServiceKeepsWhatItServedAndSaysWhy) {
   // After a restart the refusal is found again in the whole state, and the rest is applied.
   stop_dataplane();
   start_dataplane();
-  ASSERT_TRUE(eventually([&] { return sync.status().in_sync && live().services.size() == 2; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().in_sync && live().services.size() == 2; }));
   EXPECT_EQ(sync.status().refused.count("p/v"), 1u);
   // The pool is fixed (back to DSR): it is applied and the refusal is gone.
   gen = sync.set_desired({dsr, l7(), other});
-  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen && live().services.size() == 3; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().generation == gen && live().services.size() == 3; }));
   EXPECT_TRUE(sync.status().refused.empty());
 }
 
@@ -369,14 +360,14 @@ TEST_F(DataplaneSyncTest, AnOlderDataplaneGetsOneCallPerEdit) {
   OlderDataplane proxy(older, path_);
   DataplaneSync sync(older, nullptr);
   uint64_t gen = sync.set_desired({web({"198.18.0.11", "198.18.0.12"}), l7()});
-  ASSERT_TRUE(eventually([&] { return sync.status().in_sync && sync.status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().in_sync && sync.status().generation == gen; }));
   const uint64_t v1 = live().version, publishes = publisher_->publishes();
   // Two backends drained and a service gone: ApplyChanges is refused as unknown, and the three
   // edits go one call each (three versions), in sync all along.
   ServiceSpec drained = web({"198.18.0.11", "198.18.0.12"});
   drained.backends[0].state = drained.backends[1].state = BackendState::kDrain;
   gen = sync.set_desired({drained});
-  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().generation == gen; }));
   EXPECT_TRUE(sync.status().in_sync) << sync.status().last_error;
   EXPECT_EQ(live().version, v1 + 3);
   EXPECT_EQ(publisher_->publishes(), publishes + 3);
@@ -385,7 +376,7 @@ TEST_F(DataplaneSyncTest, AnOlderDataplaneGetsOneCallPerEdit) {
   EXPECT_EQ(proxy.apply_changes_calls.load(), 1);
   // It remembers: the next plan goes straight to one call per edit.
   gen = sync.set_desired({web({"198.18.0.11", "198.18.0.12"})});
-  ASSERT_TRUE(eventually([&] { return sync.status().generation == gen; }));
+  ASSERT_TRUE(test::eventually([&] { return sync.status().generation == gen; }));
   EXPECT_EQ(live().version, v1 + 5);
   EXPECT_EQ(proxy.apply_changes_calls.load(), 1);
 }
@@ -455,7 +446,7 @@ TEST(HealthChecker, TcpAndHttpChecksWithThresholds) {
   auto http_ok = target("c", ok.port(), VipHealthCheck::Type::kHttp);
   auto http_503 = target("d", failing.port(), VipHealthCheck::Type::kHttp);
   hc.set_targets({tcp_ok, tcp_closed, http_ok, http_503});
-  ASSERT_TRUE(eventually([&] { return hc.verdicts().size() == 4; }, 3000ms));  // the first result decides
+  ASSERT_TRUE(test::eventually([&] { return hc.verdicts().size() == 4; }, 3000ms));  // the first result decides
   HealthVerdicts v = hc.verdicts();
   EXPECT_TRUE(v.at(tcp_ok.key()));
   EXPECT_FALSE(v.at(tcp_closed.key()));
@@ -465,12 +456,12 @@ TEST(HealthChecker, TcpAndHttpChecksWithThresholds) {
   ok.status_ = 500;
   std::this_thread::sleep_for(1200ms);
   EXPECT_TRUE(hc.verdicts().at(http_ok.key())) << "one failure is under the threshold";
-  ASSERT_TRUE(eventually([&] { return !hc.verdicts().at(http_ok.key()); }, 3000ms));
+  ASSERT_TRUE(test::eventually([&] { return !hc.verdicts().at(http_ok.key()); }, 3000ms));
   failing.status_ = 200;
-  ASSERT_TRUE(eventually([&] { return hc.verdicts().at(http_503.key()); }, 4000ms));
+  ASSERT_TRUE(test::eventually([&] { return hc.verdicts().at(http_503.key()); }, 4000ms));
   // Targets dropped are forgotten.
   hc.set_targets({tcp_ok});
-  ASSERT_TRUE(eventually([&] { return hc.verdicts().size() == 1; }));
+  ASSERT_TRUE(test::eventually([&] { return hc.verdicts().size() == 1; }));
   EXPECT_GE(changes.load(), 6);
 }
 

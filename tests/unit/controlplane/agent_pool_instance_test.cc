@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agent/pool_instance.h"
+#include "eventually.h"
 #include "haproxy/config_renderer.h"
 #include "http_backend.h"
 
@@ -19,16 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Clock = PoolInstance::Clock;
-
-template <typename F>
-bool test_eventually(F&& f, std::chrono::milliseconds limit = 5s) {
-  const auto end = Clock::now() + limit;
-  while (Clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
-}
 
 struct Fixture {
   fs::path dir = fs::temp_directory_path() / ("edgelb-instance-" + std::to_string(getpid()));
@@ -193,7 +184,7 @@ TEST(PoolInstance, ADrainedServerIsDeletedOnlyOnceItsConnectionsAreDone) {
   f.settle();
   test::HttpReply slow;
   std::thread client([&] { slow = test::http_request(f.port, "GET", "/slow", "test", "", 5s); });
-  ASSERT_TRUE(test_eventually([&] { return a.requests().size() == 1; }));
+  ASSERT_TRUE(test::eventually([&] { return a.requests().size() == 1; }));
   eps[haproxy::service_path(0, 0)] = {{"127.0.0.1", b.port(), false, "app.b", true}};
   f.instance->set_endpoints(eps, 2, cfg);
   // Past drain_timeout (300 ms) a is in maintenance, not deleted: its connection is open.

@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "common/subprocess.h"
+#include "eventually.h"
 #include "fixtures.h"
 #include "haproxy/access_log.h"
 #include "haproxy/config_renderer.h"
@@ -425,16 +426,6 @@ std::vector<std::string> lines_of(const fs::path& file) {
   return out;
 }
 
-template <typename F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 5s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return f();
-}
-
 TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates) {
   test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
   std::unique_ptr<AccessLogWriter> writer;
@@ -449,7 +440,7 @@ TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates
                 });
   const auto reply = test::http_request(in.port(), "POST", "/orders?id=7", "shop.test", "x=1");
   ASSERT_EQ(reply.status, 200);
-  ASSERT_TRUE(eventually([&] { return writer->lines() == 1; }));
+  ASSERT_TRUE(test::eventually([&] { return writer->lines() == 1; }));
   const auto first = lines_of(log);
   ASSERT_EQ(first.size(), 1u);
   const std::string& line = first[0];
@@ -470,7 +461,7 @@ TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates
   }
   // Enough requests to rotate the 3000-byte file a few times: no line is lost or doubled.
   for (int i = 0; i < 39; ++i) ASSERT_EQ(test::http_get(in.port(), "/r" + std::to_string(i)).status, 200);
-  ASSERT_TRUE(eventually([&] { return writer->lines() >= 40; }));
+  ASSERT_TRUE(test::eventually([&] { return writer->lines() >= 40; }));
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(writer->lines(), 40u);
   EXPECT_GE(writer->rotations(), 2u);
@@ -549,7 +540,7 @@ TEST(L7Reload, HardStopAfterBoundsWhatAReloadLetsFinish) {
                   [&](RenderSettings& s, SupervisorOptions&, const fs::path&) { s.hard_stop_after = limit; });
     test::HttpReply reply;
     std::thread client([&] { reply = test::http_request(in.port(), "GET", "/download", "test", "", 5s); });
-    ASSERT_TRUE(eventually([&] { return backend.requests().size() == 1; }));
+    ASSERT_TRUE(test::eventually([&] { return backend.requests().size() == 1; }));
     std::string next = in.config();
     next.replace(next.find("timeout tarpit 60s"), 18, "timeout tarpit 61s");  // any change: a reload
     ASSERT_TRUE(in.supervisor().reload(next).ok);

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "eventually.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/supervisor.h"
 #include "http_backend.h"
@@ -22,16 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-template <typename F>
-bool eventually(F&& f, std::chrono::milliseconds limit = 10s) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (f()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return f();
-}
 
 // One pool instance: a frontend on 127.0.0.1 routing to backend "app", in fixed slots (s0_*):
 // the lbmgr mechanics below are those of slots; DynamicServers* plans "app" dynamic.
@@ -232,12 +223,14 @@ TEST(Lbmgr, KilledWorkerOrMasterIsRestarted) {
   sup.start(in.render());
   const int master = sup.status().master_pid;
   kill(sup.master_cli().show_proc().workers.at(0).pid, SIGKILL);
-  ASSERT_TRUE(eventually([&] { return sup.status().restarts == 1 && sup.status().state == HaproxyState::kRunning; }));
+  ASSERT_TRUE(
+      test::eventually([&] { return sup.status().restarts == 1 && sup.status().state == HaproxyState::kRunning; }));
   EXPECT_NE(sup.status().master_pid, master);
-  EXPECT_TRUE(eventually([&] { return test::http_get(in.port).body == "a\n"; }));
+  EXPECT_TRUE(test::eventually([&] { return test::http_get(in.port).body == "a\n"; }));
   kill(sup.status().master_pid, SIGKILL);
-  ASSERT_TRUE(eventually([&] { return sup.status().restarts == 2 && sup.status().state == HaproxyState::kRunning; }));
-  EXPECT_TRUE(eventually([&] { return test::http_get(in.port).body == "a\n"; }));
+  ASSERT_TRUE(
+      test::eventually([&] { return sup.status().restarts == 2 && sup.status().state == HaproxyState::kRunning; }));
+  EXPECT_TRUE(test::eventually([&] { return test::http_get(in.port).body == "a\n"; }));
 }
 
 TEST(Lbmgr, InheritedListenersQueueConnectionsWhileHaproxyRestarts) {
@@ -255,16 +248,16 @@ TEST(Lbmgr, InheritedListenersQueueConnectionsWhileHaproxyRestarts) {
   // waits in its accept queue for the restarted HAProxy instead of being refused.
   const int worker = sup.master_cli().show_proc().workers.at(0).pid;
   kill(worker, SIGKILL);
-  EXPECT_TRUE(eventually([&] { return kill(worker, 0) != 0; }));
+  EXPECT_TRUE(test::eventually([&] { return kill(worker, 0) != 0; }));
   EXPECT_EQ(test::http_get(in.port).body, "a\n");
-  EXPECT_TRUE(eventually([&] { return sup.status().restarts == 1; }));
+  EXPECT_TRUE(test::eventually([&] { return sup.status().restarts == 1; }));
   // The master dies: its worker notices and exits at once, dropping what it accepted in that
   // moment (in flight, like any killed process); after that, requests queue again.
   const int orphan = sup.master_cli().show_proc().workers.at(0).pid;
   kill(sup.status().master_pid, SIGKILL);
-  EXPECT_TRUE(eventually([&] { return kill(orphan, 0) != 0; }));
+  EXPECT_TRUE(test::eventually([&] { return kill(orphan, 0) != 0; }));
   EXPECT_EQ(test::http_get(in.port).body, "a\n");
-  EXPECT_TRUE(eventually([&] { return sup.status().restarts == 2; }));
+  EXPECT_TRUE(test::eventually([&] { return sup.status().restarts == 2; }));
   // A configuration without that frontend: the listener stops (refused, not queued).
   sup.release_binds_except({});
   EXPECT_EQ(test::http_get(in.port).status, 0);
@@ -292,9 +285,9 @@ TEST(Lbmgr, ANewSupervisorAdoptsTheRunningHaproxy) {
   EXPECT_EQ(master_reloads(second), 0);  // same configuration: no reload
   // It supervises what it adopted: a dead master is restarted.
   kill(master, SIGKILL);
-  ASSERT_TRUE(
-      eventually([&] { return second.status().restarts == 1 && second.status().state == HaproxyState::kRunning; }));
-  EXPECT_TRUE(eventually([&] { return test::http_get(in.port).body == "a\n"; }));
+  ASSERT_TRUE(test::eventually(
+      [&] { return second.status().restarts == 1 && second.status().state == HaproxyState::kRunning; }));
+  EXPECT_TRUE(test::eventually([&] { return test::http_get(in.port).body == "a\n"; }));
   second.stop();
   EXPECT_EQ(test::http_get(in.port).status, 0);
 }
