@@ -10,17 +10,22 @@
 //  - Edge-LB's documented certificate in an environment variable is served;
 //  - the connection limits fit the descriptors HAProxy may open;
 //  - every request is logged, naming the pool, frontend, backend and server (the task), in a
-//    file that rotates by size; connections that send nothing are not;
+//    file that rotates by size, to a syslog socket or to the agent's stdout; connections that
+//    send nothing are not;
 //  - servers carry their task's name and address in the stats page, its CSV and /metrics,
 //    and the free slots of fixed-slot backends do not show as servers in maintenance there;
 //  - a request in flight survives a reload unless it outlasts hard-stop-after.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -474,6 +479,83 @@ TEST(L7Logs, EveryRequestIsLoggedWithPoolFrontendBackendAndTaskAndTheFileRotates
   }
   EXPECT_EQ(total, 40u);
   EXPECT_EQ(writer->write_errors(), 0u);
+}
+
+TEST(L7Logs, TheSyslogTargetSendsSyslogLines) {
+  // A syslog server's unix socket (what /dev/log is), read by the test.
+  const fs::path sock = fs::temp_directory_path() / ("edgelb-l7-syslog-" + std::to_string(getpid()));
+  fs::remove(sock);
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof a.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  AccessLogSettings syslog;
+  syslog.kind = AccessLogSettings::Kind::kSyslog;
+  syslog.syslog_address = sock.string();
+  syslog.facility = "local3";
+  L7Instance in({http_frontend("app")}, {http_backend("app")}, {{service_path(0, 0), {at(echo.port(), "app.t1")}}},
+                [&](RenderSettings& s, SupervisorOptions&, const fs::path& dir) {
+                  s.log_target = log_target(syslog, (dir / "run").string());
+                });
+  ASSERT_EQ(test::http_get(in.port(), "/via-syslog").status, 200);
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 5000), 1) << "no syslog datagram";
+  char buf[8192];
+  const ssize_t n = recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0);
+  const std::string line(buf, static_cast<size_t>(n));
+  // RFC 3164: <facility * 8 + severity>, local3.info = 19 * 8 + 6; then the tag and the line.
+  EXPECT_EQ(line.rfind("<158>", 0), 0u) << line;
+  EXPECT_NE(line.find(" haproxy["), std::string::npos) << line;
+  EXPECT_NE(line.find(" app/app.t1 "), std::string::npos) << line;
+  EXPECT_NE(line.find("\"GET /via-syslog HTTP/1.1\""), std::string::npos) << line;
+  close(fd);
+  fs::remove(sock);
+}
+
+TEST(L7Logs, TheStdoutTargetWritesToTheAgentsStandardOutput) {
+  // The agent's standard output (under systemd: the journal) is a pipe here, while HAProxy
+  // starts and inherits it.
+  int pipe_fds[2];
+  ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);
+  std::fflush(stdout);
+  const int saved = dup(1);
+  test::ScriptedBackend echo([](const std::string& head, size_t) { return test::echo_request_line(head); });
+  AccessLogSettings to_stdout;
+  to_stdout.kind = AccessLogSettings::Kind::kStdout;
+  dup2(pipe_fds[1], 1);
+  std::unique_ptr<L7Instance> in;
+  try {
+    in = std::make_unique<L7Instance>(json::array({http_frontend("app")}), json::array({http_backend("app")}),
+                                      EndpointsByService{{service_path(0, 0), {at(echo.port(), "app.t1")}}},
+                                      [&](RenderSettings& s, SupervisorOptions& o, const fs::path& dir) {
+                                        s.log_target = log_target(to_stdout, (dir / "run").string());
+                                        o.stdout_is_ours = true;
+                                      });
+  } catch (...) {
+    dup2(saved, 1);
+    throw;
+  }
+  dup2(saved, 1);
+  close(saved);
+  close(pipe_fds[1]);
+  ASSERT_EQ(test::http_get(in->port(), "/via-stdout").status, 200);
+  std::string out;
+  ASSERT_TRUE(test::eventually([&] {
+    char buf[4096];
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    while (poll(&p, 1, 0) == 1) {
+      const ssize_t n = read(pipe_fds[0], buf, sizeof buf);
+      if (n <= 0) break;
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out.find("GET /via-stdout") != std::string::npos;
+  })) << out;
+  EXPECT_NE(out.find(" app/app.t1 "), std::string::npos) << out;
+  in.reset();
+  close(pipe_fds[0]);
 }
 
 // --- 6. Servers named by task; free slots out of what monitoring reads ---------------------
