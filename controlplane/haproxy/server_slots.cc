@@ -63,8 +63,7 @@ std::string slot_name(const SlotGroup& g, size_t slot) {
 }
 
 std::string task_server_name(const ServerEndpoint& e) {
-  if (e.task_id.empty()) return "agentip_" + e.address + "_" + std::to_string(e.port);
-  std::string name = e.task_id;
+  std::string name = e.task_id.empty() ? "agentip_" + e.address + "_" + std::to_string(e.port) : e.task_id;
   for (auto& c : name)
     if (!name_char(static_cast<unsigned char>(c))) c = '_';
   return name;

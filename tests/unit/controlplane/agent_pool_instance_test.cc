@@ -209,5 +209,34 @@ TEST(PoolInstance, ADrainedServerIsDeletedOnlyOnceItsConnectionsAreDone) {
   EXPECT_EQ(f.reloads(), 0u);
 }
 
+TEST(PoolInstance, ABackendWhoseServersHaproxyWillNotAddAtRuntimeFallsBackToSlots) {
+  Fixture f;
+  test::HttpBackend a("a"), b("b"), c("c");
+  // resolve-prefer is a valid server option that `add server` refuses.
+  auto cfg = f.config("/app");
+  cfg["haproxy"]["backends"][0]["services"][0]["endpoint"]["miscStr"] = "resolve-prefer ipv4";
+  f.instance->set_endpoints(Fixture::eps({&a}), 1, cfg);
+  f.instance->set_inputs(f.inputs(1, cfg), {});
+  f.settle();
+  EXPECT_EQ(test::http_get(f.port).body, "a\n");
+  // b arrives: HAProxy refuses the dynamic server; the backend switches to slots, once.
+  f.instance->set_endpoints(Fixture::eps({&a, &b}), 2, cfg);
+  f.settle();
+  EXPECT_EQ(f.reloads(), 1u);
+  std::multiset<std::string> seen;
+  for (int i = 0; i < 4; ++i) seen.insert(test::http_get(f.port).body);
+  EXPECT_EQ(seen.count("b\n"), 2u);
+  haproxy::RuntimeApi api(f.dir.string() + "/run/stats.sock");
+  EXPECT_EQ(api.servers_state("app").size(), 8u);  // max(8, 2 x 2) slots
+  // From then on membership is reload-free again, in slots.
+  f.instance->set_endpoints(Fixture::eps({&a, &b, &c}), 3, cfg);
+  f.settle();
+  EXPECT_EQ(f.reloads(), 1u);
+  seen.clear();
+  for (int i = 0; i < 6; ++i) seen.insert(test::http_get(f.port).body);
+  EXPECT_EQ(seen.count("c\n"), 2u);
+  EXPECT_EQ(f.instance->registration()["state"], "running");
+}
+
 }  // namespace
 }  // namespace edgelb::cp
