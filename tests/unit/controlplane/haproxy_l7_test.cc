@@ -275,6 +275,14 @@ TEST(L7Rewrite, LocationIsRewrittenOnlyForTheRequestsOwnHost) {
   }
 }
 
+// One row of HAProxy's stats CSV.
+std::vector<std::string> csv_fields(const std::string& row) {
+  std::vector<std::string> out;
+  std::istringstream in(row);
+  for (std::string f; std::getline(in, f, ',');) out.push_back(f);
+  return out;
+}
+
 // --- 8. TLS defaults ----------------------------------------------------------------------
 
 // A self-signed RSA certificate and its key, PEM, in one file (what HAProxy's `crt` reads).
@@ -387,7 +395,11 @@ TEST(L7Limits, DerivedLimitsStartUnderATightDescriptorLimitWhereEdgeLbsFixedOnes
   EXPECT_EQ(derived.maxconn, (20000u - kFdReserve) / 2);
   EXPECT_EQ(derived.frontend_maxconn, derived.maxconn);
   {
-    L7Instance in({http_frontend("app")}, {http_backend("app")}, {{service_path(0, 0), {at(echo.port(), "echo")}}},
+    // A second frontend limits itself, as an Edge-LB pool can (miscStrs).
+    json limited = http_frontend("app");
+    limited["miscStrs"] = {"maxconn 123"};
+    L7Instance in({http_frontend("app"), limited}, {http_backend("app")},
+                  {{service_path(0, 0), {at(echo.port(), "echo")}}},
                   [&](RenderSettings& s, SupervisorOptions& o, const fs::path&) {
                     s.limits = derived;
                     s.limits.backlog = 300;
@@ -396,6 +408,21 @@ TEST(L7Limits, DerivedLimitsStartUnderATightDescriptorLimitWhereEdgeLbsFixedOnes
                   });
     EXPECT_EQ(test::http_get(in.port()).status, 200);
     EXPECT_NE(in.config().find("maxconn " + std::to_string(derived.maxconn)), std::string::npos);
+    // What HAProxy runs with: the process limit (show info) and each frontend's (slim).
+    RuntimeApi api(RenderSettings::under(in.dir().string()).stats_socket);
+    EXPECT_NE(api.execute("show info").find("\nMaxconn: " + std::to_string(derived.maxconn) + "\n"), std::string::npos);
+    std::map<std::string, std::string> slim;
+    std::istringstream stat(api.execute("show stat"));
+    std::string header;
+    std::getline(stat, header);
+    const auto columns = csv_fields(header.substr(2));
+    const size_t at_slim = std::find(columns.begin(), columns.end(), "slim") - columns.begin();
+    for (std::string row; std::getline(stat, row);) {
+      const auto f = csv_fields(row);
+      if (f.size() > at_slim && f.size() > 1 && f[1] == "FRONTEND") slim[f[0]] = f[at_slim];
+    }
+    EXPECT_EQ(slim["frontend_127.0.0.1_" + std::to_string(in.port(0))], std::to_string(derived.frontend_maxconn));
+    EXPECT_EQ(slim["frontend_127.0.0.1_" + std::to_string(in.port(1))], "123");
     // The listener the agent opened queues `backlog` connections (ss shows it as Send-Q).
     const auto ss = cp::run_command({"ss", "-Hltn", "sport = :" + std::to_string(in.port())}, std::chrono::seconds(5));
     EXPECT_NE(ss.output.find(" 300 "), std::string::npos) << ss.output;
@@ -559,13 +586,6 @@ TEST(L7Logs, TheStdoutTargetWritesToTheAgentsStandardOutput) {
 }
 
 // --- 6. Servers named by task; free slots out of what monitoring reads ---------------------
-
-std::vector<std::string> csv_fields(const std::string& row) {
-  std::vector<std::string> out;
-  std::istringstream in(row);
-  for (std::string f; std::getline(in, f, ',');) out.push_back(f);
-  return out;
-}
 
 TEST(L7Servers, TasksAreVisibleInStatsAndMetricsAndFreeSlotsAreNotDown) {
   test::ScriptedBackend one([](const std::string& head, size_t) { return test::echo_request_line(head); });
