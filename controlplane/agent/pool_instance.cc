@@ -117,10 +117,11 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     install_files(r.inputs);
     auto slots = haproxy::ServerSlots::plan(r.model, endpoints_);
     if (options_.access_log.kind == haproxy::AccessLogSettings::Kind::kFile && !access_log_) {
+      const std::string file = access_log_file();
       fs::create_directories(dir_ + "/run");
-      access_log_ =
-          std::make_unique<haproxy::AccessLogWriter>(haproxy::access_log_socket(dir_ + "/run"), access_log_file(),
-                                                     options_.access_log.max_bytes, options_.access_log.keep);
+      fs::create_directories(fs::path(file).parent_path());
+      access_log_ = std::make_unique<haproxy::AccessLogWriter>(haproxy::access_log_socket(dir_ + "/run"), file,
+                                                               options_.access_log.max_bytes, options_.access_log.keep);
     }
     haproxy::SupervisorOptions o;
     o.haproxy_binary = options_.haproxy_binary;
@@ -328,7 +329,6 @@ std::string PoolInstance::access_log_file() const {
   if (file.empty()) return dir_ + "/access.log";
   const std::string pool = inputs_ ? inputs_->name : fs::path(dir_).filename().string();
   for (size_t at; (at = file.find("{pool}")) != std::string::npos;) file.replace(at, 6, pool);
-  fs::create_directories(fs::path(file).parent_path());
   return file;
 }
 
