@@ -12,9 +12,10 @@ traffic: the servers are 198.18.0.0/15 addresses nothing connects to, health che
 
 For each: the time of one runtime change as the agent sends it (one batch per change, p50 and
 p99 over --changes adds and as many removals), the worker's memory (VmRSS) with --backends
-backends of --servers tasks each, the servers monitoring sees in maintenance, and the reloads
-growing one backend from 1 to 100 tasks costs (slots: a group that runs out is re-planned at
-twice its servers and reloaded; dynamic: none). Writes JSON + a markdown table."""
+backends of --servers tasks each, the servers HAProxy holds and those in maintenance (show
+servers state), and the reloads growing one backend from 1 to 100 tasks costs, worked out from
+the slot policy rather than measured (slots: a group that runs out is re-planned at twice its
+servers and reloaded; dynamic: none). Writes JSON + a markdown table."""
 import argparse
 import json
 import os
@@ -88,6 +89,11 @@ def timed(sock, line):
     return elapsed * 1e6
 
 
+def servers_in_haproxy(sock):
+    return sum(1 for row in cli(sock, "show servers state").splitlines()
+               if len(row.split()) > 6 and not row.startswith("#"))
+
+
 def in_maintenance(sock):
     n = 0
     for row in cli(sock, "show servers state").splitlines():
@@ -122,8 +128,7 @@ def main():
         for mode in ("slots", "dynamic"):
             p = start(work, mode, args.backends, args.servers)
             sock = f"{work}/{mode}.sock"
-            r = {"worker_rss_kib": rss_kib(p.pid), "servers_in_haproxy":
-                 args.backends * (slot_count(args.servers) if mode == "slots" else args.servers),
+            r = {"worker_rss_kib": rss_kib(p.pid), "servers_in_haproxy": servers_in_haproxy(sock),
                  "in_maintenance": in_maintenance(sock)}
             # Changes spread over the backends; slots reuse a free slot, dynamic adds a server.
             add, remove = [], []
@@ -152,7 +157,8 @@ def main():
             r["in_maintenance_after_removals"] = in_maintenance(sock)
             r["add_us"] = {"p50": round(pct(add, 50)), "p99": round(pct(add, 99))}
             r["remove_us"] = {"p50": round(pct(remove, 50)), "p99": round(pct(remove, 99))}
-            r["reloads_growing_1_to_100"] = reloads_to_grow(100) if mode == "slots" else 0
+            # Not measured: what the slot policy implies (a dynamic group never runs out).
+            r["reloads_growing_1_to_100_by_policy"] = reloads_to_grow(100) if mode == "slots" else 0
             res["modes"][mode] = r
             p.terminate()
             p.wait(timeout=10)
@@ -180,8 +186,8 @@ def main():
         f.write(f"| servers in maintenance at start / after the removals | {s['in_maintenance']} / "
                 f"{s['in_maintenance_after_removals']} | {d['in_maintenance']} / "
                 f"{d['in_maintenance_after_removals']} | |\n")
-        f.write(f"| reloads growing a backend from 1 to 100 tasks | {s['reloads_growing_1_to_100']} | "
-                f"{d['reloads_growing_1_to_100']} | |\n")
+        f.write(f"| reloads growing a backend from 1 to 100 tasks (by the slot policy, not measured) | "
+                f"{s['reloads_growing_1_to_100_by_policy']} | {d['reloads_growing_1_to_100_by_policy']} | |\n")
         f.write("\nServer names: slots `s0_<k>` (the task is not visible); dynamic: the task id.\n")
 
 
