@@ -20,7 +20,7 @@ fail() { echo "quickstart FAILED at step: $1" >&2; exit 1; }
 step "packages (deploy/debian-packages.txt)"
 bash deploy/install-packages.sh || fail "installing packages"
 step "hugepages"
-echo "   $(deploy/hugepages.sh 512) (DPDK falls back to --no-huge memory without them)"
+echo "   $(deploy/edgelb-tune hugepages --pages 512) (without them DPDK falls back to --no-huge memory)"
 step "build (cmake + ninja, RelWithDebInfo; the first build takes a few minutes)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null || fail "cmake configure"
 cmake --build build --target edgelb-dataplane edgelb-dpctl edgelb-agent edgelb-apiserver edgelbctl \

@@ -103,7 +103,7 @@ case "$scenario" in
     ;;
   appliance)
     build edgelb-dataplane edgelb-dpctl edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-agent
-    huge="$(deploy/hugepages.sh 512)"
+    deploy/edgelb-tune hugepages --pages 512
     /usr/bin/python3 perf/appliance_bench.py --samples "${BENCH_SAMPLES:-300}" \
       --changes "${BENCH_CHANGES:-1000}" --out "$results/appliance.json" --md "$results/appliance.md"
     finish "$results/appliance.json" "$results/appliance.md"

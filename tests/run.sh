@@ -15,8 +15,9 @@ jobs="$(nproc)"
 log_dir="$root/build/test-logs"
 
 bash deploy/install-packages.sh || exit 1
-export EDGELB_HUGEPAGES="$(deploy/hugepages.sh 512)"
-echo "hugepages: $EDGELB_HUGEPAGES"
+hugepages_line="$(deploy/edgelb-tune hugepages --pages 512)"
+export EDGELB_HUGEPAGES="${hugepages_line%% *}"  # "hugepages" or "no-huge"
+echo "$hugepages_line"
 
 configure_build() {  # dir, extra cmake args...
   local dir="$1"; shift

@@ -11,8 +11,9 @@ BUILD = os.path.join(ROOT, "build")
 
 
 def hugepages():
-    out = subprocess.run(["bash", os.path.join(ROOT, "deploy/hugepages.sh"), "1024"], capture_output=True, text=True)
-    return out.stdout.strip() == "hugepages"
+    out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "deploy/edgelb-tune"), "hugepages", "--pages", "1024"],
+                         capture_output=True, text=True)
+    return out.stdout.split(" ", 1)[0] == "hugepages"
 
 
 def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",), extra=(), prefix=()):
