@@ -4,6 +4,8 @@ pkg_check_modules(DPDK REQUIRED IMPORTED_TARGET libdpdk>=22.11)
 pkg_check_modules(URCU_QSBR REQUIRED IMPORTED_TARGET liburcu-qsbr)
 pkg_check_modules(URCU_CDS REQUIRED IMPORTED_TARGET liburcu-cds)
 pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl)
+# sd_notify(): readiness for systemd's Type=notify units (deploy/systemd); a no-op elsewhere.
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED)

@@ -100,7 +100,7 @@ void Agent::connect_zookeeper() {
   }
 }
 
-void Agent::run() {
+void Agent::run(const std::function<void()>& on_ready) {
   if (!config_.metrics_listen.empty()) metrics_.listen(config_.metrics_listen);
   // 1. What ran before, at once: ZooKeeper and the apiserver may both be away.
   std::vector<std::string> errors;
@@ -137,6 +137,7 @@ void Agent::run() {
   });
 
   // 3. Reconcile until stopped.
+  bool ready_told = false;
   for (;;) {
     {
       std::lock_guard<std::mutex> g(mu_);
@@ -147,6 +148,10 @@ void Agent::run() {
       reconcile(Clock::now(), &next);
     } catch (const std::exception& e) {
       log(std::string("reconcile: ") + e.what());
+    }
+    if (on_ready && !ready_told) {
+      on_ready();
+      ready_told = true;
     }
     auto until = Clock::now() + std::chrono::seconds(1);
     if (next && *next < until) until = *next;

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,8 +53,10 @@ class Agent {
   // file it cannot read.
   explicit Agent(AgentConfig config);
   // Serves the cached pools at once, then reconciles until stop(). Throws std::runtime_error
-  // for configuration it cannot use (secret key file, metrics address).
-  void run();
+  // for configuration it cannot use (secret key file, metrics address). `on_ready` runs once, on
+  // run()'s thread, after the first reconcile: cached pools serve, metrics listen (the binary
+  // tells systemd, Type=notify).
+  void run(const std::function<void()>& on_ready = {});
   void stop();  // safe from any thread (not from a signal handler)
 
   AgentMetrics& metrics() { return metrics_; }

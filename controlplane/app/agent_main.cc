@@ -2,6 +2,8 @@
 // docs/agent.md). Flags are parsed here; everything else is the agent library.
 #include <pthread.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -39,7 +41,8 @@ int main(int argc, char** argv) {
     });
     int rc = 0;
     try {
-      agent.run();
+      agent.run([] { sd_notify(0, "READY=1\nSTATUS=serving cached pools, reconciling"); });
+      sd_notify(0, "STOPPING=1");
     } catch (const std::exception& e) {
       std::fprintf(stderr, "edgelb-agent: %s\n", e.what());
       rc = 1;

@@ -2,6 +2,7 @@
 // edgelb.v1 gRPC API (docs/apiserver.md). Stateless apart from ZooKeeper: pools keep serving
 // while it is down, and it picks up where it left off when it returns.
 #include <signal.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -150,10 +151,12 @@ int main(int argc, char** argv) {
     if (server.health_port())
       std::fprintf(stderr, "edgelb-apiserver: grpc.health.v1 probes (plaintext) on port %d\n", server.health_port());
     if (!ready_file.empty()) std::ofstream(ready_file) << server.port() << "\n";
+    sd_notifyf(0, "READY=1\nSTATUS=serving edgelb.v1 on port %d", server.port());  // Type=notify
     std::thread stopper([&] {
       int sig = 0;
       sigwait(&sigs, &sig);
       std::fprintf(stderr, "edgelb-apiserver: signal %d, stopping\n", sig);
+      sd_notify(0, "STOPPING=1");
       if (mesos_service) mesos_service->shutdown();
       server.shutdown();
     });

@@ -24,6 +24,7 @@
 // dataplane.cc (everything the process owns, set up and torn down in one place) and
 // control_loop.cc (what the main lcore does while the workers run).
 #include <rte_eal.h>
+#include <systemd/sd-daemon.h>
 
 #include <csignal>
 #include <cstdio>
@@ -130,7 +131,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "edgelb-dataplane: %s\n", e.what());
       rc = 1;
     }
+    // systemd's Type=notify: ports, workers, metrics and the control socket are up.
+    if (rc == 0 && !phases)
+      sd_notifyf(0, "READY=1\nSTATUS=%zu worker(s), %zu port(s), table version %llu", dp.worker_count(),
+                 dp.port_count(), static_cast<unsigned long long>(spec.version));
     if (rc == 0) rc = run_control_loop(dp, cfg, phases ? &*phases : nullptr, {&g_stop, &g_reload});
+    if (!phases) sd_notify(0, "STOPPING=1");
     dp.stop();
     write_stats(cfg.stats_json, dp.final_stats());
   }

@@ -50,6 +50,9 @@ def _parser():
             p.add_argument("--yes", action="store_true", help="do not ask (automation)")
         else:
             p.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "check":
+            p.add_argument("--quiet", action="store_true",
+                           help="print only the warn and fail rows and the summary (for ExecStartPre)")
     h = sub.add_parser("hugepages", help="reserve 2 MiB hugepages for tests and the quickstart; prints "
                                           "'hugepages ...' or 'no-huge (...)'")
     h.add_argument("--pages", type=int, default=512)
@@ -83,8 +86,9 @@ def main(argv=None):
     host = Host(args.root, runner_for(args.root))
     rows, refusals = run_checks(profile, host)
     if args.command == "check":
+        shown = [r for r in rows if r.status in ("warn", "fail")] if args.quiet else rows
         sys.stdout.write(render_json(rows, refusals, args.profile, args.root) if args.json
-                         else render_table(rows, args.profile, args.root))
+                         else render_table(shown, args.profile, args.root, counted=rows))
         return 1 if any(r.status == "fail" for r in rows) else 0
     plan = make_plan(rows, refusals, host)
     if args.command == "plan":

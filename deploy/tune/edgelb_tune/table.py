@@ -11,7 +11,8 @@ def summary(rows):
     return counts, f"{counts[PASS]} pass, {counts[WARN]} warn, {counts[FAIL]} fail, {counts[NA]} n/a"
 
 
-def render_table(rows, profile_path, root):
+def render_table(rows, profile_path, root, counted=None):
+    """`rows` are printed; the summary counts `counted` (default: the same rows)."""
     cells = [HEADER] + [(r.item, r.wanted, r.found, r.status, r.why) for r in rows]
     widths = [min(max(len(c[i]) for c in cells), 48) for i in range(4)]
     lines = [f"# edgelb-tune check: {profile_path} on {root}"]
@@ -20,7 +21,7 @@ def render_table(rows, profile_path, root):
         for i in range(4):
             parts.append(c[i].ljust(widths[i]))  # a longer cell overflows: nothing is cut
         lines.append("  ".join(parts + [c[4]]).rstrip())
-    lines.append(summary(rows)[1])
+    lines.append(summary(rows if counted is None else counted)[1])
     return "\n".join(lines) + "\n"
 
 
