@@ -2,7 +2,7 @@
 #                 [SOURCES <src>... LIBS <lib>...]     -> builds a GoogleTest binary
 #                 [COMMAND <cmd>...]                   -> runs an existing command
 #                 [TIMEOUT <s>] [ENV <K=V>...])
-# Labels: unit, packet, zk (a real ZooKeeper server), integration, system, fuzz. `ctest -L unit` selects a set.
+# Labels: unit, packet, zk (a real ZooKeeper server), integration, system, package (the .deb), fuzz. `ctest -L unit` selects a set.
 include(CTest)
 include(GoogleTest)
 

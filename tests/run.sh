@@ -3,8 +3,8 @@
 #   installs packages, reserves hugepages (or falls back to --no-huge), checks the C++ format,
 #   builds the normal, Release (what packagers build; compiled, not run), ASan+UBSan and
 #   libFuzzer trees, runs unit + packet tests in the normal and ASan trees (plus real ZooKeeper,
-#   real HAProxy, netns integration and the whole-appliance `system` faults in the normal
-#   tree), a short fuzz smoke
+#   real HAProxy, netns integration, the whole-appliance `system` faults and the Debian package
+#   in the normal tree), a short fuzz smoke
 #   run, and ends with one summary line "tests: N passed, N failed".
 # Options: EDGELB_SKIP_RELEASE=1, EDGELB_SKIP_ASAN=1, EDGELB_SKIP_FUZZ=1 (local iteration only;
 # CI runs everything).
@@ -62,7 +62,7 @@ fi
 
 echo "== build (RelWithDebInfo)"
 if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
-  run_ctest main build 'unit|packet|zk|haproxy|integration|system'
+  run_ctest main build 'unit|packet|zk|haproxy|integration|system|package'
 else
   echo "build failed"; failed=$((failed + 1))
 fi

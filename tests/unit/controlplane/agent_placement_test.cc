@@ -8,6 +8,14 @@
 namespace edgelb::cp {
 namespace {
 
+// The config the Debian package installs as /etc/edgelb/agent.yaml is a valid one.
+TEST(AgentConfig, PackagedDefaultLoads) {
+  const AgentConfig c = AgentConfig::from_file(EDGELB_SOURCE_DIR "/deploy/etc/agent.yaml");
+  EXPECT_EQ(c.zk_connect, "127.0.0.1:2181");
+  EXPECT_EQ(c.dataplane_socket, "/run/edgelb/dataplane.sock");
+  EXPECT_EQ(c.state_dir, "/var/lib/edgelb-agent");
+}
+
 TEST(AgentConfig, ReadsEveryField) {
   auto c = AgentConfig::from_yaml(R"(
 node: {name: lb-1, roles: [slave_public, "*"], attributes: {rack: r1}}

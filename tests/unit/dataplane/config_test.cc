@@ -104,6 +104,19 @@ forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.
   EXPECT_FALSE(c.forwarding.encap_source_v6.has_value());
 }
 
+// The config the Debian package installs as /etc/edgelb/dataplane.yaml is a valid one.
+TEST(DataplaneConfig, PackagedDefaultLoads) {
+  const DataplaneConfig c = load_dataplane_config(EDGELB_SOURCE_DIR "/deploy/etc/dataplane.yaml");
+  EXPECT_EQ(c.workers, (std::vector<uint32_t>{2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(c.eal.main_lcore, 1u);
+  EXPECT_EQ(c.eal.hugepages, HugepageMode::kOn);
+  EXPECT_EQ(c.eal.pci_allow, (std::vector<std::string>{"0000:3b:00.0", "0000:5e:00.0"}));
+  EXPECT_EQ(c.control_socket, "/run/edgelb/dataplane.sock");
+  EXPECT_EQ(c.services_file, "/etc/edgelb/services.yaml");
+  const TableSpec table = load_service_file(EDGELB_SOURCE_DIR "/deploy/etc/services.yaml");
+  EXPECT_TRUE(table.services.empty());
+}
+
 TEST(DataplaneConfig, RejectsPciSneakingIn) {
   FieldErrors errors;
   parse_dataplane_config(YAML::Load(R"(
