@@ -49,16 +49,18 @@ def apply_plan(plan, host, confirm, out):
         if step.write:
             path, value = step.write
             full = host.path(path)
-            if not os.path.exists(full):
+            if not step.create and not os.path.exists(full):
                 why = f"{path} does not exist"
             else:
                 try:
+                    if step.create:
+                        os.makedirs(os.path.dirname(full), exist_ok=True)
                     with open(full, "w", encoding="utf-8") as f:
-                        f.write(value + "\n")
+                        f.write(value if value.endswith("\n") else value + "\n")
                     # the kernel may take less than asked (1 GiB pages on fragmented memory, a
                     # managed IRQ): read it back
                     got = host.read(path)
-                    if got != value:
+                    if got != value.strip():
                         why = f"{path} reads {got!r} after writing {value!r}" + (
                             ": memory is fragmented, reserve these pages at boot (kernel command line)"
                             if path.endswith("nr_hugepages") else "")

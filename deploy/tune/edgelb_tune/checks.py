@@ -330,6 +330,24 @@ class Checker:
                      "irqbalance moves IRQs back onto the workers unless they are isolated or banned",
                      [Step(RUNTIME, cmd, run=["sh", "-c", cmd])])
 
+    def service_cpus(self):
+        """The dataplane unit's CPUAffinity= drop-in: the main lcore and the workers, from the profile."""
+        path = "/etc/systemd/system/edgelb-dataplane.service.d/50-edgelb-tune-cpus.conf"
+        cpus = format_cpulist(self.workers + [self.p.main_core])
+        found = None
+        for line in (self.h.read(path) or "").splitlines():
+            if line.startswith("CPUAffinity="):
+                found = line.split("=", 1)[1].strip()
+        ok = found is not None and set(parse_cpulist(found.replace(" ", ","))) == set(self.workers + [self.p.main_core])
+        text = ("# Written by edgelb-tune apply from the host profile: the dataplane's main lcore and workers.\n"
+                f"[Service]\nCPUAffinity={cpus}\n")
+        self.add("systemd CPUAffinity", f"{cpus} (edgelb-dataplane.service)", f"CPUAffinity={found}" if found else "not set",
+                 PASS if ok else WARN, "the unit's threads start on the profile's cores; nothing else of it runs on the "
+                 "workers' neighbours",
+                 [Step(RUNTIME, f"write {path}: [Service] CPUAffinity={cpus}   (persistent)",
+                       write=(path, text), create=True),
+                  Step(RUNTIME, "systemctl daemon-reload", run=["systemctl", "daemon-reload"])])
+
     # --- NICs ------------------------------------------------------------------------------
     def nics(self):
         vfio = [n for n in self.p.nics if n.family.dpdk_binding == "vfio-pci"]
@@ -603,6 +621,7 @@ def run_checks(profile, host):
     c.hugepages()
     c.governor()
     c.irqs()
+    c.service_cpus()
     c.nics()
     c.dataplane()
     return c.rows, c.refusals

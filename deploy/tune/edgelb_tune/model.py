@@ -19,10 +19,11 @@ KINDS = [BIOS, GRUB, NIC_FIRMWARE, CONFIG, RUNTIME]
 class Step:
     """One change. RUNTIME steps are ('write', path, value) or ('run', argv); the others are text."""
 
-    def __init__(self, kind, text, write=None, run=None, nic=None, cmdline_arg=None, remove_args=()):
+    def __init__(self, kind, text, write=None, run=None, nic=None, cmdline_arg=None, remove_args=(), create=False):
         self.kind = kind
         self.text = text
         self.write = write          # (path, value) for RUNTIME writes
+        self.create = create        # the write makes a new file (a config), not a sysfs/procfs write
         self.run = run              # argv for RUNTIME commands
         self.nic = nic              # PCI address this step touches (management re-check before apply)
         self.cmdline_arg = cmdline_arg  # GRUB: the argument wanted

@@ -139,9 +139,11 @@ class FixtureTrees(unittest.TestCase):
         after = snapshot(root)
         changed = sorted(k for k in after if after[k] != before.get(k))
         hp = "sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
-        self.assertEqual(changed, sorted([hp] + [f"sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor"
-                                                 for c in range(2, 8)] +
+        dropin = "etc/systemd/system/edgelb-dataplane.service.d/50-edgelb-tune-cpus.conf"
+        self.assertEqual(changed, sorted([hp, dropin] + [f"sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor"
+                                                         for c in range(2, 8)] +
                                          [f"proc/irq/{i}/smp_affinity_list" for i in range(24, 64)]))
+        self.assertIn("[Service]\nCPUAffinity=1-7\n", after[dropin])
         self.assertEqual(after[hp], "8\n")
         self.assertEqual(after["proc/irq/30/smp_affinity_list"], "0-1,8-15\n")
         self.assertIn("  done     modprobe vfio-pci", out)
@@ -149,13 +151,15 @@ class FixtureTrees(unittest.TestCase):
         self.assertIn("  done     ethtool -A ens1f0np0 autoneg off rx off tx off", out)
         self.assertNotIn("mlxconfig", out)   # NIC firmware: printed by plan, never run
         self.assertNotIn("GRUB", out)
-        self.assertIn("55 done, 0 failed, 0 refused", out)
+        self.assertIn("  done     systemctl daemon-reload", out)
+        self.assertIn("57 done, 0 failed, 0 refused", out)
         # the runtime rows now pass
         rc, out, _ = tool("check", "--profile", PROFILES["untuned"], "--root", root, "--json")
         rows = {r["item"]: r["status"] for r in json.loads(out)["rows"]}
         self.assertEqual(rows["hugepages node0 1G"], "pass")
         self.assertEqual(rows["cpu.governor"], "pass")
         self.assertEqual(rows["irq.affinity"], "pass")
+        self.assertEqual(rows["systemd CPUAffinity"], "pass")
 
     def test_apply_checks_the_nic_again_right_before_touching_it(self):
         root = self.tree("untuned")

@@ -212,6 +212,11 @@ def mlxconfig(t, addr, cqe, fw_name="MCX516A-CCA_Ax"):
               "         LINK_TYPE_P2                                ETH(2)\n")
 
 
+def cpu_dropin(t, cpus):
+    t.write("etc/systemd/system/edgelb-dataplane.service.d/50-edgelb-tune-cpus.conf",
+            f"# Written by edgelb-tune apply from the host profile.\n[Service]\nCPUAffinity={cpus}\n")
+
+
 def dataplane(t, main, workers, allow):
     ports = "".join(f'  - device: "{a}"\n    profile: auto\n' for a in allow)
     t.write("etc/edgelb/dataplane.yaml", DATAPLANE.format(main=main, workers=", ".join(map(str, workers)),
@@ -240,6 +245,7 @@ def tuned_2socket(t):
     mlxconfig(t, MLX5_PCI, "AGGRESSIVE(1)")
     t.write("etc/default/grub", GRUB.format(TUNED_CMDLINE.split(" ro ", 1)[1]))
     dataplane(t, 1, [2, 3, 4, 5, 6, 7], [MLX5_PCI, I40E_PCI])
+    cpu_dropin(t, "1-7")
 
 
 def untuned(t):
@@ -267,6 +273,7 @@ def mgmt_only(t):
     ethtool(t, "eno1", "i40e", "9.20 0x8000d8c5 1.3353.0", "0000:01:00.0", "on", 512, "on", 50, OTHER_KEY)
     t.write("etc/default/grub", GRUB.format(TUNED_CMDLINE.replace("2-7", "2-5").split(" ro ", 1)[1]))
     dataplane(t, 1, [2, 3, 4, 5], ["0000:01:00.0"])
+    cpu_dropin(t, "1-5")
 
 
 def wrong_numa(t):
@@ -279,6 +286,7 @@ def wrong_numa(t):
     ip_state(t, [mgmt_link()])
     t.write("etc/default/grub", GRUB.format(TUNED_CMDLINE.split(" ro ", 1)[1]))
     dataplane(t, 1, [2, 3, 4, 5, 6, 7], [I40E_FAR_PCI])
+    cpu_dropin(t, "1 2 3 4 5 6 7")  # systemd also takes a space-separated list
 
 
 TREES = {"tuned-2socket": tuned_2socket, "untuned": untuned, "mgmt-only": mgmt_only, "wrong-numa": wrong_numa}
