@@ -72,11 +72,16 @@ std::vector<MetricFamily> families(const json& st) {
   auto& busy = fs.add("worker_busy_ratio", "Share of loop cycles spent on received packets", MetricType::Gauge);
   auto& cpp = fs.add("worker_cycles_per_packet", "TSC cycles per processed packet", MetricType::Gauge);
   auto& wflows = fs.add("worker_flows", "Tracked flows per worker", MetricType::Gauge);
+  auto& wcap = fs.add("worker_flow_capacity", "Flow table size per worker (IPv4 entries)", MetricType::Gauge);
+  auto& wevict = fs.add("worker_flow_evictions_total", "Flows evicted to make room for new ones (table full)",
+                        MetricType::Counter);
   for (const auto& w : st["workers"]) {
     const std::string lcore = std::to_string(w["lcore"].get<int>());
     sample(busy, num(w, "busy_ratio"), {{"lcore", lcore}});
     sample(cpp, num(w, "cycles_per_packet"), {{"lcore", lcore}});
     sample(wflows, num(w["conntrack"], "occupancy"), {{"lcore", lcore}});
+    sample(wcap, num(w["conntrack"], "capacity"), {{"lcore", lcore}});
+    sample(wevict, num(w["conntrack"], "evictions"), {{"lcore", lcore}});
   }
   auto& vp = fs.add("vip_packets_total", "Packets per VIP", MetricType::Counter);
   auto& vb = fs.add("vip_bytes_total", "Bytes per VIP", MetricType::Counter);
