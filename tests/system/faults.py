@@ -266,6 +266,30 @@ CASES = {
 }
 
 
+def run_case(name, build, workdir, body, sims=1):
+    """Brings the whole appliance up in workdir/name, runs body(case), tears it all down; prints
+    PASS/FAIL and returns the exit code. A failure keeps its work directory and logs."""
+    work = os.path.join(workdir, name)
+    subprocess.run(["rm", "-rf", work])
+    os.makedirs(work)
+    os.chmod(work, 0o755)
+    w = WholeAppliance(build, work, "es%d" % (os.getpid() % 10000))
+    c = Case(w)
+    try:
+        print(f"{name}: bringing the appliance up")
+        c.up(sims=sims)
+        body(c)
+    except AssertionError as e:
+        print(f"FAIL {name}: {e}")
+        subprocess.run(f"tail -n 8 {work}/*.log", shell=True)
+        return 1
+    finally:
+        w.close()
+    subprocess.run(["rm", "-rf", work])
+    print(f"PASS {name}")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--list", action="store_true")
@@ -276,26 +300,11 @@ def main():
     if args.list:
         print(";".join(CASES))
         return 0
-    work = os.path.join(args.workdir, args.case)
-    subprocess.run(["rm", "-rf", work])
-    os.makedirs(work)
-    os.chmod(work, 0o755)
-    w = WholeAppliance(args.build, work, "es%d" % (os.getpid() % 10000))
-    c = Case(w)
-    try:
-        print(f"{args.case}: bringing the appliance up")
-        c.up(sims=2 if args.case == "mesos_leader_failover" else 1)
+
+    def body(c):
         print(f"{args.case}: fault under load")
         CASES[args.case](c)
-    except AssertionError as e:
-        print(f"FAIL {args.case}: {e}")
-        subprocess.run(f"tail -n 8 {work}/*.log", shell=True)
-        return 1
-    finally:
-        w.close()
-    subprocess.run(["rm", "-rf", work])  # a failure keeps its logs
-    print(f"PASS {args.case}")
-    return 0
+    return run_case(args.case, args.build, args.workdir, body, sims=2 if args.case == "mesos_leader_failover" else 1)
 
 
 if __name__ == "__main__":
