@@ -9,10 +9,13 @@
 //   edgelb-dpctl delete NAME
 //   edgelb-dpctl set-backend SERVICE BACKEND [--weight N] [--state up|drain|down]
 //   edgelb-dpctl wait SERVICE BACKEND [--state up|drain|down|absent] [--timeout-ms N]
+//   edgelb-dpctl drain [--off | --status] [--wait [--until-flows N] [--timeout S]]
+//                                           the node: no new flows, tracked ones go on
 //   (changes take --expected-version N; apply takes --version N to override the file's)
 //
 // Exit codes: 0 ok, 2 usage, 3 invalid argument (field paths printed), 4 version conflict or
-// stale, 5 not found, 6 unavailable (no dataplane on the socket), 1 anything else.
+// stale, 5 not found, 6 unavailable (no dataplane on the socket), 7 drain --wait timed out with
+// flows left, 1 anything else.
 #include <google/protobuf/util/json_util.h>
 #include <time.h>
 
@@ -154,6 +157,17 @@ int main(int argc, char** argv) {
   waitc->add_option("--state", want_state, "up, drain, down or absent")
       ->check(CLI::IsMember({"up", "drain", "down", "absent"}));
   waitc->add_option("--timeout-ms", timeout_ms);
+  auto* drainc = app.add_subcommand(
+      "drain",
+      "drain the node: tracked flows go on, new ones are dropped (node_draining); --off takes new flows again");
+  bool drain_off = false, drain_status = false, drain_wait = false;
+  uint64_t until_flows = 0;
+  uint32_t drain_timeout_s = 300;
+  drainc->add_flag("--off", drain_off, "stop draining");
+  drainc->add_flag("--status", drain_status, "print whether the node drains and its flows; change nothing");
+  drainc->add_flag("--wait", drain_wait, "then wait until the tracked flows fall to --until-flows");
+  drainc->add_option("--until-flows", until_flows, "--wait: flows left that count as drained (default 0)");
+  drainc->add_option("--timeout", drain_timeout_s, "--wait: give up after this many seconds (default 300)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -171,11 +185,59 @@ int main(int argc, char** argv) {
       if (json)
         print_json(r);
       else
-        std::printf("edgelb-dataplane %s  table version %llu  publishes %llu  workers %u  %s  up %.1fs\n",
+        std::printf("edgelb-dataplane %s  table version %llu  publishes %llu  workers %u  %s%s  up %.1fs\n",
                     r.version().c_str(), static_cast<unsigned long long>(r.table_version()),
                     static_cast<unsigned long long>(r.publishes()), r.workers(),
-                    r.serving() ? "serving" : "NOT SERVING", double(r.uptime_ms()) / 1000);
+                    r.serving() ? "serving" : "NOT SERVING", r.draining() ? " DRAINING" : "",
+                    double(r.uptime_ms()) / 1000);
       return r.serving() ? 0 : 6;
+    }
+    if (*drainc) {
+      pb::DrainReply r;
+      if (drain_status) {
+        pb::VersionReply v;
+        pb::Stats s;
+        st = client.get_version(&v);
+        if (st.ok()) st = client.get_stats(&s);
+        if (!st.ok()) return report(st);
+        uint64_t flows = 0;
+        for (const auto& w : s.workers()) flows += w.flows();
+        r.set_draining(v.draining());
+        r.set_flows(flows);
+        r.set_table_version(v.table_version());
+      } else {
+        st = client.set_drain(!drain_off, &r);
+        if (!st.ok()) return report(st);
+      }
+      if (json)
+        print_json(r);
+      else
+        std::printf(
+            "%s: %llu flows tracked, table version %llu\n",
+            r.draining() ? "draining (new flows are dropped as node_draining)" : "not draining (taking new flows)",
+            static_cast<unsigned long long>(r.flows()), static_cast<unsigned long long>(r.table_version()));
+      if (!drain_wait || !r.draining()) return 0;
+      const auto start = std::chrono::steady_clock::now();
+      for (;;) {
+        pb::Stats s;
+        st = client.get_stats(&s);
+        if (!st.ok()) return report(st);
+        uint64_t flows = 0;
+        for (const auto& w : s.workers()) flows += w.flows();
+        const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        if (flows <= until_flows) {
+          std::printf("drained: %llu flows tracked after %.0f s\n", static_cast<unsigned long long>(flows), waited);
+          return 0;
+        }
+        if (waited >= drain_timeout_s) {
+          std::printf("still %llu flows tracked after %.0f s (--timeout %u)\n", static_cast<unsigned long long>(flows),
+                      waited, drain_timeout_s);
+          return 7;
+        }
+        std::printf("draining: %llu flows tracked\n", static_cast<unsigned long long>(flows));
+        std::fflush(stdout);
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
     }
     if (*waitc) {  // polls every millisecond: a live table is one all workers already run
       const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -117,6 +117,13 @@ grpc::Status ControlClient::get_version(pb::VersionReply* out) {
   return stub_->GetVersion(ctx.get(), {}, out);
 }
 
+grpc::Status ControlClient::set_drain(bool draining, pb::DrainReply* out) {
+  auto ctx = context();
+  pb::SetDrainRequest req;
+  req.set_draining(draining);
+  return stub_->SetDrain(ctx.get(), req, out);
+}
+
 grpc::Status ControlClient::get_services(pb::ServiceState* out) {
   auto ctx = context();
   return stub_->GetServices(ctx.get(), {}, out);

@@ -65,6 +65,7 @@ class ControlClient {
 
   // Reads.
   grpc::Status get_version(dataplane::v1::VersionReply* out);
+  grpc::Status set_drain(bool draining, dataplane::v1::DrainReply* out);
   grpc::Status get_services(dataplane::v1::ServiceState* out);
   grpc::Status get_stats(dataplane::v1::Stats* out);
   grpc::Status list_flows(const dataplane::v1::ListFlowsRequest& query, dataplane::v1::ListFlowsResponse* out);

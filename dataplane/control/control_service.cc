@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <vector>
@@ -366,8 +367,20 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     out->set_publishes(hooks_.publishes ? hooks_.publishes() : 0);
     out->set_workers(hooks_.workers);
     out->set_serving(hooks_.serving() && live);
+    out->set_draining(tables_.draining());
     out->set_uptime_ms(uint64_t(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count()));
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SetDrain(grpc::ServerContext*, const pb::SetDrainRequest* req, pb::DrainReply* out) override {
+    const bool was = tables_.draining();
+    tables_.set_draining(req->draining());  // returns once every worker runs with it
+    if (was != req->draining())
+      std::fprintf(stderr, "edgelb-dataplane: drain %s (control service)\n", req->draining() ? "on" : "off");
+    out->set_draining(tables_.draining());
+    out->set_table_version(live_version());
+    if (hooks_.stats) out->set_flows(hooks_.stats()["totals"].value("flows", uint64_t(0)));
     return grpc::Status::OK;
   }
 

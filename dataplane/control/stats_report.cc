@@ -87,6 +87,7 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
     drop_total += drops[r];
   }
   out["table_version"] = snap ? snap->version : 0;
+  out["draining"] = snap ? snap->draining : false;
   out["totals"] = {{"rx_packets", rx},
                    {"rx_bytes", rxb},
                    {"tx_packets", tx},

@@ -5,6 +5,14 @@ namespace edgelb {
 TableManager::TableManager(ForwardingGlobals globals, SnapshotPublisher& publisher)
     : builder_(std::move(globals)), publisher_(publisher) {}
 
+void TableManager::set_draining(bool on) {
+  SnapshotPublisher::Replaced replaced;
+  std::lock_guard lk(mu_);
+  if (builder_.draining() == on) return;
+  builder_.set_draining(on);
+  if (has_live_) apply_locked(live_, replaced);
+}
+
 void TableManager::set_resolver(const NextHopResolver* r) {
   std::lock_guard lk(mu_);
   builder_.set_resolver(r);

@@ -66,6 +66,14 @@ class TableManager {
   // Rebuilds the live spec (next hops may have changed) and publishes it; no-op before the
   // first apply().
   void rebuild();
+  // Node drain on or off: kept across every later change (it is not part of the TableSpec the
+  // agent sends) and published at once with the live spec (same version). Returns once the
+  // workers run with it.
+  void set_draining(bool on);
+  bool draining() {
+    std::lock_guard lk(mu_);
+    return builder_.draining();
+  }
 
   // Runs f(live spec, current snapshot or null) under the writer lock.
   template <typename F>

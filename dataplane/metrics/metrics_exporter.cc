@@ -63,6 +63,8 @@ std::vector<MetricFamily> families(const json& st) {
   sample(ex, num(st["exception_path"], "from_kernel_packets"), {{"direction", "from_kernel"}});
   sample(fs.add("flows", "Tracked flows (all workers)", MetricType::Gauge), num(t, "flows"));
   sample(fs.add("table_version", "Version of the live service table", MetricType::Gauge), num(st, "table_version"));
+  sample(fs.add("node_draining", "1 while the node drains: no new flows (edgelb-dpctl drain)", MetricType::Gauge),
+         st.value("draining", false) ? 1 : 0);
   const json& rcu = st["rcu"];
   sample(fs.add("rcu_publishes_total", "Service tables published", MetricType::Counter), num(rcu, "publishes"));
   auto& grace = fs.add("rcu_publish_to_quiescent_seconds", "Publish to all-workers-quiescent (grace period) latency",

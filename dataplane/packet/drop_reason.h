@@ -48,7 +48,8 @@ namespace edgelb {
   X(kIpv6SegmentsLeft, "ipv6_segments_left")     /* routing header not done: the VIP is a waypoint */       \
   X(kMtuExceeded, "mtu_exceeded")                /* DSR/NAT packet larger than forwarding.mtu */            \
   X(kForeignMac, "foreign_mac")                  /* to another station's MAC; group frame not link-scope */ \
-  X(kFragmentTimeout, "fragment_timeout")        /* held for its first fragment, which never came */
+  X(kFragmentTimeout, "fragment_timeout")        /* held for its first fragment, which never came */        \
+  X(kNodeDraining, "node_draining")              /* a new flow while the node drains (dpctl drain) */
 
 enum class DropReason : uint8_t {
 #define EDGELB_DROP_ENUM(name, text) name,

@@ -180,6 +180,10 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
       return punt_or_drop(pp, snap, w);
     }
     if (EDGELB_UNLIKELY(w.svc->mode == ForwardingMode::kL7)) {
+      // Draining: HAProxy's established connections go on; a new one is not let in.
+      if (EDGELB_UNLIKELY(snap.draining) && pp.l4_proto == wire::kProtoTcp &&
+          (pp.tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn)
+        return drop(w, DropReason::kNodeDraining);
       VipCounters& vc = stats_.vip[w.svc->slot];
       vc.packets.add();
       vc.bytes.add(pkt.len);
@@ -218,6 +222,8 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
     if (EDGELB_LIKELY(valid && !syn_reuse)) {
       be = &cur;
       if (!w.too_big) flows_.refresh(slot, flags, now_ms);
+    } else if (EDGELB_UNLIKELY(syn_reuse && snap.draining)) {
+      return drop(w, DropReason::kNodeDraining);  // a new connection on an old flow's tuple
     } else {
       be = pick_backend(snap, svc, w.hash);
       if (!be) {
@@ -235,9 +241,15 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
       }
     }
   } else {
+    // Draining: no new flow. A TCP segment other than a SYN belongs to a connection this
+    // table lost track of (evicted, timed out): it goes on to its Maglev backend untracked,
+    // except through NAT, where it would need a new session (and a new source port).
+    if (EDGELB_UNLIKELY(snap.draining) && !w.too_big &&
+        (!tcp || (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn || svc.mode == ForwardingMode::kNat))
+      return drop(w, DropReason::kNodeDraining);
     be = pick_backend(snap, svc, w.hash);
     if (EDGELB_UNLIKELY(!be)) return drop(w, DropReason::kNoBackend);
-    if (!w.too_big) {
+    if (!w.too_big && !snap.draining) {
       const bool syn_only = tcp && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn;
       if (flows_.admit(syn_only, now_ms)) {
         slot = flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);

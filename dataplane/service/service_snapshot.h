@@ -49,6 +49,9 @@ struct ServiceEntry {
 class ServiceSnapshot {
  public:
   uint64_t version = 0;
+  // The node drains (edgelb-dpctl drain): packets of tracked flows go on, new flows (a TCP SYN,
+  // a UDP packet without a flow, a SYN to an L7 VIP) are dropped as node_draining.
+  bool draining = false;
   ForwardingGlobals globals;
   std::vector<ServiceEntry> services;
   std::vector<BackendEntry> backends;  // indexed by backend slot

@@ -285,6 +285,7 @@ BuildResult SnapshotBuilder::build(const TableSpec& spec) {
   if (resolver_) resolver_->begin_build();
   auto snap = std::make_unique<ServiceSnapshot>();
   snap->version = spec.version;
+  snap->draining = draining_;
   snap->globals = globals_;
   for (size_t si = 0; si < spec.services.size(); ++si) {
     ServicePlan& p = plans[si];

@@ -62,6 +62,9 @@ class SnapshotBuilder {
   const ForwardingGlobals& globals() const { return globals_; }
   // Optional, not owned; must outlive the builder. Consulted for backends without a `mac`.
   void set_resolver(const NextHopResolver* r) { resolver_ = r; }
+  // Node drain: every snapshot built from now on carries it (ServiceSnapshot::draining).
+  void set_draining(bool on) { draining_ = on; }
+  bool draining() const { return draining_; }
   // Maglev tables built (not reused) by the last successful build().
   size_t last_maglev_builds() const { return last_maglev_builds_; }
 
@@ -114,6 +117,7 @@ class SnapshotBuilder {
   SlotAllocator service_alloc_;
   SlotAllocator backend_alloc_;
   std::vector<BackendEntry> last_backends_;  // of the last successful build
+  bool draining_ = false;
   size_t last_maglev_builds_ = 0;
 };
 

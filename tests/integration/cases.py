@@ -154,6 +154,39 @@ def backend_changes_under_load(a):
     check(st["table_version"] == 6 and st["rcu"]["publishes"] >= 6, "all changes published: %s" % st["rcu"])
 
 
+@case
+def node_drain_keeps_established_connections(a):
+    """edgelb-dpctl drain: a long response that started before goes on to its end, a new
+    connection to the VIP gets no answer (its SYNs are dropped as node_draining), drain --wait
+    sees the flows fall to 0, drain --off takes new connections again."""
+    a.start([web(VIP4, (1, 2, 3), "web4")], control=True,
+            extra_config={"conntrack": {"capacity": 65536, "tcp_closing_timeout_ms": 500}})
+    rc, out, err = a.curl("http://%s/" % VIP4)
+    check(rc == 0, "serving before the drain: %s" % err)
+    slow = a.net.start(a.client, "curl", "-sS", "--max-time", "20", "-D", "-", "http://%s/slow/60" % VIP4,
+                       stdout=subprocess.PIPE)
+    time.sleep(1)
+    r = a.ctl("drain")
+    check(r.returncode == 0 and r.stdout.startswith("draining (new flows are dropped as node_draining)"),
+          "drain on: %s %s" % (r.stdout, r.stderr))
+    r = a.ctl("version")
+    check(" DRAINING " in r.stdout, "version says it drains: %s" % r.stdout)
+    rc, out, err = a.curl("http://%s/" % VIP4, timeout=2)
+    check(rc != 0, "a new connection is not taken while draining: rc %s %r" % (rc, out))
+    out = slow.communicate(timeout=30)[0].decode()
+    check(slow.returncode == 0 and out.count(".") >= 60, "the long response went on to its end: rc %s %r" %
+          (slow.returncode, out[-200:]))
+    r = a.ctl("drain", "--wait", "--timeout", "15", timeout=30)
+    check(r.returncode == 0 and "drained: 0 flows tracked" in r.stdout, "flows fell to 0: %s %s" % (r.stdout, r.stderr))
+    r = a.ctl("drain", "--off")
+    check(r.returncode == 0 and r.stdout.startswith("not draining"), "drain off: %s" % r.stdout)
+    rc, out, err = a.curl("http://%s/" % VIP4)
+    check(rc == 0, "new connections again after drain --off: %s" % err)
+    st = a.stop()
+    check(st["totals"]["drops"]["node_draining"] >= 1 and not st["draining"],
+          "the refused SYNs are counted: %s" % st["totals"]["drops"])
+
+
 NAT_VIP4, NAT_VIP6 = "198.18.0.101", "2001:db8::101"
 
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "control/control_client.h"
 #include "control/control_service.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
@@ -100,6 +101,28 @@ class ControlServiceTest : public ::testing::Test {
   pb::ErrorDetails details_;
   FlowQuery last_query_;
 };
+
+TEST_F(ControlServiceTest, DrainOnAndOffThroughTheClient) {
+  pb::ChangeReply r;
+  ASSERT_TRUE(apply(5, {web()}, &r).ok());
+  ControlClient client(path_);
+  pb::DrainReply d;
+  ASSERT_TRUE(client.set_drain(true, &d).ok());
+  EXPECT_TRUE(d.draining());
+  EXPECT_EQ(d.table_version(), 5u);
+  EXPECT_TRUE(tables_.read([](const TableSpec&, const ServiceSnapshot* s) { return s->draining; }));
+  pb::VersionReply v;
+  ASSERT_TRUE(client.get_version(&v).ok());
+  EXPECT_TRUE(v.draining());
+  ASSERT_TRUE(apply(6, {web()}, &r).ok());  // a new state keeps the drain
+  ASSERT_TRUE(client.get_version(&v).ok());
+  EXPECT_TRUE(v.draining());
+  EXPECT_EQ(v.table_version(), 6u);
+  ASSERT_TRUE(client.set_drain(false, &d).ok());
+  EXPECT_FALSE(d.draining());
+  ASSERT_TRUE(client.get_version(&v).ok());
+  EXPECT_FALSE(v.draining());
+}
 
 TEST_F(ControlServiceTest, ApplyStateIsVersionedAndIdempotent) {
   pb::ChangeReply r;

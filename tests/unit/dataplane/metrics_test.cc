@@ -8,6 +8,7 @@ namespace {
 TEST(Metrics, StatsDocumentBecomesLabelledFamilies) {
   const auto stats = nlohmann::json::parse(R"({
     "table_version": 7,
+    "draining": true,
     "totals": {"rx_packets": 10, "rx_bytes": 640, "tx_packets": 9, "forwarded": 8, "flows": 3,
                "drops": {"non_vip": 2, "tx_full": 0}, "punted": {"arp": 1, "l7_vip": 0}},
     "exception_path": {"to_kernel_packets": 1, "from_kernel_packets": 4},
@@ -20,6 +21,7 @@ TEST(Metrics, StatsDocumentBecomesLabelledFamilies) {
   const std::string text = metrics_text(stats);
   for (const char* want : {
            "edgelb_table_version 7",
+           "edgelb_node_draining 1",
            "edgelb_drops_total{reason=\"non_vip\"} 2",
            "edgelb_punted_total{reason=\"arp\"} 1",
            "edgelb_exception_path_packets_total{direction=\"from_kernel\"} 4",

@@ -171,11 +171,7 @@ TEST_F(PipelineTest, HostAddressesArpAndLinkScopeArePunted) {
 }
 
 TEST_F(PipelineTest, L7VipIsPuntedAndCounted) {
-  ServiceSpec l7;
-  l7.vip = *IpAddress::parse("198.18.1.20");
-  l7.port = 443;
-  l7.protocol = 6;
-  l7.mode = ForwardingMode::kL7;
+  ServiceSpec l7 = service("198.18.1.20", 443, 6, ForwardingMode::kL7, {});
   apply({service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"}), l7});
   Buffer b(frame("198.18.0.1", "198.18.1.20", L4{.dport = 443, .payload = 10}));
   EXPECT_EQ(run(b), Verdict::kPunt);
@@ -417,6 +413,52 @@ TEST_F(PipelineTest, SynOnClosingFlowStartsNewFlow) {
   Buffer syn(frame("198.18.0.1", "198.18.1.10", L4{.dport = 80, .tcp_flags = 0x02}));
   ASSERT_EQ(run(syn, 2), Verdict::kForward);
   EXPECT_EQ(stats_.vip[0].new_flows.get(), 2u);
+}
+
+// Node drain: what is tracked goes on, nothing new starts; the host's own traffic is untouched.
+TEST_F(PipelineTest, DrainingNodeTakesNoNewFlows) {
+  ServiceSpec l7 = service("198.18.1.20", 443, 6, ForwardingMode::kL7, {});
+  auto services = std::vector<ServiceSpec>{service("198.18.1.10", 80, 6, ForwardingMode::kDsr, {"198.18.2.1"}),
+                                           service("198.18.1.10", 53, 17, ForwardingMode::kDsr, {"198.18.2.1"}), l7};
+  apply(services);
+  Buffer old_syn(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1000, .dport = 80}));
+  ASSERT_EQ(run(old_syn), Verdict::kForward);
+  Buffer old_udp(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .sport = 1000, .dport = 53}));
+  ASSERT_EQ(run(old_udp), Verdict::kForward);
+  builder_.set_draining(true);
+  apply(services);
+  ASSERT_TRUE(snap_->draining);
+  const uint64_t flows = flows_.counters().occupancy.get();
+
+  Buffer old_ack(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1000, .dport = 80, .tcp_flags = 0x10}));
+  EXPECT_EQ(run(old_ack), Verdict::kForward) << "a tracked TCP flow goes on";
+  Buffer old_udp2(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .sport = 1000, .dport = 53}));
+  EXPECT_EQ(run(old_udp2), Verdict::kForward) << "a tracked UDP flow goes on";
+  Buffer new_syn(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1001, .dport = 80}));
+  EXPECT_EQ(run(new_syn), DropReason::kNodeDraining);
+  Buffer new_udp(frame("198.18.0.1", "198.18.1.10", L4{.proto = 17, .sport = 1001, .dport = 53}));
+  EXPECT_EQ(run(new_udp), DropReason::kNodeDraining);
+  Buffer lost_ack(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1002, .dport = 80, .tcp_flags = 0x10}));
+  EXPECT_EQ(run(lost_ack), Verdict::kForward) << "a connection the table lost track of is not cut";
+  EXPECT_EQ(dsr_backend(lost_ack), "02:00:00:00:02:01");
+  EXPECT_EQ(flows_.counters().occupancy.get(), flows) << "nothing new is tracked while draining";
+  Buffer l7_syn(frame("198.18.0.1", "198.18.1.20", L4{.sport = 1003, .dport = 443}));
+  EXPECT_EQ(run(l7_syn), DropReason::kNodeDraining) << "no new connection to HAProxy";
+  Buffer l7_ack(frame("198.18.0.1", "198.18.1.20", L4{.sport = 1003, .dport = 443, .tcp_flags = 0x10}));
+  EXPECT_EQ(run(l7_ack), Verdict::kPunt) << "HAProxy's established connections go on";
+  Buffer host(frame("198.18.0.1", "198.18.0.2", L4{.sport = 1004, .dport = 22}));
+  EXPECT_EQ(run(host), Verdict::kPunt) << "the host's own traffic (SSH) is not drained";
+  // a new connection on the tuple of a closing flow is a new flow too
+  Buffer fin(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1000, .dport = 80, .tcp_flags = 0x11}));
+  ASSERT_EQ(run(fin), Verdict::kForward);
+  Buffer reuse(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1000, .dport = 80}));
+  EXPECT_EQ(run(reuse), DropReason::kNodeDraining);
+  EXPECT_EQ(stats_.drops[size_t(DropReason::kNodeDraining)].get(), 4u);
+
+  builder_.set_draining(false);
+  apply(services);
+  Buffer again(frame("198.18.0.1", "198.18.1.10", L4{.sport = 1001, .dport = 80}));
+  EXPECT_EQ(run(again), Verdict::kForward) << "undrained: new flows again";
 }
 
 TEST_F(PipelineTest, FragmentsToVipAndNoTable) {

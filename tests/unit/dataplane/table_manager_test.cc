@@ -107,6 +107,36 @@ TEST_F(TableManagerTest, ApplyStateIsVersionedAndIdempotent) {
   EXPECT_EQ(live_version(), 6u);
 }
 
+TEST_F(TableManagerTest, DrainIsPublishedAtOnceAndOutlivesEveryChange) {
+  auto draining = [this] {
+    return tables_.read([](const TableSpec&, const ServiceSnapshot* s) { return s && s->draining; });
+  };
+  tables_.set_draining(true);  // before any table: remembered, nothing to publish yet
+  EXPECT_EQ(publisher_.publishes(), 0u);
+  EXPECT_TRUE(tables_.draining());
+  ASSERT_EQ(tables_.apply_state(table(5, {web()})).kind, ChangeOutcome::kApplied);
+  EXPECT_TRUE(draining()) << "the first table already drains";
+  tables_.set_draining(false);
+  EXPECT_EQ(publisher_.publishes(), 2u) << "published at once, with the live spec";
+  EXPECT_FALSE(draining());
+  EXPECT_EQ(live_version(), 5u) << "a drain is not a table version";
+  tables_.set_draining(false);
+  EXPECT_EQ(publisher_.publishes(), 2u) << "no change, no publish";
+  tables_.set_draining(true);
+  // the agent's next state does not undo it
+  ASSERT_EQ(tables_.apply_state(table(6, {web("02:00:00:00:02:09")})).kind, ChangeOutcome::kApplied);
+  EXPECT_TRUE(draining());
+  ASSERT_EQ(tables_
+                .modify(0,
+                        [](TableSpec& t, bool*) {
+                          t.services.clear();
+                          return FieldErrors{};
+                        })
+                .kind,
+            ChangeOutcome::kApplied);
+  EXPECT_TRUE(draining());
+}
+
 TEST_F(TableManagerTest, ModifyEditsTheLiveStateUnderAnExpectedVersion) {
   ASSERT_EQ(tables_.apply_state(table(10, {web()})).kind, ChangeOutcome::kApplied);
   auto set_weight = [](uint32_t w) {
