@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -136,7 +137,13 @@ class ThrowawayRoot(unittest.TestCase):
         shutil.copy(self.deb, os.path.join(self.root, "tmp", "edgelb.deb"))
 
     def cleanup(self):
-        subprocess.run(["umount", self.root], capture_output=True)
+        # a process that has just left the chroot can hold the mount for a moment
+        for _ in range(20):
+            if subprocess.run(["umount", self.root], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.25)
+        else:
+            subprocess.run(["umount", "--lazy", self.root], capture_output=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def chroot(self, *argv, ok=(0,)):
@@ -187,6 +194,26 @@ class ThrowawayRoot(unittest.TestCase):
         self.assertTrue(os.path.exists(agent))
         self.chroot("dpkg", "-P", "edgelb")
         self.assertFalse(os.path.exists(agent))
+
+    def test_install_script_is_idempotent(self):
+        shutil.copy(os.path.join(REPO, "deploy/install.sh"), os.path.join(self.root, "tmp", "install.sh"))
+        p = self.chroot("bash", "/tmp/install.sh", "--deb", "/tmp/edgelb.deb")
+        self.assertIn("   installed edgelb 0.1.0-1", p.stdout)
+        self.assertIn("   made a CA", p.stdout)
+        self.assertIn("systemctl enable --now edgelb-dataplane", p.stdout)
+        certs = os.path.join(self.root, "etc/edgelb/certs")
+        gid = int(self.chroot("getent", "group", "edgelb").stdout.split(":")[2])
+        for f in ("ca.crt", "server.crt", "server.key", "agent.crt", "agent.key", "secret.key"):
+            st = os.stat(os.path.join(certs, f))
+            self.assertEqual(st.st_gid, gid, f)
+            self.assertEqual(oct(st.st_mode & 0o777), "0o640" if f.endswith(".key") else "0o644", f)
+        ca = read(os.path.join(certs, "ca.crt"))
+        dpkg_status = read(os.path.join(self.root, "var/lib/dpkg/status"))
+        p = self.chroot("bash", "/tmp/install.sh", "--deb", "/tmp/edgelb.deb")
+        self.assertIn("edgelb 0.1.0-1 is installed: nothing to do", p.stdout)
+        self.assertIn("present: kept", p.stdout)
+        self.assertEqual(read(os.path.join(certs, "ca.crt")), ca)
+        self.assertEqual(read(os.path.join(self.root, "var/lib/dpkg/status")), dpkg_status)
 
 
 def main():
