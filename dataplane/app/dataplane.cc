@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "control/stats_report.h"
 
@@ -159,7 +161,20 @@ void Dataplane::start_control_service(const std::string& socket) {
     }
     return true;
   };
+  const std::string marker = drain_marker(socket);
+  hooks.on_drain = [marker](bool on) {
+    std::error_code ec;
+    if (!on) {
+      std::filesystem::remove(marker, ec);
+    } else {
+      std::ofstream(marker) << "drained with edgelb-dpctl drain; edgelb-dpctl drain --off takes new flows again\n";
+    }
+  };
   control_ = std::make_unique<ControlServer>(socket, tables_, std::move(hooks));
+}
+
+std::string drain_marker(const std::string& control_socket) {
+  return (std::filesystem::path(control_socket).parent_path() / "draining").string();
 }
 
 void Dataplane::stop() {

@@ -32,6 +32,11 @@ namespace edgelb {
 // Prints a rejected table or config: "edgelb-dataplane: <what> rejected (N error(s)):" + paths.
 void print_rejected(const std::string& what, const FieldErrors& errors);
 
+// The file that remembers a node drain across dataplane restarts (not reboots): `draining`
+// next to the control socket (/run/edgelb/draining). A dataplane that finds it at start
+// starts drained, so an upgraded one is checked before it takes new flows.
+std::string drain_marker(const std::string& control_socket);
+
 class Dataplane {
  public:
   // Nothing is set up yet: setup() does it (and may throw); stop()/~Dataplane undo what was done.

@@ -118,6 +118,11 @@ int main(int argc, char** argv) {
     Dataplane dp(cfg, std::move(profiles));
     try {
       dp.setup(phases ? &*phases : nullptr);
+      if (!cfg.control_socket.empty() && std::filesystem::exists(drain_marker(cfg.control_socket))) {
+        dp.tables().set_draining(true);  // before the first table: no new flow slips through
+        std::fprintf(stderr, "edgelb-dataplane: starting drained (%s); edgelb-dpctl drain --off takes new flows\n",
+                     drain_marker(cfg.control_socket).c_str());
+      }
       dp.start(spec);
       if (!cfg.metrics_listen.empty()) dp.start_metrics(cfg.metrics_listen);
       std::fprintf(stderr, "edgelb-dataplane: %zu worker(s), %zu port(s), %zu service(s), table version %llu, %s\n",

@@ -376,8 +376,10 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   grpc::Status SetDrain(grpc::ServerContext*, const pb::SetDrainRequest* req, pb::DrainReply* out) override {
     const bool was = tables_.draining();
     tables_.set_draining(req->draining());  // returns once every worker runs with it
-    if (was != req->draining())
+    if (was != req->draining()) {
       std::fprintf(stderr, "edgelb-dataplane: drain %s (control service)\n", req->draining() ? "on" : "off");
+      if (hooks_.on_drain) hooks_.on_drain(req->draining());
+    }
     out->set_draining(tables_.draining());
     out->set_table_version(live_version());
     if (hooks_.stats) out->set_flows(hooks_.stats()["totals"].value("flows", uint64_t(0)));

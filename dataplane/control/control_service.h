@@ -25,6 +25,7 @@ struct ControlHooks {
   std::function<bool(const FlowQuery&, FlowListing*)> list_flows;  // false: a worker timed out
   std::function<bool()> serving;                                   // workers running
   std::function<uint64_t()> publishes;                             // tables published so far
+  std::function<void(bool)> on_drain;  // after SetDrain changed the drain (e.g. remember it on disk)
   uint32_t workers = 0;
 };
 

@@ -158,9 +158,11 @@ def backend_changes_under_load(a):
 def node_drain_keeps_established_connections(a):
     """edgelb-dpctl drain: a long response that started before goes on to its end, a new
     connection to the VIP gets no answer (its SYNs are dropped as node_draining), drain --wait
-    sees the flows fall to 0, drain --off takes new connections again."""
-    a.start([web(VIP4, (1, 2, 3), "web4")], control=True,
-            extra_config={"conntrack": {"capacity": 65536, "tcp_closing_timeout_ms": 500}})
+    sees the flows fall to 0; a restarted dataplane (an upgrade) comes back drained; drain --off
+    takes new connections again."""
+    services = [web(VIP4, (1, 2, 3), "web4")]
+    extra = {"conntrack": {"capacity": 65536, "tcp_closing_timeout_ms": 500}}
+    a.start(services, control=True, extra_config=extra)
     rc, out, err = a.curl("http://%s/" % VIP4)
     check(rc == 0, "serving before the drain: %s" % err)
     slow = a.net.start(a.client, "curl", "-sS", "--max-time", "20", "-D", "-", "http://%s/slow/60" % VIP4,
@@ -178,13 +180,20 @@ def node_drain_keeps_established_connections(a):
           (slow.returncode, out[-200:]))
     r = a.ctl("drain", "--wait", "--timeout", "15", timeout=30)
     check(r.returncode == 0 and "drained: 0 flows tracked" in r.stdout, "flows fell to 0: %s %s" % (r.stdout, r.stderr))
+    refused = a.stop()["totals"]["drops"]["node_draining"]
+    check(refused >= 1, "the refused SYNs are counted: %s" % refused)
+    a.start(services, control=True, extra_config=extra)  # the upgraded dataplane
+    check("starting drained" in a.read_log(), "the restart remembers the drain: %s" % a.read_log()[-500:])
+    check(" DRAINING " in a.ctl("version").stdout, "drained after the restart")
+    rc, out, err = a.curl("http://%s/" % VIP4, timeout=2)
+    check(rc != 0, "no new connection before drain --off: rc %s %r" % (rc, out))
     r = a.ctl("drain", "--off")
     check(r.returncode == 0 and r.stdout.startswith("not draining"), "drain off: %s" % r.stdout)
     rc, out, err = a.curl("http://%s/" % VIP4)
     check(rc == 0, "new connections again after drain --off: %s" % err)
+    check(not os.path.exists(os.path.join(a.workdir, "draining")), "drain --off forgets the drain")
     st = a.stop()
-    check(st["totals"]["drops"]["node_draining"] >= 1 and not st["draining"],
-          "the refused SYNs are counted: %s" % st["totals"]["drops"])
+    check(st["totals"]["drops"]["node_draining"] >= 1 and not st["draining"], "counted: %s" % st["totals"]["drops"])
 
 
 NAT_VIP4, NAT_VIP6 = "198.18.0.101", "2001:db8::101"
