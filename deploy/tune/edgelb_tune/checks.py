@@ -242,6 +242,26 @@ class Checker:
             return all(got.get(n, 0) >= c for n, c in self.p.hugepages_per_node.items())
         return found.isdigit() and int(found) >= sum(self.p.hugepages_per_node.values())
 
+    def sysctls(self):
+        """One row per kernel.sysctl setting; a wrong one is set now (sysctl -w) and, once, for
+        every boot (/etc/sysctl.d/60-edgelb.conf)."""
+        conf = "/etc/sysctl.d/60-edgelb.conf"
+        found = {n: self.h.read("/proc/sys/" + n.replace(".", "/")) for n in sorted(self.p.sysctl)}
+        wrong = [n for n, got in found.items() if got is not None and got.split() != self.p.sysctl[n].split()]
+        text = "# Written by edgelb-tune apply from the host profile (kernel.sysctl).\n" + "".join(
+            f"{n} = {self.p.sysctl[n]}\n" for n in sorted(self.p.sysctl))
+        for name, got in found.items():
+            want = self.p.sysctl[name]
+            why = SYSCTL_WHY.get(name, "kernel.sysctl in the profile")
+            if got is None:
+                self.add(f"sysctl {name}", want, "absent", NA, why + "; this kernel has no such setting")
+                continue
+            steps = [Step(RUNTIME, f"sysctl -w {name}={want}", write=("/proc/sys/" + name.replace(".", "/"), want))]
+            if wrong and name == wrong[-1]:
+                steps.append(Step(RUNTIME, f"write {conf} (these settings at every boot)   (persistent)",
+                                  write=(conf, text), create=True))
+            self.add(f"sysctl {name}", want, got, WARN if name in wrong else PASS, why, steps)
+
     # --- hugepages -------------------------------------------------------------------------
     def hugepages(self):
         size, kb = self.p.hugepage_size, self.p.hugepage_kb
@@ -613,11 +633,20 @@ class Checker:
                  [Step(CONFIG, f"{path}: add a port with device: {pci}") for pci in missing])
 
 
+SYSCTL_WHY = {
+    "kernel.numa_balancing": "automatic NUMA balancing scans and migrates pages behind the workers' backs",
+    "vm.stat_interval": "the vmstat timer wakes every CPU, isolated ones too, this many seconds apart",
+    "kernel.nmi_watchdog": "the NMI watchdog interrupts every CPU periodically",
+    "net.core.somaxconn": "caps HAProxy's listen backlogs (haproxy.backlog)",
+}
+
+
 def run_checks(profile, host):
     c = Checker(profile, host)
     c.machine()
     c.firmware()
     c.kernel_cmdline()
+    c.sysctls()
     c.hugepages()
     c.governor()
     c.irqs()

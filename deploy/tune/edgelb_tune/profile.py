@@ -64,6 +64,7 @@ class Profile:
         self.iommu = "pt"
         self.isolate_workers = True
         self.extra_cmdline = []
+        self.sysctl = dict(DEFAULT_SYSCTL)
         self.nics = []
 
     @property
@@ -169,7 +170,15 @@ def load_family(name, firmware_dir, nic_profiles_dir):
 HOST_KEYS = {"version", "dataplane_config", "cpu", "firmware", "kernel", "nics", "firmware_cfg_dir"}
 CPU_KEYS = {"main_core", "worker_cores", "housekeeping_cores", "governor"}
 FIRMWARE_KEYS = {"smt", "turbo", "c_states", "iommu", "sr_iov", "numa_interleave"}
-KERNEL_KEYS = {"hugepages", "iommu", "isolate_workers", "extra_cmdline"}
+KERNEL_KEYS = {"hugepages", "iommu", "isolate_workers", "extra_cmdline", "sysctl"}
+# Kernel settings a poll-mode appliance wants; kernel.sysctl in the profile adds or overrides
+# (a value of null leaves one out).
+DEFAULT_SYSCTL = {
+    "kernel.numa_balancing": "0",   # no page scanning and migration behind the workers' backs
+    "vm.stat_interval": "10",       # the vmstat timer ticks on every CPU, isolated ones too
+    "kernel.nmi_watchdog": "0",     # a periodic NMI on every CPU
+    "net.core.somaxconn": "4096",   # HAProxy's listen backlogs are capped by it
+}
 NIC_KEYS = {"pci", "family", "firmware_settings"}
 GOVERNORS = ["performance", "powersave", "schedutil", "ondemand", "userspace", "conservative"]
 
@@ -246,6 +255,19 @@ def load_profile(path, firmware_dir, nic_profiles_dir):
         c.error("kernel.extra_cmdline", "must be a list of kernel arguments without spaces")
         extra = []
     p.extra_cmdline = extra
+    sysctl = k.get("sysctl") or {}
+    if not isinstance(sysctl, dict):
+        c.error("kernel.sysctl", "must map sysctl names to values, e.g. {vm.swappiness: 1}")
+        sysctl = {}
+    for name, value in sysctl.items():
+        if not re.match(r"^[a-z0-9_]+(\.[a-z0-9_-]+)+$", str(name)):
+            c.error(f"kernel.sysctl.{name}", "not a sysctl name (dotted, e.g. vm.swappiness)")
+        elif value is None:
+            p.sysctl.pop(name, None)
+        elif isinstance(value, (dict, list)):
+            c.error(f"kernel.sysctl.{name}", "must be a single value")
+        else:
+            p.sysctl[name] = str(int(value) if isinstance(value, bool) else value)
 
     nics = doc.get("nics")
     if nics is None:

@@ -140,9 +140,14 @@ class FixtureTrees(unittest.TestCase):
         changed = sorted(k for k in after if after[k] != before.get(k))
         hp = "sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages"
         dropin = "etc/systemd/system/edgelb-dataplane.service.d/50-edgelb-tune-cpus.conf"
-        self.assertEqual(changed, sorted([hp, dropin] + [f"sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor"
-                                                         for c in range(2, 8)] +
+        sysctl = ["proc/sys/kernel/nmi_watchdog", "proc/sys/kernel/numa_balancing", "proc/sys/vm/stat_interval",
+                  "etc/sysctl.d/60-edgelb.conf"]
+        self.assertEqual(changed, sorted([hp, dropin] + sysctl +
+                                         [f"sys/devices/system/cpu/cpu{c}/cpufreq/scaling_governor"
+                                          for c in range(2, 8)] +
                                          [f"proc/irq/{i}/smp_affinity_list" for i in range(24, 64)]))
+        self.assertEqual(after["proc/sys/vm/stat_interval"], "10\n")
+        self.assertIn("\nvm.stat_interval = 10\n", after["etc/sysctl.d/60-edgelb.conf"])
         self.assertIn("[Service]\nCPUAffinity=1-7\n", after[dropin])
         self.assertEqual(after[hp], "8\n")
         self.assertEqual(after["proc/irq/30/smp_affinity_list"], "0-1,8-15\n")
@@ -152,7 +157,7 @@ class FixtureTrees(unittest.TestCase):
         self.assertNotIn("mlxconfig", out)   # NIC firmware: printed by plan, never run
         self.assertNotIn("GRUB", out)
         self.assertIn("  done     systemctl daemon-reload", out)
-        self.assertIn("57 done, 0 failed, 0 refused", out)
+        self.assertIn("61 done, 0 failed, 0 refused", out)
         # the runtime rows now pass
         rc, out, _ = tool("check", "--profile", PROFILES["untuned"], "--root", root, "--json")
         rows = {r["item"]: r["status"] for r in json.loads(out)["rows"]}
@@ -160,6 +165,7 @@ class FixtureTrees(unittest.TestCase):
         self.assertEqual(rows["cpu.governor"], "pass")
         self.assertEqual(rows["irq.affinity"], "pass")
         self.assertEqual(rows["systemd CPUAffinity"], "pass")
+        self.assertEqual(rows["sysctl vm.stat_interval"], "pass")
 
     def test_apply_checks_the_nic_again_right_before_touching_it(self):
         root = self.tree("untuned")
@@ -226,7 +232,8 @@ class Profiles(unittest.TestCase):
 
     def test_every_problem_is_reported_with_its_path(self):
         path = self.write("version: 1\ncpu: {main_core: 2, worker_cores: [2, 3], governer: performance}\n"
-                          "firmware: {smt: maybe}\nkernel: {hugepages: {size: 4K, per_node: {0: 8}}}\n"
+                          "firmware: {smt: maybe}\nkernel: {hugepages: {size: 4K, per_node: {0: 8}}, "
+                          "sysctl: {Not-A-Name: 1, vm.swappiness: [1]}}\n"
                           "nics:\n  - pci: 3b:00.0\n    family: net_mlx5\n  - pci: 0000:5e:00.0\n"
                           "    family: net_nosuch\n")
         with self.assertRaises(ProfileError) as e:
@@ -236,7 +243,8 @@ class Profiles(unittest.TestCase):
                      "firmware.smt: must be one of on, off, any (got 'maybe')",
                      "kernel.hugepages.size: must be one of 1G, 2M (got '4K')",
                      "nics[0].pci: must be a PCI address like 0000:3b:00.0 (got '3b:00.0')",
-                     "nics[1].family:", "net_nosuch.yaml: no such NIC family file"):
+                     "nics[1].family:", "net_nosuch.yaml: no such NIC family file",
+                     "kernel.sysctl.Not-A-Name: not a sysctl name", "kernel.sysctl.vm.swappiness: must be a single value"):
             self.assertIn(want, errors)
         self.assertTrue(all(err.startswith(path + ": ") for err in e.exception.errors), errors)
         rc, out, err = tool("check", "--profile", path)

@@ -85,9 +85,13 @@ class Tree:
 
 
 def machine(t, *, sockets, cores_per_socket, cmdline, governor, smt, no_turbo, deep_cstates, iommu,
-            hugepages_1g, default_1g, mounts_1g, irq_cpus, vm=False):
+            hugepages_1g, default_1g, mounts_1g, irq_cpus, vm=False, tuned_sysctl=True):
     """CPU, memory, IRQ and firmware-visible state. hugepages_1g: {node: reserved}."""
     ncpu = sockets * cores_per_socket
+    # Debian 12's defaults, or what edgelb-tune wants
+    for name, (default, tuned) in {"kernel/numa_balancing": ("1", "0"), "vm/stat_interval": ("1", "10"),
+                                   "kernel/nmi_watchdog": ("1", "0"), "net/core/somaxconn": ("4096", "4096")}.items():
+        t.write("proc/sys/" + name, tuned if tuned_sysctl else default)
     t.write("proc/cmdline", cmdline)
     flags = INTEL_FLAGS + (" hypervisor" if vm else "")
     cpuinfo = []
@@ -250,7 +254,8 @@ def tuned_2socket(t):
 
 def untuned(t):
     machine(t, sockets=2, cores_per_socket=8, cmdline=PLAIN_CMDLINE, governor="powersave", smt="on", no_turbo=1,
-            deep_cstates=True, iommu=False, hugepages_1g={}, default_1g=False, mounts_1g=False, irq_cpus="0-15")
+            deep_cstates=True, iommu=False, hugepages_1g={}, default_1g=False, mounts_1g=False, irq_cpus="0-15",
+            tuned_sysctl=False)
     t.write("proc/812/comm", "irqbalance")
     pci(t, MGMT_PCI, "8086", "1521", 0, "igb", netdev="eno1")
     pci(t, MLX5_PCI, "15b3", "1017", 0, "mlx5_core", netdev="ens1f0np0")
