@@ -5,7 +5,7 @@
 # 1. the Debian package, with its dependencies from the archive (apt-get); skipped when that
 #    exact package is already installed;
 # 2. certificates for the apiserver and its clients in /etc/edgelb/certs (edgelbctl certs init),
-#    only when there are none, readable by group edgelb;
+#    only when there are none, readable by group edgelb (secret.key: by user edgelb only);
 # 3. with --enable, ZooKeeper, the apiserver and the agent enabled and started (systemd).
 # It never starts or enables the dataplane: tune the host first (edgelb-tune check/plan/apply),
 # then `systemctl enable --now edgelb-dataplane` (docs/operations.md, "First install").
@@ -62,6 +62,9 @@ fi
 chgrp edgelb "$certs" "$certs"/*
 chmod 0640 "$certs"/*.key
 chmod 0644 "$certs"/*.crt
+# the secrets key: the apiserver and the agent (user edgelb) refuse it readable by anyone else
+chown edgelb:edgelb "$certs/secret.key"
+chmod 0600 "$certs/secret.key"
 
 if [ -d /run/systemd/system ]; then
   systemctl daemon-reload

@@ -2,34 +2,26 @@
 installed into a throwaway root, upgraded over itself, removed and purged.
 
 The throwaway root is an overlay of this machine's / (changes land in a temporary upper layer,
-the machine is untouched): dpkg runs in a chroot of it exactly as on a real Debian 12 host, so
+the machine is untouched; tests/support/throwaway_root.py): dpkg runs in a chroot of it exactly as on a real Debian 12 host, so
 the Depends must really be satisfiable and the maintainer scripts really run. Needs root.
   python3 tests/package/package_test.py --build-dir build
 """
-import argparse
 import glob
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from support.throwaway_root import ThrowawayRoot, run, unittest_main_with_build_dir  # noqa: E402
 BUILD = None  # set in main()
 CONFFILES = ["/etc/edgelb/host.yaml", "/etc/edgelb/dataplane.yaml", "/etc/edgelb/services.yaml", "/etc/edgelb/agent.yaml",
              "/etc/edgelb/apiserver.env", "/etc/edgelb/zookeeper/zoo.cfg"]
 UNITS = ["edgelb-dataplane.service", "edgelb-agent.service", "edgelb-apiserver.service",
          "edgelb-zookeeper.service"]
-
-
-def run(argv, ok=(0,), **kw):
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=600, **kw)
-    if p.returncode not in ok:
-        raise AssertionError(f"{' '.join(argv)}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
-    return p
 
 
 def read(path):
@@ -117,38 +109,19 @@ class Package(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
-class ThrowawayRoot(unittest.TestCase):
+class InThrowawayRoot(unittest.TestCase):
     """Install, verify units, upgrade over an edited conffile, remove, purge: in an overlay chroot."""
 
     def setUp(self):
-        if os.geteuid() != 0:
-            self.fail("needs root (an overlay mount and a chroot)")
-        self.tmp = tempfile.mkdtemp(prefix="edgelb-root-")
-        for d in ("upper", "work", "root", "out"):
-            os.mkdir(os.path.join(self.tmp, d))
-        self.root = os.path.join(self.tmp, "root")
-        run(["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir=/,upperdir={self.tmp}/upper,workdir={self.tmp}/work", self.root])
-        self.addCleanup(self.cleanup)
-        run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"), "-B",
-             os.path.join(self.tmp, "out")])
-        self.deb = glob.glob(os.path.join(self.tmp, "out", "*.deb"))[0]
-        os.makedirs(os.path.join(self.root, "tmp"), exist_ok=True)
-        shutil.copy(self.deb, os.path.join(self.root, "tmp", "edgelb.deb"))
-
-    def cleanup(self):
-        # a process that has just left the chroot can hold the mount for a moment
-        for _ in range(20):
-            if subprocess.run(["umount", self.root], capture_output=True).returncode == 0:
-                break
-            time.sleep(0.25)
-        else:
-            subprocess.run(["umount", "--lazy", self.root], capture_output=True)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.r = ThrowawayRoot()
+        self.addCleanup(self.r.close)
+        self.root = self.r.path
+        out = os.path.join(self.r.tmp, "out")
+        run(["cpack", "-G", "DEB", "--config", os.path.join(BUILD, "CPackConfig.cmake"), "-B", out])
+        self.r.put(glob.glob(os.path.join(out, "*.deb"))[0], "tmp/edgelb.deb")
 
     def chroot(self, *argv, ok=(0,)):
-        return run(["chroot", self.root, *argv], ok=ok, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-                                                             "DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8"})
+        return self.r.chroot(*argv, ok=ok)
 
     def test_install_upgrade_remove_purge(self):
         self.assertIsNone(re.search(r"^edgelb:", read("/etc/passwd"), re.M),
@@ -196,17 +169,20 @@ class ThrowawayRoot(unittest.TestCase):
         self.assertFalse(os.path.exists(agent))
 
     def test_install_script_is_idempotent(self):
-        shutil.copy(os.path.join(REPO, "deploy/install.sh"), os.path.join(self.root, "tmp", "install.sh"))
+        self.r.put(os.path.join(REPO, "deploy/install.sh"), "tmp/install.sh")
         p = self.chroot("bash", "/tmp/install.sh", "--deb", "/tmp/edgelb.deb")
         self.assertIn("   installed edgelb 0.1.0-1", p.stdout)
         self.assertIn("   made a CA", p.stdout)
         self.assertIn("systemctl enable --now edgelb-dataplane", p.stdout)
         certs = os.path.join(self.root, "etc/edgelb/certs")
         gid = int(self.chroot("getent", "group", "edgelb").stdout.split(":")[2])
+        uid = int(self.chroot("getent", "passwd", "edgelb").stdout.split(":")[2])
         for f in ("ca.crt", "server.crt", "server.key", "agent.crt", "agent.key", "secret.key"):
             st = os.stat(os.path.join(certs, f))
             self.assertEqual(st.st_gid, gid, f)
-            self.assertEqual(oct(st.st_mode & 0o777), "0o640" if f.endswith(".key") else "0o644", f)
+            want = "0o600" if f == "secret.key" else "0o640" if f.endswith(".key") else "0o644"
+            self.assertEqual(oct(st.st_mode & 0o777), want, f)
+        self.assertEqual(os.stat(os.path.join(certs, "secret.key")).st_uid, uid, "the services' user owns secret.key")
         ca = read(os.path.join(certs, "ca.crt"))
         dpkg_status = read(os.path.join(self.root, "var/lib/dpkg/status"))
         p = self.chroot("bash", "/tmp/install.sh", "--deb", "/tmp/edgelb.deb")
@@ -216,14 +192,10 @@ class ThrowawayRoot(unittest.TestCase):
         self.assertEqual(read(os.path.join(self.root, "var/lib/dpkg/status")), dpkg_status)
 
 
-def main():
+def set_build_dir(d):
     global BUILD
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build-dir", required=True)
-    args, rest = ap.parse_known_args()
-    BUILD = os.path.abspath(args.build_dir)
-    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+    BUILD = d
 
 
 if __name__ == "__main__":
-    main()
+    unittest_main_with_build_dir(set_build_dir)
