@@ -166,8 +166,10 @@ class Boot(unittest.TestCase):
                   self.show("edgelb-dataplane", "MainPID") not in ("0", pid))
         self.assertIn("serving", self.inside("edgelb-dpctl", "version").stdout)
 
-        # a clean stop of every unit (agent and apiserver before ZooKeeper), then poweroff
-        self.inside("systemctl", "stop", *UNITS)
+        # a clean stop of every unit, then poweroff. systemctl enqueues one stop job per unit in the
+        # order given, and a job already running waits for nothing: name the dependents first, so
+        # that ZooKeeper's stop waits for the agent and the apiserver (After=), as at a shutdown.
+        self.inside("systemctl", "stop", *reversed(UNITS))
         for u in UNITS:
             self.assertEqual((self.show(u, "ActiveState"), self.show(u, "Result")), ("inactive", "success"),
                              f"{u}\n" + self.journal())
