@@ -16,6 +16,7 @@ fixture machines in tests/unit/deploy).
 import glob
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -78,17 +79,28 @@ class Boot(unittest.TestCase):
             ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-D", self.r.path, "--private-network",
              "--bind-ro=/sys/module", "--capability=CAP_IPC_LOCK,CAP_SYS_RAWIO,CAP_BPF", "--boot", "--", "systemd.unit=edgelb-boot-test.target"], stdout=self.log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
+        self.init = None
         self.addCleanup(self.shutdown)
         self.init = self.container_init()
+
+    def find_init(self):
+        """PID (here) of the container's systemd, the child of systemd-nspawn; None before it runs."""
+        for child in run(["pgrep", "-P", str(self.nspawn.pid)], ok=(0, 1)).stdout.split():
+            try:
+                with open(f"/proc/{child}/comm") as f:
+                    if f.read().strip() == "systemd":
+                        return int(child)
+            except OSError:
+                pass
+        return None
 
     def container_init(self):
         deadline = time.time() + 30
         while time.time() < deadline:
             assert self.nspawn.poll() is None, "systemd-nspawn exited: " + self.boot_log()
-            for child in run(["pgrep", "-P", str(self.nspawn.pid)], ok=(0, 1)).stdout.split():
-                with open(f"/proc/{child}/comm") as f:
-                    if f.read().strip() == "systemd":
-                        return int(child)
+            init = self.find_init()
+            if init:
+                return init
             time.sleep(0.2)
         raise AssertionError("no systemd in the container: " + self.boot_log())
 
@@ -118,13 +130,25 @@ class Boot(unittest.TestCase):
                            ok=(0, 1)).stdout
 
     def shutdown(self):
-        if self.nspawn.poll() is None:
-            subprocess.run(["nsenter", "-t", str(self.init), "-a", "systemctl", "poweroff"], capture_output=True)
+        """Powers the container off; failing that, kills its PID 1, which takes every process of
+        the container with it (killing systemd-nspawn alone would leave them running)."""
+        init = self.init or (self.find_init() if self.nspawn.poll() is None else None)
+        deadline = time.time() + 60
+        while init and self.nspawn.poll() is None and time.time() < deadline:
+            # refused until the container's systemd has its bus up: ask again
+            subprocess.run(["nsenter", "-t", str(init), "-a", "systemctl", "poweroff"], capture_output=True)
             try:
-                self.nspawn.wait(timeout=60)
+                self.nspawn.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.nspawn.kill()
-                self.nspawn.wait()
+                pass
+        if self.nspawn.poll() is None:
+            if init:
+                try:
+                    os.kill(init, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.nspawn.kill()
+            self.nspawn.wait()
         self.log.close()
 
     def capabilities(self, unit):
