@@ -28,6 +28,11 @@ FlowKey reverse(const FlowKey& inner) {
   return k;
 }
 
+// A TCP segment that opens a connection: SYN without ACK.
+inline bool opens_connection(uint8_t tcp_flags) {
+  return (tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn;
+}
+
 // Broadcast, multicast and IPv6 link-local destinations: neighbour discovery, routing
 // protocols and the like, which belong to the kernel.
 bool is_link_scope(const FlowKey& k) {
@@ -181,8 +186,7 @@ Verdict Pipeline::classify(PacketView& pkt, const ServiceSnapshot& snap, const M
     }
     if (EDGELB_UNLIKELY(w.svc->mode == ForwardingMode::kL7)) {
       // Draining: HAProxy's established connections go on; a new one is not let in.
-      if (EDGELB_UNLIKELY(snap.draining) && pp.l4_proto == wire::kProtoTcp &&
-          (pp.tcp_flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn)
+      if (EDGELB_UNLIKELY(snap.draining) && pp.l4_proto == wire::kProtoTcp && opens_connection(pp.tcp_flags))
         return drop(w, DropReason::kNodeDraining);
       VipCounters& vc = stats_.vip[w.svc->slot];
       vc.packets.add();
@@ -210,6 +214,7 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
   const ServiceEntry& svc = *w.svc;
   const bool tcp = w.key.proto == wire::kProtoTcp;
   const uint8_t flags = w.too_big ? 0 : w.pp.tcp_flags;
+  const bool syn_only = tcp && opens_connection(flags);  // never for a steered ICMP error (flags 0)
   const BackendEntry* be = nullptr;
 
   int64_t slot = flows_.find(w.key, w.hash, now_ms);
@@ -217,8 +222,7 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
     FlowMeta& e = flows_.meta(slot);
     const BackendEntry& cur = snap.backend(e.backend_ref);
     const bool valid = cur.ref == e.backend_ref && cur.state != BackendState::kDown && cur.service_slot == svc.slot;
-    const bool syn_reuse = tcp && !w.too_big && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn &&
-                           e.state == FlowState::kClosing;
+    const bool syn_reuse = syn_only && e.state == FlowState::kClosing;
     if (EDGELB_LIKELY(valid && !syn_reuse)) {
       be = &cur;
       if (!w.too_big) flows_.refresh(slot, flags, now_ms);
@@ -244,13 +248,11 @@ Verdict Pipeline::act(PacketView& pkt, const ServiceSnapshot& snap, const MacAdd
     // Draining: no new flow. A TCP segment other than a SYN belongs to a connection this
     // table lost track of (evicted, timed out): it goes on to its Maglev backend untracked,
     // except through NAT, where it would need a new session (and a new source port).
-    if (EDGELB_UNLIKELY(snap.draining) && !w.too_big &&
-        (!tcp || (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn || svc.mode == ForwardingMode::kNat))
+    if (EDGELB_UNLIKELY(snap.draining) && !w.too_big && (!tcp || syn_only || svc.mode == ForwardingMode::kNat))
       return drop(w, DropReason::kNodeDraining);
     be = pick_backend(snap, svc, w.hash);
     if (EDGELB_UNLIKELY(!be)) return drop(w, DropReason::kNoBackend);
     if (!w.too_big && !snap.draining) {
-      const bool syn_only = tcp && (flags & (wire::kTcpSyn | wire::kTcpAck)) == wire::kTcpSyn;
       if (flows_.admit(syn_only, now_ms)) {
         slot = flows_.insert(w.key, w.hash, be->ref, flags, tcp, now_ms);
         stats_.vip[svc.slot].new_flows.add();
