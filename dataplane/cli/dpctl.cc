@@ -193,15 +193,20 @@ int main(int argc, char** argv) {
       return r.serving() ? 0 : 6;
     }
     if (*drainc) {
+      auto tracked_flows = [&client](uint64_t* flows) {  // all workers
+        pb::Stats s;
+        const grpc::Status status = client.get_stats(&s);
+        *flows = 0;
+        for (const auto& w : s.workers()) *flows += w.flows();
+        return status;
+      };
       pb::DrainReply r;
       if (drain_status) {
         pb::VersionReply v;
-        pb::Stats s;
-        st = client.get_version(&v);
-        if (st.ok()) st = client.get_stats(&s);
-        if (!st.ok()) return report(st);
         uint64_t flows = 0;
-        for (const auto& w : s.workers()) flows += w.flows();
+        st = client.get_version(&v);
+        if (st.ok()) st = tracked_flows(&flows);
+        if (!st.ok()) return report(st);
         r.set_draining(v.draining());
         r.set_flows(flows);
         r.set_table_version(v.table_version());
@@ -219,11 +224,9 @@ int main(int argc, char** argv) {
       if (!drain_wait || !r.draining()) return 0;
       const auto start = std::chrono::steady_clock::now();
       for (;;) {
-        pb::Stats s;
-        st = client.get_stats(&s);
-        if (!st.ok()) return report(st);
         uint64_t flows = 0;
-        for (const auto& w : s.workers()) flows += w.flows();
+        st = tracked_flows(&flows);
+        if (!st.ok()) return report(st);
         const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         if (flows <= until_flows) {
           std::printf("drained: %llu flows tracked after %.0f s\n", static_cast<unsigned long long>(flows), waited);

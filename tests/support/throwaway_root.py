@@ -5,11 +5,14 @@ act on a copy of a real Debian 12 system and the machine itself is untouched. Ne
   with ThrowawayRoot() as r:
       r.chroot("dpkg", "-i", "/tmp/edgelb.deb")
 """
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+import unittest
 
 ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive", "LANG": "C.UTF-8"}
 
@@ -63,9 +66,6 @@ class ThrowawayRoot:
 
 def unittest_main_with_build_dir(set_build_dir):
     """`python3 X_test.py --build-dir DIR [unittest args]`: hands DIR to the test module, runs it."""
-    import argparse
-    import sys
-    import unittest
     ap = argparse.ArgumentParser()
     ap.add_argument("--build-dir", required=True)
     args, rest = ap.parse_known_args()

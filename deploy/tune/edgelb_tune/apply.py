@@ -82,7 +82,7 @@ def apply_plan(plan, host, confirm, out):
 
 
 def _management(host, pci):
-    host._ip = None  # read addresses and routes again: they may have changed since the plan
+    host.refresh()  # read interfaces, addresses and routes again: they may have changed since the plan
     for ifname, addr in host.netdev_pci().items():
         if addr == pci:
             reason = host.management_reason(ifname)

@@ -158,15 +158,15 @@ class Checker:
                          [Step(BIOS, f"enable {'AMD-Vi (IOMMU)' if self.vendor == 'AuthenticAMD' else 'VT-d'} "
                                      "in the BIOS setup")])
         # SR-IOV
-        total = [(n.pci, self.h.read(f"/sys/bus/pci/devices/{n.pci}/sriov_totalvfs")) for n in self.p.nics]
         if fw["sr_iov"] == "on":
-            missing = [pci for pci, t in total if not t or t == "0"]
+            missing = [n.pci for n in self.p.nics
+                       if (self.h.read(f"/sys/bus/pci/devices/{n.pci}/sriov_totalvfs") or "0") == "0"]
             self.add("firmware.sr_iov", "on", f"no SR-IOV on {', '.join(missing)}" if missing else "on",
                      WARN if missing else PASS, "VFs are carved out of the ports only with SR-IOV on in BIOS and NIC firmware",
                      [Step(BIOS, "enable SR-IOV in the BIOS setup")])
         else:
-            used = [f"{pci}: {self.h.read(f'/sys/bus/pci/devices/{pci}/sriov_numvfs')} VFs"
-                    for pci, _ in total if (self.h.read(f"/sys/bus/pci/devices/{pci}/sriov_numvfs") or "0") != "0"]
+            vfs = [(n.pci, self.h.read(f"/sys/bus/pci/devices/{n.pci}/sriov_numvfs") or "0") for n in self.p.nics]
+            used = [f"{pci}: {count} VFs" for pci, count in vfs if count != "0"]
             self.add("firmware.sr_iov", "off (no VFs)", ", ".join(used) if used else "no VFs",
                      WARN if used else PASS, "the dataplane drives the physical functions; VFs split their queues")
         # NUMA interleave

@@ -54,7 +54,12 @@ class Host:
     def __init__(self, root, runner):
         self.root = root
         self.runner = runner
+        self.refresh()
+
+    def refresh(self):
+        """Forget what was read of interfaces, addresses and routes: read them again when asked."""
         self._ip = None
+        self._netdev_pci = None
 
     def path(self, p):
         return os.path.join(self.root, p.lstrip("/"))
@@ -182,7 +187,9 @@ class Host:
         return self.read("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode") in ("Y", "1")
 
     def netdev_pci(self):
-        """{interface: PCI address} for interfaces that sit on a PCI device."""
+        """{interface: PCI address} for interfaces that sit on a PCI device (read once; refresh())."""
+        if self._netdev_pci is not None:
+            return self._netdev_pci
         out = {}
         for ifname in self.listdir("/sys/class/net"):
             try:
@@ -193,6 +200,7 @@ class Host:
                 if re.match(r"^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$", part):
                     out[ifname] = part
                     break
+        self._netdev_pci = out
         return out
 
     def pci_device(self, addr):
