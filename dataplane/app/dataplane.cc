@@ -7,9 +7,11 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "control/stats_report.h"
 
@@ -188,7 +190,16 @@ void Dataplane::stop() {
   for (auto& w : workers_) w->stop();
   if (launched_) rte_eal_mp_wait_lcore();
   final_stats_ = stats();
-  for (auto& p : ports_) stop_port(p);
+  // The data ports first: nothing more reaches the kernel side. What did reach it a moment ago
+  // (a request HAProxy has read but not yet forwarded) gets exception_path.stop_delay_ms while
+  // the TAPs and their routes still exist: its connect() then sends a SYN that waits for the
+  // next dataplane, where without a route it would fail at once (ENETUNREACH), HAProxy would
+  // spend its retries in the same instant and answer 503.
+  const size_t ndata = cfg_.ports.size();
+  for (size_t i = 0; i < ports_.size() && i < ndata; ++i) stop_port(ports_[i]);
+  if (ports_.size() > ndata && neighbors_ && launched_ && cfg_.exception_path.stop_delay_ms)
+    std::this_thread::sleep_for(std::chrono::milliseconds(cfg_.exception_path.stop_delay_ms));
+  for (size_t i = ndata; i < ports_.size(); ++i) stop_port(ports_[i]);
 }
 
 uint64_t Dataplane::packets_in() const {

@@ -144,11 +144,12 @@ DataplaneConfig parse_dataplane_config(const YAML::Node& root, FieldErrors& erro
     }
   }
   if (const YAML::Node ep = root["exception_path"];
-      ep && r.check_map(ep, "exception_path", {"punt_rate_pps", "punt_burst", "vip_addresses"})) {
+      ep && r.check_map(ep, "exception_path", {"punt_rate_pps", "punt_burst", "vip_addresses", "stop_delay_ms"})) {
     auto& e = c.exception_path;
     e.punt_rate_pps = r.uint(ep, "punt_rate_pps", "exception_path", 0, 1ull << 32).value_or(e.punt_rate_pps);
     e.punt_burst = r.uint(ep, "punt_burst", "exception_path", 1, 1u << 20).value_or(e.punt_burst);
     e.vip_addresses = r.boolean(ep, "vip_addresses", "exception_path").value_or(e.vip_addresses);
+    e.stop_delay_ms = uint32_t(r.uint(ep, "stop_delay_ms", "exception_path", 0, 10000).value_or(e.stop_delay_ms));
   }
   for (const auto& p : c.ports)
     for (const auto& a : p.exception.addresses) c.forwarding.local_addresses.push_back(a.address);

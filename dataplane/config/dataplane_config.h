@@ -36,6 +36,9 @@ struct ExceptionPathConfig {
   uint64_t punt_rate_pps = 100000;  // per port, split evenly across workers; 0: unlimited
   uint64_t punt_burst = 2048;
   bool vip_addresses = true;  // put VIP addresses on the kernel side (ARP/ND, HAProxy binds)
+  // At stop, how long the TAPs outlive the data ports, so that the kernel side finishes what
+  // it was handed (a connect() finds its route; see Dataplane::stop). Adds to a restart.
+  uint32_t stop_delay_ms = 200;
 };
 
 enum class HugepageMode { kAuto, kOn, kOff };

@@ -92,6 +92,7 @@ workers: [1, 2]
 ports: [{device: "net_null0", mac: "02:00:00:00:00:01"}]
 conntrack: {capacity: 1000, capacity_v6: 64, syn_flood_threshold: 5}
 forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.18.254.0/24}}
+exception_path: {stop_delay_ms: 50}
 )"),
                                   errors);
   ASSERT_TRUE(errors.empty()) << errors[0].path << errors[0].reason;
@@ -102,6 +103,8 @@ forwarding: {mtu: 9000, maglev_table_size: 251, encap: {ipv4_source_prefix: 198.
   EXPECT_EQ(c.forwarding.mtu, 9000);
   EXPECT_TRUE(c.forwarding.encap_source_v4.has_value());
   EXPECT_FALSE(c.forwarding.encap_source_v6.has_value());
+  EXPECT_EQ(c.exception_path.stop_delay_ms, 50u);
+  EXPECT_EQ(DataplaneConfig{}.exception_path.stop_delay_ms, 200u);
 }
 
 // The config the Debian package installs as /etc/edgelb/dataplane.yaml is a valid one.
@@ -122,6 +125,7 @@ TEST(DataplaneConfig, RejectsPciSneakingIn) {
   parse_dataplane_config(YAML::Load(R"(
 eal: {extra_args: ["-a", "0000:00:03.0"]}
 forwarding: {maglev_table_size: 1000, encap: {ipv4_source_prefix: "2001:db8::/64"}}
+exception_path: {stop_delay_ms: 60000}
 )"),
                          errors);
   std::set<std::string> p;
@@ -129,6 +133,7 @@ forwarding: {maglev_table_size: 1000, encap: {ipv4_source_prefix: "2001:db8::/64
   EXPECT_TRUE(p.count("eal.extra_args"));
   EXPECT_TRUE(p.count("forwarding.maglev_table_size"));
   EXPECT_TRUE(p.count("forwarding.encap.ipv4_source_prefix"));
+  EXPECT_TRUE(p.count("exception_path.stop_delay_ms"));
 }
 
 TEST(NicProfiles, ShippedProfilesLoadAndCoverDrivers) {
