@@ -47,7 +47,19 @@ run_ctest() {  # name, dir, label regex
   else
     failed=$((failed + 1))
   fi
-  if [ $rc -ne 0 ]; then sed -n '/The following tests FAILED/,$p' "$out"; fi
+  if [ $rc -ne 0 ]; then
+    failure_output "$out"
+    sed -n '/The following tests FAILED/,$p' "$out"
+  fi
+}
+
+failure_output() {  # ctest log: the last 60 lines each failed test printed (--output-on-failure)
+  awk -v keep=60 '
+    function flush(  i, s) { s = n > keep ? n - keep : 0; for (i = s; i < n; i++) print "  | " buf[i % keep]; n = 0 }
+    /\*\*\*(Failed|Timeout|Exception)/ { if (on) flush(); on = 1; n = 0; print "output of " $0; next }
+    on && (/^ *Start +[0-9]+: / || /^ *[0-9]+\/[0-9]+ Test +#/ || /tests passed, [0-9]+ tests failed/) { flush(); on = 0 }
+    on { buf[n % keep] = $0; n++ }
+    END { if (on) flush() }' "$1"
 }
 
 echo "== format (.clang-format)"
