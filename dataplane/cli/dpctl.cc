@@ -11,6 +11,8 @@
 //   edgelb-dpctl wait SERVICE BACKEND [--state up|drain|down|absent] [--timeout-ms N]
 //   edgelb-dpctl drain [--off | --status] [--wait [--until-flows N] [--timeout S]]
 //                                           the node: no new flows, tracked ones go on
+//   edgelb-dpctl top [--interval S] [--sort pps|bps|new|active|name] [--vip TEXT]
+//                    [--once] [--iterations N] [--json]   a live view, like top(1) (top_command.h)
 //   (changes take --expected-version N; apply takes --version N to override the file's)
 //
 // Exit codes: 0 ok, 2 usage, 3 invalid argument (field paths printed), 4 version conflict or
@@ -27,6 +29,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli/top_command.h"
 #include "config/service_file.h"
 #include "config/yaml_reader.h"
 #include "control/control_client.h"
@@ -168,6 +171,17 @@ int main(int argc, char** argv) {
   drainc->add_flag("--wait", drain_wait, "then wait until the tracked flows fall to --until-flows");
   drainc->add_option("--until-flows", until_flows, "--wait: flows left that count as drained (default 0)");
   drainc->add_option("--timeout", drain_timeout_s, "--wait: give up after this many seconds (default 300)");
+  auto* topc = app.add_subcommand("top", "a live view refreshed every interval: workers, services, backends, drops");
+  edgelb::top::Options top_options;
+  std::string top_sort = "pps";
+  topc->add_option("--interval", top_options.interval_s, "seconds between samples (default 1)")
+      ->check(CLI::Range(0.1, 3600.0));
+  topc->add_option("--sort", top_sort, "services by pps, bps, new (flows/s), active (flows) or name")
+      ->check(CLI::IsMember({"pps", "bps", "new", "active", "name"}));
+  topc->add_option("--vip", top_options.filter, "only services whose name or VIP:port contains this");
+  topc->add_flag("--once", top_options.once, "print one frame (one interval) and exit");
+  topc->add_option("--iterations", top_options.iterations, "print this many frames and exit");
+  topc->add_flag("--json", top_options.json, "frames as JSON, one document per line");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -176,6 +190,11 @@ int main(int argc, char** argv) {
 
   edgelb::ControlClient client(socket);
   grpc::Status st;
+  if (*topc) {
+    top_options.sort = *edgelb::top::parse_sort_key(top_sort);
+    top_options.json = top_options.json || json;
+    return edgelb::top::run(client, top_options);
+  }
 
   try {
     if (*version) {

@@ -47,6 +47,9 @@ json stats_json(const std::vector<WorkerStatsSource>& workers, const ServiceSnap
                   {"from_kernel_packets", s.from_kernel_packets.get()},
                   {"busy_ratio", t ? double(b) / double(t) : 0.0},
                   {"cycles_per_packet", p ? double(b) / double(p) : 0.0},
+                  {"busy_cycles", b},  // the raw counters: rates over an interval (edgelb-dpctl top)
+                  {"total_cycles", t},
+                  {"processed_packets", p},
                   {"loops", s.loops.get()},
                   {"max_loop_cycles", s.max_loop_cycles.get()},
                   {"conntrack",

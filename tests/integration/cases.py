@@ -353,6 +353,94 @@ def invalid_reload_keeps_serving(a):
     check(st["table_version"] == 1, "version 1 still live")
 
 
+def top_screen(tmux, until=None, timeout=10):
+    """The tmux pane's text; with until(screen), the first one it holds for (or raises)."""
+    deadline = time.time() + timeout
+    while True:
+        screen = subprocess.run(tmux + ["capture-pane", "-p", "-t", "top"], capture_output=True,
+                                text=True).stdout
+        if until is None or until(screen):
+            return screen
+        if time.time() > deadline:
+            raise Failure("top's screen never showed what was awaited:\n" + screen)
+        time.sleep(0.1)
+
+
+def top_rows(screen, service):
+    """The columns of a service's line on top's screen, and of its backends' lines under it."""
+    lines = screen.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(service + " "):
+            backends = []
+            for b in lines[i + 1:]:
+                if not b.startswith("  ") or not b.strip():
+                    break
+                backends.append(b.split())
+            return line.split(), backends
+    raise Failure("no line for %s on the screen:\n%s" % (service, screen))
+
+
+@case
+def dpctl_top_in_tmux(a):
+    """edgelb-dpctl top driven as an operator would, in a real terminal (tmux: send-keys,
+    capture-pane), against the dataplane under HTTP load; its numbers are checked against
+    edgelb-dpctl show stats, and its keys (sort, filter, quit) against what it draws."""
+    a.start([web(VIP4, (1, 2), "web4"), web(VIP4, (1, 2), "dns4", port=53, proto="udp")], control=True)
+    dpctl = os.path.join(os.path.dirname(a.binary), "edgelb-dpctl")
+    tmux = ["tmux", "-L", "edgelb-top-%s" % a.net.tag, "-f", "/dev/null"]
+    rc_file = os.path.join(a.workdir, "top.rc")
+    load = a.net.start(a.client, "/usr/bin/python3", os.path.join(HERE, "..", "support", "http_load.py"), VIP4, "5",
+                       "4", stdout=subprocess.PIPE)
+    keys = lambda *k: subprocess.run(tmux + ["send-keys", "-t", "top"] + list(k), check=True)  # noqa: E731
+    try:
+        subprocess.run(tmux + ["new-session", "-d", "-s", "top", "-x", "150", "-y", "45",
+                               "%s --socket %s top --interval 0.5; echo $? > %s" % (dpctl, a.control_socket, rc_file)],
+                       check=True)
+        # the first frame at once (totals, "sampling"), the rates one interval later
+        screen = top_screen(tmux, lambda s: "edgelb-dpctl top" in s and "sampling" not in s)
+        check("every 0.5s" in screen and "table v1 " in screen, "top's header:\n" + screen)
+        row, backends = top_rows(screen, "web4")
+        check(row[1:4] == [VIP4 + ":80", "tcp", "dsr"], "web4's row: %s" % row)
+        check(float(row[4].rstrip("KM")) > 0, "web4 has packets/s under load: %s" % row)
+        check(any(line.split()[:1] == ["1"] for line in screen.splitlines()), "worker lcore 1's row:\n" + screen)
+        shares = [float(b[3].rstrip("%")) for b in backends]
+        check([b[0] for b in backends] == [backend_addr(1) + ":80", backend_addr(2) + ":80"] and
+              abs(sum(shares) - 100) < 0.5 and min(shares) > 10, "backend shares add up: %s" % backends)
+        keys("o")  # by name: dns4 before web4
+        screen = top_screen(tmux, lambda s: "sort name" in s)
+        names = [line.split()[0] for line in screen.splitlines() if line.startswith(("dns4 ", "web4 "))]
+        check(names == ["dns4", "web4"], "sorted by name: %s\n%s" % (names, screen))
+        keys("/", "w", "e", "b", "Enter")
+        screen = top_screen(tmux, lambda s: "filter web" in s and "dns4 " not in s)
+        check("web4 " in screen, "filtered to web:\n" + screen)
+        keys("/", "Escape")
+        top_screen(tmux, lambda s: "filter web" not in s and "dns4 " in s)
+        res = json.loads(load.communicate(timeout=30)[0].decode())
+        check(res["ok"] > 50 and res["failed"] == 0, "the load ran: %s" % res)
+        time.sleep(1.2)  # quiet now: two more frames
+        screen = top_screen(tmux)
+        st = json.loads(a.ctl("--json", "show", "stats").stdout)
+        web4 = [s for s in st["services"] if s["name"] == "web4"][0]
+        row, backends = top_rows(screen, "web4")
+        check(int(row[-1]) == web4["packets"] > 0, "top's web4 packets = show stats': %s vs %s" % (row, web4["packets"]))
+        check(row[4] == "0", "no packets/s once the load stopped: %s" % row)
+        check([(b[0], int(b[-1])) for b in backends] == [("%s:80" % b["address"], b["packets"]) for b in web4["backends"]],
+              "backend packets: %s vs %s" % (backends, web4["backends"]))
+        once = a.ctl("top", "--once", "--json", "--interval", "0.2")
+        doc = json.loads(once.stdout)
+        check(once.returncode == 0 and doc["table_version"] == st["table_version"] and
+              [v["packets"] for v in doc["vips"] if v["name"] == "web4"] == [web4["packets"]],
+              "top --once --json: %s" % once.stdout[:400])
+        keys("q")
+        wait_for(lambda: os.path.exists(rc_file) and open(rc_file).read().strip() == "0", 5, "top quits on q with 0")
+    finally:
+        subprocess.run(tmux + ["kill-server"], capture_output=True)
+        if load.poll() is None:
+            a.net.stop(load)
+    st = a.stop()
+    check(st["totals"]["drops"]["no_backend"] == 0, "nothing dropped: %s" % st["totals"]["drops"])
+
+
 def main():
     import argparse
     ap = argparse.ArgumentParser()
