@@ -23,6 +23,10 @@
 #   appliance the whole appliance in namespaces (dataplane + TAP, ZooKeeper, sim, apiserver, agent,
 #             HAProxy): Mesos event -> live in all dataplane workers and in HAProxy, pool update ->
 #             live, fast-path drops during 1000 task changes
+#   peers     edgelb beside the Linux kernel (nftables DNAT + conntrack; IPVS where the kernel has
+#             it), HAProxy mode tcp and nginx stream on one link under one wrk load: requests/s
+#             keep-alive and with a new connection each, p50/p99/p99.9 at a fixed rate, failed
+#             requests, LB CPU per 1000 requests; ratios to the kernel balancer
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -108,8 +112,15 @@ case "$scenario" in
       --changes "${BENCH_CHANGES:-1000}" --out "$results/appliance.json" --md "$results/appliance.md"
     finish "$results/appliance.json" "$results/appliance.md"
     ;;
+  peers)
+    build edgelb-dataplane edgelb-dpctl
+    bash deploy/install-packages.sh perf/debian-packages.txt > /dev/null
+    /usr/bin/python3 perf/peers.py --seconds "${BENCH_SECONDS:-10}" --rate "${BENCH_RATE:-2000}" \
+      --out "$results/peers.json" --md "$results/peers.md"
+    finish "$results/peers.json" "$results/peers.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|peers" >&2
     exit 2
     ;;
 esac
