@@ -27,6 +27,9 @@
 #             it), HAProxy mode tcp and nginx stream on one link under one wrk load: requests/s
 #             keep-alive and with a new connection each, p50/p99/p99.9 at a fixed rate, failed
 #             requests, LB CPU per 1000 requests; ratios to the kernel balancer
+#   ndr       RFC 2544-style zero-loss (NDR) and 0.1 %-loss (PDR) rates of edgelb and of
+#             dpdk-testpmd on the same memif link: 64 B, 512 B, IMIX; 1K and 1M flows; 3 repetitions
+#             (BENCH_NDR_ARGS="--quick" for a few minutes)
 # Environment: BENCH_SECONDS (default 10), BENCH_FLOWS (default 1000000).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,7 +56,7 @@ case "$scenario" in
     build edgelb-micro-bench
     raw="$(mktemp)"
     build/perf/edgelb-micro-bench --benchmark_format=json --benchmark_out="$raw" > /dev/null
-    /usr/bin/python3 perf/report.py micro "$raw" "$results/micro.json" "$results/micro.md"
+    /usr/bin/python3 perf/micro_report.py micro "$raw" "$results/micro.json" "$results/micro.md"
     rm -f "$raw"
     finish "$results/micro.json" "$results/micro.md"
     ;;
@@ -119,8 +122,15 @@ case "$scenario" in
       --out "$results/peers.json" --md "$results/peers.md"
     finish "$results/peers.json" "$results/peers.md"
     ;;
+  ndr)
+    build edgelb-dataplane edgelb-pktgen
+    # shellcheck disable=SC2086  # BENCH_NDR_ARGS is a list of options
+    /usr/bin/python3 perf/ndr.py --seconds "${BENCH_SECONDS:-10}" ${BENCH_NDR_ARGS:-} \
+      --out "$results/ndr.json" --md "$results/ndr.md"
+    finish "$results/ndr.json" "$results/ndr.md"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|peers" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|peers|ndr" >&2
     exit 2
     ;;
 esac

@@ -30,11 +30,14 @@ USER_HZ = os.sysconf("SC_CLK_TCK")
 class Scenario:
     """One scenario's command line and its output files."""
 
-    def __init__(self, name, doc, seconds=10, min_seconds=2, max_seconds=120):
+    def __init__(self, name, doc, seconds=10, min_seconds=2, max_seconds=120, seconds_type=int):
+        """seconds=None: the scenario has no --seconds (it counts samples instead)."""
         self.name = name
+        self.seconds = seconds
         self.min_seconds, self.max_seconds = min_seconds, max_seconds
         self.ap = argparse.ArgumentParser(prog="perf/bench.sh " + name, description=(doc or "").split("\n")[0])
-        self.ap.add_argument("--seconds", type=float, default=seconds, help="length of each measured run")
+        if seconds is not None:
+            self.ap.add_argument("--seconds", type=seconds_type, default=seconds, help="length of each measured run")
         self.ap.add_argument("--out", required=True, help="the result as JSON")
         self.ap.add_argument("--md", required=True, help="the result as a short markdown report")
         self.args = None
@@ -44,7 +47,7 @@ class Scenario:
 
     def parse(self, argv=None):
         self.args = self.ap.parse_args(argv)
-        if not self.min_seconds <= self.args.seconds <= self.max_seconds:
+        if self.seconds is not None and not self.min_seconds <= self.args.seconds <= self.max_seconds:
             raise SystemExit("--seconds must be %g..%g" % (self.min_seconds, self.max_seconds))
         return self.args
 

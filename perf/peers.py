@@ -523,7 +523,7 @@ PEERS = {"direct": Direct, "edgelb-dsr": lambda: Edgelb("dsr"), "edgelb-nat": la
 
 
 def main():
-    h = harness.Scenario("peers", __doc__, seconds=10)
+    h = harness.Scenario("peers", __doc__, seconds=10, seconds_type=float)
     h.arg("--rate", type=int, default=2000, help="the fixed load: requests/s, a new connection each")
     h.arg("--only", default="", help="comma-separated peers (default: all): " + ", ".join(PEERS))
     a = h.parse()

@@ -1,15 +1,20 @@
 // edgelb-pktgen: a bounded DPDK traffic generator in one process.
 //
 //   edgelb-pktgen --port 'net_memif0,role=server,socket=/run/x.sock' --vip 198.18.1.10:80/tcp
-//                 [--vip 2001:db8:1::10:443/udp ...] [--flows 1000000] [--size 64]
+//                 [--vip 2001:db8:1::10:443/udp ...] [--flows 1000000] [--size 64|imix]
 //                 [--syn-ratio 0.0] [--flood-ratio 0.0] [--rate-pps 0] [--duration 10] [--lcore 0]
-//                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge]
+//                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge] [--warmup-ms 0]
 //
 // Sends N distinct flows (source address/port vary) round-robin toward the VIPs, bounded by
-// --duration (max 120 s) and optionally paced to --rate-pps (sleeping between bursts); counts
+// --duration (max 120 s) and optionally paced to --rate-pps (sleeping between bursts), starting
+// --warmup-ms after the link came up (the device under test may still be starting); counts
 // what comes back on the same port. Prints one progress line per second (stderr) and a JSON
 // summary (stdout last line), with the longest time between two receive polls (a generator
 // that does not poll lets the returns back up into the device under test).
+//
+// --size imix: the simple IMIX, 7:4:1 frames of 64, 570 and 1514 bytes (1518, 574 and 68 with
+// the FCS the wire adds: the usual 64/570/1518 mix, the largest capped at a 1500-byte MTU),
+// interleaved; 353.5 bytes on average. Sizes here exclude the FCS.
 //
 // --flood-ratio R (SYN-flood scenario): that share of the frames are spoofed SYNs toward the
 // first VIP (IPv4), each from a source never used before in 198.19.0.0/16 (still in the
@@ -58,7 +63,8 @@ struct Options {
   std::string port, json, file_prefix, dst_mac = "02:00:00:00:00:01";
   std::vector<Vip> vips;
   uint64_t flows = 1000, rate_pps = 0;
-  uint32_t size = 64, lcore = 0, duration_s = 5;
+  uint32_t size = 64, lcore = 0, duration_s = 5, warmup_ms = 0;
+  std::vector<uint32_t> sizes{64};  // frame i has sizes[i % sizes.size()] bytes
   double syn_ratio = 0.0, flood_ratio = 0.0;
   bool no_huge = false;
 };
@@ -90,9 +96,10 @@ Options parse(int argc, char** argv) {
       o.vips.push_back(parse_vip(next()));
     else if (a == "--flows")
       o.flows = std::stoull(next());
-    else if (a == "--size")
-      o.size = std::stoul(next());
-    else if (a == "--syn-ratio")
+    else if (a == "--size") {
+      const std::string v = next();
+      o.size = v == "imix" ? 0 : uint32_t(std::stoul(v));
+    } else if (a == "--syn-ratio")
       o.syn_ratio = std::stod(next());
     else if (a == "--flood-ratio")
       o.flood_ratio = std::stod(next());
@@ -110,6 +117,8 @@ Options parse(int argc, char** argv) {
       o.file_prefix = next();
     else if (a == "--no-huge")
       o.no_huge = true;
+    else if (a == "--warmup-ms")
+      o.warmup_ms = uint32_t(std::stoul(next()));
     else
       throw std::invalid_argument("unknown argument " + a);
   }
@@ -117,7 +126,12 @@ Options parse(int argc, char** argv) {
   if (o.duration_s == 0 || o.duration_s > 120)
     throw std::invalid_argument("--duration must be 1..120 s (bounded load)");
   if (o.flows == 0 || o.flows > (1ull << 26)) throw std::invalid_argument("--flows must be 1..67108864");
-  if (o.size < 64 || o.size > 1514) throw std::invalid_argument("--size must be 64..1514");
+  if (o.size == 0)
+    o.sizes = {64, 570, 64, 64, 570, 64, 1514, 64, 570, 64, 64, 570};  // 7 x 64, 4 x 570, 1 x 1514
+  else if (o.size < 64 || o.size > 1514)
+    throw std::invalid_argument("--size must be 64..1514 or imix");
+  else
+    o.sizes = {o.size};
   if (o.flood_ratio < 0 || o.flood_ratio > 0.99) throw std::invalid_argument("--flood-ratio must be 0..0.99");
   if (o.flood_ratio > 0 && !o.vips[0].addr.is_v4())
     throw std::invalid_argument("--flood-ratio needs an IPv4 first --vip");
@@ -126,11 +140,11 @@ Options parse(int argc, char** argv) {
 
 // Writes flow `f` toward `v` into `p` (size bytes, Ethernet included). Sources are taken from
 // the benchmarking ranges only: 198.18.128.0/17 and 2001:db8:8000::/33.
-uint32_t build(uint8_t* p, const Options& o, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
+uint32_t build(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
                uint64_t f, bool syn) {
   const bool v6 = v.addr.is_v6();
   const uint32_t l3 = v6 ? 40 : 20, l4 = v.proto == 6 ? 20 : 8;
-  const uint32_t size = std::max<uint32_t>(o.size, 14 + l3 + l4);
+  const uint32_t size = std::max<uint32_t>(frame_size, 14 + l3 + l4);
   std::memset(p, 0, size);
   std::memcpy(p, dst_mac.bytes.data(), 6);
   std::memcpy(p + 6, src_mac.bytes.data(), 6);
@@ -185,9 +199,9 @@ uint32_t build(uint8_t* p, const Options& o, const MacAddress& src_mac, const Ma
 }
 
 // A spoofed SYN: the n-th one comes from 198.19.0.0/16 + a port, never repeated within 2^32.
-uint32_t build_flood(uint8_t* p, const Options& o, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
-                     uint64_t n) {
-  const uint32_t len = build(p, o, src_mac, dst_mac, v, 0, true);
+uint32_t build_flood(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const MacAddress& dst_mac,
+                     const Vip& v, uint64_t n) {
+  const uint32_t len = build(p, frame_size, src_mac, dst_mac, v, 0, true);
   uint8_t* ip = p + 14;
   store_be32(ip + 12, 0xc6130000u | uint32_t((n >> 16) & 0xffff));  // 198.19.0.0/16
   store_be16(ip + 10, 0);
@@ -265,9 +279,11 @@ int main(int argc, char** argv) {
       rte_delay_ms(10);
     } while (rte_rdtsc() < deadline && !g_stop);
     if (!link.link_status) throw std::runtime_error("link of " + name + " did not come up within 15 s");
+    if (o.warmup_ms > 10000) throw std::runtime_error("--warmup-ms must be at most 10000");
+    rte_delay_ms(o.warmup_ms);
 
     const uint64_t syn_every = o.syn_ratio > 0 ? uint64_t(1.0 / o.syn_ratio) : 0;
-    uint64_t sent = 0, received = 0, rx_bytes = 0, flow = 0, last_sent = 0, last_rx = 0;
+    uint64_t sent = 0, received = 0, rx_bytes = 0, tx_bytes = 0, flow = 0, last_sent = 0, last_rx = 0;
     // SYN flood: per 1000 frames, this many spoofed SYNs; per established flow, its backend.
     const uint64_t flood_per_mille = uint64_t(o.flood_ratio * 1000 + 0.5);
     uint64_t flood_sent = 0, flood_received = 0, est_sent = 0, est_received = 0, est_moved = 0, slot = 0;
@@ -291,8 +307,8 @@ int main(int argc, char** argv) {
         backend_seen[f] = be;
       }
     };
-    std::fprintf(stderr, "edgelb-pktgen: %s up, %zu VIP(s), %llu flows, %u-byte frames, %s, %u s\n", name.c_str(),
-                 o.vips.size(), (unsigned long long)o.flows, o.size,
+    std::fprintf(stderr, "edgelb-pktgen: %s up, %zu VIP(s), %llu flows, %s-byte frames, %s, %u s\n", name.c_str(),
+                 o.vips.size(), (unsigned long long)o.flows, o.size ? std::to_string(o.size).c_str() : "imix",
                  o.rate_pps ? (std::to_string(o.rate_pps) + " pps").c_str() : "max rate", o.duration_s);
     uint64_t last_poll = start, max_poll_gap = 0;  // the longest time between two receive polls
     while (!g_stop) {
@@ -309,18 +325,21 @@ int main(int argc, char** argv) {
       if (want && rte_pktmbuf_alloc_bulk(pool, burst, want) == 0) {
         for (uint16_t i = 0; i < want; ++i) {
           uint8_t* d = rte_pktmbuf_mtod(burst[i], uint8_t*);
+          const uint32_t frame_size = o.sizes[(sent + i) % o.sizes.size()];
           uint32_t len;
           if (flood_per_mille && (slot++ % 1000) < flood_per_mille) {
-            len = build_flood(d, o, src_mac, dst_mac, o.vips[0], flood_sent++);
+            len = build_flood(d, frame_size, src_mac, dst_mac, o.vips[0], flood_sent++);
             burst[i]->data_len = uint16_t(len);
             burst[i]->pkt_len = len;
+            tx_bytes += len;
             continue;
           }
           const Vip& v = o.vips[flow % o.vips.size()];
           const bool syn = syn_every && (flow % syn_every == 0);
-          len = build(d, o, src_mac, dst_mac, v, flow, syn);
+          len = build(d, frame_size, src_mac, dst_mac, v, flow, syn);
           burst[i]->data_len = uint16_t(len);
           burst[i]->pkt_len = len;
+          tx_bytes += len;
           ++est_sent;
           if (++flow == o.flows) flow = 0;
         }
@@ -329,6 +348,7 @@ int main(int argc, char** argv) {
         if (n < want) {  // not sent: neither counted as sent nor as lost
           for (uint16_t i = n; i < want; ++i) {
             const uint8_t* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
+            tx_bytes -= burst[i]->pkt_len;
             if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
               --flood_sent;
             else
@@ -380,7 +400,9 @@ int main(int argc, char** argv) {
     summary = {{"sent", sent},
                {"received", received},
                {"seconds", secs},
-               {"frame_bytes", o.size},
+               {"frame_bytes", o.size ? nlohmann::json(o.size) : nlohmann::json("imix")},
+               {"tx_bytes", tx_bytes},
+               {"avg_frame_bytes", sent ? double(tx_bytes) / double(sent) : 0.0},
                {"flows", o.flows},
                {"tx_mpps", sent / secs / 1e6},
                {"rx_mpps", received / secs / 1e6},

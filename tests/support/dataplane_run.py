@@ -98,7 +98,7 @@ def run_dataplane(work, tag, pg, cfg, svc, seconds, during=None, prefix=()):
                                           "--services", svc, "--duration", str(seconds + 3), "--stats-json", stats],
                           stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, tag + "-dp.log"), "w"))
     sched = {}
-    watcher = watch_schedstats(dp.pid, 2.0, seconds, sched) if not prefix else None
+    watcher = watch_schedstats(dp.pid, 2.0, seconds, sched) if not prefix and seconds > 2.5 else None
     try:
         extra = during() if during else None
         res = finish(pg, seconds)
