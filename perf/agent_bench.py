@@ -13,7 +13,6 @@ End to end: ZooKeeper + edgelb-mesos-sim (100 Marathon apps x 10 tasks on 10 age
   - The agent's memory (VmRSS) with that pool.
 In process (edgelb-agent-render-bench): rendering a pool of 100 backends x 50 servers.
 Writes JSON + a markdown table."""
-import argparse
 import json
 import os
 import random
@@ -25,6 +24,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support import processes, zookeeper  # noqa: E402
 from support.haproxy_cli import master_reloads, servers, workers  # noqa: E402
 from support.measure import cpu_model, pct  # noqa: E402
@@ -54,15 +54,13 @@ def sim_op(port, ops):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default="build")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    ap.add_argument("--apps", type=int, default=100)
-    ap.add_argument("--tasks", type=int, default=10)
-    ap.add_argument("--samples", type=int, default=300)
-    ap.add_argument("--updates", type=int, default=20)
-    a = ap.parse_args()
+    h = harness.Scenario("agent", __doc__, seconds=None)
+    h.arg("--build", default="build")
+    h.arg("--apps", type=int, default=100)
+    h.arg("--tasks", type=int, default=10)
+    h.arg("--samples", type=int, default=300)
+    h.arg("--updates", type=int, default=20)
+    a = h.parse()
     b = a.build
     work = tempfile.mkdtemp(prefix="edgelb-agent-bench-")
     agent_state = f"{work}/agent"
@@ -195,10 +193,7 @@ def main():
             "render_100x50_config_bytes": render["config_bytes"], "targets": {"event_to_live_ms_p99": 50,
                                                                              "reloads_per_membership_change": 0},
         }
-        with open(a.out, "w") as f:
-            json.dump(res, f, indent=2)
-        with open(a.md, "w") as f:
-            f.write(f"# edgelb-agent ({res['cpu']}, {res['cpus']} CPUs)\n\n"
+        h.write(res, f"# edgelb-agent ({res['cpu']}, {res['cpus']} CPUs)\n\n"
                     "| measure | result | target |\n|---|---|---|\n"
                     f"| Mesos event -> server live in HAProxy, {total} servers, {len(lat)} changes | p50 "
                     f"{res['event_to_live_ms_p50']} ms, p99 {res['event_to_live_ms_p99']} ms, max "

@@ -2,7 +2,7 @@
 """perf/bench.sh apiserver: a real ZooKeeper (standalone, loopback) and edgelb-apiserver with
 mutual TLS, driven by edgelb-apiserver-bench: create/update latency and throughput, ListPools
 with 1000 pools. Writes JSON + a markdown table."""
-import argparse
+import io
 import json
 import os
 import platform
@@ -12,17 +12,15 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support import apiserver, processes, zookeeper  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default="build")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--pools", type=int, default=1000)
-    a = ap.parse_args()
+    h = harness.Scenario("apiserver", __doc__, seconds=5, min_seconds=1, max_seconds=60)
+    h.arg("--build", default="build")
+    h.arg("--pools", type=int, default=1000)
+    a = h.parse()
     work = tempfile.mkdtemp(prefix="edgelb-apiserver-bench-")
     try:
         certs = f"{work}/certs"
@@ -46,8 +44,6 @@ def main():
     res["setup"] = {"zookeeper": "standalone 3.8 (Debian), loopback, tickTime 250 ms, fsync on",
                     "transport": "gRPC over mutual TLS on loopback", "cpus": os.cpu_count(),
                     "machine": platform.machine()}
-    with open(a.out, "w") as f:
-        json.dump(res, f, indent=2)
     rows = [("create, sequential", res["create_sequential"], "-"),
             ("update (compare-and-set), sequential", res["update_sequential"], "-"),
             (f"update, {res['update_concurrent']['clients']} clients", res["update_concurrent"],
@@ -55,13 +51,14 @@ def main():
             (f"create, {res['create_concurrent']['clients']} clients", res["create_concurrent"],
              f"{res['create_concurrent']['per_second']:.0f}/s"),
             (f"ListPools with {res['list']['pools']} pools", res["list"], "-")]
-    with open(a.md, "w") as f:
-        f.write("# apiserver\n\n`perf/bench.sh apiserver`: edgelb-apiserver (mutual TLS) on a real ZooKeeper, "
-                f"{res['config_bytes']}-byte pool configs, {os.cpu_count()} CPUs shared by ZooKeeper, the apiserver "
-                "and the client.\n\n| operation | samples | p50 ms | p99 ms | max ms | throughput |\n|---|---|---|---|---|---|\n")
-        for name, s, tput in rows:
-            f.write(f"| {name} | {s['samples']} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['max_ms']:.2f} | {tput} |\n")
-        f.write(f"\nListPools reply: {res['list']['reply_bytes']} bytes.\n")
+    f = io.StringIO()  # the markdown report
+    f.write("# apiserver\n\n`perf/bench.sh apiserver`: edgelb-apiserver (mutual TLS) on a real ZooKeeper, "
+            f"{res['config_bytes']}-byte pool configs, {os.cpu_count()} CPUs shared by ZooKeeper, the apiserver "
+            "and the client.\n\n| operation | samples | p50 ms | p99 ms | max ms | throughput |\n|---|---|---|---|---|---|\n")
+    for name, s, tput in rows:
+        f.write(f"| {name} | {s['samples']} | {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['max_ms']:.2f} | {tput} |\n")
+    f.write(f"\nListPools reply: {res['list']['reply_bytes']} bytes.\n")
+    h.write(res, f.getvalue())
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ edgelb-agent + HAProxy) serving deploy/quickstart/pool.json, in namespaces.
     HTTP load runs through the DSR VIP and the L7 frontend: the dataplane's drop counters across
     the changes (target 0) and the requests that failed.
 Writes JSON + a markdown table."""
-import argparse
 import json
 import os
 import subprocess
@@ -24,6 +23,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
+import harness  # noqa: E402
 from support.appliance import HOST4  # noqa: E402
 from support.edgelb_stack import FW  # noqa: E402
 from support.haproxy_cli import master_reloads  # noqa: E402
@@ -113,14 +113,12 @@ def loss(w, web, changes):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--samples", type=int, default=300)
-    ap.add_argument("--updates", type=int, default=20)
-    ap.add_argument("--changes", type=int, default=1000)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    args = ap.parse_args()
+    scenario = harness.Scenario("appliance", __doc__, seconds=None)
+    scenario.arg("--build", default=os.path.join(ROOT, "build"))
+    scenario.arg("--samples", type=int, default=300)
+    scenario.arg("--updates", type=int, default=20)
+    scenario.arg("--changes", type=int, default=1000)
+    args = scenario.parse()
     work = tempfile.mkdtemp(prefix="edgelb-bench-appliance-")
     os.chmod(work, 0o755)
     w = WholeAppliance(args.build, work, "eba%d" % (os.getpid() % 1000))
@@ -154,11 +152,9 @@ def main():
            "pool_update_to_haproxy_ms": {"p50": pct(upd_hp, 50), "p99": pct(upd_hp, 99)},
            "loss": lost, "target_p99_ms": 50}
     both = out["event_to_both_ms"]
-    json.dump(out, open(args.out, "w"), indent=2)
     met = "met" if both["p99"] <= 50 else "missed"
     l = lost
-    with open(args.md, "w") as f:
-        f.write(f"""# The appliance end to end ({out['cpu']}, {out['cpus']} CPUs, net_{out['pmd']})
+    md = (f"""# The appliance end to end ({out['cpu']}, {out['cpus']} CPUs, net_{out['pmd']})
 
 | measure | result | target |
 |---|---|---|
@@ -178,7 +174,8 @@ namespace. Each change is a task health flip (drain / up). The event path is
 simulator -> mesos-listener (apiserver) -> Watch -> agent -> Endpoints -> HAProxy runtime API and
 dataplane ApplyChanges (the plan's edits in one call).
 """)
-    print(open(args.md).read())
+    scenario.write(out, md)
+    print(md)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ interface lives there, so punted frames reach that namespace's kernel only). Thr
   mixed-nolimit the same with punt_rate_pps 0 (the TAP/kernel path at its own limit)
 Reported per run: offered and returned Mpps, fast-path forwarded Mpps, punted frames/s that
 reached the kernel, rate-limit and TAP drops, worker cycles/packet."""
-import argparse
+import io
 import json
 import os
 import subprocess
@@ -20,6 +20,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support.dataplane_run import hugepages, pktgen, run_dataplane  # noqa: E402
 
 VIP = "198.18.1.10"
@@ -54,14 +55,9 @@ def run(work, ns, tag, seconds, flows, mixed, punt_rate, huge):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=6)
-    ap.add_argument("--flows", type=int, default=100000)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    a = ap.parse_args()
-    if not 2 <= a.seconds <= 60:
-        raise SystemExit("--seconds must be 2..60")
+    h = harness.Scenario("exception-path", __doc__, seconds=6, min_seconds=2, max_seconds=60)
+    h.arg("--flows", type=int, default=100000)
+    a = h.parse()
     huge = hugepages()
     ns = "elbbench%d" % os.getpid()
     subprocess.run(["ip", "netns", "add", ns], check=True)
@@ -80,21 +76,21 @@ def main():
            "cpus": os.cpu_count(), "hugepages": huge, "seconds": a.seconds, "flows": a.flows, "runs": runs,
            "punted_pps_max": max(r["to_kernel_pps"] for r in runs.values()),
            "fast_path_cost_mixed": 1 - runs["mixed"]["fast_path_relative"] if base else None}
-    json.dump(res, open(a.out, "w"), indent=2)
-    with open(a.md, "w") as f:
-        f.write("# exception-path (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
-        f.write("edgelb-pktgen -> memif -> edgelb-dataplane (1 worker, TAP exception port in its own namespace); "
-                "64-byte TCP, %d flows, %d s per run; 'mixed' sends 1 flow in 10 to a non-service port of the VIP "
-                "(punted).\n\n" % (a.flows, a.seconds))
-        f.write("| run | punt limit | offered Mpps | fast path Mpps | fast path vs fast-only | punted to kernel /s | "
-                "rate-limited | TAP full | kernel->wire /s | cycles/pkt |\n|---|---|---|---|---|---|---|---|---|---|\n")
-        for name, r in runs.items():
-            f.write("| %s | %s | %.3f | %.3f | %.2f | %.0f | %d | %d | %.0f | %.0f |\n" % (
-                name, r["punt_rate_pps"] or "none", r["tx_mpps"], r["forwarded_mpps"], r["fast_path_relative"] or 0,
-                r["to_kernel_pps"], r["punt_rate_limited"], r["kernel_tx_full"], r["from_kernel_pps"],
-                r["cycles_per_packet"]))
-        f.write("\n'fast path vs fast-only' divides the fast-path rate by its share of the offered load (0.9 when "
-                "mixed) and by the fast-only rate: 1.00 means punting cost the fast path nothing.\n")
+    f = io.StringIO()  # the markdown report
+    f.write("# exception-path (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
+    f.write("edgelb-pktgen -> memif -> edgelb-dataplane (1 worker, TAP exception port in its own namespace); "
+            "64-byte TCP, %d flows, %d s per run; 'mixed' sends 1 flow in 10 to a non-service port of the VIP "
+            "(punted).\n\n" % (a.flows, a.seconds))
+    f.write("| run | punt limit | offered Mpps | fast path Mpps | fast path vs fast-only | punted to kernel /s | "
+            "rate-limited | TAP full | kernel->wire /s | cycles/pkt |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    for name, r in runs.items():
+        f.write("| %s | %s | %.3f | %.3f | %.2f | %.0f | %d | %d | %.0f | %.0f |\n" % (
+            name, r["punt_rate_pps"] or "none", r["tx_mpps"], r["forwarded_mpps"], r["fast_path_relative"] or 0,
+            r["to_kernel_pps"], r["punt_rate_limited"], r["kernel_tx_full"], r["from_kernel_pps"],
+            r["cycles_per_packet"]))
+    f.write("\n'fast path vs fast-only' divides the fast-path rate by its share of the offered load (0.9 when "
+            "mixed) and by the fast-only rate: 1.00 means punting cost the fast path nothing.\n")
+    h.write(res, f.getvalue())
     return 0
 
 

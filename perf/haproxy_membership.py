@@ -16,7 +16,7 @@ backends of --servers tasks each, the servers HAProxy holds and those in mainten
 servers state), and the reloads growing one backend from 1 to 100 tasks costs, worked out from
 the slot policy rather than measured (slots: a group that runs out is re-planned at twice its
 servers and reloaded; dynamic: none). Writes JSON + a markdown table."""
-import argparse
+import io
 import json
 import os
 import subprocess
@@ -26,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from support import processes  # noqa: E402
+import harness  # noqa: E402
 from support.haproxy_cli import cli  # noqa: E402
 from support.measure import cpu_model, pct  # noqa: E402
 
@@ -113,13 +114,11 @@ def reloads_to_grow(to):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--backends", type=int, default=100)
-    ap.add_argument("--servers", type=int, default=10)
-    ap.add_argument("--changes", type=int, default=500)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    args = ap.parse_args()
+    h = harness.Scenario("haproxy-membership", __doc__, seconds=None)
+    h.arg("--backends", type=int, default=100)
+    h.arg("--servers", type=int, default=10)
+    h.arg("--changes", type=int, default=500)
+    args = h.parse()
     work = tempfile.mkdtemp(prefix="edgelb-membership-")
     version = subprocess.run(["haproxy", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
     res = {"scenario": "haproxy-membership", "cpu": cpu_model(), "haproxy": version, "backends": args.backends,
@@ -169,26 +168,26 @@ def main():
     res["dynamic_vs_slots"] = {"add_p50": round(d["add_us"]["p50"] / s["add_us"]["p50"], 2),
                                "remove_p50": round(d["remove_us"]["p50"] / s["remove_us"]["p50"], 2),
                                "worker_rss": round(d["worker_rss_kib"] / s["worker_rss_kib"], 2)}
-    json.dump(res, open(args.out, "w"), indent=2)
-    with open(args.md, "w") as f:
-        f.write(f"# HAProxy membership: slots vs dynamic servers\n\n{res['haproxy']}; {res['cpu']}; "
-                f"{args.backends} backends x {args.servers} tasks; {args.changes} adds and removals each "
-                f"(one runtime batch per change, as the agent sends it).\n\n")
-        f.write("| | slots | dynamic | dynamic / slots |\n|---|---|---|---|\n")
-        f.write(f"| add a task, p50 / p99 (us) | {s['add_us']['p50']} / {s['add_us']['p99']} | "
-                f"{d['add_us']['p50']} / {d['add_us']['p99']} | {res['dynamic_vs_slots']['add_p50']} |\n")
-        f.write(f"| remove a task (drain, then maint [+ del]), p50 / p99 (us) | {s['remove_us']['p50']} / "
-                f"{s['remove_us']['p99']} | {d['remove_us']['p50']} / {d['remove_us']['p99']} | "
-                f"{res['dynamic_vs_slots']['remove_p50']} |\n")
-        f.write(f"| servers HAProxy holds | {s['servers_in_haproxy']} | {d['servers_in_haproxy']} | |\n")
-        f.write(f"| worker VmRSS at start (KiB) | {s['worker_rss_kib']} | {d['worker_rss_kib']} | "
-                f"{res['dynamic_vs_slots']['worker_rss']} |\n")
-        f.write(f"| servers in maintenance at start / after the removals | {s['in_maintenance']} / "
-                f"{s['in_maintenance_after_removals']} | {d['in_maintenance']} / "
-                f"{d['in_maintenance_after_removals']} | |\n")
-        f.write(f"| reloads growing a backend from 1 to 100 tasks (by the slot policy, not measured) | "
-                f"{s['reloads_growing_1_to_100_by_policy']} | {d['reloads_growing_1_to_100_by_policy']} | |\n")
-        f.write("\nServer names: slots `s0_<k>` (the task is not visible); dynamic: the task id.\n")
+    f = io.StringIO()  # the markdown report
+    f.write(f"# HAProxy membership: slots vs dynamic servers\n\n{res['haproxy']}; {res['cpu']}; "
+            f"{args.backends} backends x {args.servers} tasks; {args.changes} adds and removals each "
+            f"(one runtime batch per change, as the agent sends it).\n\n")
+    f.write("| | slots | dynamic | dynamic / slots |\n|---|---|---|---|\n")
+    f.write(f"| add a task, p50 / p99 (us) | {s['add_us']['p50']} / {s['add_us']['p99']} | "
+            f"{d['add_us']['p50']} / {d['add_us']['p99']} | {res['dynamic_vs_slots']['add_p50']} |\n")
+    f.write(f"| remove a task (drain, then maint [+ del]), p50 / p99 (us) | {s['remove_us']['p50']} / "
+            f"{s['remove_us']['p99']} | {d['remove_us']['p50']} / {d['remove_us']['p99']} | "
+            f"{res['dynamic_vs_slots']['remove_p50']} |\n")
+    f.write(f"| servers HAProxy holds | {s['servers_in_haproxy']} | {d['servers_in_haproxy']} | |\n")
+    f.write(f"| worker VmRSS at start (KiB) | {s['worker_rss_kib']} | {d['worker_rss_kib']} | "
+            f"{res['dynamic_vs_slots']['worker_rss']} |\n")
+    f.write(f"| servers in maintenance at start / after the removals | {s['in_maintenance']} / "
+            f"{s['in_maintenance_after_removals']} | {d['in_maintenance']} / "
+            f"{d['in_maintenance_after_removals']} | |\n")
+    f.write(f"| reloads growing a backend from 1 to 100 tasks (by the slot policy, not measured) | "
+            f"{s['reloads_growing_1_to_100_by_policy']} | {d['reloads_growing_1_to_100_by_policy']} | |\n")
+    f.write("\nServer names: slots `s0_<k>` (the task is not visible); dynamic: the task id.\n")
+    h.write(res, f.getvalue())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Both runs use the same generator (edgelb-pktgen on lcore 0, memif server), the s
 (64-byte TCP/IPv4, --flows distinct flows toward one DSR VIP with 16 backends), and the same
 lcores for the device under test (main lcore 0, forwarding lcore 1). Processes are started and
 stopped by PID; every run is bounded in time."""
-import argparse
+import io
 import json
 import os
 import signal
@@ -15,6 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support.dataplane_run import BUILD, ROOT, finish, hugepages, pktgen, run_dataplane  # noqa: E402,F401
 from support.measure import cpu_model  # noqa: E402
 
@@ -64,14 +65,9 @@ def run_testpmd(work, seconds, flows, huge):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--flows", type=int, default=1000000)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    a = ap.parse_args()
-    if not 1 <= a.seconds <= 60:
-        raise SystemExit("--seconds must be 1..60")
+    h = harness.Scenario("l4-memif", __doc__, seconds=10, min_seconds=1, max_seconds=60)
+    h.arg("--flows", type=int, default=1000000)
+    a = h.parse()
     huge = hugepages()
     with tempfile.TemporaryDirectory(prefix="edgelb-bench-") as work:
         edgelb = run_edgelb(work, a.seconds, a.flows, huge)
@@ -90,24 +86,24 @@ def main():
            "testpmd_cycles_per_packet": testpmd_cpp, "extra_cycles_per_packet": extra,
            "target_extra_cycles_per_packet": 100, "extra_cycles_target_met": extra is not None and extra <= 100,
            "target_ratio": 0.85, "target_met": ratio is not None and ratio >= 0.85}
-    json.dump(res, open(a.out, "w"), indent=2)
-    with open(a.md, "w") as f:
-        f.write("# l4-memif (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
-        f.write("Machine: %s, TSC %.2f GHz.\n\n" % (res["cpu_model"], res["tsc_ghz"] or 0))
-        f.write("edgelb-pktgen (lcore 0) -> memif -> DUT (worker lcore 1) -> memif -> edgelb-pktgen; "
-                "64-byte TCP/IPv4, %d flows, %d s each.\n\n" % (a.flows, a.seconds))
-        f.write("| DUT | offered Mpps | returned Mpps | loss |\n|---|---|---|---|\n")
-        for name, r in (("edgelb-dataplane (DSR, Maglev, conntrack)", edgelb), ("dpdk-testpmd macswap", testpmd)):
-            f.write("| %s | %.3f | %.3f | %.4f%% |\n" % (name, r["tx_mpps"], r["rx_mpps"], 100 * r["loss"]))
-        f.write("\nRatio edgelb / testpmd: **%.3f** (target 0.85). edgelb worker: %.0f cycles/packet, busy %.0f%%, "
-                "%d live flows.\n" % (ratio or 0, edgelb["dut"]["cycles_per_packet"], 100 * edgelb["dut"]["busy_ratio"],
-                                      edgelb["dut"]["flows"]))
-        if extra is not None:
-            f.write("\nExtra cycles per packet over testpmd: **%.0f** (%.0f - %.0f; target <= 100, %s). testpmd's "
-                    "figure is its core's TSC cycles per returned packet, an upper bound when the generator is the "
-                    "limit.\n" % (extra, edgelb["dut"]["cycles_per_packet"], testpmd_cpp,
-                                   "met" if extra <= 100 else "missed"))
-        f.write("\nWhere the cycles go and why a target is missed: docs/dataplane.md, \"Performance\".\n")
+    f = io.StringIO()  # the markdown report
+    f.write("# l4-memif (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
+    f.write("Machine: %s, TSC %.2f GHz.\n\n" % (res["cpu_model"], res["tsc_ghz"] or 0))
+    f.write("edgelb-pktgen (lcore 0) -> memif -> DUT (worker lcore 1) -> memif -> edgelb-pktgen; "
+            "64-byte TCP/IPv4, %d flows, %d s each.\n\n" % (a.flows, a.seconds))
+    f.write("| DUT | offered Mpps | returned Mpps | loss |\n|---|---|---|---|\n")
+    for name, r in (("edgelb-dataplane (DSR, Maglev, conntrack)", edgelb), ("dpdk-testpmd macswap", testpmd)):
+        f.write("| %s | %.3f | %.3f | %.4f%% |\n" % (name, r["tx_mpps"], r["rx_mpps"], 100 * r["loss"]))
+    f.write("\nRatio edgelb / testpmd: **%.3f** (target 0.85). edgelb worker: %.0f cycles/packet, busy %.0f%%, "
+            "%d live flows.\n" % (ratio or 0, edgelb["dut"]["cycles_per_packet"], 100 * edgelb["dut"]["busy_ratio"],
+                                  edgelb["dut"]["flows"]))
+    if extra is not None:
+        f.write("\nExtra cycles per packet over testpmd: **%.0f** (%.0f - %.0f; target <= 100, %s). testpmd's "
+                "figure is its core's TSC cycles per returned packet, an upper bound when the generator is the "
+                "limit.\n" % (extra, edgelb["dut"]["cycles_per_packet"], testpmd_cpp,
+                               "met" if extra <= 100 else "missed"))
+    f.write("\nWhere the cycles go and why a target is missed: docs/dataplane.md, \"Performance\".\n")
+    h.write(res, f.getvalue())
     return 0
 
 

@@ -4,7 +4,7 @@
 task. End to end: ZooKeeper + edgelb-mesos-sim with 10 000 running tasks + edgelb-apiserver's
 listener; edgelb-mesos-bench flips task health through the simulator and times the change's
 arrival on a Watch stream (p50/p99). Writes JSON + a markdown table."""
-import argparse
+import io
 import json
 import os
 import platform
@@ -16,6 +16,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support import processes, zookeeper  # noqa: E402
 
 FW = "f1e2d3c4-0000-4000-8000-000000000001-0001"
@@ -41,14 +42,12 @@ def start(cmd, work, name):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default="build")
-    ap.add_argument("--stream", required=True)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    ap.add_argument("--tasks", type=int, default=10000)
-    ap.add_argument("--samples", type=int, default=300)
-    a = ap.parse_args()
+    h = harness.Scenario("mesos", __doc__, seconds=None)
+    h.arg("--build", default="build")
+    h.arg("--stream", required=True)
+    h.arg("--tasks", type=int, default=10000)
+    h.arg("--samples", type=int, default=300)
+    a = h.parse()
     work = tempfile.mkdtemp(prefix="edgelb-mesos-bench-")
     try:
         decode = bench(a.build, "--mode", "decode", "--stream", a.stream, "--seconds", "2")
@@ -96,8 +95,6 @@ def main():
         "method": "decode/memory in process (edgelb-mesos-bench); latency: sim control POST -> change on an "
                   "edgelb.v1.MesosListener Watch stream, all on loopback on one machine",
     }
-    with open(a.out, "w") as f:
-        json.dump(result, f, indent=2)
     rows = [
         ("events decoded per second (RecordIO + JSON)", f"{decode['decode_events_per_s']:.0f}"),
         ("events decoded + applied to the model per second", f"{decode['decode_apply_events_per_s']:.0f}"),
@@ -109,13 +106,14 @@ def main():
         (f"sim event -> Watch client latency, p99 ({lat['tasks']} tasks)", f"{lat['p99_ms']:.2f} ms"),
         ("listener start -> List shows every task (polled every 0.2 s)", f"{snapshot_s:.2f} s"),
     ]
-    with open(a.md, "w") as f:
-        f.write("# perf/bench.sh mesos\n\n| measure | value |\n|---|---|\n")
-        for k, v in rows:
-            f.write(f"| {k} | {v} |\n")
-        f.write(f"\nHost: {os.cpu_count()} CPUs shared by ZooKeeper, the simulator, the apiserver and the client. "
-                "Latency includes the simulator's control HTTP call (loopback).\n")
-    print(open(a.md).read())
+    f = io.StringIO()  # the markdown report
+    f.write("# perf/bench.sh mesos\n\n| measure | value |\n|---|---|\n")
+    for k, v in rows:
+        f.write(f"| {k} | {v} |\n")
+    f.write(f"\nHost: {os.cpu_count()} CPUs shared by ZooKeeper, the simulator, the apiserver and the client. "
+            "Latency includes the simulator's control HTTP call (loopback).\n")
+    h.write(result, f.getvalue())
+    print(f.getvalue())
 
 
 if __name__ == "__main__":

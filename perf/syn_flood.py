@@ -7,7 +7,7 @@ dataplane (1 worker, DSR, 16 backends) runs twice: with its SYN-flood guard (the
 conntrack.syn_flood_threshold) and with the guard off (threshold 0), on a conntrack table the
 flood alone could fill many times over. Targets (issue 15): established flows lose nothing and
 never move to another backend, and the table is not wiped (the flood does not evict them)."""
-import argparse
+import io
 import json
 import os
 import sys
@@ -15,6 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support.dataplane_run import hugepages, pktgen, run_dataplane  # noqa: E402
 from support.measure import cpu_model  # noqa: E402
 
@@ -50,16 +51,11 @@ def run(work, tag, seconds, flows, flood_ratio, threshold, capacity, huge):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--flows", type=int, default=10000)
-    ap.add_argument("--flood-ratio", type=float, default=0.9)
-    ap.add_argument("--capacity", type=int, default=262144)
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    a = ap.parse_args()
-    if not 1 <= a.seconds <= 60:
-        raise SystemExit("--seconds must be 1..60")
+    h = harness.Scenario("syn-flood", __doc__, seconds=10, min_seconds=1, max_seconds=60)
+    h.arg("--flows", type=int, default=10000)
+    h.arg("--flood-ratio", type=float, default=0.9)
+    h.arg("--capacity", type=int, default=262144)
+    a = h.parse()
     huge = hugepages()
     with tempfile.TemporaryDirectory(prefix="edgelb-bench-") as work:
         guarded = run(work, "guard", a.seconds, a.flows, a.flood_ratio, 100000, a.capacity, huge)
@@ -70,27 +66,27 @@ def main():
            "established_flows": a.flows, "flood_ratio": a.flood_ratio, "cpu_model": cpu_model(),
            "cpus": os.cpu_count(), "hugepages": huge, "guard": guarded, "no_guard": unguarded,
            "target": "established: 0 lost, 0 moved, 0 rebalanced; no evictions and the established flows still tracked", "target_met": met}
-    json.dump(res, open(a.out, "w"), indent=2)
-    with open(a.md, "w") as f:
-        f.write("# syn-flood (%s, %s, %d CPUs)\n\n" % (res["date"], res["cpu_model"], res["cpus"]))
-        f.write("edgelb-pktgen -> memif -> edgelb-dataplane (1 worker, DSR, 16 backends) -> back, %d s at the "
-                "generator's full rate: %.0f%% spoofed SYNs from new sources, the rest ACKs of %d established flows; "
-                "conntrack capacity %d; memif rings of 16384 packets (as deep as a NIC's: with 1024 the one-core "
-                "generator, sending flat out, let its receive ring overflow now and then).\n\n" % (a.seconds, 100 * a.flood_ratio, a.flows, a.capacity))
-        f.write("| run | offered Mpps | flood SYNs sent | established sent | lost | moved | rebalanced | "
-                "SYNs not tracked | evictions | flows at end |\n|---|---|---|---|---|---|---|---|---|---|\n")
-        for name, r in (("guard (100k SYN/s)", guarded), ("guard off", unguarded)):
-            f.write("| %s | %.3f | %d | %d | %d | %d | %d | %d | %d | %d |\n" % (
-                name, r["offered_mpps"], r["flood_sent"], r["established_sent"], r["established_lost"],
-                r["established_moved"], r["rebalanced"], r["syn_not_tracked"], r["evictions"], r["flows_at_end"]))
-        f.write("\nTarget (established: 0 lost, 0 moved, 0 rebalanced, with the guard): **%s**.\n" %
-                ("met" if met else "missed"))
-        for name, r in (("guard", guarded), ("guard off", unguarded)):
-            if r["drops"]:
-                f.write("\n%s: the dataplane's drops were %s. `tx_full` means the memif ring back to the "
-                        "generator was full: the generator (one core, sending at full rate) did not take the "
-                        "returns in time; established packets are 1 in %.0f of them.\n" %
-                        (name, r["drops"], 1 / (1 - a.flood_ratio)))
+    f = io.StringIO()  # the markdown report
+    f.write("# syn-flood (%s, %s, %d CPUs)\n\n" % (res["date"], res["cpu_model"], res["cpus"]))
+    f.write("edgelb-pktgen -> memif -> edgelb-dataplane (1 worker, DSR, 16 backends) -> back, %d s at the "
+            "generator's full rate: %.0f%% spoofed SYNs from new sources, the rest ACKs of %d established flows; "
+            "conntrack capacity %d; memif rings of 16384 packets (as deep as a NIC's: with 1024 the one-core "
+            "generator, sending flat out, let its receive ring overflow now and then).\n\n" % (a.seconds, 100 * a.flood_ratio, a.flows, a.capacity))
+    f.write("| run | offered Mpps | flood SYNs sent | established sent | lost | moved | rebalanced | "
+            "SYNs not tracked | evictions | flows at end |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    for name, r in (("guard (100k SYN/s)", guarded), ("guard off", unguarded)):
+        f.write("| %s | %.3f | %d | %d | %d | %d | %d | %d | %d | %d |\n" % (
+            name, r["offered_mpps"], r["flood_sent"], r["established_sent"], r["established_lost"],
+            r["established_moved"], r["rebalanced"], r["syn_not_tracked"], r["evictions"], r["flows_at_end"]))
+    f.write("\nTarget (established: 0 lost, 0 moved, 0 rebalanced, with the guard): **%s**.\n" %
+            ("met" if met else "missed"))
+    for name, r in (("guard", guarded), ("guard off", unguarded)):
+        if r["drops"]:
+            f.write("\n%s: the dataplane's drops were %s. `tx_full` means the memif ring back to the "
+                    "generator was full: the generator (one core, sending at full rate) did not take the "
+                    "returns in time; established packets are 1 in %.0f of them.\n" %
+                    (name, r["drops"], 1 / (1 - a.flood_ratio)))
+    h.write(res, f.getvalue())
     return 0
 
 

@@ -10,7 +10,7 @@ ApplyChanges call. Reported: apply-to-live latency p50/p99 (the RPC returns
 once the new table is live on every worker), the worker's longest loop iteration (a stall) in
 both runs, RCU grace periods, and packet loss (target: 0). Processes are stopped by PID; every
 run is bounded."""
-import argparse
+import io
 import json
 import os
 import subprocess
@@ -19,6 +19,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import harness  # noqa: E402
 from support.dataplane_run import BUILD, hugepages, pktgen, run_dataplane  # noqa: E402
 
 
@@ -91,19 +92,14 @@ def row(name, r):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=int, default=8)
-    ap.add_argument("--flows", type=int, default=10000)
-    ap.add_argument("--rate-pps", type=int, default=200000)
-    ap.add_argument("--updates-per-s", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each update mode (the worst is reported)")
-    ap.add_argument("--batch", type=int, default=8, help="updates per ApplyChanges call in the batched closed loop")
-    ap.add_argument("--generator-priority", choices=("idle", "normal"), default="idle")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--md", required=True)
-    a = ap.parse_args()
-    if not 3 <= a.seconds <= 60:
-        raise SystemExit("--seconds must be 3..60")
+    h = harness.Scenario("updates-under-load", __doc__, seconds=8, min_seconds=3, max_seconds=60)
+    h.arg("--flows", type=int, default=10000)
+    h.arg("--rate-pps", type=int, default=200000)
+    h.arg("--updates-per-s", type=int, default=1000)
+    h.arg("--repeat", type=int, default=3, help="runs of each update mode (the worst is reported)")
+    h.arg("--batch", type=int, default=8, help="updates per ApplyChanges call in the batched closed loop")
+    h.arg("--generator-priority", choices=("idle", "normal"), default="idle")
+    a = h.parse()
     if not 1 <= a.repeat <= 10:
         raise SystemExit("--repeat must be 1..10")
     huge = hugepages()
@@ -141,41 +137,41 @@ def main():
                "open_loop_rate": {"value": min(r["updates"]["achieved_rate"] for r in opened),
                                   "target": ">= %d" % int(0.95 * a.updates_per_s),
                                   "met": all(r["updates"]["achieved_rate"] >= 0.95 * a.updates_per_s for r in opened)}}}
-    json.dump(res, open(a.out, "w"), indent=2)
-    with open(a.md, "w") as f:
-        f.write("# updates-under-load (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
-        f.write("edgelb-pktgen -> memif -> edgelb-dataplane (1 worker, CPU 1) -> memif, %d pps of 64-byte TCP over %d "
-                "flows, %d s per run. Updates: SetBackend weight flips over 100 services x 8 backends (Maglev 1021) "
-                "through the control socket from 4 client threads, open-loop at %d/s, then closed-loop (each thread "
-                "sends its next update when the previous one is live), then closed-loop with %d updates per ApplyChanges call "
-                "(one table for all of them). Each mode ran %d times. The generator (CPU 0, "
-                "shared with the control plane and the client; it sleeps between paced bursts) ran at %s priority in "
-                "the baseline and open-loop runs, at nice -10 in the closed-loop ones (which keep CPU 0 busy): there "
-                "it gets the CPU it needs first, as an external generator would have, and the control plane the "
-                "rest.\n\n" % (
-                    a.rate_pps, a.flows, a.seconds, a.updates_per_s, a.batch, a.repeat,
-                    "SCHED_IDLE" if idle else "normal"))
-        f.write("Concurrent updates that arrive while a table is built are published together: 'tables published' "
-                "below the number of updates shows how many shared a publish.\n\n")
-        f.write("Waits are runqueue time from /proc/PID/task/TID/schedstat over the middle %.0f s of each run: the worker "
-                "waiting for CPU 1, the dataplane's other threads (control, gRPC) for CPU 0. The generator's longest poll gap is "
-                "the longest time it did not look at its receive ring (at 200 kpps, 10 ms is 2000 returns waiting).\n\n" % (
-                    base["schedstat"].get("window_s", 0)))
-        f.write("| run | updates/s | apply-to-live p50 | p99 | max | tables published | worker max loop | worker waited "
-                "| control waited | RCU max grace | generator's longest poll gap | loss (packets) | drops |\n"
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-        f.write(row("baseline", base))
-        for i, r in enumerate(opened):
-            f.write(row("open-loop %d" % (i + 1), r))
-        for i, r in enumerate(closed):
-            f.write(row("closed-loop %d" % (i + 1), r))
-        for i, r in enumerate(batched):
-            f.write(row("closed-loop, %d per call %d" % (a.batch, i + 1), r))
-        f.write("\n| target | measured | goal | |\n|---|---|---|---|\n")
-        for k, t in res["targets"].items():
-            f.write("| %s | %.4g | %s | %s |\n" % (k, t["value"], t["target"], "met" if t["met"] else "missed"))
-        f.write("\nWhy the worker stalls, where the control time goes and where loss comes from: "
-                "docs/dataplane.md, \"Performance\".\n")
+    f = io.StringIO()  # the markdown report
+    f.write("# updates-under-load (%s, %d CPUs, %s)\n\n" % (res["date"], res["cpus"], "hugepages" if huge else "no hugepages"))
+    f.write("edgelb-pktgen -> memif -> edgelb-dataplane (1 worker, CPU 1) -> memif, %d pps of 64-byte TCP over %d "
+            "flows, %d s per run. Updates: SetBackend weight flips over 100 services x 8 backends (Maglev 1021) "
+            "through the control socket from 4 client threads, open-loop at %d/s, then closed-loop (each thread "
+            "sends its next update when the previous one is live), then closed-loop with %d updates per ApplyChanges call "
+            "(one table for all of them). Each mode ran %d times. The generator (CPU 0, "
+            "shared with the control plane and the client; it sleeps between paced bursts) ran at %s priority in "
+            "the baseline and open-loop runs, at nice -10 in the closed-loop ones (which keep CPU 0 busy): there "
+            "it gets the CPU it needs first, as an external generator would have, and the control plane the "
+            "rest.\n\n" % (
+                a.rate_pps, a.flows, a.seconds, a.updates_per_s, a.batch, a.repeat,
+                "SCHED_IDLE" if idle else "normal"))
+    f.write("Concurrent updates that arrive while a table is built are published together: 'tables published' "
+            "below the number of updates shows how many shared a publish.\n\n")
+    f.write("Waits are runqueue time from /proc/PID/task/TID/schedstat over the middle %.0f s of each run: the worker "
+            "waiting for CPU 1, the dataplane's other threads (control, gRPC) for CPU 0. The generator's longest poll gap is "
+            "the longest time it did not look at its receive ring (at 200 kpps, 10 ms is 2000 returns waiting).\n\n" % (
+                base["schedstat"].get("window_s", 0)))
+    f.write("| run | updates/s | apply-to-live p50 | p99 | max | tables published | worker max loop | worker waited "
+            "| control waited | RCU max grace | generator's longest poll gap | loss (packets) | drops |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+    f.write(row("baseline", base))
+    for i, r in enumerate(opened):
+        f.write(row("open-loop %d" % (i + 1), r))
+    for i, r in enumerate(closed):
+        f.write(row("closed-loop %d" % (i + 1), r))
+    for i, r in enumerate(batched):
+        f.write(row("closed-loop, %d per call %d" % (a.batch, i + 1), r))
+    f.write("\n| target | measured | goal | |\n|---|---|---|---|\n")
+    for k, t in res["targets"].items():
+        f.write("| %s | %.4g | %s | %s |\n" % (k, t["value"], t["target"], "met" if t["met"] else "missed"))
+    f.write("\nWhy the worker stalls, where the control time goes and where loss comes from: "
+            "docs/dataplane.md, \"Performance\".\n")
+    h.write(res, f.getvalue())
     return 0
 
 
