@@ -27,6 +27,9 @@
 #             it), HAProxy mode tcp and nginx stream on one link under one wrk load: requests/s
 #             keep-alive and with a new connection each, p50/p99/p99.9 at a fixed rate, failed
 #             requests, LB CPU per 1000 requests; ratios to the kernel balancer
+#   report    every scenario (or --only a,b, or --quick) 3 times: perf/results/report.{md,html} with
+#             plots, targets met/missed, min/median/max, and the comparison with the previous report
+#             (--fail-on-regression: exit 1 when a figure moved the wrong way past its noise band)
 #   ndr       RFC 2544-style zero-loss (NDR) and 0.1 %-loss (PDR) rates of edgelb and of
 #             dpdk-testpmd on the same memif link: 64 B, 512 B, IMIX; 1K and 1M flows; 3 repetitions
 #             (BENCH_NDR_ARGS="--quick" for a few minutes)
@@ -129,8 +132,13 @@ case "$scenario" in
       --out "$results/ndr.json" --md "$results/ndr.md"
     finish "$results/ndr.json" "$results/ndr.md"
     ;;
+  report)
+    bash deploy/install-packages.sh deploy/debian-packages.txt perf/debian-packages.txt > /dev/null
+    shift
+    exec /usr/bin/python3 perf/report.py "$@"
+    ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|peers|ndr" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|peers|ndr|report [--quick] [--only a,b] [--fail-on-regression]" >&2
     exit 2
     ;;
 esac

@@ -47,7 +47,7 @@ def run(work, tag, seconds, flows, flood_ratio, threshold, capacity, huge):
             "established_moved": sf["established_moved"], "rebalanced": t["rebalanced"],
             "flows_at_end": t["flows"], "evictions": w["conntrack"]["evictions"],
             "syn_not_tracked": w["conntrack"]["syn_not_tracked"],
-            "drops": {k: v for k, v in t["drops"].items() if v}}
+            "drops": {k: v for k, v in t["drops"].items() if v}, "timeline": res.get("timeline", [])}
 
 
 def main():

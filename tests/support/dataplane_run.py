@@ -2,6 +2,7 @@
 (or not), the generator (bounded in time), and one dataplane run with its final stats."""
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -36,10 +37,18 @@ def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10
 
 
 def finish(pg, seconds):
+    """The generator's summary, with "timeline": [[second, tx Mpps, rx Mpps], ...] from its
+    per-second progress lines (what the report plots as throughput over time)."""
     out, _ = pg.communicate(timeout=seconds + 60)
     if pg.returncode != 0:
         raise SystemExit("pktgen failed (rc %d): %s" % (pg.returncode, open(pg.stderr_path).read()[-800:]))
-    return json.loads(out.strip().splitlines()[-1])
+    res = json.loads(out.strip().splitlines()[-1])
+    res["timeline"] = [[float(m.group(1)), float(m.group(2)), float(m.group(3))]
+                       for m in PROGRESS.finditer(open(pg.stderr_path).read())]
+    return res
+
+
+PROGRESS = re.compile(r"edgelb-pktgen: t=([0-9.]+)s tx ([0-9.]+) Mpps rx ([0-9.]+) Mpps")
 
 
 def thread_schedstats(pid):
