@@ -2,7 +2,8 @@
 //
 //   edgelb-pktgen --port 'net_memif0,role=server,socket=/run/x.sock' --vip 198.18.1.10:80/tcp
 //                 [--vip 2001:db8:1::10:443/udp ...] [--flows 1000000] [--size 64|imix]
-//                 [--syn-ratio 0.0] [--flood-ratio 0.0] [--rate-pps 0] [--duration 10] [--lcore 0]
+//                 [--syn-ratio 0.0 | --tcp-mix S:A:F] [--flood-ratio 0.0]
+//                 [--rate-pps 0 | --rate-steps PPS,PPS,...] [--duration 10] [--lcore 0]
 //                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge] [--warmup-ms 0]
 //
 // Sends N distinct flows (source address/port vary) round-robin toward the VIPs, bounded by
@@ -15,6 +16,14 @@
 // --size imix: the simple IMIX, 7:4:1 frames of 64, 570 and 1514 bytes (1518, 574 and 68 with
 // the FCS the wire adds: the usual 64/570/1518 mix, the largest capped at a 1500-byte MTU),
 // interleaved; 353.5 bytes on average. Sizes here exclude the FCS.
+//
+// --tcp-mix S:A:F: each flow lives through connections of S SYNs, A ACKs and F FIN+ACKs, one
+// frame per visit (flows are visited round-robin), so the device under test sees flows open,
+// carry data and close. --syn-ratio R instead makes every 1/R-th flow's frames SYNs.
+//
+// --rate-steps: the duration split evenly into steps, each paced at its rate; the summary gives
+// each step's sent, received and loss ("steps"; a return still in flight at a step's end counts
+// in the next one).
 //
 // --flood-ratio R (SYN-flood scenario): that share of the frames are spoofed SYNs toward the
 // first VIP (IPv4), each from a source never used before in 198.19.0.0/16 (still in the
@@ -66,6 +75,8 @@ struct Options {
   uint32_t size = 64, lcore = 0, duration_s = 5, warmup_ms = 0;
   std::vector<uint32_t> sizes{64};  // frame i has sizes[i % sizes.size()] bytes
   double syn_ratio = 0.0, flood_ratio = 0.0;
+  uint32_t mix_syn = 0, mix_ack = 0, mix_fin = 0;  // --tcp-mix; all 0: off
+  std::vector<uint64_t> rate_steps;                // --rate-steps
   bool no_huge = false;
 };
 
@@ -105,7 +116,19 @@ Options parse(int argc, char** argv) {
       o.flood_ratio = std::stod(next());
     else if (a == "--rate-pps")
       o.rate_pps = std::stoull(next());
-    else if (a == "--duration")
+    else if (a == "--rate-steps") {
+      const std::string v = next();
+      for (size_t b = 0; b <= v.size();) {
+        const size_t e = std::min(v.find(',', b), v.size());
+        o.rate_steps.push_back(std::stoull(v.substr(b, e - b)));
+        b = e + 1;
+      }
+    } else if (a == "--tcp-mix") {
+      const std::string v = next();
+      if (std::sscanf(v.c_str(), "%u:%u:%u", &o.mix_syn, &o.mix_ack, &o.mix_fin) != 3 ||
+          o.mix_syn + o.mix_ack + o.mix_fin == 0 || o.mix_syn + o.mix_ack + o.mix_fin > 10000)
+        throw std::invalid_argument("--tcp-mix " + v + ": want S:A:F, e.g. 1:8:1");
+    } else if (a == "--duration")
       o.duration_s = std::stoul(next());
     else if (a == "--lcore")
       o.lcore = std::stoul(next());
@@ -133,15 +156,25 @@ Options parse(int argc, char** argv) {
   else
     o.sizes = {o.size};
   if (o.flood_ratio < 0 || o.flood_ratio > 0.99) throw std::invalid_argument("--flood-ratio must be 0..0.99");
+  if (!o.rate_steps.empty() && o.rate_pps)
+    throw std::invalid_argument("--rate-pps and --rate-steps exclude each other");
+  if (o.rate_steps.size() > o.duration_s)
+    throw std::invalid_argument("--rate-steps: at most one step per second of --duration");
+  for (uint64_t r : o.rate_steps)
+    if (r == 0) throw std::invalid_argument("--rate-steps: every step needs a rate above 0");
+  if (o.mix_syn + o.mix_ack + o.mix_fin && o.syn_ratio > 0)
+    throw std::invalid_argument("--tcp-mix and --syn-ratio exclude each other");
   if (o.flood_ratio > 0 && !o.vips[0].addr.is_v4())
     throw std::invalid_argument("--flood-ratio needs an IPv4 first --vip");
   return o;
 }
 
+constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFinAck = 0x11;
+
 // Writes flow `f` toward `v` into `p` (size bytes, Ethernet included). Sources are taken from
 // the benchmarking ranges only: 198.18.128.0/17 and 2001:db8:8000::/33.
 uint32_t build(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
-               uint64_t f, bool syn) {
+               uint64_t f, uint8_t tcp_flags) {
   const bool v6 = v.addr.is_v6();
   const uint32_t l3 = v6 ? 40 : 20, l4 = v.proto == 6 ? 20 : 8;
   const uint32_t size = std::max<uint32_t>(frame_size, 14 + l3 + l4);
@@ -190,7 +223,7 @@ uint32_t build(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const
   store_be16(l4p + 2, v.port);
   if (v.proto == 6) {
     l4p[12] = 0x50;
-    l4p[13] = syn ? 0x02 : 0x10;
+    l4p[13] = tcp_flags;
     store_be16(l4p + 14, 65535);
   } else {
     store_be16(l4p + 4, uint16_t(ip_len - l3));
@@ -201,7 +234,7 @@ uint32_t build(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const
 // A spoofed SYN: the n-th one comes from 198.19.0.0/16 + a port, never repeated within 2^32.
 uint32_t build_flood(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const MacAddress& dst_mac,
                      const Vip& v, uint64_t n) {
-  const uint32_t len = build(p, frame_size, src_mac, dst_mac, v, 0, true);
+  const uint32_t len = build(p, frame_size, src_mac, dst_mac, v, 0, kSyn);
   uint8_t* ip = p + 14;
   store_be32(ip + 12, 0xc6130000u | uint32_t((n >> 16) & 0xffff));  // 198.19.0.0/16
   store_be16(ip + 10, 0);
@@ -283,6 +316,12 @@ int main(int argc, char** argv) {
     rte_delay_ms(o.warmup_ms);
 
     const uint64_t syn_every = o.syn_ratio > 0 ? uint64_t(1.0 / o.syn_ratio) : 0;
+    const uint64_t mix_len = o.mix_syn + o.mix_ack + o.mix_fin;
+    uint64_t visit = 0;  // how many times every flow has been sent (the --tcp-mix phase)
+    // --rate-steps: the step now, where it started, what was sent and received before it.
+    size_t step = 0;
+    uint64_t step_start = 0, step_sent0 = 0, step_rx0 = 0;
+    nlohmann::json steps = nlohmann::json::array();
     uint64_t sent = 0, received = 0, rx_bytes = 0, tx_bytes = 0, flow = 0, last_sent = 0, last_rx = 0;
     // SYN flood: per 1000 frames, this many spoofed SYNs; per established flow, its backend.
     const uint64_t flood_per_mille = uint64_t(o.flood_ratio * 1000 + 0.5);
@@ -290,7 +329,19 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> backend_seen(flood_per_mille ? o.flows : 0, 0);
     const uint64_t start = rte_rdtsc(), end = start + o.duration_s * hz;
     uint64_t next_report = start + hz;
-    const double ns_per_pkt = o.rate_pps ? 1e9 / double(o.rate_pps) : 0;
+    uint64_t rate_pps = o.rate_steps.empty() ? o.rate_pps : o.rate_steps[0];
+    double ns_per_pkt = rate_pps ? 1e9 / double(rate_pps) : 0;
+    const uint64_t step_len = o.rate_steps.empty() ? 0 : (end - start) / o.rate_steps.size();
+    step_start = start;
+    const auto close_step = [&](uint64_t now) {
+      const uint64_t s_sent = sent - step_sent0, s_rx = received - step_rx0;
+      steps.push_back({{"rate_pps", rate_pps},
+                       {"seconds", double(now - step_start) / double(hz)},
+                       {"sent", s_sent},
+                       {"received", s_rx},
+                       {"tx_mpps", double(s_sent) / (double(now - step_start) / double(hz)) / 1e6},
+                       {"loss", s_sent ? double(s_sent - std::min(s_sent, s_rx)) / double(s_sent) : 0.0}});
+    };
     rte_mbuf* burst[32];
     rte_mbuf* rx[64];
     const auto account = [&](rte_mbuf** frames, uint16_t r) {
@@ -309,17 +360,29 @@ int main(int argc, char** argv) {
     };
     std::fprintf(stderr, "edgelb-pktgen: %s up, %zu VIP(s), %llu flows, %s-byte frames, %s, %u s\n", name.c_str(),
                  o.vips.size(), (unsigned long long)o.flows, o.size ? std::to_string(o.size).c_str() : "imix",
-                 o.rate_pps ? (std::to_string(o.rate_pps) + " pps").c_str() : "max rate", o.duration_s);
+                 !o.rate_steps.empty() ? (std::to_string(o.rate_steps.size()) + " rate steps").c_str()
+                 : o.rate_pps          ? (std::to_string(o.rate_pps) + " pps").c_str()
+                                       : "max rate",
+                 o.duration_s);
     uint64_t last_poll = start, max_poll_gap = 0;  // the longest time between two receive polls
     while (!g_stop) {
       const uint64_t now = rte_rdtsc();
       if (now >= end) break;
+      if (step_len && now - step_start >= step_len && step + 1 < o.rate_steps.size()) {
+        close_step(now);
+        ++step;
+        step_start = now;
+        step_sent0 = sent;
+        step_rx0 = received;
+        rate_pps = o.rate_steps[step];
+        ns_per_pkt = 1e9 / double(rate_pps);
+      }
       max_poll_gap = std::max(max_poll_gap, now - last_poll);
       last_poll = now;
       uint16_t want = 32;
-      if (o.rate_pps) {
-        const double elapsed_ns = double(now - start) * 1e9 / double(hz);
-        const uint64_t allowed = uint64_t(elapsed_ns / ns_per_pkt);
+      if (rate_pps) {
+        const double elapsed_ns = double(now - step_start) * 1e9 / double(hz);
+        const uint64_t allowed = step_sent0 + uint64_t(elapsed_ns / ns_per_pkt);
         want = allowed > sent ? uint16_t(std::min<uint64_t>(32, allowed - sent)) : 0;
       }
       if (want && rte_pktmbuf_alloc_bulk(pool, burst, want) == 0) {
@@ -335,13 +398,20 @@ int main(int argc, char** argv) {
             continue;
           }
           const Vip& v = o.vips[flow % o.vips.size()];
-          const bool syn = syn_every && (flow % syn_every == 0);
-          len = build(d, frame_size, src_mac, dst_mac, v, flow, syn);
+          uint8_t flags = syn_every && (flow % syn_every == 0) ? kSyn : kAck;
+          if (mix_len) {
+            const uint64_t phase = visit % mix_len;
+            flags = phase < o.mix_syn ? kSyn : phase < o.mix_syn + o.mix_ack ? kAck : kFinAck;
+          }
+          len = build(d, frame_size, src_mac, dst_mac, v, flow, flags);
           burst[i]->data_len = uint16_t(len);
           burst[i]->pkt_len = len;
           tx_bytes += len;
           ++est_sent;
-          if (++flow == o.flows) flow = 0;
+          if (++flow == o.flows) {
+            flow = 0;
+            ++visit;
+          }
         }
         const uint16_t n = rte_eth_tx_burst(port, 0, burst, want);
         sent += n;
@@ -367,13 +437,13 @@ int main(int argc, char** argv) {
         if (flood_per_mille) account(rx, r);
         if (r) rte_pktmbuf_free_bulk(rx, r);
       } while (r == 64);
-      if (o.rate_pps) {
+      if (rate_pps) {
         // Paced: sleep until the next burst is due (at most 100 us) rather than spin. On a
         // machine where the generator shares its CPU (2-CPU benchmark VMs) that CPU goes to the
         // other threads meanwhile, and the scheduler wakes a sleeper promptly, so the generator
         // drains its receive ring before the returns back up into the device under test.
-        const double elapsed_ns = double(rte_rdtsc() - start) * 1e9 / double(hz);
-        const double due_in_ns = double(sent + 32) * ns_per_pkt - elapsed_ns;
+        const double elapsed_ns = double(rte_rdtsc() - step_start) * 1e9 / double(hz);
+        const double due_in_ns = double(sent - step_sent0 + 32) * ns_per_pkt - elapsed_ns;
         if (due_in_ns > 20000) {
           const timespec ts{0, long(std::min(due_in_ns, 100000.0))};
           nanosleep(&ts, nullptr);
@@ -387,7 +457,8 @@ int main(int argc, char** argv) {
         next_report += hz;
       }
     }
-    const double secs = double(rte_rdtsc() - start) / double(hz);
+    const uint64_t sending_end = rte_rdtsc();
+    const double secs = double(sending_end - start) / double(hz);
     // Drain what is still in flight (bounded).
     const uint64_t drain_end = rte_rdtsc() + hz / 2;
     while (rte_rdtsc() < drain_end) {
@@ -409,6 +480,11 @@ int main(int argc, char** argv) {
                {"loss", sent ? double(sent - std::min(sent, received)) / double(sent) : 0.0},
                {"rx_bytes", rx_bytes},
                {"max_rx_poll_gap_us", double(max_poll_gap) * 1e6 / double(hz)}};
+    if (!o.rate_steps.empty()) {
+      close_step(sending_end);  // after the drain: its returns are in
+      summary["steps"] = steps;
+    }
+    if (mix_len) summary["tcp_mix"] = {{"syn", o.mix_syn}, {"ack", o.mix_ack}, {"fin", o.mix_fin}};
     if (flood_per_mille)
       summary["syn_flood"] = {{"flood_sent", flood_sent},
                               {"flood_received", flood_received},
