@@ -3,7 +3,7 @@
 //   edgelb-pktgen --port 'net_memif0,role=server,socket=/run/x.sock' --vip 198.18.1.10:80/tcp
 //                 [--vip 2001:db8:1::10:443/udp ...] [--flows 1000000] [--size 64|imix]
 //                 [--syn-ratio 0.0 | --tcp-mix S:A:F] [--flood-ratio 0.0]
-//                 [--rate-pps 0 | --rate-steps PPS,PPS,...] [--duration 10] [--lcore 0]
+//                 [--rate-pps 0 | --rate-steps PPS,PPS,...] [--latency-every N] [--duration 10] [--lcore 0]
 //                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge] [--warmup-ms 0]
 //
 // Sends N distinct flows (source address/port vary) round-robin toward the VIPs, bounded by
@@ -24,6 +24,12 @@
 // --rate-steps: the duration split evenly into steps, each paced at its rate; the summary gives
 // each step's sent, received and loss ("steps"; a return still in flight at a step's end counts
 // in the next one).
+//
+// --latency-every N: every N-th frame is a probe: its last 10 bytes carry a marker and the TSC
+// when it was built; a probe that comes back gives a round-trip time through the device under
+// test (and the link, and the generator's own wait to poll: a paced run sleeps up to 100 us
+// between bursts). The summary's "latency_us" has p50/p99/p999/max over up to 1M probes.
+// Frames too short to carry it after their headers (IPv6 at 64 bytes) are not probes.
 //
 // --flood-ratio R (SYN-flood scenario): that share of the frames are spoofed SYNs toward the
 // first VIP (IPv4), each from a source never used before in 198.19.0.0/16 (still in the
@@ -77,6 +83,7 @@ struct Options {
   double syn_ratio = 0.0, flood_ratio = 0.0;
   uint32_t mix_syn = 0, mix_ack = 0, mix_fin = 0;  // --tcp-mix; all 0: off
   std::vector<uint64_t> rate_steps;                // --rate-steps
+  uint64_t latency_every = 0;                      // --latency-every
   bool no_huge = false;
 };
 
@@ -116,6 +123,8 @@ Options parse(int argc, char** argv) {
       o.flood_ratio = std::stod(next());
     else if (a == "--rate-pps")
       o.rate_pps = std::stoull(next());
+    else if (a == "--latency-every")
+      o.latency_every = std::stoull(next());
     else if (a == "--rate-steps") {
       const std::string v = next();
       for (size_t b = 0; b <= v.size();) {
@@ -170,6 +179,24 @@ Options parse(int argc, char** argv) {
 }
 
 constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFinAck = 0x11;
+constexpr uint16_t kProbeMarker = 0xed1b;
+
+// A latency probe: the last 10 bytes of the frame, when its headers leave room for them.
+bool stamp_probe(uint8_t* p, uint32_t len, const Vip& v, uint64_t tsc) {
+  const uint32_t headers = 14 + (v.addr.is_v6() ? 40 : 20) + (v.proto == 6 ? 20 : 8);
+  if (len < headers + 10) return false;
+  store_be16(p + len - 10, kProbeMarker);
+  std::memcpy(p + len - 8, &tsc, 8);
+  return true;
+}
+
+// The TSC a returned probe was built at, or 0 for any other frame.
+uint64_t probe_tsc(const uint8_t* p, uint32_t len) {
+  if (len < 64 || load_be16(p + len - 10) != kProbeMarker) return 0;
+  uint64_t tsc;
+  std::memcpy(&tsc, p + len - 8, 8);
+  return tsc;
+}
 
 // Writes flow `f` toward `v` into `p` (size bytes, Ethernet included). Sources are taken from
 // the benchmarking ranges only: 198.18.128.0/17 and 2001:db8:8000::/33.
@@ -322,6 +349,13 @@ int main(int argc, char** argv) {
     size_t step = 0;
     uint64_t step_start = 0, step_sent0 = 0, step_rx0 = 0;
     nlohmann::json steps = nlohmann::json::array();
+    uint64_t probes = 0;
+    std::vector<uint64_t> rtt_cycles;  // returned probes' round trips, at most 1M kept
+    if (o.latency_every) rtt_cycles.reserve(1 << 20);
+    const auto take_probe = [&](const rte_mbuf* m) {
+      const uint64_t t = probe_tsc(rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+      if (t && rtt_cycles.size() < (1u << 20)) rtt_cycles.push_back(rte_rdtsc() - t);
+    };
     uint64_t sent = 0, received = 0, rx_bytes = 0, tx_bytes = 0, flow = 0, last_sent = 0, last_rx = 0;
     // SYN flood: per 1000 frames, this many spoofed SYNs; per established flow, its backend.
     const uint64_t flood_per_mille = uint64_t(o.flood_ratio * 1000 + 0.5);
@@ -404,6 +438,7 @@ int main(int argc, char** argv) {
             flags = phase < o.mix_syn ? kSyn : phase < o.mix_syn + o.mix_ack ? kAck : kFinAck;
           }
           len = build(d, frame_size, src_mac, dst_mac, v, flow, flags);
+          if (o.latency_every && (est_sent % o.latency_every) == 0 && stamp_probe(d, len, v, rte_rdtsc())) ++probes;
           burst[i]->data_len = uint16_t(len);
           burst[i]->pkt_len = len;
           tx_bytes += len;
@@ -419,6 +454,7 @@ int main(int argc, char** argv) {
           for (uint16_t i = n; i < want; ++i) {
             const uint8_t* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
             tx_bytes -= burst[i]->pkt_len;
+            if (o.latency_every && probe_tsc(d, burst[i]->data_len)) --probes;
             if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
               --flood_sent;
             else
@@ -432,7 +468,10 @@ int main(int argc, char** argv) {
       uint16_t r;
       do {
         r = rte_eth_rx_burst(port, 0, rx, 64);
-        for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
+        for (uint16_t i = 0; i < r; ++i) {
+          rx_bytes += rx[i]->pkt_len;
+          if (o.latency_every) take_probe(rx[i]);
+        }
         received += r;
         if (flood_per_mille) account(rx, r);
         if (r) rte_pktmbuf_free_bulk(rx, r);
@@ -463,7 +502,10 @@ int main(int argc, char** argv) {
     const uint64_t drain_end = rte_rdtsc() + hz / 2;
     while (rte_rdtsc() < drain_end) {
       const uint16_t r = rte_eth_rx_burst(port, 0, rx, 64);
-      for (uint16_t i = 0; i < r; ++i) rx_bytes += rx[i]->pkt_len;
+      for (uint16_t i = 0; i < r; ++i) {
+        rx_bytes += rx[i]->pkt_len;
+        if (o.latency_every) take_probe(rx[i]);
+      }
       received += r;
       if (flood_per_mille) account(rx, r);
       if (r) rte_pktmbuf_free_bulk(rx, r);
@@ -483,6 +525,17 @@ int main(int argc, char** argv) {
     if (!o.rate_steps.empty()) {
       close_step(sending_end);  // after the drain: its returns are in
       summary["steps"] = steps;
+    }
+    if (o.latency_every) {
+      std::sort(rtt_cycles.begin(), rtt_cycles.end());
+      const auto at = [&](double q) {
+        if (rtt_cycles.empty()) return 0.0;
+        const size_t i = std::min(rtt_cycles.size() - 1, size_t(q * double(rtt_cycles.size() - 1) + 0.5));
+        return double(rtt_cycles[i]) * 1e6 / double(hz);
+      };
+      summary["latency_us"] = {{"probes_sent", probes}, {"probes_returned", rtt_cycles.size()},
+                               {"p50", at(0.5)},        {"p99", at(0.99)},
+                               {"p999", at(0.999)},     {"max", at(1.0)}};
     }
     if (mix_len) summary["tcp_mix"] = {{"syn", o.mix_syn}, {"ack", o.mix_ack}, {"fin", o.mix_fin}};
     if (flood_per_mille)
