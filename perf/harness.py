@@ -1,7 +1,7 @@
 """What every perf/ scenario script shares: its command line (--seconds, --out, --md and its own
 options), the machine it ran on, CPU accounting (per CPU from /proc/stat, per process from
-/proc/PID/stat), hugepages, and writing its result (JSON + a short markdown report) the way
-perf/bench.sh and perf/report.py read them.
+/proc/PID/stat), hugepages (tests/support/dataplane_run.py's), and writing its result (JSON + a
+short markdown report) the way perf/bench.sh and perf/report.py read them.
 
     h = Scenario("peers", __doc__, seconds=10)
     h.arg("--rate", type=int, default=2000)
@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
@@ -22,7 +21,8 @@ ROOT = os.path.dirname(PERF)
 BUILD = os.path.join(ROOT, "build")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from support.measure import cpu_model, pct  # noqa: E402,F401  (re-exported for the scenarios)
+from support.dataplane_run import hugepages  # noqa: E402,F401  (re-exported for the scenarios)
+from support.measure import cpu_model, pct  # noqa: E402,F401
 
 USER_HZ = os.sysconf("SC_CLK_TCK")
 
@@ -74,13 +74,6 @@ def _hugepages_free():
         return int(open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").read())
     except OSError:
         return 0
-
-
-def hugepages(pages=1024):
-    """Reserves 2 MiB hugepages (edgelb-tune hugepages); True when DPDK can use them."""
-    out = subprocess.run([sys.executable, os.path.join(ROOT, "deploy/edgelb-tune"), "hugepages", "--pages", str(pages)],
-                         capture_output=True, text=True)
-    return out.stdout.split(" ", 1)[0] == "hugepages"
 
 
 def cpu_times():

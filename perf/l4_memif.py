@@ -6,32 +6,22 @@ Both runs use the same generator (edgelb-pktgen on lcore 0, memif server), the s
 lcores for the device under test (main lcore 0, forwarding lcore 1). Processes are started and
 stopped by PID; every run is bounded in time."""
 import io
-import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import harness  # noqa: E402
-from support.dataplane_run import BUILD, ROOT, finish, hugepages, pktgen, run_dataplane  # noqa: E402,F401
+from support.dataplane_run import (dsr_bench_services, hugepages, memif_dataplane_config, pktgen,  # noqa: E402
+                                   run_dataplane, testpmd_macswap)
 from support.measure import cpu_model  # noqa: E402
 
 
 def run_edgelb(work, seconds, flows, huge):
     sock = os.path.join(work, "edgelb.sock")
-    svc = os.path.join(work, "services.yaml")
-    with open(svc, "w") as f:
-        json.dump({"version": 1, "services": [{"name": "bench", "vip": "198.18.1.10", "port": 80, "protocol": "tcp",
-                   "forwarding": "dsr", "backends": [{"address": "198.18.2.%d" % i, "mac": "02:00:00:00:02:%02x" % i}
-                                                     for i in range(1, 17)]}]}, f)
-    cfg = os.path.join(work, "dataplane.yaml")
-    with open(cfg, "w") as f:
-        json.dump({"eal": {"file_prefix": "bench-dp", "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
-                   "workers": [1], "ports": [{"device": "net_memif0,role=client,socket=" + sock, "mac": "02:00:00:00:00:01"}],
-                   "conntrack": {"capacity": int(flows / 0.9) + 64}}, f)
+    svc = dsr_bench_services(work, "edgelb")
+    cfg = memif_dataplane_config(work, "edgelb", sock, huge, "bench-dp", {"capacity": int(flows / 0.9) + 64})
     pg = pktgen(work, sock, seconds, flows, "edgelb", huge)
     res, st, _ = run_dataplane(work, "edgelb", pg, cfg, svc, seconds)
     t = st["totals"]
@@ -44,24 +34,7 @@ def run_edgelb(work, seconds, flows, huge):
 def run_testpmd(work, seconds, flows, huge):
     sock = os.path.join(work, "testpmd.sock")
     pg = pktgen(work, sock, seconds, flows, "testpmd", huge)
-    time.sleep(1)
-    cmd = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci", "--no-telemetry", "--file-prefix", "bench-tp",
-           "--vdev", "net_memif0,role=client,socket=" + sock, "-m", "1024"]
-    cmd += ["--huge-unlink"] if huge else ["--no-huge"]
-    cmd += ["--", "--forward-mode=macswap", "--port-topology=loop", "--nb-cores=1", "--stats-period", "1",
-            "--total-num-mbufs=32768"]
-    tp = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=open(os.path.join(work, "testpmd.log"), "w"),
-                          stderr=subprocess.STDOUT)
-    try:
-        res = finish(pg, seconds)
-    finally:
-        tp.send_signal(signal.SIGINT)
-        try:
-            tp.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            tp.kill()
-            tp.wait()
-    return res
+    return testpmd_macswap(work, "testpmd", sock, pg, seconds, huge, "bench-tp")
 
 
 def main():

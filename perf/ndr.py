@@ -18,35 +18,24 @@ held for --seconds (10 by default) and stepped down 2 % at a time until it holds
 says "not held" (each trial's log line gives the DUT's drop counters).
 Every search is repeated --repetitions times; the report gives min/median/max, the trials each
 search took, and the ratio edgelb / testpmd of the medians."""
-import json
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from support.dataplane_run import finish, pktgen, run_dataplane  # noqa: E402
+from support.dataplane_run import (dsr_bench_services, memif_dataplane_config, pktgen,  # noqa: E402
+                                   run_dataplane, testpmd_macswap)
 
 VIP = "198.18.1.10"
 
 
 def trial_edgelb(work, tag, seconds, flows, size, rate, huge):
     sock = os.path.join(work, tag + ".sock")
-    svc = os.path.join(work, tag + "-services.yaml")
-    with open(svc, "w") as f:
-        json.dump({"version": 1, "services": [{"name": "bench", "vip": VIP, "port": 80, "protocol": "tcp",
-                   "forwarding": "dsr", "backends": [{"address": "198.18.2.%d" % i, "mac": "02:00:00:00:02:%02x" % i}
-                                                     for i in range(1, 17)]}]}, f)
-    cfg = os.path.join(work, tag + "-dataplane.yaml")
-    with open(cfg, "w") as f:
-        json.dump({"eal": {"file_prefix": "bench-ndr-dp", "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
-                   "workers": [1], "ports": [{"device": "net_memif0,role=client,rsize=14,socket=" + sock,
-                                              "mac": "02:00:00:00:00:01"}],
-                   "conntrack": {"capacity": int(flows / 0.9) + 64}}, f)
+    svc = dsr_bench_services(work, tag, VIP)
+    cfg = memif_dataplane_config(work, tag, sock, huge, "bench-ndr-dp", {"capacity": int(flows / 0.9) + 64}, rsize=14)
     pg = pktgen(work, sock, int(seconds), flows, tag, huge, int(rate), extra=("--size", str(size), "--warmup-ms", "1000"))
     res, st, _ = run_dataplane(work, tag, pg, cfg, svc, int(seconds))
     res["dut_cycles_per_packet"] = st["totals"]["cycles_per_packet"]
@@ -58,24 +47,7 @@ def trial_edgelb(work, tag, seconds, flows, size, rate, huge):
 def trial_testpmd(work, tag, seconds, flows, size, rate, huge):
     sock = os.path.join(work, tag + ".sock")
     pg = pktgen(work, sock, int(seconds), flows, tag, huge, int(rate), extra=("--size", str(size), "--warmup-ms", "1000"))
-    time.sleep(1)
-    cmd = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci", "--no-telemetry", "--file-prefix",
-           "bench-ndr-tp", "--vdev", "net_memif0,role=client,rsize=14,socket=" + sock, "-m", "1024"]
-    cmd += ["--huge-unlink"] if huge else ["--no-huge"]
-    # --stats-period keeps it running: without it, it waits for Enter on stdin and exits at EOF
-    cmd += ["--", "--forward-mode=macswap", "--port-topology=loop", "--nb-cores=1", "--stats-period", "1",
-            "--total-num-mbufs=32768"]
-    tp = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=open(os.path.join(work, tag + "-testpmd.log"), "w"),
-                          stderr=subprocess.STDOUT)
-    try:
-        return finish(pg, int(seconds))
-    finally:
-        tp.send_signal(signal.SIGINT)
-        try:
-            tp.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            tp.kill()
-            tp.wait()
+    return testpmd_macswap(work, tag, sock, pg, int(seconds), huge, "bench-ndr-tp", rsize=14)
 
 
 DUTS = {"edgelb": trial_edgelb, "testpmd": trial_testpmd}

@@ -8,7 +8,6 @@ conntrack.syn_flood_threshold) and with the guard off (threshold 0), on a conntr
 flood alone could fill many times over. Targets (issue 15): established flows lose nothing and
 never move to another backend, and the table is not wiped (the flood does not evict them)."""
 import io
-import json
 import os
 import sys
 import tempfile
@@ -16,7 +15,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 import harness  # noqa: E402
-from support.dataplane_run import hugepages, pktgen, run_dataplane  # noqa: E402
+from support.dataplane_run import (dsr_bench_services, hugepages, memif_dataplane_config, pktgen,  # noqa: E402
+                                   run_dataplane)
 from support.measure import cpu_model  # noqa: E402
 
 VIP = "198.18.1.10"
@@ -24,17 +24,9 @@ VIP = "198.18.1.10"
 
 def run(work, tag, seconds, flows, flood_ratio, threshold, capacity, huge):
     sock = os.path.join(work, tag + ".sock")
-    svc = os.path.join(work, tag + "-services.yaml")
-    with open(svc, "w") as f:
-        json.dump({"version": 1, "services": [{"name": "bench", "vip": VIP, "port": 80, "protocol": "tcp",
-                   "forwarding": "dsr", "backends": [{"address": "198.18.2.%d" % i, "mac": "02:00:00:00:02:%02x" % i}
-                                                     for i in range(1, 17)]}]}, f)
-    cfg = os.path.join(work, tag + "-dataplane.yaml")
-    with open(cfg, "w") as f:
-        json.dump({"eal": {"file_prefix": "bench-sf-" + tag, "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
-                   "workers": [1], "ports": [{"device": "net_memif0,role=client,rsize=14,socket=" + sock,
-                                              "mac": "02:00:00:00:00:01"}],
-                   "conntrack": {"capacity": capacity, "syn_flood_threshold": threshold}}, f)
+    svc = dsr_bench_services(work, tag, VIP)
+    cfg = memif_dataplane_config(work, tag, sock, huge, "bench-sf-" + tag,
+                                 {"capacity": capacity, "syn_flood_threshold": threshold}, rsize=14)
     pg = pktgen(work, sock, seconds, flows, "sf-" + tag, huge, vips=(VIP + ":80/tcp",),
                 extra=("--flood-ratio", str(flood_ratio)))
     res, st, _ = run_dataplane(work, tag, pg, cfg, svc, seconds)

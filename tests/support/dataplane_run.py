@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -15,6 +16,53 @@ def hugepages():
     out = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "deploy/edgelb-tune"), "hugepages", "--pages", "1024"],
                          capture_output=True, text=True)
     return out.stdout.split(" ", 1)[0] == "hugepages"
+
+
+def dsr_bench_services(work, tag, vip="198.18.1.10"):
+    """The memif benchmarks' service table: vip:80/tcp, DSR over 16 backends with fixed MACs
+    (198.18.2.1-16); returns its path."""
+    path = os.path.join(work, tag + "-services.yaml")
+    with open(path, "w") as f:
+        json.dump({"version": 1, "services": [{"name": "bench", "vip": vip, "port": 80, "protocol": "tcp",
+                   "forwarding": "dsr", "backends": [{"address": "198.18.2.%d" % i, "mac": "02:00:00:00:02:%02x" % i}
+                                                     for i in range(1, 17)]}]}, f)
+    return path
+
+
+def memif_dataplane_config(work, tag, sock, huge, file_prefix, conntrack, rsize=None):
+    """An edgelb-dataplane config for one worker (lcore 1) on the memif client of `sock`;
+    rsize: log2 of its rings (14: 16384 packets, as deep as a NIC's). Returns its path."""
+    device = "net_memif0,role=client," + ("rsize=%d," % rsize if rsize else "") + "socket=" + sock
+    path = os.path.join(work, tag + "-dataplane.yaml")
+    with open(path, "w") as f:
+        json.dump({"eal": {"file_prefix": file_prefix, "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
+                   "workers": [1], "ports": [{"device": device, "mac": "02:00:00:00:00:01"}],
+                   "conntrack": conntrack}, f)
+    return path
+
+
+def testpmd_macswap(work, tag, sock, pg, seconds, huge, file_prefix, rsize=None):
+    """dpdk-testpmd --forward-mode=macswap (main lcore 0, forwarding lcore 1) on the memif client
+    of `sock` against the running generator pg; returns the generator's result."""
+    time.sleep(1)
+    device = "net_memif0,role=client," + ("rsize=%d," % rsize if rsize else "") + "socket=" + sock
+    cmd = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci", "--no-telemetry", "--file-prefix",
+           file_prefix, "--vdev", device, "-m", "1024"]
+    cmd += ["--huge-unlink"] if huge else ["--no-huge"]
+    # --stats-period keeps it running: without it, it waits for Enter on stdin and exits at EOF
+    cmd += ["--", "--forward-mode=macswap", "--port-topology=loop", "--nb-cores=1", "--stats-period", "1",
+            "--total-num-mbufs=32768"]
+    with open(os.path.join(work, tag + "-testpmd.log"), "w") as log:
+        tp = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        return finish(pg, seconds)
+    finally:
+        tp.send_signal(signal.SIGINT)
+        try:
+            tp.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            tp.kill()
+            tp.wait()
 
 
 def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",), extra=(), prefix=()):
