@@ -137,6 +137,21 @@ class Peer:
         return {}
 
 
+class ProcessPeer(Peer):
+    """A peer that is one process this script started (edgelb-dataplane, a proxy)."""
+
+    def __init__(self):
+        self.proc = None
+
+    def stop(self, link):
+        if self.proc:
+            link.net.stop(self.proc)
+        self.proc = None
+
+    def pids(self):
+        return [self.proc.pid] if self.proc else []
+
+
 def kernel_side(link, on):
     """dp0 as a kernel host (addresses, forwarding) or silent (edgelb owns it)."""
     ns = link.lb
@@ -156,13 +171,13 @@ class Direct(Peer):
     target = "http://%s/" % BACKENDS[0]
 
 
-class Edgelb(Peer):
+class Edgelb(ProcessPeer):
     def __init__(self, mode):
+        super().__init__()
         self.mode = mode
         self.name = "edgelb-" + mode
         self.what = ("edgelb-dataplane, 1 worker, net_af_xdp, " +
                      ("DSR (replies go straight to the client)" if mode == "dsr" else "full NAT (both ways)"))
-        self.proc = None
 
     def start(self, link):
         kernel_side(link, False)
@@ -192,14 +207,6 @@ class Edgelb(Peer):
         wait_for(lambda: self.proc.poll() is not None or os.path.exists(self.socket), 30, "edgelb-dataplane")
         if self.proc.poll() is not None:
             raise RuntimeError("edgelb-dataplane exited: " + open(self.log).read()[-1500:])
-
-    def stop(self, link):
-        if self.proc:
-            link.net.stop(self.proc)
-        self.proc = None
-
-    def pids(self):
-        return [self.proc.pid] if self.proc else []
 
     def sample(self):
         r = subprocess.run([os.path.join(harness.BUILD, "dataplane/edgelb-dpctl"), "--socket", self.socket, "--json",
@@ -279,28 +286,17 @@ class Ipvs(Peer):
         sh("nft", "flush", "ruleset", ns=link.lb, check=False)
 
 
-class Proxy(Peer):
+class Proxy(ProcessPeer):
     """A user-space proxy on CPU 1."""
 
-    def __init__(self):
-        self.proc = None
-
-    def stop(self, link):
-        if self.proc:
-            link.net.stop(self.proc)
-        self.proc = None
-
-    def pids(self):
-        return [self.proc.pid] if self.proc else []
-
-    def launch(self, link, argv, cfg_text, cfg_name):
+    def launch(self, link, argv, cfg_text, cfg_name, **fields):
         kernel_side(link, True)
         work = os.path.join(link.work, self.name)
         os.makedirs(work, exist_ok=True)
         cfg = os.path.join(work, cfg_name)
         with open(cfg, "w") as f:
-            f.write(cfg_text % {"vip": VIP, "work": work,
-                                "servers": "\n".join(self.server_line(i, a) for i, a in enumerate(BACKENDS, 1))})
+            f.write(cfg_text % dict(fields, vip=VIP, work=work,
+                                    servers="\n".join(self.server_line(i, a) for i, a in enumerate(BACKENDS, 1))))
         self.proc = link.net.start(link.lb, "taskset", "-c", str(LB_CPU), *[x % {"cfg": cfg} for x in argv],
                                    stdout=subprocess.DEVNULL, stderr=open(cfg + ".log", "w"))
         wait_for(lambda: self.proc.poll() is not None or link.curl(self.target)[0] == 0, 15, self.name)
@@ -346,10 +342,7 @@ class NginxStream(Proxy):
         return "    server %s:80;" % a
 
     def start(self, link):
-        self.launch(link, ["nginx", "-c", "%(cfg)s", "-e", "stderr"], NGINX_STREAM % {"module": self.module,
-                                                                                     "vip": "%(vip)s", "work": "%(work)s",
-                                                                                     "servers": "%(servers)s"},
-                    "nginx.conf")
+        self.launch(link, ["nginx", "-c", "%(cfg)s", "-e", "stderr"], NGINX_STREAM, "nginx.conf", module=self.module)
 
 
 NGINX_STREAM = """load_module %(module)s;
