@@ -4,6 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 namespace edgelb::top {
 namespace {
@@ -35,14 +36,23 @@ std::string service_key(const json& s) {
   return s.value("name", "") + " " + endpoint(s.value("vip", ""), u64(s, "port")) + "/" + s.value("protocol", "");
 }
 
-// The same worker/service/backend in the earlier sample, or null.
-const json& find_in(const json& list, const std::string& key, std::string (*key_of)(const json&)) {
-  static const json kNull;
-  if (list.is_array())
-    for (const auto& e : list)
-      if (key_of(e) == key) return e;
-  return kNull;
-}
+// The workers/services/backends of the earlier sample by key, each key computed once; at() of
+// a key it lacks is null (the entry appeared in the interval).
+class ByKey {
+ public:
+  ByKey(const json& list, std::string (*key_of)(const json&)) {
+    if (list.is_array())
+      for (const auto& e : list) entries_.emplace(key_of(e), &e);
+  }
+  const json& at(const std::string& key) const {
+    static const json kNull;
+    auto it = entries_.find(key);
+    return it == entries_.end() ? kNull : *it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, const json*> entries_;
+};
 
 std::string lcore_key(const json& w) { return std::to_string(u64(w, "lcore")); }
 std::string backend_key(const json& b) { return endpoint(b.value("address", ""), u64(b, "port")); }
@@ -145,9 +155,9 @@ View compute(const json& before, const json& after, double seconds) {
   v.to_kernel_bps = 8 * double(delta(u64(ex, "to_kernel_bytes"), u64(bex, "to_kernel_bytes"))) / s;
   v.from_kernel_bps = 8 * double(delta(u64(ex, "from_kernel_bytes"), u64(bex, "from_kernel_bytes"))) / s;
 
-  const json& bworkers = at(before, "workers");
+  const ByKey bworkers(at(before, "workers"), lcore_key);
   for (const auto& w : at(after, "workers")) {
-    const json& bw = find_in(bworkers, lcore_key(w), lcore_key);
+    const json& bw = bworkers.at(lcore_key(w));
     WorkerRow r;
     r.lcore = uint32_t(u64(w, "lcore"));
     const uint64_t busy = delta(u64(w, "busy_cycles"), u64(bw, "busy_cycles"));
@@ -165,9 +175,9 @@ View compute(const json& before, const json& after, double seconds) {
     v.workers.push_back(r);
   }
 
-  const json& bservices = at(before, "services");
+  const ByKey bservices(at(before, "services"), service_key);
   for (const auto& sv : at(after, "services")) {
-    const json& bs = find_in(bservices, service_key(sv), service_key);
+    const json& bs = bservices.at(service_key(sv));
     VipRow r;
     r.name = sv.value("name", "");
     r.endpoint = endpoint(sv.value("vip", ""), u64(sv, "port"));
@@ -180,13 +190,13 @@ View compute(const json& before, const json& after, double seconds) {
     r.pps = double(delta(r.packets, u64(bs, "packets"))) / s;
     r.bps = 8 * double(delta(r.bytes, u64(bs, "bytes"))) / s;
     r.new_flows_ps = double(delta(r.new_flows, u64(bs, "new_flows"))) / s;
-    const json& bbackends = at(bs, "backends");
+    const ByKey bbackends(at(bs, "backends"), backend_key);
     uint64_t all = 0;
     std::vector<uint64_t> moved;
     for (const auto& b : at(sv, "backends")) {
-      const json& bb = find_in(bbackends, backend_key(b), backend_key);
       BackendRow br;
       br.endpoint = backend_key(b);
+      const json& bb = bbackends.at(br.endpoint);
       br.state = b.value("state", "");
       br.packets = u64(b, "packets");
       br.active_flows = u64(b, "active_flows");
