@@ -396,8 +396,12 @@ def dpctl_top_in_tmux(a):
         subprocess.run(tmux + ["new-session", "-d", "-s", "top", "-x", "150", "-y", "45",
                                "%s --socket %s top --interval 0.5; echo $? > %s" % (dpctl, a.control_socket, rc_file)],
                        check=True)
-        # the first frame at once (totals, "sampling"), the rates one interval later
-        screen = top_screen(tmux, lambda s: "edgelb-dpctl top" in s and "sampling" not in s)
+        # the first frame at once (totals, "sampling"), the rates one interval later; the load's
+        # first packets wait for the backends' next hops, so a first interval may still be empty
+        def loaded(s):
+            rows = [l.split() for l in s.splitlines() if l.startswith("web4 ")]
+            return "sampling" not in s and rows and float(rows[0][4].rstrip("KM")) > 0
+        screen = top_screen(tmux, loaded)
         check("every 0.5s" in screen and "table v1 " in screen, "top's header:\n" + screen)
         row, backends = top_rows(screen, "web4")
         check(row[1:4] == [VIP4 + ":80", "tcp", "dsr"], "web4's row: %s" % row)
