@@ -5,6 +5,10 @@
 //                 [--syn-ratio 0.0 | --tcp-mix S:A:F] [--flood-ratio 0.0]
 //                 [--rate-pps 0 | --rate-steps PPS,PPS,...] [--latency-every N] [--duration 10] [--lcore 0]
 //                 [--dst-mac MAC] [--json FILE] [--file-prefix NAME] [--no-huge] [--warmup-ms 0]
+//   edgelb-pktgen --port ... --pcap FILE [--dst-mac MAC] [--rate-pps 0 | --rate-steps ...] [--duration 10] ...
+//
+// --port is any DPDK virtual device: net_memif (the benchmarks' link), net_af_xdp or
+// net_af_packet on a veth (to drive a kernel peer: every frame has correct checksums), net_pcap.
 //
 // Sends N distinct flows (source address/port vary) round-robin toward the VIPs, bounded by
 // --duration (max 120 s) and optionally paced to --rate-pps (sleeping between bursts), starting
@@ -31,6 +35,12 @@
 // between bursts). The summary's "latency_us" has p50/p99/p999/max over up to 1M probes.
 // Frames too short to carry it after their headers (IPv6 at 64 bytes) are not probes.
 //
+// --pcap FILE: replays a classic pcap capture (Ethernet, whole frames, up to 1M frames / 512 MiB,
+// read into memory first) in a loop, frame after frame, at --rate-pps / --rate-steps or at the
+// full rate, until --duration ends; each frame goes out byte for byte but for its destination
+// MAC, rewritten only when --dst-mac is given. The summary's "pcap" says how many frames and
+// whole loops were sent. Frame-building options (--vip, --flows, --size, ...) do not apply.
+//
 // --flood-ratio R (SYN-flood scenario): that share of the frames are spoofed SYNs toward the
 // first VIP (IPv4), each from a source never used before in 198.19.0.0/16 (still in the
 // benchmarking range 198.18.0.0/15); the rest are the --flows established flows (ACKs). What
@@ -45,7 +55,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -57,236 +66,31 @@
 
 #include <nlohmann/json.hpp>
 
-#include "forward/checksum.h"
-#include "packet/ip_address.h"
-#include "packet/packet_view.h"
+#include "frames.h"
+#include "options.h"
+#include "pcap_file.h"
 
 namespace {
 
 using namespace edgelb;
+using namespace edgelb::pktgen;
 
 volatile std::sig_atomic_t g_stop = 0;
 void on_stop(int) { g_stop = 1; }
-
-struct Vip {
-  IpAddress addr;
-  uint16_t port;
-  uint8_t proto;
-};
-
-struct Options {
-  std::string port, json, file_prefix, dst_mac = "02:00:00:00:00:01";
-  std::vector<Vip> vips;
-  uint64_t flows = 1000, rate_pps = 0;
-  uint32_t size = 64, lcore = 0, duration_s = 5, warmup_ms = 0;
-  std::vector<uint32_t> sizes{64};  // frame i has sizes[i % sizes.size()] bytes
-  double syn_ratio = 0.0, flood_ratio = 0.0;
-  uint32_t mix_syn = 0, mix_ack = 0, mix_fin = 0;  // --tcp-mix; all 0: off
-  std::vector<uint64_t> rate_steps;                // --rate-steps
-  uint64_t latency_every = 0;                      // --latency-every
-  bool no_huge = false;
-};
-
-Vip parse_vip(const std::string& s) {
-  // ADDR:PORT/PROTO, IPv6 addresses contain ':' so split at the last one.
-  auto slash = s.rfind('/');
-  auto colon = s.rfind(':', slash);
-  if (slash == std::string::npos || colon == std::string::npos)
-    throw std::invalid_argument("--vip " + s + ": want ADDR:PORT/tcp|udp");
-  auto a = IpAddress::parse(s.substr(0, colon));
-  if (!a) throw std::invalid_argument("--vip " + s + ": bad address");
-  std::string proto = s.substr(slash + 1);
-  if (proto != "tcp" && proto != "udp") throw std::invalid_argument("--vip " + s + ": protocol must be tcp or udp");
-  return Vip{*a, uint16_t(std::stoul(s.substr(colon + 1, slash - colon - 1))), uint8_t(proto == "tcp" ? 6 : 17)};
-}
-
-Options parse(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) throw std::invalid_argument(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--port")
-      o.port = next();
-    else if (a == "--vip")
-      o.vips.push_back(parse_vip(next()));
-    else if (a == "--flows")
-      o.flows = std::stoull(next());
-    else if (a == "--size") {
-      const std::string v = next();
-      o.size = v == "imix" ? 0 : uint32_t(std::stoul(v));
-    } else if (a == "--syn-ratio")
-      o.syn_ratio = std::stod(next());
-    else if (a == "--flood-ratio")
-      o.flood_ratio = std::stod(next());
-    else if (a == "--rate-pps")
-      o.rate_pps = std::stoull(next());
-    else if (a == "--latency-every")
-      o.latency_every = std::stoull(next());
-    else if (a == "--rate-steps") {
-      const std::string v = next();
-      for (size_t b = 0; b <= v.size();) {
-        const size_t e = std::min(v.find(',', b), v.size());
-        o.rate_steps.push_back(std::stoull(v.substr(b, e - b)));
-        b = e + 1;
-      }
-    } else if (a == "--tcp-mix") {
-      const std::string v = next();
-      if (std::sscanf(v.c_str(), "%u:%u:%u", &o.mix_syn, &o.mix_ack, &o.mix_fin) != 3 ||
-          o.mix_syn + o.mix_ack + o.mix_fin == 0 || o.mix_syn + o.mix_ack + o.mix_fin > 10000)
-        throw std::invalid_argument("--tcp-mix " + v + ": want S:A:F, e.g. 1:8:1");
-    } else if (a == "--duration")
-      o.duration_s = std::stoul(next());
-    else if (a == "--lcore")
-      o.lcore = std::stoul(next());
-    else if (a == "--dst-mac")
-      o.dst_mac = next();
-    else if (a == "--json")
-      o.json = next();
-    else if (a == "--file-prefix")
-      o.file_prefix = next();
-    else if (a == "--no-huge")
-      o.no_huge = true;
-    else if (a == "--warmup-ms")
-      o.warmup_ms = uint32_t(std::stoul(next()));
-    else
-      throw std::invalid_argument("unknown argument " + a);
-  }
-  if (o.port.empty() || o.vips.empty()) throw std::invalid_argument("--port and at least one --vip are required");
-  if (o.duration_s == 0 || o.duration_s > 120)
-    throw std::invalid_argument("--duration must be 1..120 s (bounded load)");
-  if (o.flows == 0 || o.flows > (1ull << 26)) throw std::invalid_argument("--flows must be 1..67108864");
-  if (o.size == 0)
-    o.sizes = {64, 570, 64, 64, 570, 64, 1514, 64, 570, 64, 64, 570};  // 7 x 64, 4 x 570, 1 x 1514
-  else if (o.size < 64 || o.size > 1514)
-    throw std::invalid_argument("--size must be 64..1514 or imix");
-  else
-    o.sizes = {o.size};
-  if (o.flood_ratio < 0 || o.flood_ratio > 0.99) throw std::invalid_argument("--flood-ratio must be 0..0.99");
-  if (!o.rate_steps.empty() && o.rate_pps)
-    throw std::invalid_argument("--rate-pps and --rate-steps exclude each other");
-  if (o.rate_steps.size() > o.duration_s)
-    throw std::invalid_argument("--rate-steps: at most one step per second of --duration");
-  for (uint64_t r : o.rate_steps)
-    if (r == 0) throw std::invalid_argument("--rate-steps: every step needs a rate above 0");
-  if (o.mix_syn + o.mix_ack + o.mix_fin && o.syn_ratio > 0)
-    throw std::invalid_argument("--tcp-mix and --syn-ratio exclude each other");
-  if (o.flood_ratio > 0 && !o.vips[0].addr.is_v4())
-    throw std::invalid_argument("--flood-ratio needs an IPv4 first --vip");
-  return o;
-}
-
-constexpr uint8_t kSyn = 0x02, kAck = 0x10, kFinAck = 0x11;
-constexpr uint16_t kProbeMarker = 0xed1b;
-
-// A latency probe: the last 10 bytes of the frame, when its headers leave room for them.
-bool stamp_probe(uint8_t* p, uint32_t len, const Vip& v, uint64_t tsc) {
-  const uint32_t headers = 14 + (v.addr.is_v6() ? 40 : 20) + (v.proto == 6 ? 20 : 8);
-  if (len < headers + 10) return false;
-  store_be16(p + len - 10, kProbeMarker);
-  std::memcpy(p + len - 8, &tsc, 8);
-  return true;
-}
-
-// The TSC a returned probe was built at, or 0 for any other frame.
-uint64_t probe_tsc(const uint8_t* p, uint32_t len) {
-  if (len < 64 || load_be16(p + len - 10) != kProbeMarker) return 0;
-  uint64_t tsc;
-  std::memcpy(&tsc, p + len - 8, 8);
-  return tsc;
-}
-
-// Writes flow `f` toward `v` into `p` (size bytes, Ethernet included). Sources are taken from
-// the benchmarking ranges only: 198.18.128.0/17 and 2001:db8:8000::/33.
-uint32_t build(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const MacAddress& dst_mac, const Vip& v,
-               uint64_t f, uint8_t tcp_flags) {
-  const bool v6 = v.addr.is_v6();
-  const uint32_t l3 = v6 ? 40 : 20, l4 = v.proto == 6 ? 20 : 8;
-  const uint32_t size = std::max<uint32_t>(frame_size, 14 + l3 + l4);
-  std::memset(p, 0, size);
-  std::memcpy(p, dst_mac.bytes.data(), 6);
-  std::memcpy(p + 6, src_mac.bytes.data(), 6);
-  store_be16(p + 12, v6 ? 0x86dd : 0x0800);
-  uint8_t* ip = p + 14;
-  const uint16_t sport = uint16_t(1024 + f % 64000);
-  const uint32_t host = uint32_t(f / 64000);
-  const uint32_t ip_len = size - 14;
-  if (!v6) {
-    ip[0] = 0x45;
-    store_be16(ip + 2, uint16_t(ip_len));
-    ip[8] = 64;
-    ip[9] = v.proto;
-    store_be32(ip + 12, 0xc6128000u | (host & 0x7fff));  // 198.18.128.0/17
-    std::memcpy(ip + 16, v.addr.bytes.data(), 4);
-    store_be16(ip + 10, ipv4_header_checksum(ip, 20));
-  } else {
-    ip[0] = 0x60;
-    store_be16(ip + 4, uint16_t(ip_len - 40));
-    ip[6] = v.proto;
-    ip[7] = 64;
-    const uint8_t src[16] = {0x20,
-                             0x01,
-                             0x0d,
-                             0xb8,
-                             0x80,
-                             0,
-                             0,
-                             0,
-                             0,
-                             0,
-                             0,
-                             0,
-                             uint8_t(host >> 24),
-                             uint8_t(host >> 16),
-                             uint8_t(host >> 8),
-                             uint8_t(host)};
-    std::memcpy(ip + 8, src, 16);
-    std::memcpy(ip + 24, v.addr.bytes.data(), 16);
-  }
-  uint8_t* l4p = ip + l3;
-  store_be16(l4p, sport);
-  store_be16(l4p + 2, v.port);
-  if (v.proto == 6) {
-    l4p[12] = 0x50;
-    l4p[13] = tcp_flags;
-    store_be16(l4p + 14, 65535);
-  } else {
-    store_be16(l4p + 4, uint16_t(ip_len - l3));
-  }
-  return size;
-}
-
-// A spoofed SYN: the n-th one comes from 198.19.0.0/16 + a port, never repeated within 2^32.
-uint32_t build_flood(uint8_t* p, uint32_t frame_size, const MacAddress& src_mac, const MacAddress& dst_mac,
-                     const Vip& v, uint64_t n) {
-  const uint32_t len = build(p, frame_size, src_mac, dst_mac, v, 0, kSyn);
-  uint8_t* ip = p + 14;
-  store_be32(ip + 12, 0xc6130000u | uint32_t((n >> 16) & 0xffff));  // 198.19.0.0/16
-  store_be16(ip + 10, 0);
-  store_be16(ip + 10, ipv4_header_checksum(ip, 20));
-  store_be16(ip + 20, uint16_t(n));
-  return len;
-}
-
-// The established flow a returned IPv4 frame belongs to (build()'s numbering), or -1 for a
-// flood frame or anything else.
-int64_t established_flow(const uint8_t* d, uint32_t len) {
-  if (len < 38 || load_be16(d + 12) != 0x0800) return -1;
-  const uint32_t src = load_be32(d + 26);
-  if ((src & 0xffff8000u) != 0xc6128000u) return -1;  // not 198.18.128.0/17
-  return int64_t(src & 0x7fff) * 64000 + (load_be16(d + 34) - 1024);
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
+  for (int i = 1; i < argc; ++i)
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
   try {
-    o = parse(argc, argv);
+    o = parse_options(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "edgelb-pktgen: %s\n", e.what());
+    std::fprintf(stderr, "edgelb-pktgen: %s (--help lists the options)\n", e.what());
     return 2;
   }
   std::vector<std::string> args = {
@@ -315,6 +119,9 @@ int main(int argc, char** argv) {
   int rc = 0;
   nlohmann::json summary;
   try {
+    PcapFrames capture;  // --pcap: what to replay
+    if (!o.pcap.empty()) capture = read_pcap(o.pcap, RTE_MBUF_DEFAULT_DATAROOM);
+    uint64_t replayed = 0;  // --pcap: frames sent; frame replayed % count goes next
     uint16_t port;
     const std::string name = o.port.substr(0, o.port.find(','));
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) throw std::runtime_error("no port " + name);
@@ -326,7 +133,8 @@ int main(int argc, char** argv) {
       throw std::runtime_error("cannot start port " + name);
     rte_ether_addr m;
     rte_eth_macaddr_get(port, &m);
-    MacAddress src_mac, dst_mac = *MacAddress::parse(o.dst_mac);
+    MacAddress src_mac;
+    const MacAddress& dst_mac = o.dst_mac;
     std::copy(m.addr_bytes, m.addr_bytes + 6, src_mac.bytes.begin());
 
     // Wait (bounded) for the peer to connect.
@@ -339,7 +147,6 @@ int main(int argc, char** argv) {
       rte_delay_ms(10);
     } while (rte_rdtsc() < deadline && !g_stop);
     if (!link.link_status) throw std::runtime_error("link of " + name + " did not come up within 15 s");
-    if (o.warmup_ms > 10000) throw std::runtime_error("--warmup-ms must be at most 10000");
     rte_delay_ms(o.warmup_ms);
 
     const uint64_t syn_every = o.syn_ratio > 0 ? uint64_t(1.0 / o.syn_ratio) : 0;
@@ -392,11 +199,14 @@ int main(int argc, char** argv) {
         backend_seen[f] = be;
       }
     };
-    std::fprintf(stderr, "edgelb-pktgen: %s up, %zu VIP(s), %llu flows, %s-byte frames, %s, %u s\n", name.c_str(),
-                 o.vips.size(), (unsigned long long)o.flows, o.size ? std::to_string(o.size).c_str() : "imix",
-                 !o.rate_steps.empty() ? (std::to_string(o.rate_steps.size()) + " rate steps").c_str()
-                 : o.rate_pps          ? (std::to_string(o.rate_pps) + " pps").c_str()
-                                       : "max rate",
+    const std::string what = capture.count()
+                                 ? o.pcap + " (" + std::to_string(capture.count()) + " frames, looped)"
+                                 : std::to_string(o.vips.size()) + " VIP(s), " + std::to_string(o.flows) + " flows, " +
+                                       (o.size ? std::to_string(o.size) : std::string("imix")) + "-byte frames";
+    const std::string pace = !o.rate_steps.empty() ? std::to_string(o.rate_steps.size()) + " rate steps"
+                             : o.rate_pps          ? std::to_string(o.rate_pps) + " pps"
+                                                   : std::string("max rate");
+    std::fprintf(stderr, "edgelb-pktgen: %s up, %s, %s, %u s\n", name.c_str(), what.c_str(), pace.c_str(),
                  o.duration_s);
     uint64_t last_poll = start, max_poll_gap = 0;  // the longest time between two receive polls
     while (!g_stop) {
@@ -424,8 +234,18 @@ int main(int argc, char** argv) {
           uint8_t* d = rte_pktmbuf_mtod(burst[i], uint8_t*);
           const uint32_t frame_size = o.sizes[(sent + i) % o.sizes.size()];
           uint32_t len;
+          if (capture.count()) {
+            const size_t k = (replayed + i) % capture.count();
+            len = capture.length(k);
+            std::memcpy(d, capture.frame(k), len);
+            if (o.dst_mac_given) std::memcpy(d, dst_mac.bytes.data(), 6);
+            burst[i]->data_len = uint16_t(len);
+            burst[i]->pkt_len = len;
+            tx_bytes += len;
+            continue;
+          }
           if (flood_per_mille && (slot++ % 1000) < flood_per_mille) {
-            len = build_flood(d, frame_size, src_mac, dst_mac, o.vips[0], flood_sent++);
+            len = build_flood_frame(d, frame_size, src_mac, dst_mac, o.vips[0], flood_sent++);
             burst[i]->data_len = uint16_t(len);
             burst[i]->pkt_len = len;
             tx_bytes += len;
@@ -437,7 +257,7 @@ int main(int argc, char** argv) {
             const uint64_t phase = visit % mix_len;
             flags = phase < o.mix_syn ? kSyn : phase < o.mix_syn + o.mix_ack ? kAck : kFinAck;
           }
-          len = build(d, frame_size, src_mac, dst_mac, v, flow, flags);
+          len = build_frame(d, frame_size, src_mac, dst_mac, v, flow, flags);
           if (o.latency_every && (est_sent % o.latency_every) == 0 && stamp_probe(d, len, v, rte_rdtsc())) ++probes;
           burst[i]->data_len = uint16_t(len);
           burst[i]->pkt_len = len;
@@ -450,12 +270,15 @@ int main(int argc, char** argv) {
         }
         const uint16_t n = rte_eth_tx_burst(port, 0, burst, want);
         sent += n;
-        if (n < want) {  // not sent: neither counted as sent nor as lost
+        replayed += capture.count() ? n : 0;  // the frames not sent go first in the next burst
+        if (n < want) {                       // not sent: neither counted as sent nor as lost
           for (uint16_t i = n; i < want; ++i) {
             const uint8_t* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
             tx_bytes -= burst[i]->pkt_len;
             if (o.latency_every && probe_tsc(d, burst[i]->data_len)) --probes;
-            if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
+            if (capture.count())
+              continue;
+            else if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
               --flood_sent;
             else
               --est_sent;
@@ -513,10 +336,12 @@ int main(int argc, char** argv) {
     summary = {{"sent", sent},
                {"received", received},
                {"seconds", secs},
-               {"frame_bytes", o.size ? nlohmann::json(o.size) : nlohmann::json("imix")},
+               {"frame_bytes", capture.count() ? nlohmann::json("pcap")
+                               : o.size        ? nlohmann::json(o.size)
+                                               : nlohmann::json("imix")},
                {"tx_bytes", tx_bytes},
                {"avg_frame_bytes", sent ? double(tx_bytes) / double(sent) : 0.0},
-               {"flows", o.flows},
+               {"flows", capture.count() ? nlohmann::json(nullptr) : nlohmann::json(o.flows)},
                {"tx_mpps", sent / secs / 1e6},
                {"rx_mpps", received / secs / 1e6},
                {"loss", sent ? double(sent - std::min(sent, received)) / double(sent) : 0.0},
@@ -537,6 +362,11 @@ int main(int argc, char** argv) {
                                {"p50", at(0.5)},        {"p99", at(0.99)},
                                {"p999", at(0.999)},     {"max", at(1.0)}};
     }
+    if (capture.count())
+      summary["pcap"] = {{"file", o.pcap},
+                         {"frames", capture.count()},
+                         {"capture_bytes", capture.bytes.size()},
+                         {"loops", replayed / capture.count()}};
     if (mix_len) summary["tcp_mix"] = {{"syn", o.mix_syn}, {"ack", o.mix_ack}, {"fin", o.mix_fin}};
     if (flood_per_mille)
       summary["syn_flood"] = {{"flood_sent", flood_sent},
