@@ -27,6 +27,9 @@
 #             it), HAProxy mode tcp and nginx stream on one link under one wrk load: requests/s
 #             keep-alive and with a new connection each, p50/p99/p99.9 at a fixed rate, failed
 #             requests, LB CPU per 1000 requests; ratios to the kernel balancer
+#   faults    throughput over time while the whole appliance rides out a fault (tests/system/faults.py
+#             cases under their HTTP loads): per path the dip, the outage, the slowest request,
+#             failed requests (target 0); BENCH_FAULT_CASES="a,b" picks the cases
 #   report    every scenario (or --only a,b, or --quick) 3 times: perf/results/report.{md,html} with
 #             plots, targets met/missed, min/median/max, and the comparison with the previous report
 #             (--fail-on-regression: exit 1 when a figure moved the wrong way past its noise band)
@@ -118,6 +121,13 @@ case "$scenario" in
       --changes "${BENCH_CHANGES:-1000}" --out "$results/appliance.json" --md "$results/appliance.md"
     finish "$results/appliance.json" "$results/appliance.md"
     ;;
+  faults)
+    build edgelb-dataplane edgelb-dpctl edgelb-apiserver edgelbctl edgelb-mesos-sim edgelb-agent
+    deploy/edgelb-tune hugepages --pages 512
+    /usr/bin/python3 perf/faults.py ${BENCH_FAULT_CASES:+--cases "$BENCH_FAULT_CASES"} \
+      --out "$results/faults.json" --md "$results/faults.md"
+    finish "$results/faults.json" "$results/faults.md"
+    ;;
   peers)
     build edgelb-dataplane edgelb-dpctl
     bash deploy/install-packages.sh perf/debian-packages.txt > /dev/null
@@ -138,7 +148,7 @@ case "$scenario" in
     exec /usr/bin/python3 perf/report.py "$@"
     ;;
   *)
-    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|peers|ndr|report [--quick] [--only a,b] [--fail-on-regression]" >&2
+    echo "usage: perf/bench.sh micro|l4-memif|updates-under-load|syn-flood|exception-path|apiserver|mesos|haproxy-membership|agent|appliance|faults|peers|ndr|report [--quick] [--only a,b] [--fail-on-regression]" >&2
     exit 2
     ;;
 esac

@@ -71,7 +71,8 @@ def machine():
 
 def _hugepages_free():
     try:
-        return int(open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages").read())
+        with open("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages") as f:
+            return int(f.read())
     except OSError:
         return 0
 
@@ -80,7 +81,9 @@ def cpu_times():
     """{cpu index: (busy seconds, all seconds)} from /proc/stat; busy is everything but idle
     and iowait (user, nice, system, irq, softirq, steal)."""
     out = {}
-    for line in open("/proc/stat"):
+    with open("/proc/stat") as f:
+        lines = f.readlines()
+    for line in lines:
         if line.startswith("cpu") and line[3].isdigit():
             f = line.split()
             v = [int(x) for x in f[1:9]]
@@ -111,7 +114,8 @@ def process_cpu_seconds(pids):
     total = 0.0
     for pid in pids:
         try:
-            f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+            with open("/proc/%d/stat" % pid) as st:
+                f = st.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
         total += (int(f[11]) + int(f[12])) / USER_HZ

@@ -16,6 +16,7 @@ SCENARIOS = {
     "haproxy-membership": "HAProxy membership changes: slots vs dynamic servers",
     "agent": "Mesos event -> HAProxy server live, pool update -> live",
     "appliance": "the whole appliance: event -> live in dataplane and HAProxy, drops",
+    "faults": "the whole appliance's throughput over time through faults (restarts, outages)",
 }
 
 
@@ -58,6 +59,28 @@ def _sum(*getters):
         v = [g(r) for g in getters]
         return None if any(x is None for x in v) else sum(v)
     return get
+
+
+def _fault_paths(r):
+    return [c[p] for c in r.get("cases", {}).values() if c.get("passed") for p in ("l7", "l4")]
+
+
+def _faults_failed(r):
+    """Failed requests in all fault cases; None when a case itself failed (no count to give)."""
+    cases = r.get("cases", {}).values()
+    return None if not cases or not all(c.get("passed") for c in cases) else sum(p["failed"] for p in _fault_paths(r))
+
+
+def _faults_worst_dip(r):
+    """The lowest 1 s rate during a fault as a share of the offered rate, worst case and path."""
+    v = [p["lowest_1s_rate_per_s"] / p["offered_per_s"] for p in _fault_paths(r)
+         if p.get("offered_per_s") and p.get("lowest_1s_rate_per_s") is not None]
+    return min(v) if v else None
+
+
+def _faults_longest_outage(r):
+    v = [p["outage_s"] for p in _fault_paths(r) if p.get("outage_s") is not None]
+    return max(v) if v else None
 
 
 def F(scenario, key, label, unit, better, get, target=None):
@@ -126,6 +149,12 @@ FIGURES = [
       _path("event_to_both_ms", "p99"), ("<=", 50)),
     F("appliance", "app.failed", "requests failed during 1000 task changes", "requests", "lower",
       _sum(_path("loss", "l4_failed"), _path("loss", "l7_failed")), ("<=", 0)),
+    F("faults", "faults.failed", "requests failed through the fault cases", "requests", "lower", _faults_failed,
+      ("<=", 0)),
+    F("faults", "faults.worst_dip", "lowest 1 s rate in a fault / offered, worst case", "share", "higher",
+      _faults_worst_dip),
+    F("faults", "faults.longest_outage", "longest outage in a fault (< half the offered rate)", "s", "lower",
+      _faults_longest_outage),
 ]
 
 

@@ -162,6 +162,32 @@ def timelines(results, out_dir, plots):
     _save(fig, out_dir, "report-throughput.png", "throughput over time (syn-flood, updates-under-load)", plots)
 
 
+def faults(reps, out_dir, plots):
+    """Each fault case's requests/s over time on both paths (first repetition), fault shaded."""
+    cases = [(n, c) for n, c in reps[0].get("cases", {}).items() if c.get("passed")]
+    if not cases:
+        return
+    fig, axes = plt.subplots(len(cases), 1, figsize=(7.5, 2.1 * len(cases)), sharex=True, squeeze=False)
+    for ax, (name, c) in zip(axes[:, 0], cases):
+        for path, label in (("l7", "L7 (HAProxy)"), ("l4", "L4 (fast path)")):
+            tl = c[path]["timeline"]
+            ax.plot([p[0] for p in tl], [p[1] * 4 for p in tl], marker=".", label=label + " ok/s")
+            bad = [p for p in tl if p[2]]
+            if bad:
+                ax.scatter([p[0] for p in bad], [p[2] * 4 for p in bad], color="red", marker="x", zorder=3,
+                           label=label + " failed/s")
+        f = c["l7"].get("fault_s", c["fault_s"])
+        ax.axvspan(f[0], max(f[1], f[0] + 0.1), color="orange", alpha=0.25,
+                   label="fault (the case's action)")
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_ylabel("requests/s")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+    axes[0, 0].legend(fontsize=7, ncol=3)
+    axes[-1, 0].set_xlabel("seconds from the load's start (0.25 s intervals)")
+    _save(fig, out_dir, "report-faults.png", "throughput over time through faults (the whole appliance)", plots)
+
+
 def draw(results, out_dir):
     plots = []
     for f in os.listdir(out_dir):  # no stale plot from an earlier report
@@ -175,4 +201,6 @@ def draw(results, out_dir):
         peers(results["peers"], out_dir, plots)
     latency(results, out_dir, plots)
     timelines(results, out_dir, plots)
+    if results.get("faults"):
+        faults(results["faults"], out_dir, plots)
     return plots

@@ -3,6 +3,9 @@ connection per request to one of the URLs, for `seconds` (hard cap 60 s). Prints
 line: ok, failed, requests per backend (X-Backend header), first errors. With RETRIES 1, a request
 whose connection was closed or reset before any response came is sent once more (what browsers
 do for an idempotent GET); those are counted in `retried` with their first errors. Default 0.
+`timeline` is the load over time: for each 0.25 s from the start (`started_at`, epoch seconds),
+[start s, requests completed ok, failed, the slowest request's ms] (a request counts in the
+interval it completed in; those that complete after the last whole interval only in the totals).
 usage: http_load.py HOSTS SECONDS CONCURRENCY [PATH [PORT [RATE [RETRIES]]]]  (RATE: requests/s in all)"""
 import http.client
 import json
@@ -19,6 +22,9 @@ rate = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0  # 0: as fast as it goes
 retries = min(int(sys.argv[7]), 1) if len(sys.argv) > 7 else 0
 lock = threading.Lock()
 res = {"ok": 0, "failed": 0, "by_backend": {}, "errors": [], "retried": 0, "retried_errors": []}
+BUCKET_S = 0.25
+buckets = {}  # index -> [ok, failed, slowest ms]
+started = time.time()
 
 
 def attempt(host):
@@ -46,6 +52,7 @@ def worker(k):
             next_at += gap
         host = hosts[i % len(hosts)].strip("[]")
         i += 1
+        t0 = time.time()
         ok, be, err, no_response = attempt(host)
         if not ok and no_response and retries:
             with lock:
@@ -53,7 +60,11 @@ def worker(k):
                 if len(res["retried_errors"]) < 5:
                     res["retried_errors"].append(err)
             ok, be, err, _ = attempt(host)
+        done = time.time()
         with lock:
+            b = buckets.setdefault(int((done - started) / BUCKET_S), [0, 0, 0.0])
+            b[0 if ok else 1] += 1
+            b[2] = max(b[2], (done - t0) * 1000)
             if ok:
                 res["ok"] += 1
                 res["by_backend"][be] = res["by_backend"].get(be, 0) + 1
@@ -68,4 +79,9 @@ for t in ts:
     t.start()
 for t in ts:
     t.join()
+res["started_at"] = started  # time.time() when the load began: what the timeline counts from
+res["timeline"] = []
+for i in range(int(seconds / BUCKET_S)):  # whole intervals only (not the stragglers after the end)
+    n_ok, n_failed, slowest = buckets.get(i, [0, 0, 0.0])
+    res["timeline"].append([round(i * BUCKET_S, 2), n_ok, n_failed, round(slowest, 1)])
 print(json.dumps(res))

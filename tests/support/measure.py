@@ -11,7 +11,8 @@ def pct(values, p):
 
 def cpu_model():
     """The CPU's model name from /proc/cpuinfo (what results are labelled with)."""
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
     return platform.processor() or os.uname().machine

@@ -13,7 +13,10 @@ requests a killed process was handling at that instant die with it, so in the tw
 cases a request closed without any response is sent once more (as a browser does for a GET),
 and those are printed. The dataplane restart prints its outage window and how many established
 DSR connections survived it.
-usage: faults.py --list | --case NAME --build DIR [--workdir DIR]"""
+With --timeline-out FILE a passing case writes what its loads saw over time (perf/bench.sh
+faults plots it): per path, requests ok and failed and the slowest request in each 0.25 s,
+and when the fault ran (seconds from that load's start).
+usage: faults.py --list | --case NAME --build DIR [--workdir DIR] [--timeline-out FILE]"""
 import argparse
 import json
 import os
@@ -39,6 +42,7 @@ class Case:
     def __init__(self, w):
         self.w, self.st = w, w.st
         self.web = {}
+        self.timelines = []  # each under_load(): both paths' load over time and when the fault ran
         self.run_dir = f"{w.work}/node-1/pools/quickstart/run"
 
     def up(self, sims=1):
@@ -54,8 +58,16 @@ class Case:
         l7 = self.w.load(seconds, [HOST4], RATE, l7_path, retries)
         l4 = self.w.load(seconds, [FAST_VIP], RATE, "/", retries)
         time.sleep(1)
+        fault_start = time.time()
         extra = action()
+        fault_end = time.time()
         r7, r4 = self.w.load_result(l7), self.w.load_result(l4)
+        keep = ("ok", "failed", "retried", "timeline")
+        self.timelines.append({"seconds": seconds, "rate_per_path": RATE, "l7": {k: r7[k] for k in keep},
+                               "l4": {k: r4[k] for k in keep}})
+        for path, r in (("l7", r7), ("l4", r4)):  # the fault on each load's own clock
+            self.timelines[-1][path]["fault_s"] = [round(fault_start - r["started_at"], 2),
+                                                   round(fault_end - r["started_at"], 2)]
         for name, r in (("L7 (HAProxy)", r7), ("L4 (fast path)", r4)):
             print(f"    {name}: {r['ok']} ok, {r['failed']} failed; by backend {r['by_backend']} {r['errors'][:2]}")
             if r["retried"]:
@@ -266,7 +278,7 @@ CASES = {
 }
 
 
-def run_case(name, build, workdir, body, sims=1):
+def run_case(name, build, workdir, body, sims=1, timeline_out=None):
     """Brings the whole appliance up in workdir/name, runs body(case), tears it all down; prints
     PASS/FAIL and returns the exit code. A failure keeps its work directory and logs."""
     work = os.path.join(workdir, name)
@@ -286,6 +298,9 @@ def run_case(name, build, workdir, body, sims=1):
     finally:
         w.close()
     subprocess.run(["rm", "-rf", work])
+    if timeline_out:
+        with open(timeline_out, "w") as f:
+            json.dump({"case": name, "loads": c.timelines}, f)
     print(f"PASS {name}")
     return 0
 
@@ -296,6 +311,7 @@ def main():
     ap.add_argument("--case")
     ap.add_argument("--build")
     ap.add_argument("--workdir", default="/tmp/edgelb-system")
+    ap.add_argument("--timeline-out")
     args = ap.parse_args()
     if args.list:
         print(";".join(CASES))
@@ -304,7 +320,8 @@ def main():
     def body(c):
         print(f"{args.case}: fault under load")
         CASES[args.case](c)
-    return run_case(args.case, args.build, args.workdir, body, sims=2 if args.case == "mesos_leader_failover" else 1)
+    return run_case(args.case, args.build, args.workdir, body, sims=2 if args.case == "mesos_leader_failover" else 1,
+                    timeline_out=args.timeline_out)
 
 
 if __name__ == "__main__":

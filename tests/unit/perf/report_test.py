@@ -9,6 +9,7 @@ import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 sys.path.insert(0, os.path.join(ROOT, "perf"))
+import faults  # noqa: E402
 import report  # noqa: E402
 from report_figures import FIGURES  # noqa: E402
 
@@ -51,6 +52,41 @@ class Figures(unittest.TestCase):
         self.assertIn("peers.edgelb_conn", s)
         self.assertNotIn("peers.nft_conn", s)  # nft did not run
         self.assertNotIn("l4.edgelb_mpps", s)
+
+
+def fault_load(outage, failed=0):
+    """40 intervals of 0.25 s at 40 requests/s each (10 per interval) but none in `outage`
+    (interval indexes), where `failed` requests failed in the first."""
+    tl = [[round(i * 0.25, 2), 0 if i in outage else 10, 0, 12.0] for i in range(40)]
+    if outage:
+        tl[outage[0]][2], tl[outage[-1] + 1][3] = failed, 900.0
+    return {"ok": sum(p[1] for p in tl), "failed": failed, "retried": 0, "timeline": tl}
+
+
+class Faults(unittest.TestCase):
+    def test_dip_outage_and_slowest(self):
+        s = faults.path_summary(fault_load(range(12, 16)), [3.0, 3.5], 40)  # nothing done from 3.0 s to 4.0 s
+        self.assertEqual(s["lowest_1s_rate_per_s"], 0)
+        self.assertEqual(s["outage_s"], 1.0)
+        self.assertEqual(s["slowest_ms"], 900.0)
+        self.assertEqual(s["failed"], 0)
+
+    def test_no_dip_when_nothing_happened(self):
+        s = faults.path_summary(fault_load(()), [3.0, 3.2], 40)
+        self.assertEqual((s["lowest_1s_rate_per_s"], s["outage_s"]), (40, 0.0))
+
+    def test_figures_failed_requests_worst_dip_and_longest_outage(self):
+        ok = {"passed": True, "l7": faults.path_summary(fault_load(range(12, 14)), [3.0, 3.2], 40),
+              "l4": faults.path_summary(fault_load(()), [3.0, 3.2], 40)}
+        bad = {"passed": True, "l7": faults.path_summary(fault_load(range(12, 14), failed=3), [3.0, 3.2], 40),
+               "l4": ok["l4"]}
+        s = report.summarize({"faults": [{"cases": {"a": ok, "b": bad}}] * 3})
+        self.assertEqual(s["faults.failed"]["median"], 3)
+        self.assertFalse(s["faults.failed"]["met"])
+        self.assertAlmostEqual(s["faults.worst_dip"]["median"], 0.5)  # 20 of 40 in the worst second
+        self.assertAlmostEqual(s["faults.longest_outage"]["median"], 0.5)
+        broken = report.summarize({"faults": [{"cases": {"a": ok, "c": {"passed": False}}}] * 3})
+        self.assertNotIn("faults.failed", broken)  # a case that failed has no count to give
 
 
 class Regressions(unittest.TestCase):
