@@ -26,7 +26,8 @@
 #   peers     edgelb beside the Linux kernel (nftables DNAT + conntrack; IPVS where the kernel has
 #             it), HAProxy mode tcp and nginx stream on one link under one wrk load: requests/s
 #             keep-alive and with a new connection each, p50/p99/p99.9 at a fixed rate, failed
-#             requests, LB CPU per 1000 requests; ratios to the kernel balancer
+#             requests, LB CPU per 1000 requests; UDP packets/s delivered by the L4 balancers
+#             (edgelb-pktgen over net_af_packet); ratios to the kernel balancer
 #   faults    throughput over time while the whole appliance rides out a fault (tests/system/faults.py
 #             cases under their HTTP loads): per path the dip, the outage, the slowest request,
 #             failed requests (target 0); BENCH_FAULT_CASES="a,b" picks the cases
@@ -129,7 +130,7 @@ case "$scenario" in
     finish "$results/faults.json" "$results/faults.md"
     ;;
   peers)
-    build edgelb-dataplane edgelb-dpctl
+    build edgelb-dataplane edgelb-dpctl edgelb-pktgen
     bash deploy/install-packages.sh perf/debian-packages.txt > /dev/null
     /usr/bin/python3 perf/peers.py --seconds "${BENCH_SECONDS:-10}" --rate "${BENCH_RATE:-2000}" \
       --out "$results/peers.json" --md "$results/peers.md"

@@ -19,7 +19,12 @@ Peers:
   haproxy-tcp   HAProxy 2.6 `mode tcp`, one thread (what Edge-LB runs for L4)
   nginx-stream  nginx `stream` proxy, one worker
 Load, for each peer (wrk, 32 connections): keep-alive at its maximum, a new connection per
-request at its maximum, and a new connection per request paced at --rate.
+request at its maximum, and a new connection per request paced at --rate. Then, for the L4
+balancers (not the proxies: HAProxy does not do UDP), a packet rate: edgelb-pktgen on the
+client's eth0 through net_af_packet (a DPDK generator driving the kernel peers as well as
+edgelb), 64-byte UDP frames to VIP:53 from --udp-flows flows at its full rate for --seconds;
+"delivered" is what reached the backends (their eth0 receive counters; they drop it there, in
+nftables' raw prerouting), per second and per LB CPU-second.
 
 CPU: the balancer has CPU 1 to itself, everything else is pinned to CPU 0 (taskset; RPS sends
 each interface's receive processing to CPU 0, except dp0's, which goes to CPU 1). "LB CPU" is
@@ -45,6 +50,7 @@ VIP, HOST, CLIENT, NAT_POOL = "198.18.0.100", "198.18.0.2", "198.18.0.10", "198.
 BACKENDS = ["198.18.0.%d" % (11 + i) for i in range(4)]
 LB_CPU, REST_CPU = 1, 0
 CONNECTIONS = 32
+UDP_PORT = 53
 
 
 class Link:
@@ -78,6 +84,18 @@ class Link:
                                         stdout=subprocess.DEVNULL, stderr=open(cfg + ".log", "w")))
         for addr in BACKENDS:
             wait_for(lambda: self.curl("http://%s/" % addr)[0] == 0, 10, "backend %s" % addr)
+        if shutil.which("nft"):  # the UDP packet-rate load ends at the backends' first hook
+            for ns in self.backends:
+                subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], check=True, text=True,
+                               input="table ip sink {\n chain pre {\n  type filter hook prerouting priority raw;\n"
+                                     "  udp dport %d drop\n }\n}\n" % UDP_PORT)
+
+    def mac(self, ns, dev):
+        return json.loads(sh("ip", "-j", "-n", ns, "link", "show", dev, capture=True))[0]["address"]
+
+    def backend_rx_packets(self):
+        return sum(int(sh("cat", "/sys/class/net/eth0/statistics/rx_packets", ns=ns, capture=True))
+                   for ns in self.backends)
 
     def curl(self, url, timeout=2):
         r = subprocess.run(["ip", "netns", "exec", self.cli, "curl", "-s", "-m", str(timeout), url],
@@ -115,6 +133,11 @@ def rps(ns, dev, cpu):
 class Peer:
     name, what = "", ""
     target = "http://%s/" % VIP
+    udp = False  # balances UDP: gets the packet-rate load
+
+    def udp_dst_mac(self, link):
+        """Where the generator sends its frames: the balancer's dp0."""
+        return link.mac(link.lb, "dp0")
 
     def available(self):
         """None, or why this peer cannot run here."""
@@ -169,9 +192,15 @@ def kernel_side(link, on):
 class Direct(Peer):
     name, what = "direct", "no balancer: wrk to b1 (the link's and the generator's ceiling)"
     target = "http://%s/" % BACKENDS[0]
+    udp = True
+
+    def udp_dst_mac(self, link):
+        return link.mac(link.backends[0], "eth0")  # b1 has the VIP on its loopback
 
 
 class Edgelb(ProcessPeer):
+    udp = True
+
     def __init__(self, mode):
         super().__init__()
         self.mode = mode
@@ -188,6 +217,8 @@ class Edgelb(ProcessPeer):
         with open(svc, "w") as f:
             json.dump({"version": 1, "services": [{
                 "name": "web", "vip": VIP, "port": 80, "protocol": "tcp", "forwarding": self.mode,
+                "backends": [{"address": a} for a in BACKENDS]}, {
+                "name": "dns", "vip": VIP, "port": UDP_PORT, "protocol": "udp", "forwarding": self.mode,
                 "backends": [{"address": a} for a in BACKENDS]}]}, f)
         cfg = {"eal": {"file_prefix": "bench-peers-%d" % os.getpid(), "memory_mb": 512,
                        "hugepages": "auto" if harness.hugepages() else "off", "main_lcore": REST_CPU},
@@ -230,6 +261,7 @@ class Edgelb(ProcessPeer):
 
 class Nft(Peer):
     name = "nft"
+    udp = True
     what = "Linux nftables DNAT (jhash of the 5-tuple) + conntrack + masquerade, softirq"
 
     def available(self):
@@ -238,7 +270,7 @@ class Nft(Peer):
     def start(self, link):
         kernel_side(link, True)
         ruleset = NFT_RULES % {"vip": VIP, "map": ", ".join("%d : %s" % (i, a) for i, a in enumerate(BACKENDS)),
-                               "n": len(BACKENDS)}
+                               "n": len(BACKENDS), "udp": UDP_PORT}
         subprocess.run(["ip", "netns", "exec", link.lb, "nft", "-f", "-"], input=ruleset, text=True, check=True)
 
     def stop(self, link):
@@ -249,6 +281,7 @@ NFT_RULES = """table ip edgelb_peer {
   chain prerouting {
     type nat hook prerouting priority dstnat;
     ip daddr %(vip)s tcp dport 80 dnat to jhash ip saddr . tcp sport mod %(n)d map { %(map)s }
+    ip daddr %(vip)s udp dport %(udp)d dnat to jhash ip saddr . udp sport mod %(n)d map { %(map)s }
   }
   chain postrouting {
     type nat hook postrouting priority srcnat;
@@ -260,6 +293,7 @@ NFT_RULES = """table ip edgelb_peer {
 
 class Ipvs(Peer):
     name = "ipvs"
+    udp = True
     what = "Linux IPVS, NAT mode, masquerade, softirq"
 
     def available(self):
@@ -275,11 +309,14 @@ class Ipvs(Peer):
         kernel_side(link, True)
         sh("sysctl", "-qw", "net.ipv4.vs.conntrack=1", ns=link.lb)
         sh("ipvsadm", "-A", "-t", VIP + ":80", "-s", "sh", ns=link.lb)
+        sh("ipvsadm", "-A", "-u", "%s:%d" % (VIP, UDP_PORT), "-s", "sh", ns=link.lb)
         for a in BACKENDS:
             sh("ipvsadm", "-a", "-t", VIP + ":80", "-r", a + ":80", "-m", ns=link.lb)
+            sh("ipvsadm", "-a", "-u", "%s:%d" % (VIP, UDP_PORT), "-r", "%s:%d" % (a, UDP_PORT), "-m", ns=link.lb)
         subprocess.run(["ip", "netns", "exec", link.lb, "nft", "-f", "-"], check=True, text=True,
-                       input="table ip edgelb_peer { chain post { type nat hook postrouting priority srcnat; "
-                             "ip daddr 198.18.0.0/24 tcp dport 80 masquerade } }\n")
+                       input="table ip edgelb_peer {\n chain post {\n  type nat hook postrouting priority srcnat;\n"
+                             "  ip daddr 198.18.0.0/24 tcp dport 80 masquerade\n"
+                             "  ip daddr 198.18.0.0/24 udp dport %d masquerade\n }\n}\n" % UDP_PORT)
 
     def stop(self, link):
         sh("ipvsadm", "-C", ns=link.lb, check=False)
@@ -405,7 +442,39 @@ def measure(link, peer, mode, seconds, rate):
     return res
 
 
-def run_peer(link, peer, seconds, rate):
+def measure_udp(link, peer, seconds, flows):
+    """edgelb-pktgen (net_af_packet on the client's eth0, CPU 0) at its full rate: 64-byte UDP
+    frames to VIP:53 from `flows` flows; what the backends received, per second and per LB CPU-s."""
+    pg = os.path.join(harness.BUILD, "perf/edgelb-pktgen")
+    cmd = ["ip", "netns", "exec", link.cli, "taskset", "-c", str(REST_CPU), pg,
+           "--port", "net_af_packet0,iface=eth0", "--lcore", str(REST_CPU), "--no-huge",
+           "--file-prefix", "bench-peers-pg-%d" % os.getpid(), "--vip", "%s:%d/udp" % (VIP, UDP_PORT),
+           "--flows", str(flows), "--size", "64", "--duration", str(max(1, round(seconds))),
+           "--dst-mac", peer.udp_dst_mac(link)]
+    before, rx0 = peer.sample(), link.backend_rx_packets()
+    cpu = harness.CpuMeter([LB_CPU, REST_CPU]).start()
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    cpu.stop()
+    after, delivered = peer.sample(), link.backend_rx_packets() - rx0
+    if r.returncode != 0:
+        raise RuntimeError("edgelb-pktgen failed (%d): %s" % (r.returncode, r.stderr[-800:]))
+    g = json.loads(r.stdout.strip().splitlines()[-1])
+    lb_cpu = cpu.busy[LB_CPU]
+    res = {"offered_pps": g["sent"] / g["seconds"], "sent": g["sent"], "delivered": delivered,
+           "delivered_pps": delivered / g["seconds"], "delivered_share": delivered / g["sent"] if g["sent"] else 0,
+           "lb_cpu_s": lb_cpu, "lb_cpu_share": lb_cpu / cpu.seconds, "rest_cpu_share": cpu.busy[REST_CPU] / cpu.seconds,
+           "packets_per_lb_cpu_s": delivered / lb_cpu if lb_cpu > 0 and peer.name != "direct" else None,
+           "flows": flows,
+           "seconds": g["seconds"]}
+    own = peer.own_figures(before, after, cpu.seconds)
+    if own:
+        res["own"] = own
+        if own.get("worker_busy_cpu_s"):
+            res["packets_per_busy_cpu_s"] = delivered / own["worker_busy_cpu_s"]
+    return res
+
+
+def run_peer(link, peer, seconds, rate, udp_flows=10000):
     why = peer.available()
     if why:
         return {"what": peer.what, "available": False, "why": why}
@@ -421,6 +490,10 @@ def run_peer(link, peer, seconds, rate):
             print("  %-13s %-9s %9.0f req/s  p99 %7.2f ms  failed %d  LB CPU %.2f" % (
                 peer.name, mode, r["requests_per_s"], r["latency_ms"]["p99"], r["failed"], r["lb_cpu_share"]),
                 file=sys.stderr)
+        if peer.udp and udp_flows:
+            u = out["runs"]["udp"] = measure_udp(link, peer, seconds, udp_flows)
+            print("  %-13s udp       %9.0f pps delivered of %.0f offered  LB CPU %.2f" % (
+                peer.name, u["delivered_pps"], u["offered_pps"], u["lb_cpu_share"]), file=sys.stderr)
     except Exception as e:  # noqa: BLE001 - one peer failing must not lose the others' numbers
         out.update({"available": False, "why": "failed: %s" % str(e)[-600:]})
     finally:
@@ -448,6 +521,13 @@ def ratios(peers):
                 if b["requests_per_lb_cpu_s"] else None}
             if r.get("requests_per_busy_cpu_s") and b["requests_per_lb_cpu_s"]:
                 out[name][mode]["requests_per_busy_cpu_s"] = r["requests_per_busy_cpu_s"] / b["requests_per_lb_cpu_s"]
+        bu, u = base["runs"].get("udp"), p["runs"].get("udp")
+        if bu and u and bu["delivered_pps"]:
+            out[name]["udp"] = {"delivered_pps": u["delivered_pps"] / bu["delivered_pps"],
+                                "packets_per_lb_cpu_s": (u["packets_per_lb_cpu_s"] or 0) / bu["packets_per_lb_cpu_s"]
+                                if bu["packets_per_lb_cpu_s"] else None}
+            if u.get("packets_per_busy_cpu_s") and bu["packets_per_lb_cpu_s"]:
+                out[name]["udp"]["packets_per_busy_cpu_s"] = u["packets_per_busy_cpu_s"] / bu["packets_per_lb_cpu_s"]
     return out
 
 
@@ -499,11 +579,38 @@ def markdown(res):
                 cpu += " (busy cycles: %.2f)" % r["short"]["requests_per_busy_cpu_s"]
             out.append("| %s | %.2f | %.2f | %s |" % (name, r["keepalive"]["requests_per_s"],
                                                      r["short"]["requests_per_s"], cpu))
+    udp = [(n, p) for n, p in res["peers"].items() if p.get("available") and "udp" in p["runs"]]
+    if udp:
+        u0 = udp[0][1]["runs"]["udp"]
+        out += ["", "UDP packet rate: edgelb-pktgen on the client's eth0 (net_af_packet, CPU 0) at its full rate, 64-byte "
+                "frames to the VIP's port %d from %d flows; delivered = received by the backends:" % (UDP_PORT,
+                                                                                                     u0["flows"]), "",
+                "| peer | offered pps | delivered pps | delivered | LB CPU | delivered per LB CPU-s | vs nft (pps, per "
+                "LB CPU-s) |", "|---|---|---|---|---|---|---|"]
+        for name, p in udp:
+            u = p["runs"]["udp"]
+            busy = " (busy cycles: %.0f)" % u["packets_per_busy_cpu_s"] if u.get("packets_per_busy_cpu_s") else ""
+            r = res["ratios"].get(name, {}).get("udp")
+            vs = "-"
+            if r:
+                vs = "%.2f, %s" % (r["delivered_pps"],
+                                   "%.2f" % r["packets_per_lb_cpu_s"] if r["packets_per_lb_cpu_s"] else "-")
+            if r and r.get("packets_per_busy_cpu_s"):
+                vs += " (busy cycles: %.2f)" % r["packets_per_busy_cpu_s"]
+            per_cpu = "%.0f" % u["packets_per_lb_cpu_s"] if u["packets_per_lb_cpu_s"] else "- (no balancer)"
+            out.append("| %s | %.0f | %.0f | %.1f%% | %.0f%% | %s%s | %s |" % (
+                name, u["offered_pps"], u["delivered_pps"], 100 * u["delivered_share"], 100 * u["lb_cpu_share"],
+                per_cpu, busy, vs))
     if res["targets"]:
         out += ["", "| target | wanted | measured | |", "|---|---|---|---|"]
         for t in res["targets"]:
             out.append("| %s | %s | %.3f | %s |" % (t["figure"], t["target"], t["value"] or 0, "met" if t["met"] else
                                                   "missed"))
+    if udp:
+        out += ["", "UDP: the generator shares CPU 0 with the bridge and the backends, so what is offered differs by "
+                "peer: on veths the XDP hook that hands frames to edgelb's AF_XDP socket runs on the sender's CPU, "
+                "and edgelb's transmit (AF_XDP copy mode) runs the veth inside its worker's `sendto()`, counted in "
+                "its busy cycles; the kernel balancer's forwarding is its softirq time on CPU 1."]
     out += ["", "Every figure is under `direct`'s: CPU 0 (wrk, the backends and the link's own softirq work) is "
             "what limits the maximum rates here, not the balancer when its CPU 1 is not full. A poll-mode worker "
             "keeps CPU 1 busy whatever the load, so edgelb's wall CPU is 100%; its worker busy cycles are the CPU it "
@@ -519,6 +626,7 @@ def main():
     h = harness.Scenario("peers", __doc__, seconds=10, seconds_type=float)
     h.arg("--rate", type=int, default=2000, help="the fixed load: requests/s, a new connection each")
     h.arg("--only", default="", help="comma-separated peers (default: all): " + ", ".join(PEERS))
+    h.arg("--udp-flows", type=int, default=10000, help="flows of the UDP packet-rate load (0: no UDP load)")
     a = h.parse()
     if os.cpu_count() < 2:
         raise SystemExit("peers needs 2 CPUs (the balancer on CPU 1, the rest on CPU 0)")
@@ -533,10 +641,11 @@ def main():
         try:
             for n in names:
                 print("peer %s" % n, file=sys.stderr)
-                peers[n] = run_peer(link, PEERS[n](), a.seconds, a.rate)
+                peers[n] = run_peer(link, PEERS[n](), a.seconds, a.rate, a.udp_flows)
         finally:
             link.close()
-    res = {"seconds": a.seconds, "rate": a.rate, "connections": CONNECTIONS, "peers": peers}
+    res = {"seconds": a.seconds, "rate": a.rate, "connections": CONNECTIONS, "udp_flows": a.udp_flows,
+           "peers": peers}
     res["ratios"] = ratios(peers)
     res["targets"] = targets(peers, res["ratios"])
     res = dict(res, date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), machine=harness.machine())
