@@ -31,14 +31,17 @@ QUICK = {"micro": {},
          "l4-memif": {"BENCH_SECONDS": "3", "BENCH_FLOWS": "100000"},
          "exception-path": {"BENCH_SECONDS": "3"},
          "peers": {"BENCH_SECONDS": "3"},
-         "ndr": {"BENCH_SECONDS": "3", "BENCH_NDR_ARGS": "--quick --sizes 64 --flows 1000"}}
+         "ndr": {"BENCH_SECONDS": "3", "BENCH_NDR_ARGS": "--quick --sizes 64 --flows 1000"},
+         "faults": {"BENCH_FAULT_CASES": "dataplane_restart,haproxy_master_kill"}}
+# A whole report: the report's own repetitions are NDR's (not 3 searches in each of 3 runs).
+FULL = {"ndr": {"BENCH_NDR_ARGS": "--repetitions 1"}}
 
 
 def run_scenarios(names, repetitions, quick, run_dir, log):
     """Runs each scenario `repetitions` times; returns {scenario: [result JSON, ...]}."""
     out = {}
     for name in names:
-        env = dict(os.environ, **(QUICK.get(name, {}) if quick else {}))
+        env = dict(os.environ, **(QUICK if quick else FULL).get(name, {}))
         for rep in range(1, repetitions + 1):
             log("report: %s, repetition %d of %d" % (name, rep, repetitions))
             t0 = time.monotonic()
