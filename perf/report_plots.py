@@ -50,7 +50,9 @@ def peers(reps, out_dir, plots):
     names = [n for n, p in reps[0]["peers"].items() if p.get("available")]
     if not names:
         return
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.2))
+    udp = [n for n in names if all("udp" in r["peers"][n]["runs"] for r in reps if r["peers"].get(n, {}).get("available"))]
+    fig, axes = plt.subplots(1, 3 if udp else 2, figsize=(17 if udp else 12, 4.2))
+    a1, a2 = axes[0], axes[1]
     x = range(len(names))
     for i, (mode, label) in enumerate((("keepalive", "keep-alive req/s"), ("short", "new connections/s"))):
         med, err = zip(*[_med_err([r["peers"][n]["runs"][mode]["requests_per_s"] for r in reps
@@ -72,6 +74,16 @@ def peers(reps, out_dir, plots):
     a2.set_xticklabels(names, rotation=30, ha="right")
     a2.set_title("New connections per LB CPU-second")
     a2.legend(fontsize=8)
+    if udp:
+        a3 = axes[2]
+        med, err = zip(*[_med_err([r["peers"][n]["runs"]["udp"]["delivered_pps"] / 1e3 for r in reps
+                                   if r["peers"].get(n, {}).get("available")]) for n in udp])
+        a3.bar(range(len(udp)), med, 0.5, yerr=list(zip(*err)), capsize=3, label="delivered to the backends")
+        a3.set_xticks(list(range(len(udp))))
+        a3.set_xticklabels(udp, rotation=30, ha="right")
+        a3.set_ylabel("thousand packets/s")
+        a3.set_title("UDP, 64 B, edgelb-pktgen over net_af_packet")
+        a3.legend(fontsize=8)
     _save(fig, out_dir, "report-peers.png", "edgelb vs the kernel, HAProxy and nginx (peers)", plots)
 
 
