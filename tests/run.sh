@@ -5,19 +5,32 @@
 #   libFuzzer trees, runs unit + packet tests in the normal and ASan trees (plus real ZooKeeper,
 #   real HAProxy, netns integration, the whole-appliance `system` faults and the Debian package
 #   in the normal tree), a short fuzz smoke
-#   run, and ends with one summary line "tests: N passed, N failed".
+#   run, and ends with one summary line "tests: N passed, N failed". Each phase prints its time
+#   ("[time] ...") and the total comes before the summary.
 # Options: EDGELB_SKIP_RELEASE=1, EDGELB_SKIP_ASAN=1, EDGELB_SKIP_FUZZ=1 (local iteration only;
 # CI runs everything).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 jobs="$(nproc)"
+# ccache (CMakeLists.txt uses it when installed): paths under the checkout are hashed as relative
+# ones and the build directory is left out of the hash, so a clone in another folder (CI's fresh
+# clone, a second worktree) hits the cache of an earlier one. Debug info then names the folder
+# that first compiled an object; nothing here reads it.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+export CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
+phase_start=$SECONDS
+phase_time() {  # what: prints the time since the last phase ended
+  echo "[time] $1: $((SECONDS - phase_start)) s"
+  phase_start=$SECONDS
+}
 log_dir="$root/build/test-logs"
 
 bash deploy/install-packages.sh || exit 1
 hugepages_line="$(deploy/edgelb-tune hugepages --pages 512)"
 export EDGELB_HUGEPAGES="${hugepages_line%% *}"  # "hugepages" or "no-huge"
 echo "$hugepages_line"
+phase_time "packages and hugepages"
 
 configure_build() {  # dir, extra cmake args...
   local dir="$1"; shift
@@ -26,6 +39,7 @@ configure_build() {  # dir, extra cmake args...
   out="$(cmake --build "$root/$dir" -j "$jobs" 2>&1)"
   rc=$?
   grep -Ev '^\[[0-9]+/[0-9]+\]' <<< "$out" || true  # show warnings/errors, not progress
+  phase_time "build $dir"
   return $rc
 }
 
@@ -41,6 +55,7 @@ run_ctest() {  # name, dir, label regex
   local line
   line="$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$out" | tail -1)"
   echo "[$name] ${line:-no ctest summary (rc=$rc), see $out}"
+  phase_time "ctest $name ($labels)"
   if [[ "$line" =~ ([0-9]+)\ tests\ failed\ out\ of\ ([0-9]+) ]]; then
     failed=$((failed + BASH_REMATCH[1]))
     passed=$((passed + BASH_REMATCH[2] - BASH_REMATCH[1]))
@@ -71,6 +86,7 @@ if [ -n "$unformatted" ]; then
 else
   passed=$((passed + 1))
 fi
+phase_time "format"
 
 echo "== build (RelWithDebInfo)"
 if configure_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
@@ -109,5 +125,6 @@ if [ "${EDGELB_SKIP_FUZZ:-0}" != 1 ] && [ -d tests/fuzz ]; then
   fi
 fi
 
+echo "[time] total: $SECONDS s"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
