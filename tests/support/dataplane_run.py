@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -63,6 +64,8 @@ def testpmd_macswap(work, tag, sock, pg, seconds, huge, file_prefix, rsize=None)
         except subprocess.TimeoutExpired:
             tp.kill()
             tp.wait()
+        # testpmd leaves its runtime directory (config, memseg maps) behind; nothing else uses it
+        shutil.rmtree(os.path.join("/var/run/dpdk", file_prefix), ignore_errors=True)
 
 
 def pktgen(work, sock, seconds, flows, tag, huge, rate_pps=0, vips=("198.18.1.10:80/tcp",), extra=(), prefix=()):
