@@ -121,7 +121,6 @@ int main(int argc, char** argv) {
   try {
     PcapFrames capture;  // --pcap: what to replay
     if (!o.pcap.empty()) capture = read_pcap(o.pcap, RTE_MBUF_DEFAULT_DATAROOM);
-    uint64_t replayed = 0;  // --pcap: frames sent; frame replayed % count goes next
     uint16_t port;
     const std::string name = o.port.substr(0, o.port.find(','));
     if (rte_eth_dev_get_port_by_name(name.c_str(), &port) != 0) throw std::runtime_error("no port " + name);
@@ -234,51 +233,41 @@ int main(int argc, char** argv) {
           uint8_t* d = rte_pktmbuf_mtod(burst[i], uint8_t*);
           const uint32_t frame_size = o.sizes[(sent + i) % o.sizes.size()];
           uint32_t len;
-          if (capture.count()) {
-            const size_t k = (replayed + i) % capture.count();
+          if (capture.count()) {  // --pcap: frame `sent + i` of the loop (frames not sent come again)
+            const size_t k = (sent + i) % capture.count();
             len = capture.length(k);
             std::memcpy(d, capture.frame(k), len);
             if (o.dst_mac_given) std::memcpy(d, dst_mac.bytes.data(), 6);
-            burst[i]->data_len = uint16_t(len);
-            burst[i]->pkt_len = len;
-            tx_bytes += len;
-            continue;
-          }
-          if (flood_per_mille && (slot++ % 1000) < flood_per_mille) {
+          } else if (flood_per_mille && (slot++ % 1000) < flood_per_mille) {
             len = build_flood_frame(d, frame_size, src_mac, dst_mac, o.vips[0], flood_sent++);
-            burst[i]->data_len = uint16_t(len);
-            burst[i]->pkt_len = len;
-            tx_bytes += len;
-            continue;
+          } else {
+            const Vip& v = o.vips[flow % o.vips.size()];
+            uint8_t flags = syn_every && (flow % syn_every == 0) ? kSyn : kAck;
+            if (mix_len) {
+              const uint64_t phase = visit % mix_len;
+              flags = phase < o.mix_syn ? kSyn : phase < o.mix_syn + o.mix_ack ? kAck : kFinAck;
+            }
+            len = build_frame(d, frame_size, src_mac, dst_mac, v, flow, flags);
+            if (o.latency_every && (est_sent % o.latency_every) == 0 && stamp_probe(d, len, v, rte_rdtsc())) ++probes;
+            ++est_sent;
+            if (++flow == o.flows) {
+              flow = 0;
+              ++visit;
+            }
           }
-          const Vip& v = o.vips[flow % o.vips.size()];
-          uint8_t flags = syn_every && (flow % syn_every == 0) ? kSyn : kAck;
-          if (mix_len) {
-            const uint64_t phase = visit % mix_len;
-            flags = phase < o.mix_syn ? kSyn : phase < o.mix_syn + o.mix_ack ? kAck : kFinAck;
-          }
-          len = build_frame(d, frame_size, src_mac, dst_mac, v, flow, flags);
-          if (o.latency_every && (est_sent % o.latency_every) == 0 && stamp_probe(d, len, v, rte_rdtsc())) ++probes;
           burst[i]->data_len = uint16_t(len);
           burst[i]->pkt_len = len;
           tx_bytes += len;
-          ++est_sent;
-          if (++flow == o.flows) {
-            flow = 0;
-            ++visit;
-          }
         }
         const uint16_t n = rte_eth_tx_burst(port, 0, burst, want);
         sent += n;
-        replayed += capture.count() ? n : 0;  // the frames not sent go first in the next burst
-        if (n < want) {                       // not sent: neither counted as sent nor as lost
+        if (n < want) {  // not sent: neither counted as sent nor as lost
           for (uint16_t i = n; i < want; ++i) {
             const uint8_t* d = rte_pktmbuf_mtod(burst[i], const uint8_t*);
             tx_bytes -= burst[i]->pkt_len;
             if (o.latency_every && probe_tsc(d, burst[i]->data_len)) --probes;
-            if (capture.count())
-              continue;
-            else if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
+            if (capture.count()) continue;
+            if (flood_per_mille && established_flow(d, burst[i]->data_len) < 0)
               --flood_sent;
             else
               --est_sent;
@@ -366,7 +355,7 @@ int main(int argc, char** argv) {
       summary["pcap"] = {{"file", o.pcap},
                          {"frames", capture.count()},
                          {"capture_bytes", capture.bytes.size()},
-                         {"loops", replayed / capture.count()}};
+                         {"loops", sent / capture.count()}};
     if (mix_len) summary["tcp_mix"] = {{"syn", o.mix_syn}, {"ack", o.mix_ack}, {"fin", o.mix_fin}};
     if (flood_per_mille)
       summary["syn_flood"] = {{"flood_sent", flood_sent},
