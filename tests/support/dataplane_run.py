@@ -30,10 +30,16 @@ def dsr_bench_services(work, tag, vip="198.18.1.10"):
     return path
 
 
+def memif_client(sock, rsize=None):
+    """The DUT's side of the benchmarks' memif link: the client of `sock`; rsize: log2 of its
+    rings (14: 16384 packets, as deep as a NIC's)."""
+    return "net_memif0,role=client," + ("rsize=%d," % rsize if rsize else "") + "socket=" + sock
+
+
 def memif_dataplane_config(work, tag, sock, huge, file_prefix, conntrack, rsize=None):
     """An edgelb-dataplane config for one worker (lcore 1) on the memif client of `sock`;
-    rsize: log2 of its rings (14: 16384 packets, as deep as a NIC's). Returns its path."""
-    device = "net_memif0,role=client," + ("rsize=%d," % rsize if rsize else "") + "socket=" + sock
+    rsize as memif_client(). Returns its path."""
+    device = memif_client(sock, rsize)
     path = os.path.join(work, tag + "-dataplane.yaml")
     with open(path, "w") as f:
         json.dump({"eal": {"file_prefix": file_prefix, "memory_mb": 1024, "hugepages": "auto" if huge else "off"},
@@ -46,9 +52,8 @@ def testpmd_macswap(work, tag, sock, pg, seconds, huge, file_prefix, rsize=None)
     """dpdk-testpmd --forward-mode=macswap (main lcore 0, forwarding lcore 1) on the memif client
     of `sock` against the running generator pg; returns the generator's result."""
     time.sleep(1)
-    device = "net_memif0,role=client," + ("rsize=%d," % rsize if rsize else "") + "socket=" + sock
     cmd = ["dpdk-testpmd", "-l", "0,1", "--main-lcore", "0", "--no-pci", "--no-telemetry", "--file-prefix",
-           file_prefix, "--vdev", device, "-m", "1024"]
+           file_prefix, "--vdev", memif_client(sock, rsize), "-m", "1024"]
     cmd += ["--huge-unlink"] if huge else ["--no-huge"]
     # --stats-period keeps it running: without it, it waits for Enter on stdin and exits at EOF
     cmd += ["--", "--forward-mode=macswap", "--port-topology=loop", "--nb-cores=1", "--stats-period", "1",
