@@ -1,7 +1,6 @@
 #include "agent/fastpath_plan.h"
 
 #include <algorithm>
-#include <regex>
 
 namespace edgelb::cp {
 namespace {
@@ -62,7 +61,7 @@ Candidate fast_path_vip(const FastPathPoolInput& in, size_t index, const HealthV
     const std::string path = c.planned.path + ".services[" + std::to_string(j) + "]";
     auto it = in.endpoints->find(path);
     if (it == in.endpoints->end()) continue;
-    const uint32_t weight = FastPathPlanner::weight_of(selectors[j].misc);
+    const uint32_t weight = selectors[j].weight;
     for (const haproxy::ServerEndpoint& e : it->second) {
       const std::string where = path + ": endpoint " + e.address + ":" + std::to_string(e.port) +
                                 (e.task_id.empty() ? "" : " (task " + e.task_id + ")");
@@ -136,13 +135,6 @@ std::optional<Candidate> l7_frontend(const FastPathPoolInput& in, size_t index, 
 }
 
 }  // namespace
-
-uint32_t FastPathPlanner::weight_of(const std::string& misc) {
-  static const std::regex re(R"((?:^|\s)weight\s+(\d{1,5})(?:\s|$))");
-  std::smatch m;
-  if (!std::regex_search(misc, m, re)) return 1;
-  return static_cast<uint32_t>(std::min<unsigned long>(std::stoul(m[1].str()), 256));  // HAProxy's range
-}
 
 FastPathPlan FastPathPlanner::plan(const std::vector<FastPathPoolInput>& pools, const HealthVerdicts& health) {
   std::vector<Candidate> candidates;

@@ -2,7 +2,7 @@
 // (pure; the dataplane_sync.h thread pushes it):
 //  - every fastPath.vips[] entry becomes an L4 service "<pool>/<vip name>" (address, port,
 //    protocol, forwarding, GUE port, MSS clamp) whose backends are the endpoints its selectors
-//    select now: weight from the selector's `endpoint.miscStr` ("weight N", default 1), state
+//    select now: weight from the selector's `endpoint.miscStr` (ServiceSelectorSpec::weight), state
 //    drain while Mesos says the task is not ready (killing, unhealthy), down while the active
 //    health check says it fails (health.h's rule), gone when the task is gone;
 //  - every HAProxy frontend becomes a `forwarding: l7` service "<pool>/<frontend name>" at its
@@ -67,8 +67,6 @@ class FastPathPlanner {
  public:
   explicit FastPathPlanner(std::string node_address) : node_address_(std::move(node_address)) {}
   FastPathPlan plan(const std::vector<FastPathPoolInput>& pools, const HealthVerdicts& health);
-
-  static uint32_t weight_of(const std::string& misc);  // "weight N" in a miscStr, else 1
 
  private:
   std::string node_address_;

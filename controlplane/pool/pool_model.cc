@@ -4,6 +4,7 @@
 
 #include "common/json_access.h"
 #include "pool/pool_validator.h"
+#include "pool/server_weight.h"
 
 namespace edgelb::cp {
 namespace {
@@ -118,6 +119,9 @@ ServiceSelectorSpec selector(const json& s, const std::string& path) {
     if (!sel.port) bad(child(ep, "port"), "required with type ADDRESS and no selector");
   }
   sel.misc = str(endpoint, "miscStr", ep);
+  const ServerWeight weight = parse_server_weight(sel.misc);
+  if (!weight.error.empty()) bad(child(ep, "miscStr"), weight.error);
+  sel.weight = weight.weight.value_or(kDefaultServerWeight);
   const json& check = member(endpoint, "check");
   sel.check_enabled = opt_bool(check, "enabled", child(ep, "check"));
   sel.check_custom = str(check, "customStr", child(ep, "check"));
@@ -312,6 +316,13 @@ PoolModel PoolModel::from_json(const json& pool) {
   const json& secrets = array(pool, "secrets", "");
   for (size_t i = 0; i < secrets.size(); ++i)
     m.secrets.emplace_back(str(secrets[i], "secret", idx("secrets", i)), str(secrets[i], "file", idx("secrets", i)));
+  const json& env = member(pool, "environmentVariables");
+  if (!env.is_null() && !env.is_object()) bad("environmentVariables", "must be an object");
+  if (env.is_object())
+    for (auto it = env.begin(); it != env.end(); ++it) {
+      if (!it.value().is_string()) bad("environmentVariables." + it.key(), "must be a string");
+      m.environment[it.key()] = it.value().get<std::string>();
+    }
   const json& hp = member(pool, "haproxy");
   if (hp.is_object()) {
     const json& stats = member(hp, "stats");
@@ -335,6 +346,13 @@ PoolModel PoolModel::from_json(const json& pool) {
   for (size_t i = 0; i < elbs.size(); ++i)
     m.cloud_load_balancers.push_back(parse_cloud_lb(elbs[i], idx("cloudProvider.aws.elbs", i)));
   return m;
+}
+
+std::map<std::string, std::string> PoolModel::env_files() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : environment)
+    if (name.rfind("ELB_FILE_", 0) == 0) out[name] = value;
+  return out;
 }
 
 const Backend* PoolModel::backend(const std::string& name) const {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ struct ServiceSelectorSpec {
   std::string port_name;         // endpoint.portName
   bool all_ports = false;        // endpoint.allPorts
   std::string misc;              // endpoint.miscStr (appended to the server line)
+  uint32_t weight = 1;           // the `weight N` in misc (server_weight.h), else HAProxy's 1
   std::optional<bool> check_enabled;
   std::string check_custom;  // endpoint.check.customStr
   bool marathon() const { return service_id.given() || container_name.given(); }
@@ -157,6 +159,10 @@ struct PoolModel {
   std::string stats_address;
   bool auto_certificate = false;
   std::vector<std::pair<std::string, std::string>> secrets;  // secret name -> file
+  // environmentVariables: every variable, and the ELB_FILE_<X> ones, whose values are the
+  // contents of the files $ENVFILE/ELB_FILE_<X> names.
+  std::map<std::string, std::string> environment;
+  std::map<std::string, std::string> env_files() const;
   std::vector<Frontend> frontends;
   std::vector<Backend> backends;
   std::vector<FastPathVip> vips;

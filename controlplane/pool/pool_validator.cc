@@ -12,6 +12,7 @@
 #include "pool/haproxy_text_check.h"
 #include "pool/pool_schema.h"
 #include "pool/regex_check.h"
+#include "pool/server_weight.h"
 
 namespace edgelb::cp {
 namespace {
@@ -294,11 +295,8 @@ class Validator {
       error(p + ".endpoint.port", "required with type ADDRESS and no selector (there is no task to name ports)");
     if (type == "ADDRESS" && !has(ep, "address")) error(p + ".endpoint.address", "required with type ADDRESS");
     if (type != "ADDRESS" && has(ep, "address")) error(p + ".endpoint.address", "only allowed with type ADDRESS");
-    static const std::regex kWeight("(^|\\s)weight\\s+([0-9]+)");
-    std::smatch m;
-    std::string misc = string_or(ep, "miscStr");
-    if (std::regex_search(misc, m, kWeight) && std::stol(m[2].str().substr(0, 6)) > 256)
-      error(p + ".endpoint.miscStr", "HAProxy server weight must be between 0 and 256");
+    const ServerWeight weight = parse_server_weight(string_or(ep, "miscStr"));
+    if (!weight.error.empty()) error(p + ".endpoint.miscStr", weight.error);
   }
 
   // cloudProvider.aws.elbs[]: names AWS accepts, unique; listeners link existing frontends.

@@ -7,6 +7,7 @@
 #include "pool/pool_document.h"
 #include "pool/pool_model.h"
 #include "pool/pool_validator.h"
+#include "pool/server_weight.h"
 
 namespace edgelb::cp {
 namespace {
@@ -181,6 +182,51 @@ TEST(PoolModel, UnvalidatedDocumentsAreRefusedWithThePath) {
   EXPECT_EQ(why(R"({"name":"p","haproxy":{"frontends":[{"bindPort":"80","protocol":"TCP"}]}})"),
             "haproxy.frontends[0].bindPort: must be an integer");
   EXPECT_EQ(why(R"([1,2])"), "a pool must be an object");
+}
+
+TEST(ServerWeight, OneReadingForTheValidatorTheModelAndThePlanner) {
+  EXPECT_EQ(parse_server_weight("").weight, std::nullopt);
+  EXPECT_EQ(parse_server_weight("maxconn 3").weight, std::nullopt);
+  EXPECT_EQ(parse_server_weight("check weight 7").weight, 7u);
+  EXPECT_EQ(parse_server_weight("weight 0").weight, 0u);
+  EXPECT_EQ(parse_server_weight("weight 256 maxconn 9").weight, 256u);
+  EXPECT_EQ(parse_server_weight("weight 3  weight\t9").weight, 9u);  // HAProxy: the last one counts
+  EXPECT_EQ(parse_server_weight("check weight 7").error, "");
+  // The validator and the planner once read "weight 10x" differently (10 and the default 1).
+  EXPECT_EQ(parse_server_weight("weight 10x").error,
+            "HAProxy server weight must be an integer from 0 to 256, not \"10x\"");
+  EXPECT_EQ(parse_server_weight("weight -1").error,
+            "HAProxy server weight must be an integer from 0 to 256, not \"-1\"");
+  EXPECT_EQ(parse_server_weight("weight 257").error, "HAProxy server weight must be between 0 and 256");
+  EXPECT_EQ(parse_server_weight("weight 99999999999").error, "HAProxy server weight must be between 0 and 256");
+  EXPECT_EQ(parse_server_weight("check weight").error, "\"weight\" needs a value (an integer from 0 to 256)");
+  EXPECT_EQ(parse_server_weight("weight 10x").weight, std::nullopt);
+}
+
+TEST(PoolModel, TypedWeightAndEnvironmentFiles) {
+  json pool = json::parse(R"({"apiVersion":"V2","name":"p","environmentVariables":{"ELB_FILE_CERT":"pem","MODE":"x"},
+    "haproxy":{"frontends":[{"bindPort":80,"protocol":"HTTP","linkBackend":{"defaultBackend":"b"}}],
+    "backends":[{"name":"b","protocol":"HTTP","services":[
+      {"marathon":{"serviceID":"/a"},"endpoint":{"portName":"web","miscStr":"check weight 12"}},
+      {"marathon":{"serviceID":"/b"},"endpoint":{"portName":"web"}}]}]}})");
+  ASSERT_EQ(validate_pool(pool), FieldErrors{});
+  const PoolModel m = PoolModel::from_json(pool);
+  EXPECT_EQ(m.backends[0].services[0].weight, 12u);
+  EXPECT_EQ(m.backends[0].services[1].weight, kDefaultServerWeight);
+  EXPECT_EQ(m.environment, (std::map<std::string, std::string>{{"ELB_FILE_CERT", "pem"}, {"MODE", "x"}}));
+  EXPECT_EQ(m.env_files(), (std::map<std::string, std::string>{{"ELB_FILE_CERT", "pem"}}));
+  pool["haproxy"]["backends"][0]["services"][0]["endpoint"]["miscStr"] = "weight 10x";
+  EXPECT_EQ(validate_pool(pool),
+            (FieldErrors{{"haproxy.backends[0].services[0].endpoint.miscStr",
+                          "HAProxy server weight must be an integer from 0 to 256, not \"10x\""}}));
+  try {
+    PoolModel::from_json(pool);
+    ADD_FAILURE() << "accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "haproxy.backends[0].services[0].endpoint.miscStr: HAProxy server weight must be an integer from 0 to "
+              "256, not \"10x\"");
+  }
 }
 
 }  // namespace
