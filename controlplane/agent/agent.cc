@@ -5,8 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/json_access.h"
-
 namespace edgelb::cp {
 namespace {
 
@@ -108,7 +106,7 @@ void Agent::run(const std::function<void()>& on_ready) {
     const std::string name = c.inputs.name;
     Served s;
     s.instance = std::make_unique<PoolInstance>(cache_.instance_dir(name), instance_options(), &metrics_);
-    s.instance->set_endpoints(std::move(c.endpoints), 0, c.inputs.config);
+    s.instance->set_endpoints(std::move(c.endpoints), 0, *c.inputs.model);
     s.instance->set_inputs(std::move(c.inputs), std::move(c.allocated_ports));
     s.from_cache = true;
     const double age =
@@ -269,38 +267,41 @@ void Agent::reconcile_pool(const std::string& name, bool dirty) {
     pool_watch_->untrack(name);
     return;
   }
+  if (read.invalid) {
+    pool_watch_->track(name, {});  // a fixed version is read again
+    why_not_[name] = read.error;
+    drop(name, read.error);
+    return;
+  }
   if (!read.inputs) {
     why_not_[name] = read.error;
     log("pool " + name + ": " + read.error + " (what runs keeps running)");
     return;
   }
   PoolInputs in = std::move(*read.inputs);
+  const std::shared_ptr<const PoolModel> model = in.model;
   std::vector<std::string> secret_names;
-  const nlohmann::json& secrets = member(in.config, "secrets");
-  if (secrets.is_array())
-    for (const auto& s : secrets)
-      if (!string_or(s, "secret").empty()) secret_names.push_back(string_or(s, "secret"));
+  for (const auto& [secret, file] : model->secrets)
+    if (!secret.empty()) secret_names.push_back(secret);
   pool_watch_->track(name, secret_names);
   inputs_[name] = in;
 
-  PoolModel model;
   std::vector<PlacementConstraint> constraints;
   try {
-    model = PoolModel::from_json(in.config);
-    constraints = parse_constraints(model.constraints);
+    constraints = parse_constraints(model->constraints);
   } catch (const std::exception& e) {
     why_not_[name] = e.what();
     drop(name, e.what());
     return;
   }
-  if (auto conflict = port_conflict(name, model)) {
+  if (auto conflict = port_conflict(name, *model)) {
     why_not_[name] = *conflict;
     drop(name, *conflict);
     return;
   }
   auto& claim = claims_[name];
   if (!claim) claim = std::make_unique<InstanceClaim>(*zk_, config_.zk_root + "/pools/" + name, node_);
-  auto outcome = claim->reconcile(model.count.value_or(1), model.role, constraints);
+  auto outcome = claim->reconcile(model->count.value_or(1), model->role, constraints);
   if (outcome.zk_unavailable) return;  // keep what runs
   if (!outcome.slot && outcome.held_by_previous_self && served_.count(name)) {
     if (why_not_[name] != outcome.why) log("pool " + name + ": keeps serving; " + outcome.why);
@@ -320,7 +321,7 @@ void Agent::reconcile_pool(const std::string& name, bool dirty) {
     log("pool " + name + ": claimed " + instance_node_name(*outcome.slot));
   }
   s.from_cache = false;
-  s.instance->set_inputs(std::move(in), allocate_ports(name, model, s.instance->allocated_ports()));
+  s.instance->set_inputs(std::move(in), allocate_ports(name, *model, s.instance->allocated_ports()));
   needs_endpoints_.insert(name);
 }
 
@@ -344,13 +345,7 @@ void Agent::drop(const std::string& name, const std::string& why) {
 std::optional<std::string> Agent::port_conflict(const std::string& name, const PoolModel& model) const {
   for (const auto& [other, s] : served_) {
     if (other == name || !s.instance->inputs()) continue;
-    PoolModel om;
-    try {
-      om = PoolModel::from_json(s.instance->inputs()->config);
-    } catch (const std::exception&) {
-      continue;
-    }
-    std::vector<std::pair<std::string, uint32_t>> theirs = fixed_binds(om);
+    std::vector<std::pair<std::string, uint32_t>> theirs = fixed_binds(*s.instance->inputs()->model);
     for (const auto& [key, port] : s.instance->allocated_ports()) theirs.emplace_back("", port);
     for (const auto& [a, p] : fixed_binds(model))
       for (const auto& [b, q] : theirs)
@@ -371,10 +366,8 @@ std::map<std::string, uint32_t> Agent::allocate_ports(const std::string& name, c
   for (const auto& [other, s] : served_) {
     if (other == name) continue;
     for (const auto& [k, p] : s.instance->allocated_ports()) used.insert(p);
-    if (s.instance->inputs()) try {
-        for (const auto& [a, p] : fixed_binds(PoolModel::from_json(s.instance->inputs()->config))) used.insert(p);
-      } catch (const std::exception&) {
-      }
+    if (s.instance->inputs())
+      for (const auto& [a, p] : fixed_binds(*s.instance->inputs()->model)) used.insert(p);
   }
   std::map<std::string, uint32_t> out;
   for (const auto& key : wanted) {
@@ -403,7 +396,7 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
     std::string error;
     auto eps = endpoints_->fetch(in->config, &error);
     if (!eps) continue;  // the apiserver is away: keep the endpoints we have
-    s.instance->set_endpoints(std::move(eps->backends), eps->revision, in->config, event_time);
+    s.instance->set_endpoints(std::move(eps->backends), eps->revision, *in->model, event_time);
     needs_endpoints_.erase(name);
   }
 }
@@ -420,19 +413,9 @@ void Agent::plan_fast_path() {
   for (auto& [name, s] : served_) {
     const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
     if (!in) continue;
-    auto& cached = models_[name];  // a stored pool version never changes: parse each once
-    if (cached.first != in->version || cached.second.name.empty()) {
-      try {
-        cached = {in->version, PoolModel::from_json(in->config)};
-      } catch (const std::exception& e) {
-        continue;  // reconcile_pool refuses it with the reason
-      }
-    }
-    inputs.push_back({name, &cached.second, &s.instance->endpoints(),
+    inputs.push_back({name, in->model.get(), &s.instance->endpoints(),
                       s.instance->running_ports() ? s.instance->running_ports() : &s.instance->allocated_ports()});
   }
-  for (auto it = models_.begin(); it != models_.end();)
-    it = served_.count(it->first) ? std::next(it) : models_.erase(it);
   plan_ = planner_.plan(inputs, health_ ? health_->verdicts() : HealthVerdicts{});
   std::vector<ServiceSpec> specs;
   for (const auto& p : plan_.services) specs.push_back(p.spec);

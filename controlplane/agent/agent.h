@@ -121,7 +121,6 @@ class Agent {
   FastPathPlanner planner_;
   const haproxy::ConnectionLimits limits_;  // config_.haproxy_limits sized to the fd limit
   FastPathPlan plan_;
-  std::map<std::string, std::pair<int64_t, PoolModel>> models_;  // pool -> (version, model)
   std::unique_ptr<HealthChecker> health_;
   std::unique_ptr<DataplaneSync> dataplane_;  // after health_: stopped first
   std::thread connector_;

@@ -2,9 +2,21 @@
 
 #include <stdexcept>
 
-#include "common/json_access.h"
-
 namespace edgelb::cp {
+
+bool PoolInputs::operator==(const PoolInputs& o) const {
+  return name == o.name && version == o.version && config == o.config && template_text == o.template_text &&
+         secret_files == o.secret_files && env_files == o.env_files && autocert_pem == o.autocert_pem;
+}
+
+PoolInputs PoolInputs::of(std::string name, int64_t version, nlohmann::json config) {
+  PoolInputs in;
+  in.model = std::make_shared<const PoolModel>(PoolModel::from_json(config));
+  in.name = std::move(name);
+  in.version = version;
+  in.config = std::move(config);
+  return in;
+}
 
 nlohmann::json PoolInputs::to_json() const {
   return {{"name", name},
@@ -18,10 +30,7 @@ nlohmann::json PoolInputs::to_json() const {
 
 PoolInputs PoolInputs::from_json(const nlohmann::json& j) {
   try {
-    PoolInputs p;
-    p.name = j.at("name").get<std::string>();
-    p.version = j.at("version").get<int64_t>();
-    p.config = j.at("config");
+    PoolInputs p = of(j.at("name").get<std::string>(), j.at("version").get<int64_t>(), j.at("config"));
     p.template_text = j.at("template").get<std::string>();
     p.secret_files = j.at("secretFiles").get<std::map<std::string, std::string>>();
     p.env_files = j.at("envFiles").get<std::map<std::string, std::string>>();
@@ -29,6 +38,8 @@ PoolInputs PoolInputs::from_json(const nlohmann::json& j) {
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(std::string("cached pool inputs: ") + e.what());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("cached pool inputs: config: ") + e.what());
   }
 }
 
@@ -45,9 +56,13 @@ PoolInputsRead read_pool_inputs(PoolStore& store, const std::string& name) {
     return out;
   }
   PoolInputs in;
-  in.name = name;
-  in.version = rec.version;
-  in.config = rec.config;
+  try {
+    in = PoolInputs::of(name, rec.version, rec.config);
+  } catch (const std::invalid_argument& e) {
+    out.invalid = true;
+    out.error = e.what();
+    return out;
+  }
   r = store.get_template(name, &in.template_text);
   if (r.code == StoreResult::kNotFound) {
     in.template_text.clear();
@@ -55,23 +70,17 @@ PoolInputsRead read_pool_inputs(PoolStore& store, const std::string& name) {
     out.error = r.message;
     return out;
   }
-  const nlohmann::json& secrets = member(in.config, "secrets");
-  if (secrets.is_array())
-    for (const auto& s : secrets) {
-      const std::string secret = string_or(s, "secret"), file = string_or(s, "file");
-      if (secret.empty() || file.empty()) continue;
-      auto value = store.read_secret(secret);
-      if (!value) {
-        out.error = "secret " + secret + " (for $SECRETS/" + file + ") is missing or does not open with this key";
-        return out;
-      }
-      in.secret_files[file] = *value;
+  for (const auto& [secret, file] : in.model->secrets) {
+    if (secret.empty() || file.empty()) continue;
+    auto value = store.read_secret(secret);
+    if (!value) {
+      out.error = "secret " + secret + " (for $SECRETS/" + file + ") is missing or does not open with this key";
+      return out;
     }
-  const nlohmann::json& env = member(in.config, "environmentVariables");
-  if (env.is_object())
-    for (auto it = env.begin(); it != env.end(); ++it)
-      if (it.key().rfind("ELB_FILE_", 0) == 0 && it.value().is_string()) in.env_files[it.key()] = it.value();
-  if (member(in.config, "autoCertificate").is_boolean() && in.config["autoCertificate"].get<bool>()) {
+    in.secret_files[file] = *value;
+  }
+  in.env_files = in.model->env_files();
+  if (in.model->auto_certificate) {
     std::string cert, key;
     r = store.auto_certificate(name, &cert, &key);
     if (!r.ok()) {

@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "agent/state_cache.h"
-#include "common/json_access.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/runtime_api.h"
 #include "haproxy/template_data.h"
@@ -29,15 +28,6 @@ std::string join_names(const std::set<std::string>& names) {
   return out;
 }
 
-// What endpoints depend on: each backend's name and services[] selectors, in order.
-nlohmann::json selectors_of(const nlohmann::json& config) {
-  nlohmann::json out = nlohmann::json::array();
-  const nlohmann::json& backends = member(member(config, "haproxy"), "backends");
-  if (backends.is_array())
-    for (const auto& b : backends) out.push_back({member(b, "name"), member(b, "services")});
-  return out;
-}
-
 bool ip_literal(const std::string& a) {
   unsigned char buf[16];
   return inet_pton(AF_INET, a.c_str(), buf) == 1 || inet_pton(AF_INET6, a.c_str(), buf) == 1;
@@ -52,14 +42,21 @@ PoolInstance::~PoolInstance() {
 }
 
 void PoolInstance::set_inputs(PoolInputs inputs, std::map<std::string, uint32_t> allocated_ports) {
+  if (!inputs.model) throw std::invalid_argument("pool " + inputs.name + ": inputs without a parsed model");
   inputs_ = std::move(inputs);
   ports_ = std::move(allocated_ports);
   desired_key_ = structure_key(*inputs_, ports_);
 }
 
+PoolInstance::Selectors PoolInstance::selectors_of(const PoolModel& model) {
+  Selectors out;
+  for (const Backend& b : model.backends) out.emplace_back(b.name, b.services);
+  return out;
+}
+
 void PoolInstance::set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision,
-                                 const nlohmann::json& for_config, std::optional<Clock::time_point> event_time) {
-  endpoints_selectors_ = selectors_of(for_config);
+                                 const PoolModel& selected_for, std::optional<Clock::time_point> event_time) {
+  endpoints_selectors_ = selectors_of(selected_for);
   if (endpoints != endpoints_ && event_time && !pending_event_) pending_event_ = event_time;
   endpoints_ = std::move(endpoints);
   revision_ = revision;
@@ -80,7 +77,7 @@ std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& s
   settings.allocated_ports = r.ports;
   if (sup) settings.inherited_fds = sup->inherited_binds(binds(r));
   const auto t0 = Clock::now();
-  std::string text = haproxy::render_config(r.model, r.inputs.version, slots, settings, r.inputs.template_text);
+  std::string text = haproxy::render_config(r.model(), r.inputs.version, slots, settings, r.inputs.template_text);
   if (metrics_) metrics_->render_time(Clock::now() - t0);
   return text;
 }
@@ -88,7 +85,7 @@ std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& s
 std::vector<std::string> PoolInstance::binds(const Running& r) {
   haproxy::RenderSettings settings;
   settings.allocated_ports = r.ports;
-  return haproxy::frontend_binds(r.model, settings);
+  return haproxy::frontend_binds(r.model(), settings);
 }
 
 void PoolInstance::install_files(const PoolInputs& in) {
@@ -113,9 +110,9 @@ void PoolInstance::record_event_latency() {
 std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_point now) {
   const std::string& key = desired_key_;
   try {
-    Running r{*inputs_, PoolModel::from_json(inputs_->config), ports_, key};
+    Running r{*inputs_, ports_, key};
     install_files(r.inputs);
-    auto slots = haproxy::ServerSlots::plan(r.model, endpoints_);
+    auto slots = haproxy::ServerSlots::plan(r.model(), endpoints_);
     if (options_.access_log.kind == haproxy::AccessLogSettings::Kind::kFile && !access_log_) {
       const std::string file = access_log_file();
       fs::create_directories(dir_ + "/run");
@@ -155,9 +152,9 @@ void PoolInstance::reload(Clock::time_point now) {
   const bool to_desired = key != failed_key_;
   last_reload_ = now;
   try {
-    Running r = to_desired ? Running{*inputs_, PoolModel::from_json(inputs_->config), ports_, key} : *running_;
+    Running r = to_desired ? Running{*inputs_, ports_, key} : *running_;
     if (to_desired) install_files(r.inputs);
-    auto slots = slots_.replan(r.model, endpoints_);
+    auto slots = slots_.replan(r.model(), endpoints_);
     const std::string text = render(r, slots, supervisor_.get());
     auto hold = writer_->hold();  // an older membership rewrite must not land after this reload
     haproxy::ReloadResult res = supervisor_->reload(text);
@@ -190,7 +187,7 @@ void PoolInstance::runtime_changes(Clock::time_point now) {
   std::set<std::string> added_to;  // backends that get a new dynamic server
   for (const auto& c : changes) {
     const auto& g = slots_.groups()[c.group];
-    const auto& backend = running_->model.backends[g.backend];
+    const auto& backend = running_->model().backends[g.backend];
     const auto& spec = backend.services[g.service];
     std::vector<std::string> more;
     if (g.dynamic) {
@@ -292,7 +289,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
   }
   const std::string& key = desired_key_;
   std::optional<Clock::time_point> wake;
-  if (key != running_->key && key != failed_key_ && selectors_of(inputs_->config) != endpoints_selectors_) {
+  if (key != running_->key && key != failed_key_ && selectors_of(*inputs_->model) != endpoints_selectors_) {
     // A new version with other selectors: its servers come from the mesos-listener.
     error_ = "version " + std::to_string(inputs_->version) +
              " waits for the mesos-listener's endpoints of its new service selectors";

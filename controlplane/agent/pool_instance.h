@@ -52,10 +52,10 @@ class PoolInstance {
   void set_inputs(PoolInputs inputs, std::map<std::string, uint32_t> allocated_ports);
   // `event_time`: when the change that produced these endpoints reached the agent (for the
   // event-to-applied latency).
-  // `for_config`: the pool config the endpoints were selected for. A new version whose
-  // service selectors differ waits for endpoints selected for it (the apiserver may be away):
-  // servers of one selector are never rendered under another.
-  void set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision, const nlohmann::json& for_config,
+  // `selected_for`: the pool the endpoints were selected for. A new version whose service
+  // selectors differ waits for endpoints selected for it (the apiserver may be away): servers
+  // of one selector are never rendered under another.
+  void set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision, const PoolModel& selected_for,
                      std::optional<Clock::time_point> event_time = std::nullopt);
 
   // Moves HAProxy toward the desired state. Returns when to call again (a rate-limited reload
@@ -89,10 +89,13 @@ class PoolInstance {
  private:
   struct Running {
     PoolInputs inputs;
-    PoolModel model;
     std::map<std::string, uint32_t> ports;
     std::string key;  // structure_key() of what runs
+    const PoolModel& model() const { return *inputs.model; }
   };
+  // What endpoints depend on: each backend's name and services[] selectors, in order.
+  using Selectors = std::vector<std::pair<std::string, std::vector<ServiceSelectorSpec>>>;
+  static Selectors selectors_of(const PoolModel& model);
   static std::string structure_key(const PoolInputs& in, const std::map<std::string, uint32_t>& ports);
   // `sup`: the listeners HAProxy inherits (bind fd@n); null renders plain addresses.
   std::string render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup);
@@ -113,7 +116,7 @@ class PoolInstance {
   std::map<std::string, uint32_t> ports_;
   std::string desired_key_;  // structure_key(inputs_, ports_), kept with them
   haproxy::EndpointsByService endpoints_;
-  nlohmann::json endpoints_selectors_;  // selectors_of() the config they were selected for
+  Selectors endpoints_selectors_;  // selectors_of() the pool they were selected for
   uint64_t revision_ = 0;
   std::optional<Clock::time_point> pending_event_;
 

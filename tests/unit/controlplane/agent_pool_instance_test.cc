@@ -53,10 +53,7 @@ struct Fixture {
                                 "endpoint":{"port":80,"check":{"enabled":false}}}]}]}})");
   }
   PoolInputs inputs(int64_t version, const nlohmann::json& cfg, const std::string& tmpl = "") const {
-    PoolInputs in;
-    in.name = "web";
-    in.version = version;
-    in.config = cfg;
+    PoolInputs in = PoolInputs::of("web", version, cfg);
     in.template_text = tmpl;
     return in;
   }
@@ -82,7 +79,7 @@ TEST(PoolInstance, ABurstOfVersionsIsOneReload) {
   Fixture f(2000ms);  // long enough that the burst below surely falls inside it
   test::HttpBackend a("a");
   const auto v1 = f.config("/app");
-  f.instance->set_endpoints(Fixture::eps({&a}), 1, v1);
+  f.instance->set_endpoints(Fixture::eps({&a}), 1, PoolModel::from_json(v1));
   f.instance->set_inputs(f.inputs(1, v1), {});
   EXPECT_FALSE(f.instance->apply(Clock::now()));  // starts HAProxy
   EXPECT_EQ(test::http_get(f.port).body, "a\n");
@@ -104,7 +101,7 @@ TEST(PoolInstance, ARefusedTemplateKeepsTheOldWorkerAndItsMembership) {
   Fixture f;
   test::HttpBackend a("a"), b("b");
   const auto cfg = f.config("/app");
-  f.instance->set_endpoints(Fixture::eps({&a}), 1, cfg);
+  f.instance->set_endpoints(Fixture::eps({&a}), 1, PoolModel::from_json(cfg));
   f.instance->set_inputs(f.inputs(1, cfg), {});
   f.settle();
   std::this_thread::sleep_for(450ms);
@@ -117,7 +114,7 @@ TEST(PoolInstance, ARefusedTemplateKeepsTheOldWorkerAndItsMembership) {
   EXPECT_EQ(reg["healthy"], true);
   EXPECT_EQ(test::http_get(f.port).body, "a\n");
   // Membership still reaches the old worker, without a reload, and the failure is not retried.
-  f.instance->set_endpoints(Fixture::eps({&a, &b}), 2, cfg);
+  f.instance->set_endpoints(Fixture::eps({&a, &b}), 2, PoolModel::from_json(cfg));
   f.settle();
   std::multiset<std::string> seen;
   for (int i = 0; i < 4; ++i) seen.insert(test::http_get(f.port).body);
@@ -125,7 +122,7 @@ TEST(PoolInstance, ARefusedTemplateKeepsTheOldWorkerAndItsMembership) {
   EXPECT_EQ(f.reloads(), 0u);
   EXPECT_EQ(f.instance->haproxy_status()->reload_failures, 1u);
   // a leaves: its server (named by its task) drains, then (after drain_timeout) is deleted.
-  f.instance->set_endpoints(Fixture::eps({&b}), 3, cfg);
+  f.instance->set_endpoints(Fixture::eps({&b}), 3, PoolModel::from_json(cfg));
   f.instance->apply(Clock::now());
   EXPECT_EQ(test::http_get(f.port).body, "b\n");
   haproxy::RuntimeApi api(f.dir.string() + "/run/stats.sock");
@@ -151,7 +148,7 @@ TEST(PoolInstance, NewSelectorsWaitForTheirEndpoints) {
   Fixture f;
   test::HttpBackend a("a"), other("other");
   const auto v1 = f.config("/app"), v2 = f.config("/other");
-  f.instance->set_endpoints(Fixture::eps({&a}), 1, v1);
+  f.instance->set_endpoints(Fixture::eps({&a}), 1, PoolModel::from_json(v1));
   f.instance->set_inputs(f.inputs(1, v1), {});
   f.settle();
   std::this_thread::sleep_for(450ms);
@@ -161,7 +158,7 @@ TEST(PoolInstance, NewSelectorsWaitForTheirEndpoints) {
   EXPECT_NE(f.instance->registration()["error"].get<std::string>().find("waits for the mesos-listener"),
             std::string::npos);
   EXPECT_EQ(test::http_get(f.port).body, "a\n");  // /app's server is not rendered under /other
-  f.instance->set_endpoints(Fixture::eps({&other}), 2, v2);
+  f.instance->set_endpoints(Fixture::eps({&other}), 2, PoolModel::from_json(v2));
   f.settle();
   EXPECT_EQ(f.instance->applied_version(), 2);
   EXPECT_EQ(test::http_get(f.port).body, "other\n");
@@ -179,14 +176,14 @@ TEST(PoolInstance, ADrainedServerIsDeletedOnlyOnceItsConnectionsAreDone) {
   const auto cfg = f.config("/app");
   haproxy::EndpointsByService eps;
   eps[haproxy::service_path(0, 0)] = {{"127.0.0.1", a.port(), false, "app.a", true}};
-  f.instance->set_endpoints(eps, 1, cfg);
+  f.instance->set_endpoints(eps, 1, PoolModel::from_json(cfg));
   f.instance->set_inputs(f.inputs(1, cfg), {});
   f.settle();
   test::HttpReply slow;
   std::thread client([&] { slow = test::http_request(f.port, "GET", "/slow", "test", "", 5s); });
   ASSERT_TRUE(test::eventually([&] { return a.requests().size() == 1; }));
   eps[haproxy::service_path(0, 0)] = {{"127.0.0.1", b.port(), false, "app.b", true}};
-  f.instance->set_endpoints(eps, 2, cfg);
+  f.instance->set_endpoints(eps, 2, PoolModel::from_json(cfg));
   // Past drain_timeout (300 ms) a is in maintenance, not deleted: its connection is open.
   const auto until = Clock::now() + 800ms;
   while (Clock::now() < until) {
@@ -215,12 +212,12 @@ TEST(PoolInstance, ABackendWhoseServersHaproxyWillNotAddAtRuntimeFallsBackToSlot
   // resolve-prefer is a valid server option that `add server` refuses.
   auto cfg = f.config("/app");
   cfg["haproxy"]["backends"][0]["services"][0]["endpoint"]["miscStr"] = "resolve-prefer ipv4";
-  f.instance->set_endpoints(Fixture::eps({&a}), 1, cfg);
+  f.instance->set_endpoints(Fixture::eps({&a}), 1, PoolModel::from_json(cfg));
   f.instance->set_inputs(f.inputs(1, cfg), {});
   f.settle();
   EXPECT_EQ(test::http_get(f.port).body, "a\n");
   // b arrives: HAProxy refuses the dynamic server; the backend switches to slots, once.
-  f.instance->set_endpoints(Fixture::eps({&a, &b}), 2, cfg);
+  f.instance->set_endpoints(Fixture::eps({&a, &b}), 2, PoolModel::from_json(cfg));
   f.settle();
   EXPECT_EQ(f.reloads(), 1u);
   std::multiset<std::string> seen;
@@ -229,7 +226,7 @@ TEST(PoolInstance, ABackendWhoseServersHaproxyWillNotAddAtRuntimeFallsBackToSlot
   haproxy::RuntimeApi api(f.dir.string() + "/run/stats.sock");
   EXPECT_EQ(api.servers_state("app").size(), 8u);  // max(8, 2 x 2) slots
   // From then on membership is reload-free again, in slots.
-  f.instance->set_endpoints(Fixture::eps({&a, &b, &c}), 3, cfg);
+  f.instance->set_endpoints(Fixture::eps({&a, &b, &c}), 3, PoolModel::from_json(cfg));
   f.settle();
   EXPECT_EQ(f.reloads(), 1u);
   seen.clear();
