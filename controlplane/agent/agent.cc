@@ -5,22 +5,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "agent/claims.h"
+#include "haproxy/supervisor.h"
+
 namespace edgelb::cp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
 void log(const std::string& line) { std::fprintf(stderr, "edgelb-agent: %s\n", line.c_str()); }
-
-std::string read_trimmed(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // Fixed binds of a pool: (address or "" for all, port).
 std::vector<std::pair<std::string, uint32_t>> fixed_binds(const PoolModel& m) {
@@ -34,13 +27,14 @@ std::vector<std::pair<std::string, uint32_t>> fixed_binds(const PoolModel& m) {
 
 }  // namespace
 
-Agent::Agent(AgentConfig config)
+Agent::Agent(AgentConfig config) : Agent(config, AgentCollaborators::production(config)) {}
+
+Agent::Agent(AgentConfig config, AgentCollaborators collaborators)
     : config_(std::move(config)),
-      node_{config_.node_name, config_.roles, config_.attributes},
+      make_(std::move(collaborators)),
       cache_(config_.state_dir),
       planner_(config_.node_address),
       limits_(haproxy::size_limits(config_.haproxy_limits, haproxy::inherited_fd_limit())) {
-  if (!config_.secret_key_file.empty()) secrets_.emplace(SecretBox::from_file(config_.secret_key_file));
   log("HAProxy limits per pool instance: maxconn " + std::to_string(limits_.maxconn) + ", frontend maxconn " +
       std::to_string(limits_.frontend_maxconn) + ", backlog " + std::to_string(limits_.backlog) + " (" +
       std::to_string(limits_.fd_limit) + " file descriptors allowed; " +
@@ -49,7 +43,7 @@ Agent::Agent(AgentConfig config)
 
 Agent::~Agent() {
   stop();
-  if (connector_.joinable()) connector_.join();
+  shutdown();
 }
 
 void Agent::stop() {
@@ -68,38 +62,35 @@ InstanceOptions Agent::instance_options() const {
   o.limits = limits_;
   o.tls = config_.tls;
   o.access_log = config_.access_log;
+  o.haproxy_driver = make_.haproxy;
   return o;
-}
-
-void Agent::connect_zookeeper() {
-  ZkOptions o;
-  o.hosts = config_.zk_connect;
-  o.session_timeout = config_.zk_session_timeout;
-  o.operation_timeout = std::chrono::milliseconds(3000);
-  if (!config_.zk_digest_file.empty()) o.digest = read_trimmed(config_.zk_digest_file);
-  std::string last;
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      if (stop_) return;
-    }
-    try {
-      auto zk = std::make_unique<ZkClient>(o);
-      std::lock_guard<std::mutex> g(mu_);
-      zk_pending_ = std::move(zk);
-      cv_.notify_all();
-      return;
-    } catch (const std::exception& e) {
-      if (last != e.what()) log(std::string("ZooKeeper not reachable yet (serving what is cached): ") + e.what());
-      last = e.what();
-    }
-    std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait_for(lk, std::chrono::seconds(1), [&] { return stop_; });
-  }
 }
 
 void Agent::run(const std::function<void()>& on_ready) {
   if (!config_.metrics_listen.empty()) metrics_.listen(config_.metrics_listen);
+  start();
+  bool ready_told = false;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (stop_) break;
+    }
+    auto until = Clock::now() + std::chrono::seconds(1);
+    if (auto next = step(Clock::now()); next && *next < until) until = *next;
+    if (on_ready && !ready_told) {
+      on_ready();
+      ready_told = true;
+    }
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_until(lk, until, [&] {
+      return stop_ || !dirty_pools_.empty() || list_dirty_ || endpoints_dirty_ || connection_changed_ ||
+             fast_path_dirty_;
+    });
+  }
+  shutdown();
+}
+
+void Agent::start() {
   // 1. What ran before, at once: ZooKeeper and the apiserver may both be away.
   std::vector<std::string> errors;
   for (auto& c : cache_.load_all(&errors)) {
@@ -121,55 +112,58 @@ void Agent::run(const std::function<void()>& on_ready) {
   }
   for (const auto& e : errors) log("cache: " + e);
 
-  // 2. The dataplane and health checks, ZooKeeper and the mesos-listener, in the background.
-  if (!config_.dataplane_socket.empty()) {
-    if (config_.health_checks) health_ = std::make_unique<HealthChecker>([this] { wake_for_fast_path(); });
-    dataplane_ = std::make_unique<DataplaneSync>(config_.dataplane_socket, [this] { wake_for_fast_path(); });
+  // 2. The dataplane and health checks, the pools and the endpoints, in the background.
+  auto wake = [this](auto&& mark) {
+    return [this, mark] {
+      std::lock_guard<std::mutex> g(mu_);
+      mark();
+      cv_.notify_all();
+    };
+  };
+  if (make_.dataplane) {
+    if (make_.health) health_ = make_.health(wake([this] { fast_path_dirty_ = true; }));
+    dataplane_ = make_.dataplane(wake([this] { fast_path_dirty_ = true; }));
   }
-  connector_ = std::thread([this] { connect_zookeeper(); });
-  endpoints_ = std::make_unique<EndpointsWatch>(config_.apiserver, [this](uint64_t) {
+  PoolSource::Events events;
+  events.pool_changed = [this](const std::string& pool) {
     std::lock_guard<std::mutex> g(mu_);
+    dirty_pools_.insert(pool);
+    cv_.notify_all();
+  };
+  events.list_changed = wake([this] { list_dirty_ = true; });
+  events.connection_changed = wake([this] { connection_changed_ = true; });
+  pools_ = make_.pools(std::move(events));
+  endpoints_ = make_.endpoints(wake([this] {
     endpoints_dirty_ = true;
     if (!endpoints_event_) endpoints_event_ = Clock::now();
-    cv_.notify_all();
-  });
+  }));
+}
 
-  // 3. Reconcile until stopped.
-  bool ready_told = false;
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> g(mu_);
-      if (stop_) break;
-    }
-    std::optional<Clock::time_point> next;
-    try {
-      reconcile(Clock::now(), &next);
-    } catch (const std::exception& e) {
-      log(std::string("reconcile: ") + e.what());
-    }
-    if (on_ready && !ready_told) {
-      on_ready();
-      ready_told = true;
-    }
-    auto until = Clock::now() + std::chrono::seconds(1);
-    if (next && *next < until) until = *next;
-    std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait_until(lk, until, [&] {
-      return stop_ || !dirty_pools_.empty() || list_dirty_ || endpoints_dirty_ || zk_pending_ || connection_changed_ ||
-             fast_path_dirty_;
-    });
+std::optional<Clock::time_point> Agent::step(Clock::time_point now) {
+  std::optional<Clock::time_point> next;
+  try {
+    reconcile(now, &next);
+  } catch (const std::exception& e) {
+    log(std::string("reconcile: ") + e.what());
   }
+  return next;
+}
 
-  // Shut down: HAProxy per stop_on_exit; the ZooKeeper session ends, its claims with it. The
+void Agent::shutdown() {
+  // HAProxy per stop_on_exit; the pool source's session ends, the claims with it. The
   // dataplane keeps its table (a restarted agent adopts it).
   dataplane_.reset();
   health_.reset();
   endpoints_.reset();
   served_.clear();
   claims_.clear();
-  pool_watch_.reset();
-  store_.reset();
-  zk_.reset();
+  if (pools_) pools_->close();
+  pools_.reset();
+}
+
+std::string Agent::why_not(const std::string& pool) const {
+  auto it = why_not_.find(pool);
+  return it == why_not_.end() ? "" : it->second;
 }
 
 void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* next) {
@@ -178,10 +172,6 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
   std::optional<Clock::time_point> event;
   {
     std::lock_guard<std::mutex> g(mu_);
-    if (zk_pending_) {
-      zk_ = std::move(zk_pending_);
-      all = true;
-    }
     dirty.swap(dirty_pools_);
     list = list_dirty_;
     list_dirty_ = false;
@@ -189,52 +179,29 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
     endpoints_dirty_ = false;
     event = endpoints_event_;
     endpoints_event_.reset();
-    all = all || connection_changed_;
+    all = connection_changed_;
     connection_changed_ = false;
     fast_path_dirty_ = false;
   }
-  if (zk_ && !store_) {
-    StoreOptions so;
-    so.root = config_.zk_root;
-    store_ = std::make_unique<PoolStore>(*zk_, so, secrets_ ? &*secrets_ : nullptr);
-    zk_->on_connection_change([this](bool) {
-      std::lock_guard<std::mutex> g(mu_);
-      connection_changed_ = true;
-      cv_.notify_all();
-    });
-    pool_watch_ = std::make_unique<PoolWatch>(
-        *zk_, config_.zk_root,
-        [this](const std::string& pool) {
-          std::lock_guard<std::mutex> g(mu_);
-          dirty_pools_.insert(pool);
-          cv_.notify_all();
-        },
-        [this] {
-          std::lock_guard<std::mutex> g(mu_);
-          list_dirty_ = true;
-          cv_.notify_all();
-        });
-    log("connected to ZooKeeper " + config_.zk_connect);
-  }
-  if (zk_ && zk_->sessions_opened() != zk_session_seen_) {
-    zk_session_seen_ = zk_->sessions_opened();
+  if (!pools_) return;
+  const std::optional<std::set<std::string>> pools = pools_->pools();
+  if (pools_->sessions() != sessions_seen_) {
+    sessions_seen_ = pools_->sessions();
     all = true;  // a new session: claims are taken again
   }
-  if (pool_watch_) {
-    if (auto pools = pool_watch_->pools()) {
-      std::vector<std::string> gone;
-      for (const auto& [name, s] : served_)
-        if (!pools->count(name)) gone.push_back(name);
-      for (const auto& [name, in] : inputs_)
-        if (!pools->count(name)) gone.push_back(name);
-      for (const auto& name : gone) {
-        drop(name, "the pool was deleted");
-        inputs_.erase(name);
-        why_not_.erase(name);
-        pool_watch_->untrack(name);
-      }
-      for (const auto& name : *pools) reconcile_pool(name, all || list || dirty.count(name) || !inputs_.count(name));
+  if (pools) {
+    std::vector<std::string> gone;
+    for (const auto& [name, s] : served_)
+      if (!pools->count(name)) gone.push_back(name);
+    for (const auto& [name, in] : inputs_)
+      if (!pools->count(name)) gone.push_back(name);
+    for (const auto& name : gone) {
+      drop(name, "the pool was deleted");
+      inputs_.erase(name);
+      why_not_.erase(name);
+      pools_->untrack(name);
     }
+    for (const auto& name : *pools) reconcile_pool(name, all || list || dirty.count(name) || !inputs_.count(name));
   }
   if ((eps || !needs_endpoints_.empty()) && endpoints_) refresh_endpoints(eps ? event : std::nullopt);
   plan_fast_path();
@@ -255,20 +222,20 @@ void Agent::reconcile(Clock::time_point now, std::optional<Clock::time_point>* n
     metrics_.dataplane(ds.table_version, ds.in_sync, ds.calls, ds.refused.size(), health_ ? health_->checks_run() : 0,
                        failing);
   }
-  metrics_.connected(zk_ && zk_->connected(), endpoints_ && endpoints_->connected());
+  metrics_.connected(pools_->connected(), endpoints_ && endpoints_->connected());
 }
 
 void Agent::reconcile_pool(const std::string& name, bool dirty) {
   if (!dirty) return;
-  PoolInputsRead read = read_pool_inputs(*store_, name);
+  PoolInputsRead read = pools_->read(name);
   if (read.gone) {
     drop(name, "the pool was deleted");
     inputs_.erase(name);
-    pool_watch_->untrack(name);
+    pools_->untrack(name);
     return;
   }
   if (read.invalid) {
-    pool_watch_->track(name, {});  // a fixed version is read again
+    pools_->track(name, {});  // a fixed version is read again
     why_not_[name] = read.error;
     drop(name, read.error);
     return;
@@ -283,7 +250,7 @@ void Agent::reconcile_pool(const std::string& name, bool dirty) {
   std::vector<std::string> secret_names;
   for (const auto& [secret, file] : model->secrets)
     if (!secret.empty()) secret_names.push_back(secret);
-  pool_watch_->track(name, secret_names);
+  pools_->track(name, secret_names);
   inputs_[name] = in;
 
   std::vector<PlacementConstraint> constraints;
@@ -300,7 +267,7 @@ void Agent::reconcile_pool(const std::string& name, bool dirty) {
     return;
   }
   auto& claim = claims_[name];
-  if (!claim) claim = std::make_unique<InstanceClaim>(*zk_, config_.zk_root + "/pools/" + name, node_);
+  if (!claim) claim = pools_->claim(name);
   auto outcome = claim->reconcile(model->count.value_or(1), model->role, constraints);
   if (outcome.zk_unavailable) return;  // keep what runs
   if (!outcome.slot && outcome.held_by_previous_self && served_.count(name)) {
@@ -394,7 +361,7 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
     const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
     if (!in) continue;
     std::string error;
-    auto eps = endpoints_->fetch(in->config, &error);
+    auto eps = endpoints_->fetch(*in, &error);
     if (!eps) continue;  // the apiserver is away: keep the endpoints we have
     s.instance->set_endpoints(std::move(eps->backends), eps->revision, *in->model, event_time);
     needs_endpoints_.erase(name);

@@ -4,10 +4,11 @@
 // caching what it runs (state_cache.h) so that it serves from the cache when restarted with
 // ZooKeeper and the apiserver away.
 //
-// One reconcile loop owns all state. Watches, the Watch stream and the ZooKeeper connector
-// only mark what changed and wake it; the loop then re-reads the changed pools, reconciles
-// claims, fetches endpoints, applies, publishes registrations and saves the cache. It also
-// wakes for rate-limited reloads and drains, and at least once a second.
+// One reconcile loop owns all state. Its collaborators (collaborators.h: the pool source, the
+// endpoints source, the dataplane sink, the health prober, each pool's HAProxy driver) only
+// mark what changed and wake it; the loop then re-reads the changed pools, reconciles claims,
+// fetches endpoints, applies, publishes registrations and saves the cache. It also wakes for
+// rate-limited reloads and drains, and at least once a second.
 //
 // Ports: a pool's fixed binds (frontends, stats) must not collide with another pool served on
 // the same node (the later one is not claimed, and says why); binds at port 0 get a port from
@@ -28,17 +29,10 @@
 
 #include "agent/agent_config.h"
 #include "agent/agent_metrics.h"
-#include "agent/claims.h"
-#include "agent/dataplane_sync.h"
-#include "agent/endpoints_watch.h"
+#include "agent/collaborators.h"
 #include "agent/fastpath_plan.h"
-#include "agent/health_checker.h"
 #include "agent/pool_instance.h"
-#include "agent/pool_watch.h"
 #include "agent/state_cache.h"
-#include "crypto/secret_box.h"
-#include "store/pool_store.h"
-#include "zk/zk_client.h"
 
 namespace edgelb::cp {
 
@@ -50,14 +44,24 @@ class Agent {
 
   // Throws haproxy::LimitsError when haproxy.maxconn cannot fit the file-descriptor limit
   // HAProxy inherits (the message says what to change), std::runtime_error for a secret key
-  // file it cannot read.
+  // or digest file it cannot read. The first form uses the production collaborators.
   explicit Agent(AgentConfig config);
+  Agent(AgentConfig config, AgentCollaborators collaborators);
   // Serves the cached pools at once, then reconciles until stop(). Throws std::runtime_error
-  // for configuration it cannot use (secret key file, metrics address). `on_ready` runs once, on
-  // run()'s thread, after the first reconcile: cached pools serve, metrics listen (the binary
-  // tells systemd, Type=notify).
+  // for configuration it cannot use (metrics address). `on_ready` runs once, on run()'s
+  // thread, after the first reconcile: cached pools serve, metrics listen (the binary tells
+  // systemd, Type=notify).
   void run(const std::function<void()>& on_ready = {});
   void stop();  // safe from any thread (not from a signal handler)
+
+  // The steps run() takes, for tests that drive the loop by hand (all on one thread):
+  // start() serves the cache and makes the collaborators; step() reconciles once and returns
+  // when to step again at the latest; shutdown() is what run() does once stopped.
+  void start();
+  std::optional<std::chrono::steady_clock::time_point> step(std::chrono::steady_clock::time_point now);
+  void shutdown();
+  // Why a pool is not served here ("" when it is, or not known).
+  std::string why_not(const std::string& pool) const;
 
   AgentMetrics& metrics() { return metrics_; }
 
@@ -73,7 +77,6 @@ class Agent {
     bool from_cache = false;  // started from the cache; not yet confirmed by a claim
   };
 
-  void connect_zookeeper();  // the connector thread
   void reconcile(std::chrono::steady_clock::time_point now, std::optional<std::chrono::steady_clock::time_point>* next);
   void reconcile_pool(const std::string& pool, bool dirty);
   void drop(const std::string& pool, const std::string& why);
@@ -91,10 +94,9 @@ class Agent {
   void wake_for_fast_path();
 
   const AgentConfig config_;
-  const NodeIdentity node_;
+  AgentCollaborators make_;
   AgentMetrics metrics_;
   StateCache cache_;
-  std::optional<SecretBox> secrets_;
 
   std::mutex mu_;  // guards the fields below that other threads touch
   std::condition_variable cv_;
@@ -103,27 +105,23 @@ class Agent {
   bool list_dirty_ = true;
   bool endpoints_dirty_ = true;
   std::optional<std::chrono::steady_clock::time_point> endpoints_event_;
-  std::unique_ptr<ZkClient> zk_pending_;  // handed over by the connector
-  uint64_t zk_session_seen_ = 0;
+  uint64_t sessions_seen_ = 0;
   bool connection_changed_ = false;
   bool fast_path_dirty_ = false;  // the sync or a health verdict changed
 
   // Owned by the loop.
-  std::unique_ptr<ZkClient> zk_;
-  std::unique_ptr<PoolStore> store_;
-  std::unique_ptr<PoolWatch> pool_watch_;
-  std::unique_ptr<EndpointsWatch> endpoints_;
+  std::unique_ptr<PoolSource> pools_;
+  std::unique_ptr<EndpointsSource> endpoints_;
   std::map<std::string, PoolInputs> inputs_;    // the last read of every pool (ZooKeeper)
   std::map<std::string, std::string> why_not_;  // pools not served here, and why
   std::map<std::string, Served> served_;
-  std::map<std::string, std::unique_ptr<InstanceClaim>> claims_;
+  std::map<std::string, std::unique_ptr<PoolClaim>> claims_;
   std::set<std::string> needs_endpoints_;  // served pools whose endpoints were not fetched yet
   FastPathPlanner planner_;
   const haproxy::ConnectionLimits limits_;  // config_.haproxy_limits sized to the fd limit
   FastPathPlan plan_;
-  std::unique_ptr<HealthChecker> health_;
-  std::unique_ptr<DataplaneSync> dataplane_;  // after health_: stopped first
-  std::thread connector_;
+  std::unique_ptr<HealthProber> health_;
+  std::unique_ptr<DataplaneSink> dataplane_;  // after health_: stopped first
 };
 
 }  // namespace edgelb::cp

@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/collaborators.h"
 #include "agent/placement.h"
 #include "zk/zk_client.h"
 
@@ -30,37 +31,29 @@ namespace edgelb::cp {
 
 std::string instance_node_name(int slot);  // "instance-<k>"
 
-class InstanceClaim {
+class InstanceClaim final : public PoolClaim {
  public:
   // `pool_path` is <root>/pools/<pool>.
   InstanceClaim(ZkClient& zk, std::string pool_path, NodeIdentity node);
-  ~InstanceClaim();
+  ~InstanceClaim() override;
   InstanceClaim(const InstanceClaim&) = delete;
   InstanceClaim& operator=(const InstanceClaim&) = delete;
 
-  struct Outcome {
-    std::optional<int> slot;  // the slot held now
-    std::string why;          // why none is held (placement, all slots taken, lost, ZooKeeper down)
-    bool zk_unavailable = false;
-    // A slot is held by this node's name under another session: this node's previous life (an
-    // agent restarted before ZooKeeper expired its old session). Keep serving; the slot frees
-    // when that session expires and the instances watch fires.
-    bool held_by_previous_self = false;
-  };
-  Outcome reconcile(int64_t count, const std::string& role, const std::vector<PlacementConstraint>& constraints);
+  Outcome reconcile(int64_t count, const std::string& role,
+                    const std::vector<PlacementConstraint>& constraints) override;
 
   // The registration data (host and attributes are added); written now if a slot is held, and
   // on every later claim.
-  void publish(nlohmann::json registration);
+  void publish(nlohmann::json registration) override;
   // The configuration the instance runs (its haproxy.cfg, `hash` its SHA-256), for `edgelbctl
   // lb-config`: the ephemeral <pool>/running/instance-<k> beside the registration,
   // {"configHash", "bytes", "config"} (the text left out past kMaxRunningConfigBytes), written
   // now if a slot is held and on every later claim. The `running` folder is created when
   // missing, never the pool itself.
   // False when ZooKeeper did not take it (the caller tries again with the next change).
-  bool publish_config(const std::string& config, const std::string& hash);
-  void release();
-  std::optional<int> held() const { return slot_; }
+  bool publish_config(const std::string& config, const std::string& hash) override;
+  void release() override;
+  std::optional<int> held() const override { return slot_; }
 
   static constexpr size_t kMaxRunningConfigBytes = 900 * 1024;  // under ZooKeeper's 1 MiB jute.maxbuffer
 

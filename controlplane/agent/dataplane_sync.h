@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/collaborators.h"
 #include "service/service_spec.h"
 
 namespace edgelb {
@@ -43,29 +44,19 @@ class ControlClient;
 
 namespace edgelb::cp {
 
-struct DataplaneSyncStatus {
-  bool connected = false;      // the last call reached the dataplane
-  bool in_sync = false;        // the live table is what we wrote, at table_version
-  uint64_t table_version = 0;  // the dataplane's version after our last change (or adoption)
-  uint64_t generation = 0;     // the set_desired() generation that table_version carries
-  uint64_t calls = 0, resyncs = 0;
-  std::map<std::string, std::string> refused;  // service name -> the dataplane's reason
-  std::string last_error;
-};
-
-class DataplaneSync {
+class DataplaneSync final : public DataplaneSink {
  public:
   // `on_status_change` runs on the sync thread after the status changed (version, refusals,
   // connection); it must not call back into this object.
   DataplaneSync(std::string control_socket, std::function<void()> on_status_change);
-  ~DataplaneSync();
+  ~DataplaneSync() override;
   DataplaneSync(const DataplaneSync&) = delete;
   DataplaneSync& operator=(const DataplaneSync&) = delete;
 
   // The services wanted now (unique names). Returns its generation. Until the first call the
   // dataplane is left as it is (a restarting agent must not publish an empty table).
-  uint64_t set_desired(std::vector<ServiceSpec> services);
-  DataplaneSyncStatus status() const;
+  uint64_t set_desired(std::vector<ServiceSpec> services) override;
+  DataplaneSyncStatus status() const override;
 
  private:
   using Specs = std::map<std::string, ServiceSpec>;

@@ -56,9 +56,9 @@ void EndpointsWatch::run() {
   }
 }
 
-std::optional<PoolEndpoints> EndpointsWatch::fetch(const nlohmann::json& pool_config, std::string* error) const {
+std::optional<PoolEndpoints> EndpointsWatch::fetch(const PoolInputs& pool, std::string* error) {
   pb::EndpointsRequest req;
-  req.set_pool_config(pool_config.dump());
+  req.set_pool_config(pool.config.dump());
   req.set_include_not_ready(true);
   pb::EndpointsResponse resp;
   auto ctx = api_context(api_);

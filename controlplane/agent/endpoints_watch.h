@@ -19,30 +19,26 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/collaborators.h"
 #include "api/client.h"
 #include "api/proto/mesos_listener.grpc.pb.h"
 #include "haproxy/server_slots.h"
 
 namespace edgelb::cp {
 
-struct PoolEndpoints {
-  uint64_t revision = 0;
-  haproxy::EndpointsByService backends;  // haproxy.backends[i].services[j], fastPath.vips[i].services[j]
-};
-
-class EndpointsWatch {
+class EndpointsWatch final : public EndpointsSource {
  public:
   // `on_change(revision)` runs on the watch thread after each complete batch.
   EndpointsWatch(ApiConnection api, std::function<void(uint64_t revision)> on_change);
-  ~EndpointsWatch();
+  ~EndpointsWatch() override;
   EndpointsWatch(const EndpointsWatch&) = delete;
   EndpointsWatch& operator=(const EndpointsWatch&) = delete;
 
-  // The endpoints the listener selects for `pool_config` now (ready or not; not-ready ones
-  // come with ready=false). nullopt (and `error`) when the apiserver cannot answer.
-  std::optional<PoolEndpoints> fetch(const nlohmann::json& pool_config, std::string* error) const;
+  // The endpoints the listener selects for the pool's config now (ready or not; not-ready
+  // ones come with ready=false). nullopt (and `error`) when the apiserver cannot answer.
+  std::optional<PoolEndpoints> fetch(const PoolInputs& pool, std::string* error) override;
 
-  bool connected() const { return connected_; }
+  bool connected() const override { return connected_; }
   uint64_t revision() const { return revision_; }
   uint64_t reconnects() const { return reconnects_; }
 

@@ -21,22 +21,23 @@
 #include <thread>
 #include <vector>
 
+#include "agent/collaborators.h"
 #include "agent/fastpath_plan.h"
 
 namespace edgelb::cp {
 
-class HealthChecker {
+class HealthChecker final : public HealthProber {
  public:
   // `on_change` runs on the checker thread when a verdict changes.
   explicit HealthChecker(std::function<void()> on_change);
-  ~HealthChecker();
+  ~HealthChecker() override;
   HealthChecker(const HealthChecker&) = delete;
   HealthChecker& operator=(const HealthChecker&) = delete;
 
   // The targets to check now; others are forgotten (with their verdicts).
-  void set_targets(const std::vector<HealthTarget>& targets);
-  HealthVerdicts verdicts() const;
-  uint64_t checks_run() const;
+  void set_targets(const std::vector<HealthTarget>& targets) override;
+  HealthVerdicts verdicts() const override;
+  uint64_t checks_run() const override;
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -12,6 +12,7 @@
 #include "agent/state_cache.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/runtime_api.h"
+#include "haproxy/supervisor.h"
 #include "haproxy/template_data.h"
 
 namespace edgelb::cp {
@@ -68,7 +69,7 @@ std::string PoolInstance::structure_key(const PoolInputs& in, const std::map<std
   return haproxy::config_hash(j.dump());
 }
 
-std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup) {
+std::string PoolInstance::render(const Running& r, const haproxy::ServerSlots& slots, haproxy::HaproxyDriver* sup) {
   auto settings = haproxy::RenderSettings::under(dir_);
   settings.hard_stop_after = options_.hard_stop_after;
   settings.limits = options_.limits;
@@ -126,7 +127,8 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::start(Clock::time_p
     o.stop_on_exit = options_.stop_on_exit;
     o.stdout_is_ours = options_.access_log.kind == haproxy::AccessLogSettings::Kind::kStdout;
     o.listen_backlog = static_cast<int>(std::min<uint32_t>(options_.limits.backlog, 65535));
-    auto sup = std::make_unique<haproxy::Supervisor>(o);
+    std::unique_ptr<haproxy::HaproxyDriver> sup =
+        options_.haproxy_driver ? options_.haproxy_driver(o) : std::make_unique<haproxy::Supervisor>(o);
     const std::string text = render(r, slots, sup.get());
     sup->start(text);
     supervisor_ = std::move(sup);
@@ -289,7 +291,8 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
   }
   const std::string& key = desired_key_;
   std::optional<Clock::time_point> wake;
-  if (key != running_->key && key != failed_key_ && selectors_of(*inputs_->model) != endpoints_selectors_) {
+  if (key != running_->key && key != failed_key_ && endpoints_selectors_ &&
+      selectors_of(*inputs_->model) != *endpoints_selectors_) {
     // A new version with other selectors: its servers come from the mesos-listener.
     error_ = "version " + std::to_string(inputs_->version) +
              " waits for the mesos-listener's endpoints of its new service selectors";

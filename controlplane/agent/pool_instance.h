@@ -25,9 +25,9 @@
 #include "agent/config_writer.h"
 #include "agent/pool_inputs.h"
 #include "haproxy/access_log.h"
+#include "haproxy/haproxy_driver.h"
 #include "haproxy/process_settings.h"
 #include "haproxy/server_slots.h"
-#include "haproxy/supervisor.h"
 #include "pool/pool_model.h"
 
 namespace edgelb::cp {
@@ -41,6 +41,8 @@ struct InstanceOptions {
   haproxy::ConnectionLimits limits;  // sized (size_limits()); 0s leave HAProxy's defaults
   haproxy::TlsDefaults tls;
   haproxy::AccessLogSettings access_log;
+  // Makes each instance's HAProxy driver; empty: a haproxy::Supervisor (the unit tests fake it).
+  haproxy::HaproxyDriverFactory haproxy_driver;
 };
 
 class PoolInstance {
@@ -98,7 +100,7 @@ class PoolInstance {
   static Selectors selectors_of(const PoolModel& model);
   static std::string structure_key(const PoolInputs& in, const std::map<std::string, uint32_t>& ports);
   // `sup`: the listeners HAProxy inherits (bind fd@n); null renders plain addresses.
-  std::string render(const Running& r, const haproxy::ServerSlots& slots, haproxy::Supervisor* sup);
+  std::string render(const Running& r, const haproxy::ServerSlots& slots, haproxy::HaproxyDriver* sup);
   void install_files(const PoolInputs& in);
   static std::vector<std::string> binds(const Running& r);  // frontend binds ("0.0.0.0:80")
   std::optional<Clock::time_point> start(Clock::time_point now);
@@ -116,12 +118,14 @@ class PoolInstance {
   std::map<std::string, uint32_t> ports_;
   std::string desired_key_;  // structure_key(inputs_, ports_), kept with them
   haproxy::EndpointsByService endpoints_;
-  Selectors endpoints_selectors_;  // selectors_of() the pool they were selected for
+  // selectors_of() the pool the endpoints were selected for; nullopt before any arrived (then
+  // there are no servers to render under the wrong selector).
+  std::optional<Selectors> endpoints_selectors_;
   uint64_t revision_ = 0;
   std::optional<Clock::time_point> pending_event_;
 
   std::unique_ptr<haproxy::AccessLogWriter> access_log_;  // AccessLogSettings::Kind::kFile
-  std::unique_ptr<haproxy::Supervisor> supervisor_;
+  std::unique_ptr<haproxy::HaproxyDriver> supervisor_;
   std::unique_ptr<ConfigWriter> writer_;  // membership rewrites of haproxy.cfg, off the loop
   std::optional<Running> running_;
   haproxy::ServerSlots slots_;

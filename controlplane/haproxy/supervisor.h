@@ -40,45 +40,12 @@
 #include <thread>
 #include <vector>
 
+#include "haproxy/haproxy_driver.h"
 #include "haproxy/listeners.h"
 #include "haproxy/master_cli.h"
 #include "haproxy/runtime_api.h"
 
 namespace edgelb::haproxy {
-
-struct SupervisorOptions {
-  std::string haproxy_binary = "haproxy";
-  std::string instance_dir;
-  std::chrono::milliseconds start_timeout{10000};
-  std::chrono::milliseconds reload_timeout{10000};
-  std::chrono::milliseconds restart_backoff_min{100};
-  std::chrono::milliseconds restart_backoff_max{5000};
-  // On stop()/destruction: stop HAProxy (true), or leave it serving for the next agent (false).
-  bool stop_on_exit = true;
-  // HAProxy's standard output is this process's (the access log to stdout); false: run/haproxy.log.
-  bool stdout_is_ours = false;
-  // The listen backlog of the frontend listeners the agent opens (0: the system's somaxconn).
-  int listen_backlog = 0;
-};
-
-enum class HaproxyState { kStopped, kStarting, kRunning, kReloadFailed, kRestarting };
-const char* haproxy_state_name(HaproxyState s);  // "stopped", "starting", "running", ...
-
-struct SupervisorStatus {
-  HaproxyState state = HaproxyState::kStopped;
-  std::string error;  // the last failure (reload refused, restart failed), "" when running clean
-  int master_pid = 0;
-  std::string config_hash;  // SHA-256 (hex) of the configuration the current worker runs
-  int64_t last_reload_unix_ms = 0;
-  uint64_t reloads = 0, reload_failures = 0, restarts = 0, runtime_batches = 0, runtime_failures = 0;
-  bool adopted = false;  // the master was started by an earlier agent
-};
-
-struct ReloadResult {
-  bool ok = false;
-  bool validated = false;  // haproxy -c passed
-  std::string error;
-};
 
 struct SupervisorError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -86,36 +53,36 @@ struct SupervisorError : std::runtime_error {
 
 std::string config_hash(const std::string& config);
 
-class Supervisor {
+class Supervisor final : public HaproxyDriver {
  public:
   explicit Supervisor(SupervisorOptions options);
-  ~Supervisor();
+  ~Supervisor() override;
   Supervisor(const Supervisor&) = delete;
   Supervisor& operator=(const Supervisor&) = delete;
 
   // Throws SupervisorError (with HAProxy's reason) when the config is refused or HAProxy does
   // not come up within start_timeout.
-  void start(const std::string& config);
-  ReloadResult reload(const std::string& config);
+  void start(const std::string& config) override;
+  ReloadResult reload(const std::string& config) override;
   // Rewrites haproxy.cfg without a reload: membership changes already applied at runtime, so
   // that a restart starts with them.
-  void write_config(const std::string& config);
+  void write_config(const std::string& config) override;
   // One batch of runtime-API commands. Unreachable HAProxy counts as a failure.
-  RuntimeResult runtime(const std::vector<std::string>& commands);
+  RuntimeResult runtime(const std::vector<std::string>& commands) override;
   void stop() { stop(options_.stop_on_exit); }
-  void stop(bool stop_haproxy);  // true: stop HAProxy whatever stop_on_exit says
+  void stop(bool stop_haproxy) override;  // true: stop HAProxy whatever stop_on_exit says
 
   // The listener numbers to render for these binds ("0.0.0.0:80" -> n for `bind fd@n`): before
   // the first start every bind that can listen gets one (or, when a running master is adopted,
   // the ones it inherited); afterwards only binds the running master inherited.
-  std::map<std::string, int> inherited_binds(const std::vector<std::string>& binds);
+  std::map<std::string, int> inherited_binds(const std::vector<std::string>& binds) override;
   // After a reload to a configuration without some binds: those listeners stop (shutdown).
-  void release_binds_except(const std::vector<std::string>& binds);
+  void release_binds_except(const std::vector<std::string>& binds) override;
 
-  SupervisorStatus status() const;
+  SupervisorStatus status() const override;
   RuntimeApi runtime_api() const;
   MasterCli master_cli() const;
-  const std::string& config_path() const { return config_path_; }
+  const std::string& config_path() const override { return config_path_; }
 
  private:
   void spawn_locked();
