@@ -1,7 +1,6 @@
 #include "agent/dataplane_sync.h"
 
 #include <cstdio>
-#include <regex>
 #include <set>
 
 #include "control/control_client.h"
@@ -151,20 +150,18 @@ void DataplaneSync::resync(const Specs& want) {
       lost("ApplyState: " + describe(o));
       return;
     }
-    // Refuse the services the violations name; without an index, every service that changed.
-    static const std::regex index_re(R"(services\[(\d+)\])");
+    // Refuse the services the dataplane names; a violation that names none (a limit of the
+    // whole table) is held against every service that changed.
     std::map<std::string, std::string> why;
-    for (const auto& v : o.violations) {
-      std::smatch m;
-      if (std::regex_search(v.path, m, index_re) && std::stoul(m[1].str()) < next.services.size()) {
-        append_violation(why[next.services[std::stoul(m[1].str())].name], v);
-      } else {
+    for (const auto& [name, violations] : o.refused)
+      if (t.count(name))
+        for (const auto& v : violations) append_violation(why[name], v);
+    if (why.empty())
+      for (const auto& v : o.violations)
         for (const auto& [name, spec] : t) {
           auto l = live_specs.find(name);
           if (l == live_specs.end() || !(l->second == spec)) append_violation(why[name], v);
         }
-      }
-    }
     if (why.empty()) {
       lost("ApplyState refused: " + describe(o));
       return;

@@ -36,7 +36,13 @@ ControlOutcome ControlClient::outcome(const grpc::Status& s, const pb::ChangeRep
   }
   o.violations = rpc::read_error(s).violations;
   pb::ErrorDetails d;
-  if (rpc::read_error_detail(s, &d)) o.version = d.live_version();
+  if (rpc::read_error_detail(s, &d)) {
+    o.version = d.live_version();
+    for (const auto& r : d.refused_services()) {
+      FieldErrors& why = o.refused[r.service()];
+      for (const auto& v : r.violations()) why.push_back({v.field(), v.description()});
+    }
+  }
   return o;
 }
 

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,9 @@ struct ControlOutcome {
   uint64_t version = 0;    // the live version: after the change, or the one still serving when refused
   bool changed = false;    // applied and published (false: the same state again)
   FieldErrors violations;  // why a change was refused (request paths)
+  // The services refused, by name, with the violations about each (a violation about the
+  // request as a whole names none).
+  std::map<std::string, FieldErrors> refused;
   bool ok() const { return status.ok(); }
 };
 

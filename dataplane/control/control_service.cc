@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -28,22 +29,52 @@ constexpr uint32_t kDefaultFlowLimit = 100;
 constexpr uint32_t kFlowListTimeoutMs = 2000;
 constexpr int kMaxChanges = 4096;  // per ApplyChanges call
 
+// Which service an error is about (its name), or "" when it is about the request as a whole.
+using ServiceOf = std::function<std::string(const FieldError&)>;
+
+// The index k of a path "<list>[k]...", or -1.
+long index_in(const std::string& path, const std::string& list) {
+  if (path.size() <= list.size() || path.compare(0, list.size(), list) != 0 || path[list.size()] != '[') return -1;
+  char* end = nullptr;
+  const long k = std::strtol(path.c_str() + list.size() + 1, &end, 10);
+  return end && *end == ']' && k >= 0 ? k : -1;
+}
+
+// The name of element `k` of a list of names, or "".
+std::string name_at(const std::vector<std::string>& names, long k) {
+  return k >= 0 && size_t(k) < names.size() ? names[size_t(k)] : std::string();
+}
+
 // A status with readable text and the machine-readable details (rpc/rpc_error.h): the field
-// violations, and ErrorDetails with the version still serving.
-grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldErrors& errors, uint64_t live_version) {
+// violations, and ErrorDetails with the version still serving and, for each service the
+// errors are about, its refusal. `shown` are `errors` as the caller sees them (request
+// paths), one for one; `service_of` reads the service from the original.
+grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldErrors& errors, uint64_t live_version,
+                  const ServiceOf& service_of = {}, const FieldErrors* shown = nullptr) {
+  const FieldErrors& out = shown ? *shown : errors;
   pb::ErrorDetails d;
-  for (const auto& e : errors) {
+  std::map<std::string, pb::ServiceRefusal*> refused;
+  for (size_t i = 0; i < out.size(); ++i) {
     auto* v = d.add_field_violations();
-    v->set_field(e.path);
-    v->set_description(e.reason);
+    v->set_field(out[i].path);
+    v->set_description(out[i].reason);
+    const std::string service = service_of && i < errors.size() ? service_of(errors[i]) : "";
+    if (service.empty()) continue;
+    auto& r = refused[service];
+    if (!r) {
+      r = d.add_refused_services();
+      r->set_service(service);
+    }
+    *r->add_violations() = *v;
   }
   d.set_live_version(live_version);
-  return rpc::error_status(ctx, code, "live version " + std::to_string(live_version), errors, &d);
+  return rpc::error_status(ctx, code, "live version " + std::to_string(live_version), out, &d);
 }
 
 // `service_paths`: table index -> the request path that wrote that service (request_paths).
+// `service_of`: which service an error of the outcome (table paths) is about.
 grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::string& prefix, pb::ChangeReply* out,
-                   const std::map<long, std::string>& service_paths = {}) {
+                   const std::map<long, std::string>& service_paths = {}, const ServiceOf& service_of = {}) {
   switch (o.kind) {
     case ChangeOutcome::kApplied:
     case ChangeOutcome::kUnchanged:
@@ -53,10 +84,18 @@ grpc::Status reply(grpc::ServerContext* ctx, const ChangeOutcome& o, const std::
     case ChangeOutcome::kStale: return fail(ctx, grpc::FAILED_PRECONDITION, request_paths(o.errors, prefix), o.version);
     case ChangeOutcome::kConflict: return fail(ctx, grpc::ABORTED, o.errors, o.version);
     case ChangeOutcome::kNotFound: return fail(ctx, grpc::NOT_FOUND, o.errors, o.version);
-    case ChangeOutcome::kInvalid:
-      return fail(ctx, grpc::INVALID_ARGUMENT, request_paths(o.errors, prefix, service_paths), o.version);
+    case ChangeOutcome::kInvalid: {
+      const FieldErrors shown = request_paths(o.errors, prefix, service_paths);
+      return fail(ctx, grpc::INVALID_ARGUMENT, o.errors, o.version, service_of, &shown);
+    }
   }
   return grpc::Status(grpc::INTERNAL, "unknown outcome");
+}
+
+std::vector<std::string> service_names(const TableSpec& t) {
+  std::vector<std::string> out;
+  for (const auto& svc : t.services) out.push_back(svc.name);
+  return out;
 }
 
 // "address", "address:port", "[v6]:port" or an id, against a backend of `svc`.
@@ -157,8 +196,13 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     if (!req->has_state()) errors.push_back({"state", "is required"});
     TableSpec spec = decode_state(req->state(), "state", errors);
     if (spec.version == 0 && req->has_state()) errors.push_back({"state.version", "must be at least 1"});
-    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
-    return reply(ctx, tables_.apply_state(spec), "state", out);
+    std::vector<std::string> names;  // the request's services, by index
+    for (const auto& svc : req->state().services()) names.push_back(svc.name());
+    if (!errors.empty())
+      return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version(),
+                  [&](const FieldError& e) { return name_at(names, index_in(e.path, "state.services")); });
+    return reply(ctx, tables_.apply_state(spec), "state", out, {},
+                 [&](const FieldError& e) { return name_at(names, index_in(e.path, "services")); });
   }
 
   grpc::Status UpsertService(grpc::ServerContext* ctx, const pb::UpsertServiceRequest* req,
@@ -166,13 +210,17 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     FieldErrors errors;
     if (!req->has_service()) errors.push_back({"service", "is required"});
     ServiceSpec svc = decode_service(req->service(), "service", errors);
-    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    const ServiceOf the_service = [name = req->service().name()](const FieldError&) { return name; };
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version(), the_service);
     long index = -1;
+    std::vector<std::string> names;  // the edited table's services, by index
     auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool*) -> FieldErrors {
       index = upsert_service(t, svc);
+      names = service_names(t);
       return {};
     });
-    return reply(ctx, o, "table", out, {{index, "service"}});
+    return reply(ctx, o, "table", out, {{index, "service"}},
+                 [&](const FieldError& e) { return name_at(names, index_in(e.path, "services")); });
   }
 
   grpc::Status DeleteService(grpc::ServerContext* ctx, const pb::DeleteServiceRequest* req,
@@ -187,10 +235,11 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   grpc::Status SetBackend(grpc::ServerContext* ctx, const pb::SetBackendRequest* req, pb::ChangeReply* out) override {
     FieldErrors errors;
     const auto state = check_set_backend(*req, "", errors);
-    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    const ServiceOf the_service = [name = req->service()](const FieldError&) { return name; };
+    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version(), the_service);
     auto o = tables_.modify(req->expected_version(),
                             [&](TableSpec& t, bool* not_found) { return set_backend(t, *req, *state, "", not_found); });
-    return reply(ctx, o, "table", out);
+    return reply(ctx, o, "table", out, {}, the_service);
   }
 
   grpc::Status ApplyChanges(grpc::ServerContext* ctx, const pb::ApplyChangesRequest* req,
@@ -221,10 +270,23 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
         case pb::Change::CHANGE_NOT_SET: errors.push_back({at, "set upsert_service, delete_service or set_backend"});
       }
     }
-    if (!errors.empty()) return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version());
+    // The service each change is about.
+    std::vector<std::string> change_services;
+    for (int i = 0; i < n && n <= kMaxChanges; ++i) {
+      const auto& c = req->changes(i);
+      change_services.push_back(c.has_upsert_service()   ? c.upsert_service().name()
+                                : c.has_delete_service() ? c.delete_service()
+                                : c.has_set_backend()    ? c.set_backend().service()
+                                                         : "");
+    }
+    if (!errors.empty())
+      return fail(ctx, grpc::INVALID_ARGUMENT, errors, live_version(),
+                  [&](const FieldError& e) { return name_at(change_services, index_in(e.path, "changes")); });
     std::map<long, std::string> upsert_paths;  // table index -> the change that wrote it (last run)
+    std::vector<std::string> names;            // the edited table's services, by index (last run)
     auto o = tables_.modify(req->expected_version(), [&](TableSpec& t, bool* not_found) -> FieldErrors {
       upsert_paths.clear();
+      names.clear();
       std::map<std::string, int> upserted;  // name -> the last upsert of it
       for (int i = 0; i < n; ++i) {
         const auto& c = req->changes(i);
@@ -244,9 +306,13 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
       for (size_t k = 0; k < t.services.size(); ++k)
         if (auto it = upserted.find(t.services[k].name); it != upserted.end())
           upsert_paths[long(k)] = "changes[" + std::to_string(it->second) + "].upsert_service";
+      names = service_names(t);
       return {};
     });
-    return reply(ctx, o, "table", out, upsert_paths);
+    return reply(ctx, o, "table", out, upsert_paths, [&](const FieldError& e) {
+      const long change = index_in(e.path, "changes");
+      return change >= 0 ? name_at(change_services, change) : name_at(names, index_in(e.path, "services"));
+    });
   }
 
   grpc::Status GetServices(grpc::ServerContext*, const pb::GetServicesRequest*, pb::ServiceState* out) override {

@@ -83,6 +83,17 @@ class ControlServiceTest : public ::testing::Test {
     return d;
   }
 
+  // "service: field, field" per refused service, in the order refused.
+  static std::vector<std::string> refusals(const pb::ErrorDetails& d) {
+    std::vector<std::string> out;
+    for (const auto& r : d.refused_services()) {
+      std::string line = r.service() + ":";
+      for (const auto& v : r.violations()) line += " " + v.field();
+      out.push_back(line);
+    }
+    return out;
+  }
+
   static std::vector<std::string> fields(const pb::ErrorDetails& d) {
     std::vector<std::string> out;
     for (const auto& v : d.field_violations()) out.push_back(v.field());
@@ -155,6 +166,8 @@ TEST_F(ControlServiceTest, InvalidStateNamesEveryFieldAndKeepsServing) {
   EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(fields(details_), ElementsAre("state.services[0].vip", "state.services[0].backends[0].mac",
                                             "state.services[0].backends[1].weight"));
+  EXPECT_THAT(refusals(details_), ElementsAre("web: state.services[0].vip state.services[0].backends[0].mac "
+                                              "state.services[0].backends[1].weight"));
   EXPECT_THAT(st.error_message(), HasSubstr("state.services[0].backends[1].weight: must be 0-65535, got 70000"));
   // The same violations in the standard grpc-status-details-bin (google.rpc.BadRequest), with
   // ErrorDetails (the version still serving) beside them.
@@ -168,7 +181,22 @@ TEST_F(ControlServiceTest, InvalidStateNamesEveryFieldAndKeepsServing) {
   st = apply(2, {web(), dsr6}, &r);  // semantic (builder) error, with the request's path
   EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(fields(details_), ElementsAre("state.services[1].backends[0].address"));
+  EXPECT_THAT(refusals(details_), ElementsAre("six: state.services[1].backends[0].address"));
   EXPECT_EQ(details_.live_version(), 1u);
+  // The client reads the refusals by service name (what the agent reports per service).
+  ControlClient client(path_);
+  TableSpec both;
+  both.version = 2;
+  FieldErrors decode_errors;
+  both.services = {decode_service(web(), "", decode_errors), decode_service(dsr6, "", decode_errors)};
+  ASSERT_TRUE(decode_errors.empty());
+  const ControlOutcome o = client.apply_state(both);
+  EXPECT_EQ(o.status.error_code(), grpc::INVALID_ARGUMENT);
+  ASSERT_EQ(o.refused.size(), 1u);
+  EXPECT_EQ(o.refused.begin()->first, "six");
+  EXPECT_EQ(
+      o.refused.begin()->second,
+      (FieldErrors{{"state.services[1].backends[0].address", "DSR needs the backend in the VIP's address family"}}));
   EXPECT_EQ(live_version(), 1u);
   EXPECT_EQ(publisher_.publishes(), 1u);
 }
@@ -290,6 +318,7 @@ TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
   bad.mutable_changes(1)->mutable_upsert_service()->mutable_backends(0)->set_port(8080);  // DSR: no remap
   EXPECT_EQ(call(bad).error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(fields(details_), ElementsAre("changes[1].upsert_service.backends[0].port"));
+  EXPECT_THAT(refusals(details_), ElementsAre("dns: changes[1].upsert_service.backends[0].port"));
   EXPECT_EQ(details_.live_version(), 11u);
   pb::ApplyChangesRequest missing;
   drain(missing, "198.18.2.1");
@@ -316,6 +345,9 @@ TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
   EXPECT_EQ(call(malformed).error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_THAT(fields(details_), ElementsAre("changes[0]", "changes[1].set_backend.expected_version",
                                             "changes[1].set_backend.weight", "changes[2].delete_service"));
+  // changes[0] and changes[2] name no service; changes[1] is about web.
+  EXPECT_THAT(refusals(details_),
+              ElementsAre("web: changes[1].set_backend.expected_version changes[1].set_backend.weight"));
 
   // Deleting and adding back in one call.
   pb::ApplyChangesRequest swap;
