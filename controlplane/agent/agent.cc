@@ -137,6 +137,7 @@ void Agent::start() {
     endpoints_dirty_ = true;
     if (!endpoints_event_) endpoints_event_ = Clock::now();
   }));
+  for (const auto& [name, s] : served_) endpoints_->subscribe(name, s.instance->inputs()->version);
 }
 
 std::optional<Clock::time_point> Agent::step(Clock::time_point now) {
@@ -288,7 +289,9 @@ void Agent::reconcile_pool(const std::string& name, bool dirty) {
     log("pool " + name + ": claimed " + instance_node_name(*outcome.slot));
   }
   s.from_cache = false;
+  const int64_t version = in.version;
   s.instance->set_inputs(std::move(in), allocate_ports(name, *model, s.instance->allocated_ports()));
+  if (endpoints_) endpoints_->subscribe(name, version);
   needs_endpoints_.insert(name);
 }
 
@@ -307,6 +310,7 @@ void Agent::drop(const std::string& name, const std::string& why) {
     if (why == "the pool was deleted") claims_.erase(c);
   }
   needs_endpoints_.erase(name);
+  if (endpoints_) endpoints_->unsubscribe(name);
 }
 
 std::optional<std::string> Agent::port_conflict(const std::string& name, const PoolModel& model) const {
@@ -361,8 +365,11 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
     const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
     if (!in) continue;
     std::string error;
-    auto eps = endpoints_->fetch(*in, &error);
-    if (!eps) continue;  // the apiserver is away: keep the endpoints we have
+    auto eps = endpoints_->latest(name, in->version, &error);
+    if (!eps) continue;  // not pushed yet, or the listener cannot select: keep what we have
+    const std::pair<int64_t, uint64_t> seen{eps->version, eps->revision};
+    if (!needs_endpoints_.count(name) && seen == s.endpoints_seen) continue;  // nothing new for this pool
+    s.endpoints_seen = seen;
     s.instance->set_endpoints(std::move(eps->backends), eps->revision, *in->model, event_time);
     needs_endpoints_.erase(name);
   }

@@ -74,7 +74,8 @@ class Agent {
     std::chrono::steady_clock::time_point saved_at{};
     std::string published_config_hash;  // the running config last written for lb-config
     std::chrono::steady_clock::time_point config_published_at{};
-    bool from_cache = false;  // started from the cache; not yet confirmed by a claim
+    bool from_cache = false;                        // started from the cache; not yet confirmed by a claim
+    std::pair<int64_t, uint64_t> endpoints_seen{};  // (version, revision) of the endpoints last set
   };
 
   void reconcile(std::chrono::steady_clock::time_point now, std::optional<std::chrono::steady_clock::time_point>* next);
@@ -116,7 +117,7 @@ class Agent {
   std::map<std::string, std::string> why_not_;  // pools not served here, and why
   std::map<std::string, Served> served_;
   std::map<std::string, std::unique_ptr<PoolClaim>> claims_;
-  std::set<std::string> needs_endpoints_;  // served pools whose endpoints were not fetched yet
+  std::set<std::string> needs_endpoints_;  // served pools whose endpoints have not arrived yet
   FastPathPlanner planner_;
   const haproxy::ConnectionLimits limits_;  // config_.haproxy_limits sized to the fd limit
   FastPathPlan plan_;

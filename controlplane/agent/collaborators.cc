@@ -13,9 +13,7 @@ AgentCollaborators AgentCollaborators::production(const AgentConfig& config) {
   if (!config.secret_key_file.empty()) SecretBox::from_file(config.secret_key_file);
   AgentCollaborators c;
   c.pools = [config](PoolSource::Events events) { return std::make_unique<ZkPoolSource>(config, std::move(events)); };
-  c.endpoints = [api = config.apiserver](Wake wake) {
-    return std::make_unique<EndpointsWatch>(api, [wake](uint64_t) { wake(); });
-  };
+  c.endpoints = [api = config.apiserver](Wake wake) { return std::make_unique<EndpointsWatch>(api, std::move(wake)); };
   if (!config.dataplane_socket.empty()) {
     c.dataplane = [socket = config.dataplane_socket](Wake wake) {
       return std::make_unique<DataplaneSync>(socket, std::move(wake));

@@ -3,7 +3,8 @@
 // pieces stay where they are:
 //   PoolSource       the pools, their inputs and the instance claims (ZooKeeper:
 //                    zk_pool_source.h over PoolStore, PoolWatch and InstanceClaim)
-//   EndpointsSource  each served pool's endpoints (the mesos-listener: endpoints_watch.h)
+//   EndpointsSource  each served pool's endpoints, pushed (the mesos-listener's
+//                    WatchEndpoints: endpoints_watch.h)
 //   DataplaneSink    the node's fast-path table (edgelb-dataplane: dataplane_sync.h)
 //   HealthProber     active health checks of fast-path backends (health_checker.h)
 //   HaproxyDriver    one HAProxy per pool instance (haproxy/haproxy_driver.h, in
@@ -85,17 +86,25 @@ class PoolSource {
 };
 
 struct PoolEndpoints {
-  uint64_t revision = 0;
+  int64_t version = 0;                   // the pool version they were selected for
+  uint64_t revision = 0;                 // the Mesos model revision the selection saw
   haproxy::EndpointsByService backends;  // haproxy.backends[i].services[j], fastPath.vips[i].services[j]
 };
 
+// Endpoints flow one way: the agent subscribes to the pool versions it serves, the source
+// pushes their endpoint sets as they change (and wakes the loop); the agent never sends a
+// pool config.
 class EndpointsSource {
  public:
   virtual ~EndpointsSource() = default;
-  // The endpoints selected for `pool` now, keyed by service path ("haproxy.backends[i].
-  // services[j]", "fastPath.vips[i].services[j]"); nullopt (and `error`) when the source
-  // cannot answer: the agent keeps what it has.
-  virtual std::optional<PoolEndpoints> fetch(const PoolInputs& pool, std::string* error) = 0;
+  // Follow `pool` at this stored version (replaces an earlier version of it).
+  virtual void subscribe(const std::string& pool, int64_t version) = 0;
+  virtual void unsubscribe(const std::string& pool) = 0;
+  // The latest endpoints pushed for `pool` at `version`, keyed by service path
+  // ("haproxy.backends[i].services[j]", "fastPath.vips[i].services[j]"); nullopt until they
+  // arrive, or (with `error`) when the source cannot select for that version. The agent keeps
+  // what it has meanwhile.
+  virtual std::optional<PoolEndpoints> latest(const std::string& pool, int64_t version, std::string* error) = 0;
   virtual bool connected() const = 0;
 };
 

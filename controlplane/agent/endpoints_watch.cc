@@ -1,12 +1,10 @@
 #include "agent/endpoints_watch.h"
 
-#include "dataplane/rpc/rpc_error.h"
-
 namespace edgelb::cp {
 
 namespace pb = edgelb::v1;
 
-EndpointsWatch::EndpointsWatch(ApiConnection api, std::function<void(uint64_t)> on_change)
+EndpointsWatch::EndpointsWatch(ApiConnection api, std::function<void()> on_change)
     : api_(std::move(api)),
       channel_(api_channel(api_)),
       stub_(pb::MesosListener::NewStub(channel_)),
@@ -17,35 +15,96 @@ EndpointsWatch::EndpointsWatch(ApiConnection api, std::function<void(uint64_t)> 
 EndpointsWatch::~EndpointsWatch() {
   stop_ = true;
   {
-    std::lock_guard<std::mutex> g(ctx_mu_);
+    std::lock_guard<std::mutex> g(mu_);
     if (stream_ctx_) stream_ctx_->TryCancel();
   }
   thread_.join();
+}
+
+void EndpointsWatch::write_locked(const std::string& pool, int64_t version) {
+  if (!stream_) return;  // sent when the stream opens
+  pb::EndpointsSubscription m;
+  auto* p = m.add_pools();
+  p->set_pool(pool);
+  p->set_version(version);
+  stream_->Write(m);  // a broken stream ends the Read too; run() reopens it and sends all
+}
+
+void EndpointsWatch::subscribe(const std::string& pool, int64_t version) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = subscribed_.find(pool);
+  if (it != subscribed_.end() && it->second == version) return;
+  subscribed_[pool] = version;
+  write_locked(pool, version);
+}
+
+void EndpointsWatch::unsubscribe(const std::string& pool) {
+  std::lock_guard<std::mutex> g(mu_);
+  if (!subscribed_.erase(pool)) return;
+  pushed_.erase(pool);
+  write_locked(pool, 0);
+}
+
+std::optional<PoolEndpoints> EndpointsWatch::latest(const std::string& pool, int64_t version, std::string* error) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = pushed_.find(pool);
+  if (it == pushed_.end() || it->second.endpoints.version != version) return std::nullopt;
+  if (!it->second.error.empty()) {
+    if (error) *error = it->second.error;
+    return std::nullopt;
+  }
+  return it->second.endpoints;
 }
 
 void EndpointsWatch::run() {
   auto backoff = std::chrono::milliseconds(100);
   while (!stop_) {
     auto ctx = api_stream_context(api_);
+    std::unique_ptr<Stream> stream = stub_->WatchEndpoints(ctx.get());
     {
-      std::lock_guard<std::mutex> g(ctx_mu_);
+      std::lock_guard<std::mutex> g(mu_);
       stream_ctx_ = ctx.get();
+      stream_ = stream.get();
+      if (stop_) ctx->TryCancel();  // the destructor looked before this stream was known
+      pb::EndpointsSubscription all;
+      for (const auto& [pool, version] : subscribed_) {
+        auto* p = all.add_pools();
+        p->set_pool(pool);
+        p->set_version(version);
+      }
+      stream->Write(all);  // also when empty: the stream is open from here
     }
-    pb::WatchMesosRequest req;  // 0: start with a resync (the apiserver may have restarted)
-    auto reader = stub_->Watch(ctx.get(), req);
-    pb::WatchMesosResponse msg;
-    while (!stop_ && reader->Read(&msg)) {
+    pb::EndpointsUpdates msg;
+    while (!stop_ && stream->Read(&msg)) {
       connected_ = true;
       backoff = std::chrono::milliseconds(100);
-      if (msg.partial()) continue;
-      revision_ = msg.revision();
-      on_change_(msg.revision());
+      bool stored = false;
+      {
+        std::lock_guard<std::mutex> g(mu_);
+        for (const auto& u : msg.updates()) {
+          if (!subscribed_.count(u.pool())) continue;  // unsubscribed meanwhile
+          stored = true;
+          Pushed& p = pushed_[u.pool()];
+          p.error = u.error();
+          if (!p.error.empty() && p.endpoints.version == u.version()) continue;  // keep what we have
+          p.endpoints = PoolEndpoints{};
+          p.endpoints.version = u.version();
+          p.endpoints.revision = u.revision();
+          for (const auto& svc : u.services()) {
+            auto& v = p.endpoints.backends[svc.path()];
+            for (const auto& e : svc.endpoints())
+              v.push_back({e.address(), e.port(), e.ipv6(), e.task_id(), e.ready()});
+          }
+        }
+      }
+      if (stored && on_change_) on_change_();
     }
-    reader->Finish();
     {
-      std::lock_guard<std::mutex> g(ctx_mu_);
+      std::lock_guard<std::mutex> g(mu_);
+      stream_ = nullptr;
       stream_ctx_ = nullptr;
     }
+    stream->Finish();
     connected_ = false;
     if (stop_) break;
     reconnects_++;
@@ -54,26 +113,6 @@ void EndpointsWatch::run() {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
-}
-
-std::optional<PoolEndpoints> EndpointsWatch::fetch(const PoolInputs& pool, std::string* error) {
-  pb::EndpointsRequest req;
-  req.set_pool_config(pool.config.dump());
-  req.set_include_not_ready(true);
-  pb::EndpointsResponse resp;
-  auto ctx = api_context(api_);
-  grpc::Status s = stub_->Endpoints(ctx.get(), req, &resp);
-  if (!s.ok()) {
-    if (error) *error = "Endpoints: " + s.error_message();
-    return std::nullopt;
-  }
-  PoolEndpoints out;
-  out.revision = resp.revision();
-  for (const auto& svc : resp.services()) {
-    auto& v = out.backends[svc.path()];
-    for (const auto& e : svc.endpoints()) v.push_back({e.address(), e.port(), e.ipv6(), e.task_id(), e.ready()});
-  }
-  return out;
 }
 
 }  // namespace edgelb::cp

@@ -1,23 +1,21 @@
-// The agent's view of the mesos-listener (edgelb.v1.MesosListener in edgelb-apiserver):
-//  - a Watch stream, kept open on its own thread and reopened with backoff, used only as a
-//    signal: every complete batch (or resync) reports the model revision it brings;
-//  - Endpoints with the pool's config inline, called by the reconcile loop for each pool it
-//    serves, so endpoint selection stays in the mesos-listener and always matches the pool
-//    version the agent runs.
-// When the apiserver is away, fetch() fails and the agent keeps the endpoints it has.
+// The agent's endpoints from the mesos-listener (edgelb.v1.MesosListener.WatchEndpoints in
+// edgelb-apiserver), one way: one stream, kept open on its own thread and reopened with
+// backoff, on which the agent subscribes to each pool it serves by name and stored version;
+// the listener selects against its own copy of that version and pushes a pool's endpoint sets
+// when the stream opens and whenever they change. The agent never sends a pool config.
+// When the apiserver is away the last endpoints pushed stay, and the agent keeps what it has.
 // Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "agent/collaborators.h"
 #include "api/client.h"
@@ -28,30 +26,39 @@ namespace edgelb::cp {
 
 class EndpointsWatch final : public EndpointsSource {
  public:
-  // `on_change(revision)` runs on the watch thread after each complete batch.
-  EndpointsWatch(ApiConnection api, std::function<void(uint64_t revision)> on_change);
+  // `on_change()` runs on the stream's thread after each message that brought endpoints of a
+  // subscribed pool.
+  EndpointsWatch(ApiConnection api, std::function<void()> on_change);
   ~EndpointsWatch() override;
   EndpointsWatch(const EndpointsWatch&) = delete;
   EndpointsWatch& operator=(const EndpointsWatch&) = delete;
 
-  // The endpoints the listener selects for the pool's config now (ready or not; not-ready
-  // ones come with ready=false). nullopt (and `error`) when the apiserver cannot answer.
-  std::optional<PoolEndpoints> fetch(const PoolInputs& pool, std::string* error) override;
-
+  void subscribe(const std::string& pool, int64_t version) override;
+  void unsubscribe(const std::string& pool) override;
+  std::optional<PoolEndpoints> latest(const std::string& pool, int64_t version, std::string* error) override;
   bool connected() const override { return connected_; }
-  uint64_t revision() const { return revision_; }
   uint64_t reconnects() const { return reconnects_; }
 
  private:
+  using Stream = grpc::ClientReaderWriter<edgelb::v1::EndpointsSubscription, edgelb::v1::EndpointsUpdates>;
+  struct Pushed {
+    PoolEndpoints endpoints;
+    std::string error;
+  };
   void run();
+  void write_locked(const std::string& pool, int64_t version);  // with mu_ held
+
   ApiConnection api_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<edgelb::v1::MesosListener::Stub> stub_;
-  std::function<void(uint64_t)> on_change_;
+  std::function<void()> on_change_;
   std::atomic<bool> stop_{false}, connected_{false};
-  std::atomic<uint64_t> revision_{0}, reconnects_{0};
-  std::mutex ctx_mu_;
-  grpc::ClientContext* stream_ctx_ = nullptr;  // the open stream, for TryCancel on shutdown
+  std::atomic<uint64_t> reconnects_{0};
+  std::mutex mu_;  // guards the fields below; held around writes to the stream
+  std::map<std::string, int64_t> subscribed_;
+  std::map<std::string, Pushed> pushed_;
+  Stream* stream_ = nullptr;                   // the open stream, for writes
+  grpc::ClientContext* stream_ctx_ = nullptr;  // for TryCancel on shutdown
   std::thread thread_;
 };
 

@@ -1,5 +1,9 @@
 #include "api/mesos_service.h"
 
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "api/grpc_errors.h"
 #include "mesos/pool_endpoints.h"
 #include "pool/pool_document.h"
@@ -65,6 +69,27 @@ void to_pb(const Change& c, pb::MesosChange* out) {
   if (c.task) to_pb(*c.task, out->mutable_task());  // exactly one of the three is set
   if (c.agent) to_pb(*c.agent, out->mutable_agent());
   if (c.framework) to_pb(*c.framework, out->mutable_framework());
+}
+
+void to_pb(const mesos::ServiceEndpoints& se, pb::ServiceEndpoints* s) {
+  s->set_path(se.path);
+  s->set_backend(se.backend);
+  for (const auto& e : se.endpoints) {
+    auto* o = s->add_endpoints();
+    o->set_address(e.address);
+    o->set_port(e.port);
+    o->set_ipv6(e.ipv6);
+    o->set_type(mesos::endpoint_type_name(e.type));
+    o->set_framework_id(e.framework_id);
+    o->set_task_id(e.task_id);
+    o->set_task_name(e.task_name);
+    o->set_app_id(e.app_id);
+    o->set_container_name(e.container_name);
+    o->set_agent_id(e.agent_id);
+    o->set_port_name(e.port_name);
+    o->set_protocol(e.protocol);
+    o->set_ready(e.ready);
+  }
 }
 
 }  // namespace
@@ -203,28 +228,149 @@ grpc::Status MesosListenerService::Endpoints(grpc::ServerContext* ctx, const pb:
     return fail(ctx, grpc::INVALID_ARGUMENT, e.what());
   }
   out->set_revision(v.revision);
-  for (const auto& se : result) {
-    auto* s = out->add_services();
-    s->set_path(se.path);
-    s->set_backend(se.backend);
-    for (const auto& e : se.endpoints) {
-      auto* o = s->add_endpoints();
-      o->set_address(e.address);
-      o->set_port(e.port);
-      o->set_ipv6(e.ipv6);
-      o->set_type(mesos::endpoint_type_name(e.type));
-      o->set_framework_id(e.framework_id);
-      o->set_task_id(e.task_id);
-      o->set_task_name(e.task_name);
-      o->set_app_id(e.app_id);
-      o->set_container_name(e.container_name);
-      o->set_agent_id(e.agent_id);
-      o->set_port_name(e.port_name);
-      o->set_protocol(e.protocol);
-      o->set_ready(e.ready);
-    }
-  }
+  for (const auto& se : result) to_pb(se, out->add_services());
   fill_status(out->mutable_status());
+  return grpc::Status::OK;
+}
+
+// One WatchEndpoints stream: a reader thread takes the client's subscriptions; this thread
+// resolves each subscribed pool version once from the store (its own copy of the pool, parsed
+// once), selects its endpoints at every model revision and writes the pools whose endpoint
+// sets changed, in one message.
+grpc::Status MesosListenerService::WatchEndpoints(
+    grpc::ServerContext* ctx, grpc::ServerReaderWriter<pb::EndpointsUpdates, pb::EndpointsSubscription>* stream) {
+  Caller who;
+  if (auto s = auth_.authorize(*ctx, Role::kViewer, &who, /*agent_allowed=*/true); !s.ok()) return s;
+  if (!store_) return fail(ctx, grpc::FAILED_PRECONDITION, "no pool store: WatchEndpoints needs the stored pools");
+  constexpr auto kRetry = std::chrono::milliseconds(500);  // a pool version not readable yet
+
+  std::mutex mu;
+  std::map<std::string, int64_t> requested;  // from the reader, not taken yet
+  bool reader_done = false;
+  std::atomic<bool> woken{false};
+  std::thread reader([&] {
+    pb::EndpointsSubscription m;
+    while (stream->Read(&m)) {
+      std::lock_guard<std::mutex> g(mu);
+      for (const auto& p : m.pools()) requested[p.pool()] = p.version();
+      woken = true;
+      model_.notify_all();
+    }
+    std::lock_guard<std::mutex> g(mu);
+    reader_done = true;
+    woken = true;
+    model_.notify_all();
+  });
+
+  struct Subscription {
+    int64_t wanted = 0;
+    int64_t version = 0;                       // the stored version resolved (0: not yet)
+    std::vector<mesos::PoolService> services;  // its selections, compiled once
+    std::vector<std::string> current;          // each selection's endpoints, serialized
+    bool resolved = false;
+    std::string error;
+    std::chrono::steady_clock::time_point retry_at{};
+    bool send = true;  // the next evaluation is written whatever it holds
+  };
+  std::map<std::string, Subscription> subs;
+  uint64_t evaluated = 0;  // the model revision every resolved subscription is up to date with
+  std::vector<Change> changes;
+  while (!ctx->IsCancelled() && !stopping_) {
+    {
+      std::lock_guard<std::mutex> g(mu);
+      if (reader_done) break;
+      for (const auto& [pool, version] : requested) {
+        if (version <= 0) {
+          subs.erase(pool);
+        } else if (subs[pool].wanted != version) {
+          Subscription fresh;
+          fresh.wanted = version;
+          subs[pool] = std::move(fresh);
+        }
+      }
+      requested.clear();
+      woken = false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [pool, sub] : subs) {
+      if ((sub.resolved && sub.version >= sub.wanted) || now < sub.retry_at) continue;
+      PoolRecord rec;
+      const StoreResult r = store_->get(pool, &rec);
+      sub.retry_at = now + kRetry;
+      std::string error;
+      if (!r.ok()) {
+        error = r.message;
+      } else if (rec.version < sub.wanted) {
+        continue;  // the store has not shown this version yet: try again
+      } else {
+        try {
+          sub.services = mesos::pool_services(PoolModel::from_json(rec.config));
+          sub.version = rec.version;
+          sub.resolved = true;
+          sub.current.assign(sub.services.size(), std::string());
+          sub.send = true;
+        } catch (const std::invalid_argument& e) {
+          error = std::string("pool ") + pool + " version " + std::to_string(rec.version) + ": " + e.what();
+        }
+      }
+      if (error != sub.error) sub.send = true;
+      sub.error = error;
+    }
+    // What changed since the last evaluation: a task change touches only the selections that
+    // select that task (before or after); anything else (agents, frameworks, a log that no
+    // longer reaches back) re-selects everything.
+    const mesos::ModelView v = model_.snapshot();
+    bool everything = evaluated == 0;
+    changes.clear();
+    if (!everything && v.revision != evaluated) {
+      everything =
+          !model_.changes_since(evaluated, &changes, kMaxChangesPerMessage) || changes.size() == kMaxChangesPerMessage;
+      for (const Change& c : changes)
+        if (c.revision <= v.revision && c.kind != Change::Kind::kTaskUpsert && c.kind != Change::Kind::kTaskRemove)
+          everything = true;
+    }
+    pb::EndpointsUpdates out;
+    for (auto& [pool, sub] : subs) {
+      if (!sub.resolved || !sub.error.empty()) {
+        if (sub.send && !sub.error.empty()) {  // tell the client once per error
+          auto* u = out.add_updates();
+          u->set_pool(pool);
+          u->set_version(sub.resolved ? sub.version : sub.wanted);
+          u->set_revision(v.revision);
+          u->set_error(sub.error);
+          sub.send = false;
+        }
+        continue;
+      }
+      bool changed = sub.send;
+      for (size_t k = 0; k < sub.services.size(); ++k) {
+        const mesos::PoolService& ps = sub.services[k];
+        bool touched = sub.send || everything;
+        for (size_t i = 0; !touched && i < changes.size(); ++i)
+          touched = changes[i].revision <= v.revision && changes[i].task && ps.selector.selects(*changes[i].task, v);
+        if (!touched) continue;
+        pb::ServiceEndpoints se;
+        to_pb(mesos::ServiceEndpoints{ps.path, ps.backend, ps.selector.endpoints(v, /*include_not_ready=*/true)}, &se);
+        std::string bytes = se.SerializeAsString();
+        if (bytes != sub.current[k]) {
+          sub.current[k] = std::move(bytes);
+          changed = true;
+        }
+      }
+      if (!changed) continue;  // nothing this pool selects changed
+      sub.send = false;
+      auto* u = out.add_updates();
+      u->set_pool(pool);
+      u->set_version(sub.version);
+      u->set_revision(v.revision);
+      for (const std::string& bytes : sub.current) u->add_services()->ParseFromString(bytes);
+    }
+    evaluated = v.revision;
+    if (out.updates_size() > 0 && !stream->Write(out)) break;
+    model_.wait_for_revision(v.revision, kRetry, woken);
+  }
+  ctx->TryCancel();  // ends the reader's Read
+  reader.join();
   return grpc::Status::OK;
 }
 

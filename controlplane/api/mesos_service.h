@@ -5,7 +5,12 @@
 // Watch: a stream of change batches from a revision. A client that falls behind the model's
 // change log (or asks for revision 0) gets a resync: the whole state, split into messages of at
 // most kMaxChangesPerMessage changes (all but the last marked `partial`).
-// Each stream runs on a gRPC thread; the service holds no per-client state beyond it.
+// WatchEndpoints: the agents' endpoints (Envoy EDS-shaped). A client subscribes to (pool,
+// version) pairs; the listener reads each pool version once from the store, selects its
+// endpoints at every model revision and pushes a pool only when what it selects changed (and
+// once on subscribing). A version the store does not show yet is read again every 500 ms.
+// Each stream runs on a gRPC thread (plus a reader thread for WatchEndpoints); the service
+// holds no per-client state beyond it.
 // Thread-safe. The model, subscriber and store must outlive the service.
 #pragma once
 
@@ -35,6 +40,9 @@ class MesosListenerService final : public edgelb::v1::MesosListener::Service {
                      grpc::ServerWriter<edgelb::v1::WatchMesosResponse>* writer) override;
   grpc::Status Endpoints(grpc::ServerContext* ctx, const edgelb::v1::EndpointsRequest* req,
                          edgelb::v1::EndpointsResponse* out) override;
+  grpc::Status WatchEndpoints(
+      grpc::ServerContext* ctx,
+      grpc::ServerReaderWriter<edgelb::v1::EndpointsUpdates, edgelb::v1::EndpointsSubscription>* stream) override;
 
   void shutdown();  // ends running Watch streams promptly
 

@@ -233,6 +233,16 @@ uint64_t MesosModel::wait_for_revision(uint64_t after, std::chrono::milliseconds
   return revision_;
 }
 
-void MesosModel::notify_all() const { cv_.notify_all(); }
+uint64_t MesosModel::wait_for_revision(uint64_t after, std::chrono::milliseconds timeout,
+                                       const std::atomic<bool>& woken) const {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return revision_ > after || woken.load(); });
+  return revision_;
+}
+
+void MesosModel::notify_all() const {
+  std::lock_guard lock(mu_);  // a waiter between its check and its wait still sees the wake-up
+  cv_.notify_all();
+}
 
 }  // namespace edgelb::mesos

@@ -10,6 +10,7 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -74,7 +75,9 @@ class MesosModel {
   bool changes_since(uint64_t after, std::vector<Change>* out, size_t max) const;
   // Waits until revision() > after or the timeout passes. Returns revision().
   uint64_t wait_for_revision(uint64_t after, std::chrono::milliseconds timeout) const;
-  // Wakes every waiter (shutdown).
+  // The same, or until `woken` is true (set it, then notify_all(): no wake-up is lost).
+  uint64_t wait_for_revision(uint64_t after, std::chrono::milliseconds timeout, const std::atomic<bool>& woken) const;
+  // Wakes every waiter (shutdown, a WatchEndpoints subscription).
   void notify_all() const;
 
   size_t task_count() const;

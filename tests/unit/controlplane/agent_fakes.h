@@ -100,9 +100,12 @@ class FakePoolSource final : public PoolSource {
 };
 
 // ---- endpoints ----
+// What the listener selects for each pool now; it answers for the version subscribed, as the
+// real one selects against its own copy of that version.
 struct EndpointsWorld {
-  std::map<std::string, PoolEndpoints> by_pool;          // absent: the apiserver cannot answer
-  std::vector<std::pair<std::string, int64_t>> fetched;  // (pool, version) per fetch
+  std::map<std::string, PoolEndpoints> by_pool;                // absent: nothing pushed yet
+  std::map<std::string, int64_t> subscribed;                   // pool -> version
+  std::vector<std::pair<std::string, int64_t>> subscriptions;  // every subscribe, in order
   AgentCollaborators::Wake wake;
   void set(const std::string& pool, PoolEndpoints e) {
     by_pool[pool] = std::move(e);
@@ -116,14 +119,18 @@ class FakeEndpoints final : public EndpointsSource {
     w_->wake = std::move(wake);
   }
   ~FakeEndpoints() override { w_->wake = {}; }
-  std::optional<PoolEndpoints> fetch(const PoolInputs& pool, std::string* error) override {
-    w_->fetched.emplace_back(pool.name, pool.version);
-    auto it = w_->by_pool.find(pool.name);
-    if (it == w_->by_pool.end()) {
-      *error = "apiserver away";
-      return std::nullopt;
-    }
-    return it->second;
+  void subscribe(const std::string& pool, int64_t version) override {
+    w_->subscribed[pool] = version;
+    w_->subscriptions.emplace_back(pool, version);
+  }
+  void unsubscribe(const std::string& pool) override { w_->subscribed.erase(pool); }
+  std::optional<PoolEndpoints> latest(const std::string& pool, int64_t version, std::string*) override {
+    auto s = w_->subscribed.find(pool);
+    auto e = w_->by_pool.find(pool);
+    if (s == w_->subscribed.end() || s->second != version || e == w_->by_pool.end()) return std::nullopt;
+    PoolEndpoints out = e->second;
+    out.version = version;
+    return out;
   }
   bool connected() const override { return true; }
 

@@ -113,6 +113,7 @@ TEST_F(AgentFixture, AClaimWonServesAndALostOneStopsAndSaysWhy) {
   EXPECT_EQ(agent->why_not("web"), "all 1 instances of pool web are held by other agents");
   EXPECT_FALSE(fs::exists(dir / "pools/web/state.json"));  // not ours any more: forgotten
   EXPECT_TRUE(dataplane->desired.empty());                 // nor its fast-path services
+  EXPECT_EQ(eps->subscribed.count("web"), 0u);             // nor its endpoints
 
   // The agent's previous life holds the slot (a restart before the old session expired):
   // a served pool keeps serving.
@@ -149,6 +150,7 @@ TEST_F(AgentFixture, APoolUpdateDuringAReloadIsAppliedNext) {
   EXPECT_NE(running().find("timeout server 33s"), std::string::npos);
   EXPECT_EQ(published("web")["appliedVersion"], 3);
   EXPECT_EQ(published("web")["desiredVersion"], 3);
+  EXPECT_EQ(eps->subscribed["web"], 3);  // the endpoints follow the version served
 }
 
 TEST_F(AgentFixture, ARefusedTemplateKeepsTheOldConfigAndItsMembership) {
@@ -189,7 +191,8 @@ TEST_F(AgentFixture, EndpointsBeforeThePoolStartWithItAndLaterOnesGoInAtRuntime)
   pools->put(PoolInputs::of("api", 1, pool_config("api")));  // its endpoints come later
   step();
   EXPECT_EQ(haproxy->starts, 2);
-  EXPECT_EQ(std::count(eps->fetched.begin(), eps->fetched.end(), std::make_pair(std::string("api"), int64_t{1})), 1);
+  // Subscribed once per pool version; the agent never sends the pool itself.
+  EXPECT_EQ(eps->subscriptions, (std::vector<std::pair<std::string, int64_t>>{{"api", 1}, {"web", 1}}));
   {
     std::ifstream in(dir / "pools/web/haproxy.cfg");
     std::string web((std::istreambuf_iterator<char>(in)), {});
