@@ -118,10 +118,13 @@ def main():
     scenario.arg("--samples", type=int, default=300)
     scenario.arg("--updates", type=int, default=20)
     scenario.arg("--changes", type=int, default=1000)
+    scenario.arg("--agent-bin", default="", help="another edgelb-agent binary (before/after figures)")
     args = scenario.parse()
     work = tempfile.mkdtemp(prefix="edgelb-bench-appliance-")
     os.chmod(work, 0o755)
     w = WholeAppliance(args.build, work, "eba%d" % (os.getpid() % 1000))
+    if args.agent_bin:
+        w.st.bins["agent"] = args.agent_bin
     try:
         w.start()
         st = w.st
@@ -171,7 +174,7 @@ simulator's control POST (the Mesos event) until `edgelb-dpctl wait` sees the ba
 in the live table (published only after every worker passed an RCU grace period) and until
 HAProxy's `show servers state` shows the server out/in; both measured inside the appliance's
 namespace. Each change is a task health flip (drain / up). The event path is
-simulator -> mesos-listener (apiserver) -> Watch -> agent -> Endpoints -> HAProxy runtime API and
+simulator -> mesos-listener (apiserver) -> WatchEndpoints push -> agent -> HAProxy runtime API and
 dataplane ApplyChanges (the plan's edits in one call).
 """)
     scenario.write(out, md)
