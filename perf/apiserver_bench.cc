@@ -16,18 +16,12 @@
 #include <thread>
 
 #include "api/proto/edgelb.grpc.pb.h"
+#include "common/read_file.h"
 
 namespace {
 
 namespace pb = edgelb::v1;
 using Clock = std::chrono::steady_clock;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A realistic pool: three frontends, three backends, a fastPath VIP (~1.5 KB of JSON).
 std::string pool_config(const std::string& name, int counter) {
@@ -108,9 +102,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = slurp(certs + "/ca.crt");
-  ssl.pem_cert_chain = slurp(certs + "/operator.crt");
-  ssl.pem_private_key = slurp(certs + "/operator.key");
+  ssl.pem_root_certs = edgelb::cp::read_file(certs + "/ca.crt");
+  ssl.pem_cert_chain = edgelb::cp::read_file(certs + "/operator.crt");
+  ssl.pem_private_key = edgelb::cp::read_file(certs + "/operator.key");
   auto channel = grpc::CreateChannel(server, grpc::SslCredentials(ssl));
   auto stub = pb::EdgeLB::NewStub(channel);
   auto call = [&](auto method, const auto& req, auto* resp) {

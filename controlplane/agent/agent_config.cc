@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/read_file.h"
+
 namespace edgelb::cp {
 namespace {
 
@@ -174,11 +176,7 @@ AgentConfig AgentConfig::from_yaml(const std::string& text, const std::string& o
 }
 
 AgentConfig AgentConfig::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path + ": cannot read");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return from_yaml(ss.str(), path);
+  return from_yaml(read_file(path, "agent configuration"), path);
 }
 
 }  // namespace edgelb::cp

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "agent/state_cache.h"
+#include "common/read_file.h"
 #include "haproxy/config_renderer.h"
 #include "haproxy/runtime_api.h"
 #include "haproxy/supervisor.h"
@@ -317,10 +318,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
 
 std::string PoolInstance::running_config() const {
   if (!supervisor_) return "";
-  std::ifstream in(supervisor_->config_path(), std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file_if_present(supervisor_->config_path()).value_or("");
 }
 
 std::string PoolInstance::access_log_file() const {

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/read_file.h"
+
 namespace edgelb::cp {
 namespace fs = std::filesystem;
 
@@ -70,10 +72,7 @@ std::vector<CachedInstance> StateCache::load_all(std::vector<std::string>* error
     const std::string file = entry.path().string() + "/state.json";
     if (!fs::exists(file)) continue;
     try {
-      std::ifstream in(file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto j = nlohmann::json::parse(ss.str());
+      auto j = nlohmann::json::parse(read_file(file, "cached state"));
       CachedInstance c;
       c.inputs = PoolInputs::from_json(j.at("inputs"));
       for (auto it = j.at("endpoints").begin(); it != j.at("endpoints").end(); ++it)

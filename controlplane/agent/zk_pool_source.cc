@@ -10,17 +10,12 @@ namespace {
 
 void log(const std::string& line) { std::fprintf(stderr, "edgelb-agent: %s\n", line.c_str()); }
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 ZkPoolSource::ZkPoolSource(const AgentConfig& config, Events events)
     : connect_string_(config.zk_connect),
       root_(config.zk_root),
-      digest_(config.zk_digest_file.empty() ? "" : trimmed(read_file(config.zk_digest_file, "ZooKeeper digest file"))),
+      digest_(config.zk_digest_file.empty() ? "" : read_trimmed_file(config.zk_digest_file, "ZooKeeper digest file")),
       session_timeout_(config.zk_session_timeout),
       node_{config.node_name, config.roles, config.attributes},
       events_(std::move(events)) {

@@ -16,23 +16,13 @@
 #include "api/audit_log.h"
 #include "api/auth.h"
 #include "api/mesos_service.h"
+#include "common/read_file.h"
+#include "common/stop_signals.h"
 #include "crypto/secret_box.h"
 #include "mesos/mesos_model.h"
 #include "mesos/mesos_subscriber.h"
 #include "store/pool_store.h"
 #include "zk/zk_client.h"
-
-namespace {
-
-std::string read_trimmed(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace edgelb::cp;
@@ -94,14 +84,10 @@ int main(int argc, char** argv) {
   }
 
   // Signals go to a waiting thread, not to whichever thread happens to run.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  sigset_t sigs = block_stop_signals();
 
   try {
-    if (!digest_file.empty()) zk_opts.digest = read_trimmed(digest_file);
+    if (!digest_file.empty()) zk_opts.digest = read_trimmed_file(digest_file, "ZooKeeper digest file");
     std::optional<SecretBox> box;
     if (!secret_key_file.empty())
       box.emplace(SecretBox::from_file(secret_key_file));
@@ -120,7 +106,8 @@ int main(int argc, char** argv) {
     std::unique_ptr<mesos::MesosSubscriber> subscriber;
     std::unique_ptr<MesosListenerService> mesos_service;
     if (!mesos_opts.master.empty()) {
-      if (!mesos_auth_file.empty()) mesos_opts.authorization = read_trimmed(mesos_auth_file);
+      if (!mesos_auth_file.empty())
+        mesos_opts.authorization = read_trimmed_file(mesos_auth_file, "Mesos authorization file");
       subscriber = std::make_unique<mesos::MesosSubscriber>(mesos_opts, model);
       mesos_service = std::make_unique<MesosListenerService>(model, subscriber.get(), &store, auth, mesos_opts.master);
       api.extra_services.push_back(mesos_service.get());

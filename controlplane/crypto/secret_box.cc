@@ -1,6 +1,7 @@
 #include "crypto/secret_box.h"
 
 #include "common/hex.h"
+#include "common/read_file.h"
 
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -32,10 +33,7 @@ SecretBox SecretBox::from_file(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("secret key file " + path + ": cannot stat");
   if (st.st_mode & 077)
     throw std::runtime_error("secret key file " + path + " is readable by group or others (chmod 600 it)");
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string raw = ss.str();
+  std::string raw = read_file(path, "secret key file");
   std::array<unsigned char, 32> key{};
   std::string hex;
   for (char c : raw)

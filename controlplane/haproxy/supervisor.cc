@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/read_file.h"
 #include "haproxy/cli_socket.h"
 #include "haproxy/config_check.h"
 #include "haproxy/template_data.h"
@@ -37,12 +38,8 @@ int64_t unix_ms() {
       .count();
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// A file that may not exist (yet): "".
+std::string read_text(const std::string& path) { return cp::read_file_if_present(path).value_or(""); }
 
 std::string exit_description(int status) {
   if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));

@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "common/read_file.h"
+
 namespace edgelb::cp {
 namespace {
 
@@ -293,13 +295,11 @@ std::optional<nlohmann::json> parse_document(const std::string& text, DocumentFo
 }
 
 std::optional<nlohmann::json> load_document_file(const std::string& file, FieldErrors& errors) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+  const std::optional<std::string> text = cp::read_file_if_present(file);
+  if (!text) {
     errors.push_back({"", "cannot read " + file});
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   DocumentFormat f = DocumentFormat::kAuto;
   auto ends = [&](const char* ext) {
     std::string e(ext);
@@ -310,7 +310,7 @@ std::optional<nlohmann::json> load_document_file(const std::string& file, FieldE
   else if (ends(".yaml") || ends(".yml"))
     f = DocumentFormat::kYaml;
   FieldErrors local;
-  auto doc = parse_document(ss.str(), f, local);
+  auto doc = parse_document(*text, f, local);
   for (auto& e : local) errors.push_back({e.path, file + ": " + e.reason});
   return doc;
 }
