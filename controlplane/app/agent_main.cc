@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "agent/agent.h"
+#include "common/stop_signals.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"edgelb-agent: claims pool instances, renders and supervises HAProxy for them"};
@@ -27,11 +28,7 @@ int main(int argc, char** argv) {
   // SIGINT/SIGTERM are taken by one thread that asks the agent to stop; no other thread sees
   // them. SIGPIPE is ignored (a closed socket is an error return, not a death).
   signal(SIGPIPE, SIG_IGN);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  sigset_t stop_signals = edgelb::cp::block_stop_signals();
   try {
     edgelb::cp::Agent agent(config);
     std::thread waiter([&] {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/stop_signals.h"
 #include "mesos-sim/sim_master.h"
 
 int main(int argc, char** argv) {
@@ -30,11 +31,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   o.leading = !follower;
 
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  sigset_t sigs = edgelb::cp::block_stop_signals();
   try {
     SimMaster sim(o);
     sim.start();
