@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/control_client.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
 
 namespace pb = edgelb::dataplane::v1;
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
   app.add_option("--services", services)->check(CLI::Range(1u, 1000u));
   app.add_option("--backends", backends)->check(CLI::Range(2u, 64u));
   app.add_option("--threads", threads)->check(CLI::Range(1u, 32u));
-  app.add_option("--batch", batch, "updates per call; > 1: ApplyChanges")->check(CLI::Range(1u, 4096u));
+  app.add_option("--batch", batch, "updates per call; > 1: ApplyChanges")
+      ->check(CLI::Range(1, edgelb::kMaxChangesPerCall));
   CLI11_PARSE(app, argc, argv);
 
   auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());

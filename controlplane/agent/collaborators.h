@@ -31,9 +31,9 @@
 #include "agent/fastpath_plan.h"
 #include "agent/placement.h"
 #include "agent/pool_inputs.h"
+#include "dataplane/service/service_spec.h"
 #include "haproxy/haproxy_driver.h"
 #include "haproxy/server_slots.h"
-#include "service/service_spec.h"
 
 namespace edgelb::cp {
 

@@ -3,14 +3,13 @@
 #include <cstdio>
 #include <set>
 
-#include "control/control_client.h"
-#include "control/spec_codec.h"
+#include "dataplane/control/control_client.h"
+#include "dataplane/control/spec_codec.h"
 
 namespace edgelb::cp {
 namespace {
 
 constexpr auto kVersionPoll = std::chrono::milliseconds(250);
-constexpr size_t kMaxChangesPerCall = 4096;  // the dataplane's ApplyChanges limit
 
 std::string describe(const ControlOutcome& o) {
   std::string s = o.status.error_message();
@@ -196,7 +195,7 @@ void DataplaneSync::incremental(const Specs& want) {
   const Specs t = target(want);
   const std::vector<PlannedEdit> edits = plan_edits(t);
   if (edits.empty()) return;
-  if (edits.size() > kMaxChangesPerCall || changes_unsupported_) return one_edit_per_call(edits);
+  if (edits.size() > size_t(kMaxChangesPerCall) || changes_unsupported_) return one_edit_per_call(edits);
   ControlChanges changes;
   for (const auto& e : edits) {
     if (e.kind == PlannedEdit::kDelete) {

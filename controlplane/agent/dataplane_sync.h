@@ -16,7 +16,7 @@
 //    the backend limit, ...) the edits are sent again one call each (SetBackend,
 //    UpsertService, DeleteService), so the refused service keeps what it served before (or
 //    stays absent) and its reason is reported until the wanted spec changes, and the rest is
-//    applied. So is a plan of over 4096 edits, and every plan for a dataplane without
+//    applied. So is a plan of over kMaxChangesPerCall (4096) edits, and every plan for a dataplane without
 //    ApplyChanges (UNIMPLEMENTED: an older version);
 //  - every 250 ms GetVersion: a table version we did not write, or an uptime that went back,
 //    means someone else wrote or the dataplane restarted: resync.
@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "agent/collaborators.h"
-#include "service/service_spec.h"
+#include "dataplane/service/service_spec.h"
 
 namespace edgelb {
 class ControlClient;

@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/service/service_spec.h"
 #include "haproxy/server_slots.h"
 #include "pool/pool_model.h"
-#include "service/service_spec.h"
 
 namespace edgelb::cp {
 

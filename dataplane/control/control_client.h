@@ -21,6 +21,10 @@
 
 namespace edgelb {
 
+// The most changes one ApplyChanges call may carry; the control service refuses more
+// (INVALID_ARGUMENT on `changes`). Callers with more split them or send one call per edit.
+inline constexpr int kMaxChangesPerCall = 4096;
+
 struct ControlOutcome {
   grpc::Status status;
   uint64_t version = 0;    // the live version: after the change, or the one still serving when refused

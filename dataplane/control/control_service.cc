@@ -12,6 +12,7 @@
 #include <map>
 #include <vector>
 
+#include "control/control_client.h"
 #include "control/proto/dataplane_control.grpc.pb.h"
 #include "control/spec_codec.h"
 #include "rpc/rpc_error.h"
@@ -27,7 +28,7 @@ namespace {
 constexpr uint32_t kMaxFlowLimit = 10000;
 constexpr uint32_t kDefaultFlowLimit = 100;
 constexpr uint32_t kFlowListTimeoutMs = 2000;
-constexpr int kMaxChanges = 4096;  // per ApplyChanges call
+constexpr int kMaxChanges = kMaxChangesPerCall;  // per ApplyChanges call (control_client.h)
 
 // Which service an error is about (its name), or "" when it is about the request as a whole.
 using ServiceOf = std::function<std::string(const FieldError&)>;
