@@ -8,11 +8,6 @@ namespace edgelb::cp {
 grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,
                   const FieldErrors& errors, int64_t current_version) {
   edgelb::v1::ErrorDetails d;
-  for (const auto& e : errors) {
-    auto* v = d.add_field_violations();
-    v->set_field(e.path);
-    v->set_description(e.reason);
-  }
   d.set_current_version(current_version);
   return rpc::error_status(ctx, code, message, errors, &d);
 }

@@ -1,7 +1,7 @@
 // How the control API reports a failed call (the conventions of dataplane/rpc/rpc_error.h): a
 // gRPC status with readable text, google.rpc.Status details (BadRequest field violations and
-// edgelb.v1.ErrorDetails with the current version) in `grpc-status-details-bin`, and the
-// ErrorDetails also in the `edgelb-error-details-bin` trailer. Shared by every edgelb.v1 service.
+// edgelb.v1.ErrorDetails with the current version) in `grpc-status-details-bin`. Shared by every
+// edgelb.v1 service.
 #pragma once
 
 #include <grpcpp/grpcpp.h>

@@ -56,9 +56,6 @@ grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldEr
   pb::ErrorDetails d;
   std::map<std::string, pb::ServiceRefusal*> refused;
   for (size_t i = 0; i < out.size(); ++i) {
-    auto* v = d.add_field_violations();
-    v->set_field(out[i].path);
-    v->set_description(out[i].reason);
     const std::string service = service_of && i < errors.size() ? service_of(errors[i]) : "";
     if (service.empty()) continue;
     auto& r = refused[service];
@@ -66,7 +63,9 @@ grpc::Status fail(grpc::ServerContext* ctx, grpc::StatusCode code, const FieldEr
       r = d.add_refused_services();
       r->set_service(service);
     }
-    *r->add_violations() = *v;
+    auto* v = r->add_violations();
+    v->set_field(out[i].path);
+    v->set_description(out[i].reason);
   }
   d.set_live_version(live_version);
   return rpc::error_status(ctx, code, "live version " + std::to_string(live_version), out, &d);

@@ -5,7 +5,7 @@
 
 namespace edgelb::rpc {
 
-grpc::Status error_status(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,
+grpc::Status error_status(grpc::ServerContext*, grpc::StatusCode code, const std::string& message,
                           const FieldErrors& errors, const google::protobuf::Message* detail) {
   const std::string text = errors.empty() ? message : message + ": " + join(errors);
   google::rpc::Status status;
@@ -20,10 +20,7 @@ grpc::Status error_status(grpc::ServerContext* ctx, grpc::StatusCode code, const
     }
     status.add_details()->PackFrom(bad);
   }
-  if (detail) {
-    status.add_details()->PackFrom(*detail);
-    if (ctx) ctx->AddTrailingMetadata(kLegacyDetailsTrailer, detail->SerializeAsString());
-  }
+  if (detail) status.add_details()->PackFrom(*detail);
   return grpc::Status(code, text, status.SerializeAsString());
 }
 

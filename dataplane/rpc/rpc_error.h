@@ -3,9 +3,7 @@
 //  - the standard `grpc-status-details-bin` trailer: google.rpc.Status {code, message,
 //    details: [google.rpc.BadRequest with every field violation, the service's own detail
 //    message (e.g. edgelb.v1.ErrorDetails with the current version)]}, which generic clients
-//    and gateways understand;
-//  - the service's own detail message also in the `edgelb-error-details-bin` trailer, as
-//    edgelb 0.1 sent it (kept for its clients).
+//    and gateways understand.
 // Thread-safe (no shared state).
 #pragma once
 
@@ -17,8 +15,6 @@
 #include "rpc/field_error.h"
 
 namespace edgelb::rpc {
-
-inline constexpr char kLegacyDetailsTrailer[] = "edgelb-error-details-bin";
 
 // Server side. `detail` (may be null) is the service's own error detail message.
 grpc::Status error_status(grpc::ServerContext* ctx, grpc::StatusCode code, const std::string& message,

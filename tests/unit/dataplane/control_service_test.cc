@@ -71,15 +71,13 @@ class ControlServiceTest : public ::testing::Test {
     for (const auto& s : services) *req.mutable_state()->add_services() = s;
     grpc::ClientContext ctx;
     auto st = stub_->ApplyState(&ctx, req, r);
-    details_ = details(ctx);
+    status_ = st;
     return st;
   }
 
-  static pb::ErrorDetails details(const grpc::ClientContext& ctx) {
+  static pb::ErrorDetails details(const grpc::Status& s) {
     pb::ErrorDetails d;
-    const auto& md = ctx.GetServerTrailingMetadata();
-    if (auto it = md.find("edgelb-error-details-bin"); it != md.end())
-      d.ParseFromString(std::string(it->second.data(), it->second.size()));
+    rpc::read_error_detail(s, &d);
     return d;
   }
 
@@ -94,9 +92,9 @@ class ControlServiceTest : public ::testing::Test {
     return out;
   }
 
-  static std::vector<std::string> fields(const pb::ErrorDetails& d) {
+  static std::vector<std::string> fields(const grpc::Status& s) {
     std::vector<std::string> out;
-    for (const auto& v : d.field_violations()) out.push_back(v.field());
+    for (const auto& v : rpc::read_error(s).violations) out.push_back(v.path);
     return out;
   }
 
@@ -109,7 +107,7 @@ class ControlServiceTest : public ::testing::Test {
   std::string path_;
   std::unique_ptr<ControlServer> server_;
   std::unique_ptr<pb::DataplaneControl::Stub> stub_;
-  pb::ErrorDetails details_;
+  grpc::Status status_;  // the last apply() or call()
   FlowQuery last_query_;
 };
 
@@ -146,10 +144,10 @@ TEST_F(ControlServiceTest, ApplyStateIsVersionedAndIdempotent) {
 
   auto st = apply(5, {web("198.18.1.11")}, &r);  // same version, other content
   EXPECT_EQ(st.error_code(), grpc::FAILED_PRECONDITION);
-  EXPECT_THAT(fields(details_), ElementsAre("state.version"));
+  EXPECT_THAT(fields(status_), ElementsAre("state.version"));
   st = apply(4, {web()}, &r);
   EXPECT_EQ(st.error_code(), grpc::FAILED_PRECONDITION);
-  EXPECT_EQ(details_.live_version(), 5u);
+  EXPECT_EQ(details(status_).live_version(), 5u);
   EXPECT_EQ(live_version(), 5u);
 }
 
@@ -164,10 +162,10 @@ TEST_F(ControlServiceTest, InvalidStateNamesEveryFieldAndKeepsServing) {
   dsr6.mutable_backends(0)->set_address("2001:db8::1");
   auto st = apply(2, {bad}, &r);
   EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_THAT(fields(details_), ElementsAre("state.services[0].vip", "state.services[0].backends[0].mac",
-                                            "state.services[0].backends[1].weight"));
-  EXPECT_THAT(refusals(details_), ElementsAre("web: state.services[0].vip state.services[0].backends[0].mac "
-                                              "state.services[0].backends[1].weight"));
+  EXPECT_THAT(fields(status_), ElementsAre("state.services[0].vip", "state.services[0].backends[0].mac",
+                                           "state.services[0].backends[1].weight"));
+  EXPECT_THAT(refusals(details(status_)), ElementsAre("web: state.services[0].vip state.services[0].backends[0].mac "
+                                                      "state.services[0].backends[1].weight"));
   EXPECT_THAT(st.error_message(), HasSubstr("state.services[0].backends[1].weight: must be 0-65535, got 70000"));
   // The same violations in the standard grpc-status-details-bin (google.rpc.BadRequest), with
   // ErrorDetails (the version still serving) beside them.
@@ -180,9 +178,9 @@ TEST_F(ControlServiceTest, InvalidStateNamesEveryFieldAndKeepsServing) {
   EXPECT_EQ(standard.live_version(), 1u);
   st = apply(2, {web(), dsr6}, &r);  // semantic (builder) error, with the request's path
   EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_THAT(fields(details_), ElementsAre("state.services[1].backends[0].address"));
-  EXPECT_THAT(refusals(details_), ElementsAre("six: state.services[1].backends[0].address"));
-  EXPECT_EQ(details_.live_version(), 1u);
+  EXPECT_THAT(fields(status_), ElementsAre("state.services[1].backends[0].address"));
+  EXPECT_THAT(refusals(details(status_)), ElementsAre("six: state.services[1].backends[0].address"));
+  EXPECT_EQ(details(status_).live_version(), 1u);
   // The client reads the refusals by service name (what the agent reports per service).
   ControlClient client(path_);
   TableSpec both;
@@ -221,8 +219,9 @@ TEST_F(ControlServiceTest, IncrementalEditsBumpTheVersion) {
     req.set_weight(0);
     req.set_expected_version(10);
     grpc::ClientContext ctx;
-    EXPECT_EQ(stub_->SetBackend(&ctx, req, &r).error_code(), grpc::ABORTED);
-    EXPECT_EQ(details(ctx).live_version(), 11u);
+    const grpc::Status st = stub_->SetBackend(&ctx, req, &r);
+    EXPECT_EQ(st.error_code(), grpc::ABORTED);
+    EXPECT_EQ(details(st).live_version(), 11u);
   }
   {
     pb::SetBackendRequest req;
@@ -238,8 +237,10 @@ TEST_F(ControlServiceTest, IncrementalEditsBumpTheVersion) {
     req.mutable_service()->set_name("api");
     req.mutable_service()->mutable_backends(0)->set_port(8080);
     grpc::ClientContext ctx;
-    EXPECT_EQ(stub_->UpsertService(&ctx, req, &r).error_code(), grpc::INVALID_ARGUMENT);
-    EXPECT_THAT(fields(details(ctx)), ElementsAre("service.backends[0].port"));
+    const grpc::Status st = stub_->UpsertService(&ctx, req, &r);
+    EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_THAT(fields(st), ElementsAre("service.backends[0].port"));
+    EXPECT_THAT(refusals(details(st)), ElementsAre("api: service.backends[0].port"));
   }
   {
     pb::UpsertServiceRequest req;
@@ -271,7 +272,7 @@ TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
   auto call = [&](const pb::ApplyChangesRequest& req) {
     grpc::ClientContext ctx;
     auto st = stub_->ApplyChanges(&ctx, req, &r);
-    details_ = details(ctx);
+    status_ = st;
     return st;
   };
   auto drain = [](pb::ApplyChangesRequest& req, const std::string& backend) {
@@ -317,15 +318,15 @@ TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
   bad.mutable_changes(1)->mutable_upsert_service()->set_name("dns");
   bad.mutable_changes(1)->mutable_upsert_service()->mutable_backends(0)->set_port(8080);  // DSR: no remap
   EXPECT_EQ(call(bad).error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_THAT(fields(details_), ElementsAre("changes[1].upsert_service.backends[0].port"));
-  EXPECT_THAT(refusals(details_), ElementsAre("dns: changes[1].upsert_service.backends[0].port"));
-  EXPECT_EQ(details_.live_version(), 11u);
+  EXPECT_THAT(fields(status_), ElementsAre("changes[1].upsert_service.backends[0].port"));
+  EXPECT_THAT(refusals(details(status_)), ElementsAre("dns: changes[1].upsert_service.backends[0].port"));
+  EXPECT_EQ(details(status_).live_version(), 11u);
   pb::ApplyChangesRequest missing;
   drain(missing, "198.18.2.1");
   drain(missing, "198.18.9.9");
   missing.add_changes()->set_delete_service("api");
   EXPECT_EQ(call(missing).error_code(), grpc::NOT_FOUND);
-  EXPECT_THAT(fields(details_), ElementsAre("changes[1].set_backend.backend"));
+  EXPECT_THAT(fields(status_), ElementsAre("changes[1].set_backend.backend"));
   EXPECT_EQ(call(ok).error_code(), grpc::OK);
   ok.set_expected_version(10);
   EXPECT_EQ(call(ok).error_code(), grpc::ABORTED);
@@ -335,7 +336,7 @@ TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
   // Malformed requests are refused before the table is read.
   pb::ApplyChangesRequest empty;
   EXPECT_EQ(call(empty).error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_THAT(fields(details_), ElementsAre("changes"));
+  EXPECT_THAT(fields(status_), ElementsAre("changes"));
   pb::ApplyChangesRequest malformed;
   malformed.add_changes();
   drain(malformed, "198.18.2.1");
@@ -343,10 +344,10 @@ TEST_F(ControlServiceTest, ApplyChangesPublishesAllOfThemOrNone) {
   malformed.mutable_changes(1)->mutable_set_backend()->set_weight(70000);
   malformed.add_changes()->set_delete_service("");
   EXPECT_EQ(call(malformed).error_code(), grpc::INVALID_ARGUMENT);
-  EXPECT_THAT(fields(details_), ElementsAre("changes[0]", "changes[1].set_backend.expected_version",
-                                            "changes[1].set_backend.weight", "changes[2].delete_service"));
+  EXPECT_THAT(fields(status_), ElementsAre("changes[0]", "changes[1].set_backend.expected_version",
+                                           "changes[1].set_backend.weight", "changes[2].delete_service"));
   // changes[0] and changes[2] name no service; changes[1] is about web.
-  EXPECT_THAT(refusals(details_),
+  EXPECT_THAT(refusals(details(status_)),
               ElementsAre("web: changes[1].set_backend.expected_version changes[1].set_backend.weight"));
 
   // Deleting and adding back in one call.
@@ -403,8 +404,9 @@ TEST_F(ControlServiceTest, ReadsAndFlowFilters) {
     req.set_limit(20000);
     pb::ListFlowsResponse out;
     grpc::ClientContext ctx;
-    EXPECT_EQ(stub_->ListFlows(&ctx, req, &out).error_code(), grpc::INVALID_ARGUMENT);
-    EXPECT_THAT(fields(details(ctx)), ElementsAre("client", "limit"));
+    const grpc::Status st = stub_->ListFlows(&ctx, req, &out);
+    EXPECT_EQ(st.error_code(), grpc::INVALID_ARGUMENT);
+    EXPECT_THAT(fields(st), ElementsAre("client", "limit"));
   }
 }
 
