@@ -67,7 +67,7 @@ int run_control_loop(Dataplane& dp, const DataplaneConfig& cfg, PhaseSequencer* 
   auto last_change = start, last_print = start;
   auto last_metrics = start - std::chrono::seconds(1);
   uint64_t last_rx = 0;
-  nlohmann::json last_stats;
+  std::optional<StatsReport> last_stats;
   NeighborFollower neighbors(dp);
   while (!*signals.stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -91,7 +91,7 @@ int run_control_loop(Dataplane& dp, const DataplaneConfig& cfg, PhaseSequencer* 
     if (cfg.stats_interval_s && now - last_print >= std::chrono::seconds(cfg.stats_interval_s)) {
       auto js = dp.stats();
       const double secs = std::chrono::duration<double>(now - last_print).count();
-      std::fprintf(stderr, "edgelb-dataplane: %s\n", stats_line(js, last_stats, secs).c_str());
+      std::fprintf(stderr, "edgelb-dataplane: %s\n", stats_line(js, last_stats ? &*last_stats : nullptr, secs).c_str());
       last_stats = std::move(js);
       last_print = now;
     }

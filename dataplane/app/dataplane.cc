@@ -208,7 +208,7 @@ uint64_t Dataplane::packets_in() const {
   return n;
 }
 
-nlohmann::json Dataplane::stats() {
+StatsReport Dataplane::stats() {
   std::vector<WorkerStatsSource> ws;
   for (auto& w : workers_)
     ws.push_back({w->lcore(), &w->stats(), &w->flows(), w->flow_memory_on_hugepages(),
@@ -222,10 +222,10 @@ nlohmann::json Dataplane::stats() {
   }
   // Under the table lock: the snapshot cannot be freed by a concurrent publish meanwhile.
   return tables_.read([&](const TableSpec&, const ServiceSnapshot* snap) {
-    auto js = stats_json(ws, snap, ps,
-                         {publisher_.publishes(), publisher_.last_grace_period_ns(), publisher_.max_grace_period_ns()});
-    js["tsc_hz"] = rte_get_tsc_hz();
-    return js;
+    StatsReport r = stats_report(
+        ws, snap, ps, {publisher_.publishes(), publisher_.last_grace_period_ns(), publisher_.max_grace_period_ns()});
+    r.tsc_hz = rte_get_tsc_hz();
+    return r;
   });
 }
 

@@ -55,9 +55,9 @@ class Dataplane {
   // Control service, workers (waits for their lcores), final statistics, ports. Idempotent.
   void stop();
 
-  // The statistics document (control/stats_report.h), aggregated from every worker and port.
-  nlohmann::json stats();
-  const nlohmann::json& final_stats() const { return final_stats_; }
+  // The statistics (control/stats_report.h), aggregated from every worker and port.
+  StatsReport stats();
+  const StatsReport& final_stats() const { return final_stats_; }
   uint64_t packets_in() const;  // received from the wire and from the kernel, all workers
   TableManager& tables() { return tables_; }
   NeighborTable* neighbors() { return neighbors_.get(); }
@@ -82,7 +82,7 @@ class Dataplane {
   std::unique_ptr<ControlServer> control_;
   std::atomic<bool> workers_running_{false};
   bool launched_ = false, stopped_ = false;
-  nlohmann::json final_stats_;
+  StatsReport final_stats_;
 };
 
 }  // namespace edgelb

@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     if (rc == 0) rc = run_control_loop(dp, cfg, phases ? &*phases : nullptr, {&g_stop, &g_reload});
     if (!phases) sd_notify(0, "STOPPING=1");
     dp.stop();
-    write_stats(cfg.stats_json, dp.final_stats());
+    write_stats(cfg.stats_json, to_json(dp.final_stats()));
   }
   const std::string runtime_dir = rte_eal_get_runtime_dir();
   rte_eal_cleanup();

@@ -182,9 +182,6 @@ std::optional<IpAddress> filter_address(const std::string& text, const std::stri
   return std::nullopt;
 }
 
-uint64_t u64(const nlohmann::json& j, const char* k) { return j.contains(k) ? j[k].get<uint64_t>() : 0; }
-double dbl(const nlohmann::json& j, const char* k) { return j.contains(k) ? j[k].get<double>() : 0.0; }
-
 }  // namespace
 
 class ControlServer::Service final : public pb::DataplaneControl::Service {
@@ -321,57 +318,59 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
   }
 
   grpc::Status GetStats(grpc::ServerContext*, const pb::GetStatsRequest*, pb::Stats* out) override {
-    const nlohmann::json st = hooks_.stats();
-    const auto& t = st["totals"];
-    out->set_table_version(u64(st, "table_version"));
-    out->set_rx_packets(u64(t, "rx_packets"));
-    out->set_tx_packets(u64(t, "tx_packets"));
-    out->set_forwarded(u64(t, "forwarded"));
-    out->set_dropped(u64(t, "drops_total"));
-    out->set_punted(u64(t, "punted_total"));
-    for (const auto& [k, v] : t["drops"].items()) (*out->mutable_drops())[k] = v.get<uint64_t>();
-    for (const auto& [k, v] : t["punted"].items()) (*out->mutable_punts())[k] = v.get<uint64_t>();
-    for (const auto& w : st["workers"]) {
+    const StatsReport st = hooks_.stats();
+    const StatsTotals& t = st.totals;
+    out->set_table_version(st.table_version);
+    out->set_rx_packets(t.rx_packets);
+    out->set_tx_packets(t.tx_packets);
+    out->set_forwarded(t.forwarded);
+    out->set_dropped(t.drops_total);
+    out->set_punted(t.punted_total);
+    for (size_t k = 0; k < kDropReasonCount; ++k)
+      (*out->mutable_drops())[std::string(drop_reason_name(DropReason(k)))] = t.drops[k];
+    for (size_t k = 0; k < kPuntReasonCount; ++k)
+      (*out->mutable_punts())[std::string(punt_reason_name(PuntReason(k)))] = t.punted[k];
+    for (const WorkerReport& w : st.workers) {
       auto* o = out->add_workers();
-      o->set_lcore(w["lcore"].get<uint32_t>());
-      o->set_rx_packets(u64(w, "rx_packets"));
-      o->set_tx_packets(u64(w, "tx_packets"));
-      o->set_forwarded(u64(w, "forwarded"));
+      o->set_lcore(w.lcore);
+      o->set_rx_packets(w.rx_packets);
+      o->set_tx_packets(w.tx_packets);
+      o->set_forwarded(w.forwarded);
       uint64_t dropped = 0, punted = 0;
-      for (const auto& [k, v] : w["drops"].items()) {
-        (*o->mutable_drops())[k] = v.get<uint64_t>();
-        dropped += v.get<uint64_t>();
+      for (size_t k = 0; k < kDropReasonCount; ++k) {
+        if (w.drops[k]) (*o->mutable_drops())[std::string(drop_reason_name(DropReason(k)))] = w.drops[k];
+        dropped += w.drops[k];
       }
-      for (const auto& [k, v] : w["punted"].items()) punted += v.get<uint64_t>();
+      for (uint64_t v : w.punted) punted += v;
       o->set_dropped(dropped);
       o->set_punted(punted);
-      o->set_flows(u64(w["conntrack"], "occupancy"));
-      o->set_busy_ratio(dbl(w, "busy_ratio"));
-      o->set_cycles_per_packet(dbl(w, "cycles_per_packet"));
+      o->set_flows(w.conntrack.occupancy);
+      o->set_busy_ratio(w.busy_ratio);
+      o->set_cycles_per_packet(w.cycles_per_packet);
     }
-    for (const auto& s : st["services"]) {
+    for (const ServiceReport& s : st.services) {
       auto* v = out->add_vips();
-      v->set_name(s["name"].get<std::string>());
-      v->set_vip(s["vip"].get<std::string>());
-      v->set_port(s["port"].get<uint32_t>());
-      v->set_protocol(s["protocol"] == "tcp" ? pb::TCP : pb::UDP);
-      if (auto m = parse_forwarding_mode(s["forwarding"].get<std::string>())) v->set_forwarding(encode_mode(*m));
-      v->set_packets(u64(s, "packets"));
-      v->set_bytes(u64(s, "bytes"));
-      v->set_new_flows(u64(s, "new_flows"));
-      v->set_active_flows(u64(s, "active_flows"));
-      for (const auto& b : s["backends"]) {
+      v->set_name(s.name);
+      v->set_vip(s.vip.to_string());
+      v->set_port(s.port);
+      v->set_protocol(s.protocol == 6 ? pb::TCP : pb::UDP);
+      v->set_forwarding(encode_mode(s.forwarding));
+      v->set_packets(s.packets);
+      v->set_bytes(s.bytes);
+      v->set_new_flows(s.new_flows);
+      v->set_active_flows(s.active_flows);
+      for (const BackendReport& b : s.backends) {
         auto* o = v->add_backends();
-        o->set_address(b["address"].get<std::string>());
-        o->set_port(b["port"].get<uint32_t>());
-        if (auto bs = parse_backend_state(b["state"].get<std::string>())) o->set_state(encode_backend_state(*bs));
-        o->set_next_hop(b["next_hop"].get<std::string>());
-        o->set_packets(u64(b, "packets"));
-        o->set_bytes(u64(b, "bytes"));
-        o->set_active_flows(u64(b, "active_flows"));
+        o->set_address(b.address.to_string());
+        o->set_port(b.port);
+        o->set_state(encode_backend_state(b.state));
+        o->set_next_hop(b.next_hop ? b.next_hop->to_string() : std::string("unknown"));
+        o->set_packets(b.packets);
+        o->set_bytes(b.bytes);
+        o->set_active_flows(b.active_flows);
       }
     }
-    out->set_json(st.dump());
+    out->set_json(to_json(st).dump());
     return grpc::Status::OK;
   }
 
@@ -448,7 +447,7 @@ class ControlServer::Service final : public pb::DataplaneControl::Service {
     }
     out->set_draining(tables_.draining());
     out->set_table_version(live_version());
-    if (hooks_.stats) out->set_flows(hooks_.stats()["totals"].value("flows", uint64_t(0)));
+    if (hooks_.stats) out->set_flows(hooks_.stats().totals.flows);
     return grpc::Status::OK;
   }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "conntrack/flow_query.h"
+#include "control/stats_report.h"
 #include "control/table_manager.h"
 
 namespace grpc {
@@ -21,7 +22,7 @@ class Server;
 namespace edgelb {
 
 struct ControlHooks {
-  std::function<nlohmann::json()> stats;                           // the stats document
+  std::function<StatsReport()> stats;                              // the statistics now
   std::function<bool(const FlowQuery&, FlowListing*)> list_flows;  // false: a worker timed out
   std::function<bool()> serving;                                   // workers running
   std::function<uint64_t()> publishes;                             // tables published so far

@@ -141,7 +141,7 @@ class DataplaneSyncTest : public ::testing::Test {
     hooks.workers = 1;
     hooks.serving = [] { return true; };
     hooks.publishes = [this] { return publisher_->publishes(); };
-    hooks.stats = [] { return nlohmann::json::object(); };
+    hooks.stats = [] { return StatsReport{}; };
     hooks.list_flows = [](const FlowQuery&, FlowListing*) { return true; };
     server_ = std::make_unique<ControlServer>(path_, *tables_, std::move(hooks));
   }

@@ -27,11 +27,13 @@ class ControlServiceTest : public ::testing::Test {
     hooks.publishes = [this] { return publisher_.publishes(); };
     hooks.stats = [this] {
       return tables_.read([](const TableSpec& t, const ServiceSnapshot*) {
-        return nlohmann::json{{"table_version", t.version},
-                              {"totals", {{"rx_packets", 7}, {"drops", {{"non_vip", 2}}}, {"punted", {{"arp", 1}}}}},
-                              {"workers", nlohmann::json::array()},
-                              {"services", nlohmann::json::array()},
-                              {"rcu", {{"publishes", 3}}}};
+        StatsReport r;
+        r.table_version = t.version;
+        r.totals.rx_packets = 7;
+        r.totals.drops[size_t(DropReason::kNonVip)] = 2;
+        r.totals.punted[size_t(PuntReason::kArp)] = 1;
+        r.rcu.publishes = 3;
+        return r;
       });
     };
     hooks.list_flows = [this](const FlowQuery& q, FlowListing* out) {

@@ -5,20 +5,41 @@
 namespace edgelb {
 namespace {
 
-TEST(Metrics, StatsDocumentBecomesLabelledFamilies) {
-  const auto stats = nlohmann::json::parse(R"({
-    "table_version": 7,
-    "draining": true,
-    "totals": {"rx_packets": 10, "rx_bytes": 640, "tx_packets": 9, "forwarded": 8, "flows": 3,
-               "drops": {"non_vip": 2, "tx_full": 0}, "punted": {"arp": 1, "l7_vip": 0}},
-    "exception_path": {"to_kernel_packets": 1, "from_kernel_packets": 4},
-    "rcu": {"publishes": 2, "last_grace_period_ns": 1500, "max_grace_period_ns": 250000},
-    "workers": [{"lcore": 1, "busy_ratio": 0.25, "cycles_per_packet": 300, "conntrack": {"occupancy": 3, "capacity": 1024, "evictions": 5}}],
-    "services": [{"name": "web", "vip": "198.18.1.10", "port": 80, "protocol": "tcp", "packets": 8,
-                  "bytes": 512, "new_flows": 3,
-                  "backends": [{"address": "198.18.2.1", "port": 80, "state": "drain", "packets": 8, "bytes": 512}]}]
-  })");
-  const std::string text = metrics_text(stats);
+TEST(Metrics, StatsReportBecomesLabelledFamilies) {
+  StatsReport stats;
+  stats.table_version = 7;
+  stats.draining = true;
+  stats.totals.rx_packets = 10;
+  stats.totals.rx_bytes = 640;
+  stats.totals.tx_packets = 9;
+  stats.totals.forwarded = 8;
+  stats.totals.flows = 3;
+  stats.totals.drops[size_t(DropReason::kNonVip)] = 2;
+  stats.totals.punted[size_t(PuntReason::kArp)] = 1;
+  stats.exception_path.to_kernel_packets = 1;
+  stats.exception_path.from_kernel_packets = 4;
+  stats.rcu = {2, 1500, 250000};
+  WorkerReport& w = stats.workers.emplace_back();
+  w.lcore = 1;
+  w.busy_ratio = 0.25;
+  w.cycles_per_packet = 300;
+  w.conntrack.occupancy = 3;
+  w.conntrack.capacity = 1024;
+  w.conntrack.evictions = 5;
+  ServiceReport& s = stats.services.emplace_back();
+  s.name = "web";
+  s.vip = *IpAddress::parse("198.18.1.10");
+  s.port = 80;
+  s.packets = 8;
+  s.bytes = 512;
+  s.new_flows = 3;
+  BackendReport& b = s.backends.emplace_back();
+  b.address = *IpAddress::parse("198.18.2.1");
+  b.port = 80;
+  b.state = BackendState::kDrain;
+  b.packets = 8;
+  b.bytes = 512;
+  const std::string text = metrics_text(&stats);
   for (const char* want : {
            "edgelb_table_version 7",
            "edgelb_node_draining 1",
@@ -34,7 +55,8 @@ TEST(Metrics, StatsDocumentBecomesLabelledFamilies) {
            "edgelb_backend_up{service=\"web\",vip=\"198.18.1.10:80\",protocol=\"tcp\",backend=\"198.18.2.1:80\"} 0",
        })
     EXPECT_NE(text.find(want), std::string::npos) << want << "\n" << text;
-  EXPECT_TRUE(metrics_text(nlohmann::json()).empty()) << "no stats yet: no samples";
+  EXPECT_NE(text.find("edgelb_drops_total{reason=\"tx_full\"} 0"), std::string::npos) << "every reason, also at 0";
+  EXPECT_TRUE(metrics_text(nullptr).empty()) << "no stats yet: no samples";
 }
 
 }  // namespace
