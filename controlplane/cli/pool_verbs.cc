@@ -117,166 +117,213 @@ void add_pool_verbs(CLI::App& app, PoolVerbs* v) {
   v->validate->add_option("file", v->file)->required();
 }
 
+namespace {
+
+using Stub = pb::EdgeLB::Stub;
+
+void print_written(const pb::PoolWriteReply& r, const std::string& verb, bool json_out) {
+  if (json_out)
+    print_json(r);
+  else
+    std::cout << "Successfully " << verb << " pool " << r.name() << " (version " << r.version() << ")\n";
+}
+
+int show_reference() {
+  std::cout << edgelb::cp::schema_reference();
+  return 0;
+}
+
+int convert_to_json(const std::string& file) {
+  edgelb::FieldErrors errors;
+  auto doc = edgelb::cp::load_document_file(file, errors);
+  if (!doc) {
+    for (auto& e : errors)
+      std::fprintf(stderr, "edgelbctl: %s%s%s\n", e.path.c_str(), e.path.empty() ? "" : ": ", e.reason.c_str());
+    return 3;
+  }
+  std::cout << doc->dump(2) << "\n";
+  return 0;
+}
+
+int create_or_update(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::PoolWriteRequest req = write_request(v.file);
+  req.set_expected_version(v.expected);
+  pb::PoolWriteReply r;
+  auto ctx = cp::api_context(conn);
+  const bool create = v.create->parsed();
+  const grpc::Status s = create ? stub.CreatePool(ctx.get(), req, &r) : stub.UpdatePool(ctx.get(), req, &r);
+  if (s.ok()) print_written(r, create ? "created" : "updated", json_out);
+  return report(s);
+}
+
+int delete_pool(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::DeletePoolRequest req;
+  req.set_name(v.pool);
+  req.set_expected_version(v.expected);
+  pb::PoolWriteReply r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.DeletePool(ctx.get(), req, &r);
+  if (s.ok()) print_written(r, "deleted", json_out);
+  return report(s);
+}
+
+int rollback(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::RollbackPoolRequest req;
+  req.set_name(v.pool);
+  req.set_to_version(v.to_version);
+  req.set_expected_version(v.expected);
+  pb::PoolWriteReply r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.RollbackPool(ctx.get(), req, &r);
+  if (s.ok()) print_written(r, "rolled back to version " + std::to_string(v.to_version) + ":", json_out);
+  return report(s);
+}
+
+int validate(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::ValidateReply r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.ValidatePool(ctx.get(), write_request(v.file), &r);
+  if (!s.ok()) return report(s);
+  if (json_out) {
+    print_json(r);
+  } else if (r.field_violations_size() == 0) {
+    std::cout << "pool " << r.name() << " is valid\n";
+  } else {
+    std::fprintf(stderr, "edgelbctl: invalid pool configuration:\n");
+    for (const auto& fv : r.field_violations())
+      std::fprintf(stderr, "  %s: %s\n", fv.field().empty() ? "(document)" : fv.field().c_str(),
+                   fv.description().c_str());
+  }
+  return r.field_violations_size() > 0 ? 3 : 0;
+}
+
+int list(Stub& stub, const Connection& conn, bool json_out) {
+  pb::ListPoolsReply r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.ListPools(ctx.get(), pb::ListPoolsRequest(), &r);
+  if (!s.ok()) return report(s);
+  if (json_out) return print_json(r), 0;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& p : r.pools())
+    rows.push_back({p.name(), std::to_string(p.version()), std::to_string(p.frontends()), std::to_string(p.backends()),
+                    std::to_string(p.vips()), std::to_string(p.instances()), when(p.updated_at_ms()), p.updated_by()});
+  print_table({"NAME", "VERSION", "FRONTENDS", "BACKENDS", "VIPS", "INSTANCES", "UPDATED", "BY"}, rows);
+  return 0;
+}
+
+// `show` without a pool: every pool's configuration.
+int show_all(Stub& stub, const Connection& conn, bool json_out) {
+  pb::ListPoolsReply r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.ListPools(ctx.get(), pb::ListPoolsRequest(), &r);
+  if (!s.ok()) return report(s);
+  json all = json::array();
+  for (const auto& p : r.pools()) {
+    auto c = cp::api_context(conn);
+    pb::GetPoolRequest req;
+    req.set_name(p.name());
+    pb::Pool full;
+    if (auto gs = stub.GetPool(c.get(), req, &full); !gs.ok()) return report(gs);
+    if (json_out) {
+      all.push_back(json::parse(full.config_json()));
+    } else {
+      print_pool(full);
+      std::cout << "\n";
+    }
+  }
+  if (json_out) std::cout << all.dump(2) << "\n";
+  return 0;
+}
+
+int show(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::GetPoolRequest req;
+  req.set_name(v.pool);
+  pb::Pool r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.GetPool(ctx.get(), req, &r);
+  if (s.ok()) {
+    if (json_out)
+      std::cout << r.config_json() << "\n";
+    else
+      print_pool(r);
+  }
+  return report(s);
+}
+
+int status(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::GetPoolRequest req;
+  req.set_name(v.pool);
+  pb::PoolStatus r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.GetPoolStatus(ctx.get(), req, &r);
+  if (!s.ok()) return report(s);
+  if (json_out) return print_json(r), 0;
+  std::cout << "pool " << r.name() << " version " << r.version() << ": " << r.health() << " (" << r.instances_size()
+            << " instances, " << r.up_to_date() << " up to date, " << r.healthy() << " healthy)\n";
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> problems;
+  for (const auto& i : r.instances()) {
+    // The agent's fast path, when it drives a dataplane: its table version and errors.
+    const json data = json::parse(i.data_json(), nullptr, false);
+    const json dp = data.is_object() && data.contains("dataplane") ? data["dataplane"] : json();
+    std::string table = "-";
+    if (dp.is_object()) {
+      table = std::to_string(dp.value("tableVersion", 0)) + (dp.value("inSync", false) ? "" : " (syncing)");
+      for (const auto& e : dp.value("errors", json::array()))
+        if (e.is_string()) problems.push_back(i.id() + ": " + e.get<std::string>());
+    }
+    rows.push_back({i.id(), i.host(), std::to_string(i.applied_version()), i.healthy() ? "yes" : "no",
+                    i.state().empty() ? "-" : i.state(), table, when(i.registered_at_ms())});
+  }
+  if (!rows.empty()) print_table({"INSTANCE", "HOST", "VERSION", "HEALTHY", "STATE", "DATAPLANE", "SINCE"}, rows);
+  for (const auto& p : problems) std::cout << "fast path: " << p << "\n";
+  return 0;
+}
+
+int history(const PoolVerbs& v, Stub& stub, const Connection& conn, bool json_out) {
+  pb::GetPoolRequest req;
+  req.set_name(v.pool);
+  pb::PoolHistory r;
+  auto ctx = cp::api_context(conn);
+  const grpc::Status s = stub.GetPoolHistory(ctx.get(), req, &r);
+  if (!s.ok()) return report(s);
+  if (json_out) return print_json(r), 0;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& h : r.versions())
+    rows.push_back({std::to_string(h.version()), when(h.updated_at_ms()), h.updated_by(),
+                    h.rolled_back_from() ? "rollback to " + std::to_string(h.rolled_back_from()) : ""});
+  print_table({"VERSION", "UPDATED", "BY", "NOTE"}, rows);
+  return 0;
+}
+
+}  // namespace
+
 bool run_pool_verbs(const PoolVerbs& v, const Connection& conn, bool json_out, int* exit) {
+  if (v.show->parsed() && v.reference) return *exit = show_reference(), true;
+  if (v.show->parsed() && !v.convert.empty()) return *exit = convert_to_json(v.convert), true;
   const bool any = v.create->parsed() || v.update->parsed() || v.del->parsed() || v.list->parsed() ||
                    v.show->parsed() || v.status->parsed() || v.history->parsed() || v.rollback->parsed() ||
                    v.validate->parsed();
   if (!any) return false;
-  *exit = [&]() -> int {
-    if (v.show->parsed() && v.reference) {
-      std::cout << edgelb::cp::schema_reference();
-      return 0;
-    }
-    if (v.show->parsed() && !v.convert.empty()) {
-      edgelb::FieldErrors errors;
-      auto doc = edgelb::cp::load_document_file(v.convert, errors);
-      if (!doc) {
-        for (auto& e : errors)
-          std::fprintf(stderr, "edgelbctl: %s%s%s\n", e.path.c_str(), e.path.empty() ? "" : ": ", e.reason.c_str());
-        return 3;
-      }
-      std::cout << doc->dump(2) << "\n";
-      return 0;
-    }
-    auto stub = pb::EdgeLB::NewStub(cp::api_channel(conn));
-    auto ctx = cp::api_context(conn);
-    grpc::Status s;
-    auto written = [&](const pb::PoolWriteReply& r, const char* verb) {
-      if (json_out)
-        print_json(r);
-      else
-        std::cout << "Successfully " << verb << " pool " << r.name() << " (version " << r.version() << ")\n";
-    };
-    if (v.create->parsed() || v.update->parsed()) {
-      pb::PoolWriteRequest req = write_request(v.file);
-      req.set_expected_version(v.expected);
-      pb::PoolWriteReply r;
-      s = v.create->parsed() ? stub->CreatePool(ctx.get(), req, &r) : stub->UpdatePool(ctx.get(), req, &r);
-      if (s.ok()) written(r, v.create->parsed() ? "created" : "updated");
-    } else if (v.del->parsed()) {
-      pb::DeletePoolRequest req;
-      req.set_name(v.pool);
-      req.set_expected_version(v.expected);
-      pb::PoolWriteReply r;
-      s = stub->DeletePool(ctx.get(), req, &r);
-      if (s.ok()) written(r, "deleted");
-    } else if (v.rollback->parsed()) {
-      pb::RollbackPoolRequest req;
-      req.set_name(v.pool);
-      req.set_to_version(v.to_version);
-      req.set_expected_version(v.expected);
-      pb::PoolWriteReply r;
-      s = stub->RollbackPool(ctx.get(), req, &r);
-      if (s.ok()) written(r, ("rolled back to version " + std::to_string(v.to_version) + ":").c_str());
-    } else if (v.validate->parsed()) {
-      pb::ValidateReply r;
-      s = stub->ValidatePool(ctx.get(), write_request(v.file), &r);
-      if (s.ok()) {
-        if (json_out)
-          print_json(r);
-        else if (r.field_violations_size() == 0)
-          std::cout << "pool " << r.name() << " is valid\n";
-        else {
-          std::fprintf(stderr, "edgelbctl: invalid pool configuration:\n");
-          for (const auto& fv : r.field_violations())
-            std::fprintf(stderr, "  %s: %s\n", fv.field().empty() ? "(document)" : fv.field().c_str(),
-                         fv.description().c_str());
-        }
-        if (r.field_violations_size() > 0) return 3;
-      }
-    } else if (v.list->parsed() || (v.show->parsed() && v.pool.empty())) {
-      pb::ListPoolsReply r;
-      s = stub->ListPools(ctx.get(), pb::ListPoolsRequest(), &r);
-      if (s.ok() && v.list->parsed()) {
-        if (json_out)
-          print_json(r);
-        else {
-          std::vector<std::vector<std::string>> rows;
-          for (const auto& p : r.pools())
-            rows.push_back({p.name(), std::to_string(p.version()), std::to_string(p.frontends()),
-                            std::to_string(p.backends()), std::to_string(p.vips()), std::to_string(p.instances()),
-                            when(p.updated_at_ms()), p.updated_by()});
-          print_table({"NAME", "VERSION", "FRONTENDS", "BACKENDS", "VIPS", "INSTANCES", "UPDATED", "BY"}, rows);
-        }
-      } else if (s.ok()) {
-        json all = json::array();
-        for (const auto& p : r.pools()) {
-          auto c = cp::api_context(conn);
-          pb::GetPoolRequest req;
-          req.set_name(p.name());
-          pb::Pool full;
-          if (auto gs = stub->GetPool(c.get(), req, &full); !gs.ok()) return report(gs);
-          if (json_out)
-            all.push_back(json::parse(full.config_json()));
-          else {
-            print_pool(full);
-            std::cout << "\n";
-          }
-        }
-        if (json_out) std::cout << all.dump(2) << "\n";
-      }
-    } else if (v.show->parsed()) {
-      pb::GetPoolRequest req;
-      req.set_name(v.pool);
-      pb::Pool r;
-      s = stub->GetPool(ctx.get(), req, &r);
-      if (s.ok()) {
-        if (json_out)
-          std::cout << r.config_json() << "\n";
-        else
-          print_pool(r);
-      }
-    } else if (v.status->parsed()) {
-      pb::GetPoolRequest req;
-      req.set_name(v.pool);
-      pb::PoolStatus r;
-      s = stub->GetPoolStatus(ctx.get(), req, &r);
-      if (s.ok()) {
-        if (json_out)
-          print_json(r);
-        else {
-          std::cout << "pool " << r.name() << " version " << r.version() << ": " << r.health() << " ("
-                    << r.instances_size() << " instances, " << r.up_to_date() << " up to date, " << r.healthy()
-                    << " healthy)\n";
-          std::vector<std::vector<std::string>> rows;
-          std::vector<std::string> problems;
-          for (const auto& i : r.instances()) {
-            // The agent's fast path, when it drives a dataplane: its table version and errors.
-            const json data = json::parse(i.data_json(), nullptr, false);
-            const json dp = data.is_object() && data.contains("dataplane") ? data["dataplane"] : json();
-            std::string table = "-";
-            if (dp.is_object()) {
-              table = std::to_string(dp.value("tableVersion", 0)) + (dp.value("inSync", false) ? "" : " (syncing)");
-              for (const auto& e : dp.value("errors", json::array()))
-                if (e.is_string()) problems.push_back(i.id() + ": " + e.get<std::string>());
-            }
-            rows.push_back({i.id(), i.host(), std::to_string(i.applied_version()), i.healthy() ? "yes" : "no",
-                            i.state().empty() ? "-" : i.state(), table, when(i.registered_at_ms())});
-          }
-          if (!rows.empty())
-            print_table({"INSTANCE", "HOST", "VERSION", "HEALTHY", "STATE", "DATAPLANE", "SINCE"}, rows);
-          for (const auto& p : problems) std::cout << "fast path: " << p << "\n";
-        }
-      }
-    } else if (v.history->parsed()) {
-      pb::GetPoolRequest req;
-      req.set_name(v.pool);
-      pb::PoolHistory r;
-      s = stub->GetPoolHistory(ctx.get(), req, &r);
-      if (s.ok()) {
-        if (json_out)
-          print_json(r);
-        else {
-          std::vector<std::vector<std::string>> rows;
-          for (const auto& h : r.versions())
-            rows.push_back({std::to_string(h.version()), when(h.updated_at_ms()), h.updated_by(),
-                            h.rolled_back_from() ? "rollback to " + std::to_string(h.rolled_back_from()) : ""});
-          print_table({"VERSION", "UPDATED", "BY", "NOTE"}, rows);
-        }
-      }
-    }
-    return report(s);
-  }();
+  auto stub = pb::EdgeLB::NewStub(cp::api_channel(conn));
+  if (v.create->parsed() || v.update->parsed())
+    *exit = create_or_update(v, *stub, conn, json_out);
+  else if (v.del->parsed())
+    *exit = delete_pool(v, *stub, conn, json_out);
+  else if (v.rollback->parsed())
+    *exit = rollback(v, *stub, conn, json_out);
+  else if (v.validate->parsed())
+    *exit = validate(v, *stub, conn, json_out);
+  else if (v.list->parsed())
+    *exit = list(*stub, conn, json_out);
+  else if (v.show->parsed() && v.pool.empty())
+    *exit = show_all(*stub, conn, json_out);
+  else if (v.show->parsed())
+    *exit = show(v, *stub, conn, json_out);
+  else if (v.status->parsed())
+    *exit = status(v, *stub, conn, json_out);
+  else
+    *exit = history(v, *stub, conn, json_out);
   return true;
 }
 
