@@ -205,159 +205,173 @@ void SimMaster::replay_loop() {
   replay_done_ = true;
 }
 
-void SimMaster::start() {
-  if (!options_.replay_file.empty()) {
-    std::ifstream in(options_.replay_file);
-    if (!in) throw std::runtime_error("cannot read replay file " + options_.replay_file);
-    std::string line;
-    size_t n = 0;
-    while (std::getline(in, line)) {
-      ++n;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      json e = json::parse(line, nullptr, false);
-      if (e.is_discarded()) throw std::runtime_error(options_.replay_file + ":" + std::to_string(n) + ": invalid JSON");
-      if (n == 1 && e.value("type", "") == "SUBSCRIBED")
-        state_.apply(e);  // the initial state
-      else
-        replay_.push_back(std::move(e));
-    }
+void SimMaster::load_replay() {
+  if (options_.replay_file.empty()) return;
+  std::ifstream in(options_.replay_file);
+  if (!in) throw std::runtime_error("cannot read replay file " + options_.replay_file);
+  std::string line;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json e = json::parse(line, nullptr, false);
+    if (e.is_discarded()) throw std::runtime_error(options_.replay_file + ":" + std::to_string(n) + ": invalid JSON");
+    if (n == 1 && e.value("type", "") == "SUBSCRIBED")
+      state_.apply(e);  // the initial state
+    else
+      replay_.push_back(std::move(e));
   }
+}
+
+// Mesos' operator API: SUBSCRIBE only; a follower redirects to the leader (307).
+void SimMaster::handle_subscribe(const httplib::Request& req, httplib::Response& res) {
+  json call = json::parse(req.body, nullptr, false);
+  if (call.is_discarded() || !call.is_object()) return reply_error(res, 400, "Failed to parse body into Call");
+  if (call.value("type", "") != "SUBSCRIBE") return reply_error(res, 400, "this simulator only serves SUBSCRIBE");
+  const std::string accept = req.get_header_value("Accept");
+  if (!accept.empty() && accept.find("application/json") == std::string::npos &&
+      accept.find("*/*") == std::string::npos)
+    return reply_error(res, 406, "only application/json is served");
+  bool leading;
+  {
+    std::lock_guard lock(mu_);
+    leading = leading_;
+  }
+  if (!leading) {
+    const std::string target = redirect_target();
+    if (target.empty()) return reply_error(res, 503, "no leading master");
+    res.status = 307;
+    res.set_header("Location", "//" + target + "/api/v1");
+    return;
+  }
+  auto sub = std::make_shared<Subscriber>();
+  sub->next_heartbeat = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(options_.heartbeat_seconds));
+  {
+    std::lock_guard lock(mu_);
+    sub->queue.push_back(mesos::recordio_frame(state_.subscribed(options_.heartbeat_seconds).dump()));
+    subscribers_.push_back(sub);
+    subscribes_++;
+  }
+  res.status = 200;
+  res.set_chunked_content_provider(
+      "application/json",
+      [this, sub](size_t, httplib::DataSink& sink) {
+        std::vector<std::string> out;
+        {
+          std::unique_lock lock(sub->mu);
+          const auto until =
+              options_.heartbeat_seconds > 0 ? sub->next_heartbeat : Clock::now() + std::chrono::seconds(1);
+          sub->cv.wait_until(lock, until, [&] { return !sub->queue.empty() || sub->drop || stopping_; });
+          if (sub->drop || stopping_) return false;
+          if (sub->queue.empty() && options_.heartbeat_seconds > 0 && Clock::now() >= sub->next_heartbeat) {
+            if (!sub->mute) sub->queue.push_back(mesos::recordio_frame(R"({"type":"HEARTBEAT"})"));
+            sub->next_heartbeat = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                     std::chrono::duration<double>(options_.heartbeat_seconds));
+          }
+          out.assign(sub->queue.begin(), sub->queue.end());
+          sub->queue.clear();
+        }
+        for (const std::string& bytes : out) {
+          const size_t step = options_.chunk_bytes ? options_.chunk_bytes : bytes.size();
+          for (size_t i = 0; i < bytes.size(); i += step)
+            if (!sink.write(bytes.data() + i, std::min(step, bytes.size() - i))) return false;
+        }
+        std::lock_guard lock(sub->mu);
+        return !sub->close_after;
+      },
+      [this, sub](bool) {
+        std::lock_guard lock(mu_);
+        std::erase(subscribers_, sub);
+      });
+}
+
+// The test's hand on the cluster: operations (sim_state.h), applied and streamed in order.
+void SimMaster::handle_op(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded()) return reply_error(res, 400, "body is not JSON");
+  json ops = body.is_array() ? body : json::array({body});
+  json streamed = json::array();
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    std::vector<json> events;
+    try {
+      events = state_.op(ops[i]);
+    } catch (const std::exception& e) {
+      // Earlier operations of the batch stay applied (and streamed).
+      return reply_json(res, 400, json{{"error", "op " + std::to_string(i) + ": " + e.what()}, {"events", streamed}});
+    }
+    broadcast(events);
+    for (auto& e : events) streamed.push_back(std::move(e));
+  }
+  reply_json(res, 200, json{{"events", streamed}});
+}
+
+// Stream faults: drop every subscriber, mute heartbeats, garbage, a bad length, a truncation.
+void SimMaster::handle_fault(const httplib::Request& req, httplib::Response& res) {
+  json body = json::parse(req.body, nullptr, false);
+  const std::string kind = body.is_object() ? body.value("kind", "") : "";
+  if (kind == "drop") {
+    drop_all();
+  } else if (kind == "mute_heartbeats") {
+    std::lock_guard lock(mu_);
+    for (auto& s : subscribers_) {
+      std::lock_guard sl(s->mu);
+      s->mute = true;
+    }
+  } else if (kind == "garbage") {
+    send_raw(mesos::recordio_frame(body.value("data", "{this is not json")), false);
+  } else if (kind == "bad_length") {
+    send_raw("12x\n{}", false);
+  } else if (kind == "truncate") {
+    send_raw("100\n{\"type\":\"HEARTB", true);
+  } else {
+    return reply_error(res, 400, "kind must be drop, mute_heartbeats, garbage, bad_length or truncate");
+  }
+  reply_json(res, 200, json{{"ok", true}});
+}
+
+// Leadership without ZooKeeper.
+void SimMaster::handle_leader(const httplib::Request& req, httplib::Response& res) {
+  if (zk_) return reply_error(res, 409, "leadership comes from ZooKeeper; use /sim/v1/resign");
+  json body = json::parse(req.body, nullptr, false);
+  if (!body.is_object() || !body.contains("leading") || !body["leading"].is_boolean())
+    return reply_error(res, 400, "{\"leading\": bool, \"leader\": \"host:port\"} expected");
+  {
+    std::lock_guard lock(mu_);
+    leading_ = body["leading"].get<bool>();
+    leader_ = body.value("leader", "");
+  }
+  if (!body["leading"].get<bool>()) drop_all();
+  reply_json(res, 200, status());
+}
+
+// Leadership through ZooKeeper: give it up and stand again.
+void SimMaster::handle_resign(const httplib::Request&, httplib::Response& res) {
+  if (!zk_) return reply_error(res, 409, "not registered in ZooKeeper");
+  std::string node;
+  {
+    std::lock_guard lock(mu_);
+    node = my_node_;
+    my_node_.clear();
+  }
+  zk_->remove(zk_path_ + "/" + node);
+  zk_register();
+  reply_json(res, 200, status());
+}
+
+void SimMaster::start() {
+  load_replay();
   auto& s = *server_;
   s.new_task_queue = [] { return new httplib::ThreadPool(64); };
-
-  s.Post("/api/v1", [this](const httplib::Request& req, httplib::Response& res) {
-    json call = json::parse(req.body, nullptr, false);
-    if (call.is_discarded() || !call.is_object()) return reply_error(res, 400, "Failed to parse body into Call");
-    if (call.value("type", "") != "SUBSCRIBE") return reply_error(res, 400, "this simulator only serves SUBSCRIBE");
-    const std::string accept = req.get_header_value("Accept");
-    if (!accept.empty() && accept.find("application/json") == std::string::npos &&
-        accept.find("*/*") == std::string::npos)
-      return reply_error(res, 406, "only application/json is served");
-    bool leading;
-    {
-      std::lock_guard lock(mu_);
-      leading = leading_;
-    }
-    if (!leading) {
-      const std::string target = redirect_target();
-      if (target.empty()) return reply_error(res, 503, "no leading master");
-      res.status = 307;
-      res.set_header("Location", "//" + target + "/api/v1");
-      return;
-    }
-    auto sub = std::make_shared<Subscriber>();
-    sub->next_heartbeat = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                             std::chrono::duration<double>(options_.heartbeat_seconds));
-    {
-      std::lock_guard lock(mu_);
-      sub->queue.push_back(mesos::recordio_frame(state_.subscribed(options_.heartbeat_seconds).dump()));
-      subscribers_.push_back(sub);
-      subscribes_++;
-    }
-    res.status = 200;
-    res.set_chunked_content_provider(
-        "application/json",
-        [this, sub](size_t, httplib::DataSink& sink) {
-          std::vector<std::string> out;
-          {
-            std::unique_lock lock(sub->mu);
-            const auto until =
-                options_.heartbeat_seconds > 0 ? sub->next_heartbeat : Clock::now() + std::chrono::seconds(1);
-            sub->cv.wait_until(lock, until, [&] { return !sub->queue.empty() || sub->drop || stopping_; });
-            if (sub->drop || stopping_) return false;
-            if (sub->queue.empty() && options_.heartbeat_seconds > 0 && Clock::now() >= sub->next_heartbeat) {
-              if (!sub->mute) sub->queue.push_back(mesos::recordio_frame(R"({"type":"HEARTBEAT"})"));
-              sub->next_heartbeat = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                       std::chrono::duration<double>(options_.heartbeat_seconds));
-            }
-            out.assign(sub->queue.begin(), sub->queue.end());
-            sub->queue.clear();
-          }
-          for (const std::string& bytes : out) {
-            const size_t step = options_.chunk_bytes ? options_.chunk_bytes : bytes.size();
-            for (size_t i = 0; i < bytes.size(); i += step)
-              if (!sink.write(bytes.data() + i, std::min(step, bytes.size() - i))) return false;
-          }
-          std::lock_guard lock(sub->mu);
-          return !sub->close_after;
-        },
-        [this, sub](bool) {
-          std::lock_guard lock(mu_);
-          std::erase(subscribers_, sub);
-        });
-  });
-
-  s.Post("/sim/v1/op", [this](const httplib::Request& req, httplib::Response& res) {
-    json body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) return reply_error(res, 400, "body is not JSON");
-    json ops = body.is_array() ? body : json::array({body});
-    json streamed = json::array();
-    std::lock_guard lock(mu_);
-    for (size_t i = 0; i < ops.size(); ++i) {
-      std::vector<json> events;
-      try {
-        events = state_.op(ops[i]);
-      } catch (const std::exception& e) {
-        // Earlier operations of the batch stay applied (and streamed).
-        return reply_json(res, 400, json{{"error", "op " + std::to_string(i) + ": " + e.what()}, {"events", streamed}});
-      }
-      broadcast(events);
-      for (auto& e : events) streamed.push_back(std::move(e));
-    }
-    reply_json(res, 200, json{{"events", streamed}});
-  });
-
-  s.Post("/sim/v1/fault", [this](const httplib::Request& req, httplib::Response& res) {
-    json body = json::parse(req.body, nullptr, false);
-    const std::string kind = body.is_object() ? body.value("kind", "") : "";
-    if (kind == "drop") {
-      drop_all();
-    } else if (kind == "mute_heartbeats") {
-      std::lock_guard lock(mu_);
-      for (auto& s : subscribers_) {
-        std::lock_guard sl(s->mu);
-        s->mute = true;
-      }
-    } else if (kind == "garbage") {
-      send_raw(mesos::recordio_frame(body.value("data", "{this is not json")), false);
-    } else if (kind == "bad_length") {
-      send_raw("12x\n{}", false);
-    } else if (kind == "truncate") {
-      send_raw("100\n{\"type\":\"HEARTB", true);
-    } else {
-      return reply_error(res, 400, "kind must be drop, mute_heartbeats, garbage, bad_length or truncate");
-    }
-    reply_json(res, 200, json{{"ok", true}});
-  });
-
-  s.Post("/sim/v1/leader", [this](const httplib::Request& req, httplib::Response& res) {
-    if (zk_) return reply_error(res, 409, "leadership comes from ZooKeeper; use /sim/v1/resign");
-    json body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body.contains("leading") || !body["leading"].is_boolean())
-      return reply_error(res, 400, "{\"leading\": bool, \"leader\": \"host:port\"} expected");
-    {
-      std::lock_guard lock(mu_);
-      leading_ = body["leading"].get<bool>();
-      leader_ = body.value("leader", "");
-    }
-    if (!body["leading"].get<bool>()) drop_all();
-    reply_json(res, 200, status());
-  });
-
-  s.Post("/sim/v1/resign", [this](const httplib::Request&, httplib::Response& res) {
-    if (!zk_) return reply_error(res, 409, "not registered in ZooKeeper");
-    std::string node;
-    {
-      std::lock_guard lock(mu_);
-      node = my_node_;
-      my_node_.clear();
-    }
-    zk_->remove(zk_path_ + "/" + node);
-    zk_register();
-    reply_json(res, 200, status());
-  });
-
-  s.Get("/sim/v1/status", [this](const httplib::Request&, httplib::Response& res) { reply_json(res, 200, status()); });
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  s.Post("/api/v1", [this](Req req, Res res) { handle_subscribe(req, res); });
+  s.Post("/sim/v1/op", [this](Req req, Res res) { handle_op(req, res); });
+  s.Post("/sim/v1/fault", [this](Req req, Res res) { handle_fault(req, res); });
+  s.Post("/sim/v1/leader", [this](Req req, Res res) { handle_leader(req, res); });
+  s.Post("/sim/v1/resign", [this](Req req, Res res) { handle_resign(req, res); });
+  s.Get("/sim/v1/status", [this](Req, Res res) { reply_json(res, 200, status()); });
 
   port_ = options_.port == 0 ? s.bind_to_any_port(options_.listen_host)
                              : (s.bind_to_port(options_.listen_host, options_.port) ? options_.port : -1);

@@ -28,7 +28,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 namespace edgelb::cp {
 class ZkClient;
 }
@@ -69,6 +71,13 @@ class SimMaster {
   void drop_all();
   json status() const;
   void replay_loop();
+  void load_replay();  // options_.replay_file: the initial state and the events to replay
+  // The route handlers start() registers.
+  void handle_subscribe(const httplib::Request& req, httplib::Response& res);
+  void handle_op(const httplib::Request& req, httplib::Response& res);
+  void handle_fault(const httplib::Request& req, httplib::Response& res);
+  void handle_leader(const httplib::Request& req, httplib::Response& res);
+  void handle_resign(const httplib::Request& req, httplib::Response& res);
   void apply_op(const json& op);
   void zk_register();
   void on_group_change(const std::vector<std::string>& children);
