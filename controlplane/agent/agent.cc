@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "agent/claims.h"
 #include "haproxy/supervisor.h"
@@ -365,20 +363,16 @@ void Agent::refresh_endpoints(std::optional<Clock::time_point> event_time) {
     const PoolInputs* in = s.instance->inputs() ? &*s.instance->inputs() : nullptr;
     if (!in) continue;
     std::string error;
-    auto eps = endpoints_->latest(name, in->version, &error);
+    const std::shared_ptr<const PoolEndpoints> eps = endpoints_->latest(name, in->version, &error);
+    if (error != s.endpoints_error && !error.empty()) log("pool " + name + ": endpoints: " + error);
+    s.endpoints_error = error;
     if (!eps) continue;  // not pushed yet, or the listener cannot select: keep what we have
     const std::pair<int64_t, uint64_t> seen{eps->version, eps->revision};
     if (!needs_endpoints_.count(name) && seen == s.endpoints_seen) continue;  // nothing new for this pool
     s.endpoints_seen = seen;
-    s.instance->set_endpoints(std::move(eps->backends), eps->revision, *in->model, event_time);
+    s.instance->set_endpoints(eps->backends, eps->revision, *in->model, event_time);
     needs_endpoints_.erase(name);
   }
-}
-
-void Agent::wake_for_fast_path() {
-  std::lock_guard<std::mutex> g(mu_);
-  fast_path_dirty_ = true;
-  cv_.notify_all();
 }
 
 void Agent::plan_fast_path() {

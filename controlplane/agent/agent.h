@@ -15,7 +15,6 @@
 // `haproxy.port_range`, kept in the cache.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -25,7 +24,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "agent/agent_config.h"
 #include "agent/agent_metrics.h"
@@ -76,6 +74,7 @@ class Agent {
     std::chrono::steady_clock::time_point config_published_at{};
     bool from_cache = false;                        // started from the cache; not yet confirmed by a claim
     std::pair<int64_t, uint64_t> endpoints_seen{};  // (version, revision) of the endpoints last set
+    std::string endpoints_error;                    // the listener's, last logged
   };
 
   void reconcile(std::chrono::steady_clock::time_point now, std::optional<std::chrono::steady_clock::time_point>* next);
@@ -92,7 +91,6 @@ class Agent {
   // The fast path: plans the node's dataplane table from the served pools and hands it to the
   // sync thread and the health checker (no-op without dataplane.control_socket).
   void plan_fast_path();
-  void wake_for_fast_path();
 
   const AgentConfig config_;
   AgentCollaborators make_;

@@ -103,8 +103,8 @@ class EndpointsSource {
   // The latest endpoints pushed for `pool` at `version`, keyed by service path
   // ("haproxy.backends[i].services[j]", "fastPath.vips[i].services[j]"); nullopt until they
   // arrive, or (with `error`) when the source cannot select for that version. The agent keeps
-  // what it has meanwhile.
-  virtual std::optional<PoolEndpoints> latest(const std::string& pool, int64_t version, std::string* error) = 0;
+  // what it has meanwhile. The value is shared and immutable: asking again costs no copy.
+  virtual std::shared_ptr<const PoolEndpoints> latest(const std::string& pool, int64_t version, std::string* error) = 0;
   virtual bool connected() const = 0;
 };
 

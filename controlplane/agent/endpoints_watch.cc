@@ -45,14 +45,12 @@ void EndpointsWatch::unsubscribe(const std::string& pool) {
   write_locked(pool, 0);
 }
 
-std::optional<PoolEndpoints> EndpointsWatch::latest(const std::string& pool, int64_t version, std::string* error) {
+std::shared_ptr<const PoolEndpoints> EndpointsWatch::latest(const std::string& pool, int64_t version,
+                                                            std::string* error) {
   std::lock_guard<std::mutex> g(mu_);
   auto it = pushed_.find(pool);
-  if (it == pushed_.end() || it->second.endpoints.version != version) return std::nullopt;
-  if (!it->second.error.empty()) {
-    if (error) *error = it->second.error;
-    return std::nullopt;
-  }
+  if (it == pushed_.end() || it->second.version != version) return nullptr;
+  if (error) *error = it->second.error;
   return it->second.endpoints;
 }
 
@@ -85,16 +83,19 @@ void EndpointsWatch::run() {
           if (!subscribed_.count(u.pool())) continue;  // unsubscribed meanwhile
           stored = true;
           Pushed& p = pushed_[u.pool()];
+          p.version = u.version();
           p.error = u.error();
-          if (!p.error.empty() && p.endpoints.version == u.version()) continue;  // keep what we have
-          p.endpoints = PoolEndpoints{};
-          p.endpoints.version = u.version();
-          p.endpoints.revision = u.revision();
+          p.endpoints = nullptr;
+          if (!p.error.empty()) continue;
+          auto e = std::make_shared<PoolEndpoints>();
+          e->version = u.version();
+          e->revision = u.revision();
           for (const auto& svc : u.services()) {
-            auto& v = p.endpoints.backends[svc.path()];
-            for (const auto& e : svc.endpoints())
-              v.push_back({e.address(), e.port(), e.ipv6(), e.task_id(), e.ready()});
+            auto& v = e->backends[svc.path()];
+            for (const auto& ep : svc.endpoints())
+              v.push_back({ep.address(), ep.port(), ep.ipv6(), ep.task_id(), ep.ready()});
           }
+          p.endpoints = std::move(e);
         }
       }
       if (stored && on_change_) on_change_();

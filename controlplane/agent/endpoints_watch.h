@@ -35,14 +35,15 @@ class EndpointsWatch final : public EndpointsSource {
 
   void subscribe(const std::string& pool, int64_t version) override;
   void unsubscribe(const std::string& pool) override;
-  std::optional<PoolEndpoints> latest(const std::string& pool, int64_t version, std::string* error) override;
+  std::shared_ptr<const PoolEndpoints> latest(const std::string& pool, int64_t version, std::string* error) override;
   bool connected() const override { return connected_; }
   uint64_t reconnects() const { return reconnects_; }
 
  private:
   using Stream = grpc::ClientReaderWriter<edgelb::v1::EndpointsSubscription, edgelb::v1::EndpointsUpdates>;
   struct Pushed {
-    PoolEndpoints endpoints;
+    int64_t version = 0;                             // the pool version it was selected for
+    std::shared_ptr<const PoolEndpoints> endpoints;  // null with an error
     std::string error;
   };
   void run();

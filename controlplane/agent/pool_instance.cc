@@ -56,6 +56,13 @@ PoolInstance::Selectors PoolInstance::selectors_of(const PoolModel& model) {
   return out;
 }
 
+bool PoolInstance::same_selectors(const PoolModel& model, const Selectors& s) {
+  if (model.backends.size() != s.size()) return false;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (model.backends[i].name != s[i].first || model.backends[i].services != s[i].second) return false;
+  return true;
+}
+
 void PoolInstance::set_endpoints(haproxy::EndpointsByService endpoints, uint64_t revision,
                                  const PoolModel& selected_for, std::optional<Clock::time_point> event_time) {
   endpoints_selectors_ = selectors_of(selected_for);
@@ -293,7 +300,7 @@ std::optional<PoolInstance::Clock::time_point> PoolInstance::apply(Clock::time_p
   const std::string& key = desired_key_;
   std::optional<Clock::time_point> wake;
   if (key != running_->key && key != failed_key_ && endpoints_selectors_ &&
-      selectors_of(*inputs_->model) != *endpoints_selectors_) {
+      !same_selectors(*inputs_->model, *endpoints_selectors_)) {
     // A new version with other selectors: its servers come from the mesos-listener.
     error_ = "version " + std::to_string(inputs_->version) +
              " waits for the mesos-listener's endpoints of its new service selectors";

@@ -98,6 +98,8 @@ class PoolInstance {
   // What endpoints depend on: each backend's name and services[] selectors, in order.
   using Selectors = std::vector<std::pair<std::string, std::vector<ServiceSelectorSpec>>>;
   static Selectors selectors_of(const PoolModel& model);
+  // selectors_of(model) == s, without building a copy (apply() asks on every pass).
+  static bool same_selectors(const PoolModel& model, const Selectors& s);
   static std::string structure_key(const PoolInputs& in, const std::map<std::string, uint32_t>& ports);
   // `sup`: the listeners HAProxy inherits (bind fd@n); null renders plain addresses.
   std::string render(const Running& r, const haproxy::ServerSlots& slots, haproxy::HaproxyDriver* sup);

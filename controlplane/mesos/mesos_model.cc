@@ -228,9 +228,8 @@ bool MesosModel::changes_since(uint64_t after, std::vector<Change>* out, size_t 
 }
 
 uint64_t MesosModel::wait_for_revision(uint64_t after, std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mu_);
-  cv_.wait_for(lock, timeout, [&] { return revision_ > after; });
-  return revision_;
+  static const std::atomic<bool> kNever{false};
+  return wait_for_revision(after, timeout, kNever);
 }
 
 uint64_t MesosModel::wait_for_revision(uint64_t after, std::chrono::milliseconds timeout,

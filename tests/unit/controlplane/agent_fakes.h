@@ -124,12 +124,12 @@ class FakeEndpoints final : public EndpointsSource {
     w_->subscriptions.emplace_back(pool, version);
   }
   void unsubscribe(const std::string& pool) override { w_->subscribed.erase(pool); }
-  std::optional<PoolEndpoints> latest(const std::string& pool, int64_t version, std::string*) override {
+  std::shared_ptr<const PoolEndpoints> latest(const std::string& pool, int64_t version, std::string*) override {
     auto s = w_->subscribed.find(pool);
     auto e = w_->by_pool.find(pool);
-    if (s == w_->subscribed.end() || s->second != version || e == w_->by_pool.end()) return std::nullopt;
-    PoolEndpoints out = e->second;
-    out.version = version;
+    if (s == w_->subscribed.end() || s->second != version || e == w_->by_pool.end()) return nullptr;
+    auto out = std::make_shared<PoolEndpoints>(e->second);
+    out->version = version;
     return out;
   }
   bool connected() const override { return true; }

@@ -78,7 +78,7 @@ struct StreamTest : ::testing::Test {
     service->shutdown();
     server->Shutdown(std::chrono::system_clock::now() + 2s);
   }
-  // The endpoints of `pool` at `version` as "address:port" (ready ones only), once pushed.
+  // The endpoints of `pool` at `version` as "address:port" (ready or not), once pushed.
   std::optional<std::vector<std::string>> endpoints(const std::string& name, int64_t version,
                                                     std::string* error = nullptr) {
     auto e = watch->latest(name, version, error);
